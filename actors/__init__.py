@@ -1,0 +1,1 @@
+"""Local and remote actors, keys, follows, and resolving remote actors."""

@@ -1,0 +1,145 @@
+"""Converters between actor rows and ActivityStreams JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from actors.models import ENTITY_KINDS, Actor
+from federation.errors import ValidationError
+from federation.urls import LocalUrls, host_of
+from federation.vocab import ACTOR_CONTEXT, ACTOR_TYPES
+
+
+def actor_to_as(actor: Actor, urls: LocalUrls) -> dict[str, Any]:
+    """The actor document of a local actor."""
+    doc: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": actor.uri,
+        "type": actor.type,
+        "preferredUsername": actor.username,
+        "name": actor.name or actor.username,
+        "summary": actor.summary,
+        "url": actor.url,
+        "inbox": actor.inbox,
+        "outbox": actor.outbox,
+        "followers": actor.followers_url,
+        "following": actor.following_url,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": actor.manually_approves_followers,
+        "entityKind": actor.entity_kind,
+        "publicKey": {
+            "id": actor.public_key_id,
+            "owner": actor.uri,
+            "publicKeyPem": actor.public_key_pem,
+        },
+        "published": actor.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return {key: value for key, value in doc.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class RemoteActorData:
+    """A validated remote actor document."""
+
+    uri: str
+    type: str
+    username: str
+    domain: str
+    name: str
+    summary: str
+    url: str | None
+    inbox: str
+    shared_inbox: str | None
+    outbox: str | None
+    followers_url: str | None
+    following_url: str | None
+    manually_approves_followers: bool
+    entity_kind: str
+    public_key_id: str
+    public_key_pem: str
+
+
+def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
+    """Validate an actor document; raise ValidationError saying what is wrong."""
+    uri = _required_str(doc, "id")
+    actor_type = doc.get("type")
+    if actor_type not in ACTOR_TYPES:
+        raise ValidationError(f"{uri} is a {actor_type!r}, not an actor type")
+    key = _public_key(doc, uri)
+    endpoints = doc.get("endpoints")
+    if not isinstance(endpoints, dict):
+        endpoints = {}
+    kind = doc.get("entityKind")
+    return RemoteActorData(
+        uri=uri,
+        type=str(actor_type),
+        username=_optional_str(doc, "preferredUsername") or uri.rstrip("/").rsplit("/", 1)[-1],
+        domain=host_of(uri),
+        name=_optional_str(doc, "name") or "",
+        summary=_optional_str(doc, "summary") or "",
+        url=_link(doc.get("url")),
+        inbox=_required_url(doc, "inbox", uri),
+        shared_inbox=_same_host_or_none(_optional_str(endpoints, "sharedInbox"), uri),
+        outbox=_optional_str(doc, "outbox"),
+        followers_url=_optional_str(doc, "followers"),
+        following_url=_optional_str(doc, "following"),
+        manually_approves_followers=doc.get("manuallyApprovesFollowers") is True,
+        entity_kind=kind if kind in ENTITY_KINDS else "unknown",
+        public_key_id=key[0],
+        public_key_pem=key[1],
+    )
+
+
+def _public_key(doc: dict[str, Any], uri: str) -> tuple[str, str]:
+    key = doc.get("publicKey")
+    if isinstance(key, list) and key:
+        key = key[0]
+    if not isinstance(key, dict):
+        raise ValidationError(f"actor {uri} has no publicKey")
+    key_id = _required_str(key, "id")
+    pem = _required_str(key, "publicKeyPem")
+    if key.get("owner", uri) != uri:
+        raise ValidationError(f"the publicKey of {uri} is owned by {key.get('owner')!r}")
+    if host_of(key_id) != host_of(uri):
+        raise ValidationError(f"the key {key_id} is not on the host of its actor {uri}")
+    return key_id, pem
+
+
+def _required_str(doc: dict[str, Any], name: str) -> str:
+    value = doc.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"the document lacks a string {name!r}")
+    return value
+
+
+def _required_url(doc: dict[str, Any], name: str, uri: str) -> str:
+    value = _required_str(doc, name)
+    if host_of(value) != host_of(uri):
+        raise ValidationError(f"the {name} of {uri} is on another host ({value})")
+    return value
+
+
+def _optional_str(doc: dict[str, Any], name: str) -> str | None:
+    value = doc.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _same_host_or_none(value: str | None, uri: str) -> str | None:
+    return value if value and host_of(value) == host_of(uri) else None
+
+
+def _link(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("href"), str):
+        return str(value["href"])
+    if isinstance(value, list) and value:
+        return _link(value[0])
+    return None
+
+
+def apply_remote_actor(row: Actor, data: RemoteActorData) -> None:
+    for name, value in data.__dict__.items():
+        setattr(row, name, value)
+    row.local = False

@@ -1,0 +1,100 @@
+"""Actor rows: people, design projects and the instance actor, local or remote.
+
+Rows stay plain; conversions to and from ActivityStreams live in `actors.convert`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from federation.db import Base, IdType, utcnow
+
+ENTITY_KINDS = ("individual", "nonprofit", "cooperative", "company", "unknown")
+
+
+class Actor(Base):
+    __tablename__ = "actors"
+    __table_args__ = (Index("ix_actors_handle", "username", "domain"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    type: Mapped[str] = mapped_column(String(32), default="Person")
+    local: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    username: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    inbox: Mapped[str] = mapped_column(String(2048))
+    shared_inbox: Mapped[str | None] = mapped_column(String(2048), default=None)
+    outbox: Mapped[str | None] = mapped_column(String(2048), default=None)
+    followers_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    following_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    entity_kind: Mapped[str] = mapped_column(String(16), default="unknown")
+    public_key_id: Mapped[str] = mapped_column(String(2048), index=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str | None] = mapped_column(Text, default=None)
+    key_fetched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.domain}"
+
+    @property
+    def delivery_inbox(self) -> str:
+        return self.shared_inbox or self.inbox
+
+
+class Account(Base):
+    """Sign-in data of a local person."""
+
+    __tablename__ = "accounts"
+
+    actor_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+FOLLOW_PENDING = "pending"
+FOLLOW_ACCEPTED = "accepted"
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("follower_id", "followee_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    follower_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="CASCADE"), index=True
+    )
+    followee_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default=FOLLOW_PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

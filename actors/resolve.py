@@ -1,0 +1,127 @@
+"""Resolving remote actors and their keys: signed fetch, origin checks, caching.
+
+A fetched document's `id` must equal the URL it came from; if it differs we
+refetch once by its `id`, and refuse if that does not settle it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urldefrag
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.convert import apply_remote_actor, parse_remote_actor
+from actors.models import Actor
+from federation.db import utcnow
+from federation.errors import FetchError, OriginError
+from federation.http import fetch_json
+from federation.settings import Settings
+from federation.urls import LocalUrls
+from federation.webfinger import resolve_handle
+
+
+class ActorNotFound(FetchError):
+    status = 404
+
+
+class ActorResolver:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        settings: Settings,
+        fetch_auth: Callable[[], httpx.Auth | None],
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.settings = settings
+        self.urls = LocalUrls(settings.base_url)
+        self._fetch_auth = fetch_auth
+
+    async def fetch_document(self, url: str) -> dict[str, Any]:
+        """GET a remote document, signed by the instance actor, whose id is its URL."""
+        url = urldefrag(url).url
+        final_url, doc = await self._get(url)
+        doc_id = doc.get("id")
+        if doc_id in (url, final_url):
+            return doc
+        if not isinstance(doc_id, str):
+            raise OriginError(f"the document at {url} has no id")
+        final_url, doc = await self._get(doc_id)
+        if doc.get("id") not in (doc_id, final_url):
+            raise OriginError(f"the document at {doc_id} claims to be {doc.get('id')!r}")
+        return doc
+
+    async def _get(self, url: str) -> tuple[str, dict[str, Any]]:
+        return await fetch_json(
+            self.client, url, auth=self._fetch_auth(), max_bytes=self.settings.max_fetch_bytes
+        )
+
+    async def get_actor(self, uri: str, *, refresh: bool = False) -> Actor:
+        uri = urldefrag(uri).url
+        async with self.sessions() as session:
+            actor = await session.scalar(select(Actor).where(Actor.uri == uri))
+        if actor is not None and (actor.local or not refresh):
+            if actor.deleted_at is not None:
+                raise ActorNotFound(f"the actor {uri} has been deleted", status=410)
+            return actor
+        if self.urls.is_local(uri):
+            raise ActorNotFound(f"there is no local actor {uri}")
+        return await self._store(parse_remote_actor(await self.fetch_document(uri)))
+
+    async def actor_for_key(self, key_id: str, *, refresh: bool = False) -> Actor:
+        """The actor owning `key_id`; `refresh` refetches it unless fetched very recently."""
+        async with self.sessions() as session:
+            actor = await session.scalar(
+                select(Actor).where(Actor.public_key_id == key_id).limit(1)
+            )
+        if actor is not None and not (refresh and self._may_refetch(actor)):
+            return actor
+        doc = await self.fetch_document(key_id)
+        owner = doc.get("owner") if "inbox" not in doc else doc.get("id")
+        if not isinstance(owner, str):
+            raise FetchError(f"the key document {key_id} names no owner")
+        if owner != doc.get("id"):
+            doc = await self.fetch_document(owner)
+        data = parse_remote_actor(doc)
+        if data.public_key_id != key_id:
+            raise OriginError(f"the key {key_id} does not belong to {data.uri}")
+        return await self._store(data)
+
+    async def resolve_handle(self, handle: str) -> Actor:
+        actor_uri = await resolve_handle(self.client, handle, scheme=self.settings.scheme)
+        return await self.get_actor(actor_uri)
+
+    def _may_refetch(self, actor: Actor) -> bool:
+        if actor.local:
+            return False
+        last = actor.key_fetched_at
+        interval = dt.timedelta(seconds=self.settings.key_refetch_interval_seconds)
+        return last is None or utcnow() - last >= interval
+
+    async def _store(self, data: Any) -> Actor:
+        """Insert or update the actor row; a concurrent insert of the same actor is fine."""
+        for _ in range(2):
+            async with self.sessions() as session:
+                row = await session.scalar(select(Actor).where(Actor.uri == data.uri))
+                if row is None:
+                    row = Actor(uri=data.uri)
+                    session.add(row)
+                elif row.local:
+                    raise OriginError(f"{data.uri} is a local actor")
+                apply_remote_actor(row, data)
+                row.key_fetched_at = utcnow()
+                row.deleted_at = None
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    continue
+                return row
+        raise FetchError(f"could not store the actor {data.uri}")

@@ -1,0 +1,143 @@
+"""Local actors: people, the instance actor, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import ENTITY_KINDS, Account, Actor, ApiToken
+from federation.db import utcnow
+from federation.errors import FederationError, ValidationError
+from federation.keys import generate_rsa_pem
+from federation.urls import LocalUrls
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class ConflictError(FederationError):
+    status = 409
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def new_local_actor(urls: LocalUrls, username: str, *, actor_type: str = "Person") -> Actor:
+    private_pem, public_pem = generate_rsa_pem()
+    uri = urls.actor(username)
+    return Actor(
+        uri=uri,
+        type=actor_type,
+        local=True,
+        username=username,
+        domain=urls.host,
+        name=username,
+        summary="",
+        url=urls.profile(username),
+        inbox=urls.inbox(username),
+        shared_inbox=urls.shared_inbox,
+        outbox=urls.outbox(username),
+        followers_url=urls.followers(username),
+        following_url=urls.following(username),
+        public_key_id=urls.key_id(uri),
+        public_key_pem=public_pem,
+        private_key_pem=private_pem,
+    )
+
+
+async def create_person(
+    session: AsyncSession,
+    urls: LocalUrls,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    entity_kind: str = "individual",
+) -> Actor:
+    """Create a local person with an account; the caller commits."""
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            "a user name is 1 to 30 characters of lower-case letters, digits and '_'"
+        )
+    if entity_kind not in ENTITY_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(ENTITY_KINDS)}")
+    if "@" not in email:
+        raise ValidationError("an email address needs an '@'")
+    if len(password) < 8:
+        raise ValidationError("a password needs at least 8 characters")
+    if await get_local_actor(session, username) is not None:
+        raise ConflictError(f"the user name {username!r} is taken")
+    if await session.scalar(select(Account).where(Account.email == email)) is not None:
+        raise ConflictError(f"an account with {email} exists already")
+    actor = new_local_actor(urls, username)
+    actor.entity_kind = entity_kind
+    session.add(actor)
+    await session.flush()
+    session.add(Account(actor_id=actor.id, email=email, password_hash=hash_password(password)))
+    return actor
+
+
+async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> Actor:
+    """The actor that signs our fetches; created on first start."""
+    existing = await session.scalar(
+        select(Actor).where(Actor.local.is_(True), Actor.username == INSTANCE_ACTOR_USERNAME)
+    )
+    if existing is not None:
+        return existing
+    actor = new_local_actor(urls, INSTANCE_ACTOR_USERNAME, actor_type="Application")
+    actor.uri = urls.instance_actor
+    actor.public_key_id = urls.key_id(actor.uri)
+    actor.inbox = urls.shared_inbox
+    actor.outbox = actor.followers_url = actor.following_url = None
+    actor.manually_approves_followers = True
+    actor.url = urls.base_url
+    actor.entity_kind = "unknown"
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
+async def get_local_actor(session: AsyncSession, username: str) -> Actor | None:
+    return await session.scalar(
+        select(Actor).where(
+            Actor.local.is_(True), Actor.username == username, Actor.deleted_at.is_(None)
+        )
+    )
+
+
+async def create_token(session: AsyncSession, actor: Actor, name: str = "") -> str:
+    """Return a new bearer token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(actor_id=actor.id, name=name, token_hash=_token_hash(token)))
+    await session.flush()
+    return token
+
+
+async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    row.last_used_at = utcnow()
+    return await session.get(Actor, row.actor_id)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

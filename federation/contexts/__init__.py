@@ -1,0 +1,1 @@
+"""Bundled JSON-LD context documents, served offline by `federation.jsonld.document_loader`."""

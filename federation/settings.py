@@ -1,0 +1,128 @@
+"""Instance settings: a frozen dataclass built from the environment and an optional TOML file.
+
+Nothing is read at import time; `Settings.from_env()` is called by whoever builds an app.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from federation.errors import ValidationError
+
+ENV_PREFIX = "OURDESIGN_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "localhost:8000"
+    scheme: str = "https"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    allow_private_addresses: bool = False
+    instance_name: str = "Our Design"
+    max_body_bytes: int = 1_000_000
+    signature_window_seconds: int = 3600
+    key_refetch_interval_seconds: int = 60
+    delivery_concurrency: int = 32
+    delivery_per_host: int = 4
+    delivery_max_attempts: int = 16
+    host_unavailable_after: int = 5
+    http_timeout_seconds: float = 10.0
+    max_fetch_bytes: int = 2_000_000
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("https", "http"):
+            raise ValidationError(f"OURDESIGN_SCHEME must be https or http, not {self.scheme!r}")
+        if not self.domain or "/" in self.domain:
+            raise ValidationError(
+                f"OURDESIGN_DOMAIN must be a host name with an optional port, not {self.domain!r}"
+            )
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def host(self) -> str:
+        """The domain as it appears in URLs and handles (host[:port])."""
+        return self.domain
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ourdesign.sqlite3').resolve()}"
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None
+    ) -> Settings:
+        """Settings from a TOML file (if given or named by OURDESIGN_CONFIG), then the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        path = config_file or (
+            Path(env[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in env else None
+        )
+        if path is not None:
+            values.update(_read_toml(path))
+        for f in fields(cls):
+            key = ENV_PREFIX + f.name.upper()
+            if key in env:
+                values[f.name] = env[key]
+        return cls(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError(f"cannot read config file {path}: {exc}") from exc
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError(f"unknown settings in {path}: {', '.join(unknown)}")
+    return data
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _FIELD_TYPES.get(name)
+    if name not in _FIELD_TYPES:
+        raise ValidationError(f"unknown setting {name!r}")
+    if not isinstance(value, str):
+        return Path(value) if kind == "Path" else value
+    try:
+        if kind == "bool":
+            return _parse_bool(name, value)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "Path":
+            return Path(value)
+    except ValueError as exc:
+        raise ValidationError(
+            f"{ENV_PREFIX}{name.upper()}: expected {kind}, got {value!r}"
+        ) from exc
+    return value
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name}: not a boolean")

@@ -1,0 +1,14 @@
+"""What a handler needs: the instance's URLs, the actor resolver and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actors.resolve import ActorResolver
+from federation.urls import LocalUrls
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    urls: LocalUrls
+    resolver: ActorResolver

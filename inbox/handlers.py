@@ -1,0 +1,194 @@
+"""One handler per activity type. Each runs inside the worker's transaction.
+
+Handlers trust what `inbox.receive` checked (signer is the actor, ids on its
+host) and check ownership of the rows they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.convert import apply_remote_actor, parse_remote_actor
+from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
+from federation.db import utcnow
+from federation.vocab import ACTOR_TYPES
+from inbox.context import HandlerContext
+from objects.convert import NOTE_TYPES, first_id, parse_remote_note
+from objects.models import ANNOUNCE, LIKE
+from objects.notes import (
+    add_interaction,
+    edit_note,
+    get_note,
+    remove_interaction,
+    store_remote_note,
+    tombstone_note,
+)
+from outbox import activities
+from outbox.publish import publish
+
+Handler = Callable[[HandlerContext, AsyncSession, dict[str, Any], Actor], Awaitable[None]]
+
+
+async def on_follow(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    target_uri = first_id(activity.get("object"))
+    target = await session.scalar(
+        select(Actor).where(
+            Actor.uri == target_uri, Actor.local.is_(True), Actor.deleted_at.is_(None)
+        )
+    )
+    if target is None:
+        return
+    follow = await session.scalar(
+        select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
+    )
+    if follow is None:
+        follow = Follow(follower_id=actor.id, followee_id=target.id, uri=activity["id"])
+        follow.state = FOLLOW_PENDING if target.manually_approves_followers else FOLLOW_ACCEPTED
+        session.add(follow)
+    follow.uri = activity["id"]
+    if follow.state == FOLLOW_ACCEPTED:
+        await publish(
+            session, ctx.urls, target, activities.accept(ctx.urls, target, _bare(activity))
+        )
+
+
+async def on_undo(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    inner = activity.get("object")
+    inner_id = first_id(inner)
+    if inner_id is None:
+        return
+    await session.execute(
+        delete(Follow).where(Follow.uri == inner_id, Follow.follower_id == actor.id)
+    )
+    if isinstance(inner, dict) and inner.get("type") == "Follow":
+        target = await session.scalar(
+            select(Actor.id).where(Actor.uri == first_id(inner.get("object")))
+        )
+        await session.execute(
+            delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target)
+        )
+    await remove_interaction(session, inner_id, actor)
+
+
+async def on_accept(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    follow = await _our_follow_of(session, activity, actor)
+    if follow is not None:
+        follow.state = FOLLOW_ACCEPTED
+
+
+async def on_reject(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    follow = await _our_follow_of(session, activity, actor)
+    if follow is not None:
+        await session.delete(follow)
+
+
+async def _our_follow_of(
+    session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> Follow | None:
+    """The local actor's Follow of `actor` that this Accept/Reject answers."""
+    inner = activity.get("object")
+    follow_uri = first_id(inner)
+    follower_uri = first_id(inner.get("actor")) if isinstance(inner, dict) else None
+    follower = select(Actor.id).where(Actor.uri == follower_uri, Actor.local.is_(True))
+    return await session.scalar(
+        select(Follow).where(
+            Follow.followee_id == actor.id,
+            or_(Follow.uri == follow_uri, Follow.follower_id.in_(follower.scalar_subquery())),
+        )
+    )
+
+
+async def on_create(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    obj = activity.get("object")
+    if isinstance(obj, str):
+        obj = await ctx.resolver.fetch_document(obj)
+    if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
+        return
+    data = parse_remote_note(obj)
+    if data.attributed_to == actor.uri:
+        await store_remote_note(session, data, actor)
+
+
+async def on_update(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    obj = activity.get("object")
+    if not isinstance(obj, dict):
+        return
+    if obj.get("type") in ACTOR_TYPES and obj.get("id") == actor.uri:
+        data = parse_remote_actor(obj)
+        if data.public_key_id == actor.public_key_id or data.public_key_pem == actor.public_key_pem:
+            apply_remote_actor(actor, data)
+        return
+    if obj.get("type") in NOTE_TYPES:
+        note = await get_note(session, str(obj.get("id")))
+        if note is not None and note.actor_id == actor.id and note.deleted_at is None:
+            await edit_note(session, note, parse_remote_note(obj))
+
+
+async def on_delete(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    object_id = first_id(activity.get("object"))
+    if object_id == actor.uri:
+        actor.deleted_at = utcnow()
+        await session.execute(
+            delete(Follow).where(
+                or_(Follow.follower_id == actor.id, Follow.followee_id == actor.id)
+            )
+        )
+        return
+    note = await get_note(session, object_id or "")
+    if note is not None and note.actor_id == actor.id:
+        await tombstone_note(session, note)
+
+
+async def on_like(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    await _interaction(session, LIKE, activity, actor)
+
+
+async def on_announce(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    await _interaction(session, ANNOUNCE, activity, actor)
+
+
+async def _interaction(
+    session: AsyncSession, kind: str, activity: dict[str, Any], actor: Actor
+) -> None:
+    object_uri = first_id(activity.get("object"))
+    if object_uri is not None:
+        await add_interaction(session, kind, activity["id"], actor, object_uri)
+
+
+def _bare(activity: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in activity.items() if k != "@context"}
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+    "Like": on_like,
+    "Announce": on_announce,
+}

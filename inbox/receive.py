@@ -1,0 +1,177 @@
+"""The inbox request: verify, check origin, de-duplicate, store raw, answer 202.
+
+Nothing slow happens here except fetching an unknown key; processing is the
+worker's job. Every refusal raises a FederationError and stores nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.models import Actor
+from actors.resolve import ActorResolver
+from federation.db import utcnow
+from federation.errors import (
+    FetchError,
+    OriginError,
+    SignatureError,
+    ValidationError,
+)
+from federation.keys import load_public_pem
+from federation.signatures import (
+    ParsedSignature,
+    check_signature_policy,
+    parse_signature,
+    verify_signature,
+)
+from federation.urls import host_of
+from inbox.models import InboxItem
+from objects.convert import first_id
+
+OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
+
+
+@dataclass(frozen=True)
+class Received:
+    status: int
+    message: str
+    activity_id: str
+
+
+class Receiver:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        resolver: ActorResolver,
+        *,
+        window: int,
+        on_stored: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sessions = sessions
+        self.resolver = resolver
+        self.window = window
+        self.on_stored = on_stored
+        self.clock = clock
+
+    async def receive(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> Received:
+        parsed = parse_signature(method, url, headers)
+        check_signature_policy(parsed, method, headers, body, self.clock(), self.window)
+        activity = parse_activity(body)
+        try:
+            signer = await self._verified_signer(parsed)
+        except FetchError as exc:
+            if is_self_delete(activity):
+                return Received(
+                    202, "a Delete of an actor we cannot fetch: nothing to do", activity["id"]
+                )
+            raise SignatureError(
+                f"could not fetch the signing key {parsed.key_id}: {exc.message}"
+            ) from exc
+        check_origin(activity, signer)
+        return await self._store(activity, signer)
+
+    async def _verified_signer(self, parsed: ParsedSignature) -> Actor:
+        """The key's owner; a failing signature refetches the key once (key rotation)."""
+        actor = await self.resolver.actor_for_key(parsed.key_id)
+        try:
+            verify_signature(parsed, public_key(actor.public_key_pem))
+            return actor
+        except SignatureError:
+            fresh = await self.resolver.actor_for_key(parsed.key_id, refresh=True)
+            if fresh.public_key_pem == actor.public_key_pem:
+                raise
+            verify_signature(parsed, public_key(fresh.public_key_pem))
+            return fresh
+
+    async def _store(self, activity: dict[str, Any], signer: Actor) -> Received:
+        activity_id = activity["id"]
+        async with self.sessions() as session:
+            seen = await session.scalar(
+                select(InboxItem.id).where(InboxItem.activity_uri == activity_id)
+            )
+            if seen is not None:
+                return Received(202, "already received", activity_id)
+            session.add(_new_item(activity, signer))
+            try:
+                await session.commit()
+            except IntegrityError:
+                return Received(202, "already received", activity_id)
+        self.on_stored()
+        return Received(202, "accepted", activity_id)
+
+
+def _new_item(activity: dict[str, Any], signer: Actor) -> InboxItem:
+    now = utcnow()
+    return InboxItem(
+        activity_uri=activity["id"],
+        actor_uri=signer.uri,
+        type=str(activity["type"])[:64],
+        payload=activity,
+        received_at=now,
+        next_attempt_at=now,
+        state="pending",
+        attempts=0,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def public_key(pem: str) -> PublicKeyTypes:
+    return load_public_pem(pem)
+
+
+def parse_activity(body: bytes) -> dict[str, Any]:
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", status=400) from exc
+    if not isinstance(activity, dict):
+        raise ValidationError("the body must be a JSON object (an activity)", status=400)
+    for name in ("id", "type"):
+        if not isinstance(activity.get(name), str):
+            raise ValidationError(f"the activity needs a string {name!r}", status=400)
+    if first_id(activity.get("actor")) is None:
+        raise ValidationError("the activity needs an 'actor'", status=400)
+    return activity
+
+
+def is_self_delete(activity: dict[str, Any]) -> bool:
+    return activity["type"] == "Delete" and first_id(activity.get("object")) == first_id(
+        activity.get("actor")
+    )
+
+
+def check_origin(activity: dict[str, Any], signer: Actor) -> None:
+    """The signer is the actor, and what it claims to own is on its host."""
+    actor_uri = first_id(activity["actor"])
+    if actor_uri != signer.uri:
+        raise OriginError(
+            f"the request is signed by {signer.uri} but the activity's actor is {actor_uri}",
+            status=401,
+        )
+    if host_of(activity["id"]) != signer.domain:
+        raise OriginError(f"the activity id {activity['id']} is not on the actor's host")
+    obj = activity.get("object")
+    if activity["type"] in OWN_OBJECT_TYPES and isinstance(obj, dict):
+        _check_own_object(obj, signer)
+
+
+def _check_own_object(obj: dict[str, Any], signer: Actor) -> None:
+    object_id = first_id(obj)
+    if object_id is not None and host_of(object_id) != signer.domain:
+        raise OriginError(f"the object {object_id} is not on the host of its actor {signer.uri}")
+    author = first_id(obj.get("attributedTo"))
+    if author is not None and author != signer.uri:
+        raise OriginError(f"the object is attributed to {author}, not to the sender {signer.uri}")

@@ -1,0 +1,134 @@
+"""Converters between note rows and ActivityStreams JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from federation.errors import ValidationError
+from federation.urls import host_of
+from federation.vocab import AS_CONTEXT
+from objects.html import sanitize_html
+from objects.models import Note
+
+NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict[str, Any]:
+    if note.deleted_at is not None:
+        return tombstone_as(note.uri, note.deleted_at, with_context=with_context)
+    doc: dict[str, Any] = {
+        "id": note.uri,
+        "type": "Note",
+        "attributedTo": actor_uri,
+        "content": note.content,
+        "published": iso(note.published),
+        "to": note.to.get("to", []),
+        "cc": note.to.get("cc", []),
+        "url": note.url or note.uri,
+        "sensitive": note.sensitive,
+        "replies": f"{note.uri}/replies",
+    }
+    if note.summary:
+        doc["summary"] = note.summary
+    if note.in_reply_to:
+        doc["inReplyTo"] = note.in_reply_to
+    if note.edited_at:
+        doc["updated"] = iso(note.edited_at)
+    if with_context:
+        doc["@context"] = AS_CONTEXT
+    return doc
+
+
+def tombstone_as(uri: str, deleted: dt.datetime, *, with_context: bool = True) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": uri, "type": "Tombstone", "deleted": iso(deleted)}
+    if with_context:
+        doc["@context"] = AS_CONTEXT
+    return doc
+
+
+@dataclass(frozen=True)
+class RemoteNoteData:
+    uri: str
+    attributed_to: str
+    content: str
+    summary: str | None
+    in_reply_to: str | None
+    url: str | None
+    sensitive: bool
+    language: str | None
+    published: dt.datetime
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+
+
+def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
+    """Validate a note-like object; its id must be on its author's host."""
+    uri = doc.get("id")
+    if not isinstance(uri, str):
+        raise ValidationError("the object has no id")
+    if doc.get("type") not in NOTE_TYPES:
+        raise ValidationError(f"{uri} is a {doc.get('type')!r}, not a Note")
+    author = first_id(doc.get("attributedTo"))
+    if author is None:
+        raise ValidationError(f"the note {uri} has no attributedTo")
+    if host_of(author) != host_of(uri):
+        raise ValidationError(f"the note {uri} is attributed to an actor on another host")
+    content, language = _content(doc)
+    return RemoteNoteData(
+        uri=uri,
+        attributed_to=author,
+        content=sanitize_html(content),
+        summary=doc.get("summary") if isinstance(doc.get("summary"), str) else None,
+        in_reply_to=first_id(doc.get("inReplyTo")),
+        url=first_id(doc.get("url")),
+        sensitive=doc.get("sensitive") is True,
+        language=language,
+        published=parse_time(doc.get("published")),
+        to=id_list(doc.get("to")),
+        cc=id_list(doc.get("cc")),
+    )
+
+
+def _content(doc: dict[str, Any]) -> tuple[str, str | None]:
+    content = doc.get("content")
+    content_map = doc.get("contentMap")
+    if isinstance(content_map, dict) and content_map:
+        language, mapped = next(iter(content_map.items()))
+        if not isinstance(content, str):
+            content = mapped
+        return (content if isinstance(content, str) else ""), str(language)[:16]
+    return (content if isinstance(content, str) else ""), None
+
+
+def first_id(value: Any) -> str | None:
+    """The id of a link-or-object value, or of the first of a list of them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id") or value.get("href")
+        return found if isinstance(found, str) else None
+    if isinstance(value, list) and value:
+        return first_id(value[0])
+    return None
+
+
+def id_list(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [found for item in items if (found := first_id(item)) is not None]
+
+
+def parse_time(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,30 @@
+"""HTML sanitising for everything people write or we receive."""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+
+_TAGS = {
+    "p", "br", "a", "span", "strong", "em", "b", "i", "u", "s", "del", "code", "pre",
+    "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+}  # fmt: skip
+_ATTRIBUTES = {"a": {"href", "title", "class"}, "span": {"class"}}
+
+
+def sanitize_html(value: str) -> str:
+    """Keep formatting and links; drop scripts, styles, event handlers and odd schemes."""
+    return nh3.clean(
+        value,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as paragraphs of escaped HTML."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)

@@ -1,0 +1,57 @@
+"""Object rows: notes (comments and posts) and the interactions on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from federation.db import Base, IdType, utcnow
+
+NOASSERTION = "NOASSERTION"
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_actor_id_id", "actor_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    local: Mapped[bool] = mapped_column(default=False)
+    url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    in_reply_to: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    to: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    license: Mapped[str] = mapped_column(String(255), default=NOASSERTION)
+    published: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    replies_count: Mapped[int] = mapped_column(default=0)
+    likes_count: Mapped[int] = mapped_column(default=0)
+    announces_count: Mapped[int] = mapped_column(default=0)
+    document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+LIKE = "Like"
+ANNOUNCE = "Announce"
+
+
+class Interaction(Base):
+    """A Like or an Announce of an object, by any actor."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (UniqueConstraint("kind", "actor_id", "object_uri"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    object_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,129 @@
+"""Storing notes and interactions: the same code for local and remote ones."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from federation.db import utcnow
+from federation.vocab import is_public
+from objects.convert import RemoteNoteData
+from objects.models import ANNOUNCE, LIKE, Interaction, Note
+
+_COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
+
+
+def visibility_of(to: list[str], cc: list[str], followers_url: str | None) -> str:
+    if is_public(to):
+        return "public"
+    if is_public(cc):
+        return "unlisted"
+    if followers_url and followers_url in to + cc:
+        return "followers"
+    return "direct"
+
+
+async def get_note(session: AsyncSession, uri: str) -> Note | None:
+    return await session.scalar(select(Note).where(Note.uri == uri))
+
+
+async def store_remote_note(session: AsyncSession, data: RemoteNoteData, author: Actor) -> Note:
+    """Insert a received note (or return the one we have) and thread it."""
+    existing = await get_note(session, data.uri)
+    if existing is not None:
+        return existing
+    note = Note(
+        uri=data.uri,
+        actor_id=author.id,
+        local=False,
+        url=data.url,
+        in_reply_to=data.in_reply_to,
+        content=data.content,
+        summary=data.summary,
+        sensitive=data.sensitive,
+        language=data.language,
+        visibility=visibility_of(data.to, data.cc, author.followers_url),
+        to={"to": data.to, "cc": data.cc},
+        published=data.published,
+    )
+    session.add(note)
+    await _count_reply(session, data.in_reply_to, +1)
+    return note
+
+
+async def add_local_note(session: AsyncSession, note: Note) -> Note:
+    session.add(note)
+    await _count_reply(session, note.in_reply_to, +1)
+    return note
+
+
+async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> None:
+    note.content = data.content
+    note.summary = data.summary
+    note.sensitive = data.sensitive
+    note.edited_at = utcnow()
+
+
+async def tombstone_note(session: AsyncSession, note: Note) -> None:
+    if note.deleted_at is not None:
+        return
+    note.deleted_at = utcnow()
+    note.content = ""
+    note.summary = None
+    await _count_reply(session, note.in_reply_to, -1)
+
+
+async def _count_reply(session: AsyncSession, parent_uri: str | None, delta: int) -> None:
+    if parent_uri:
+        await session.execute(
+            update(Note)
+            .where(Note.uri == parent_uri)
+            .values(replies_count=Note.replies_count + delta)
+        )
+
+
+async def add_interaction(
+    session: AsyncSession, kind: str, uri: str, actor: Actor, object_uri: str
+) -> bool:
+    """Record a Like or Announce once; return False when it was already there."""
+    exists = await session.scalar(
+        select(Interaction.id).where(
+            Interaction.kind == kind,
+            Interaction.actor_id == actor.id,
+            Interaction.object_uri == object_uri,
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(Interaction(uri=uri, kind=kind, actor_id=actor.id, object_uri=object_uri))
+    await _count_interaction(session, kind, object_uri, +1)
+    return True
+
+
+async def remove_interaction(session: AsyncSession, uri: str, actor: Actor) -> bool:
+    row = await session.scalar(
+        select(Interaction).where(Interaction.uri == uri, Interaction.actor_id == actor.id)
+    )
+    if row is None:
+        return False
+    await session.execute(delete(Interaction).where(Interaction.id == row.id))
+    await _count_interaction(session, row.kind, row.object_uri, -1)
+    return True
+
+
+async def _count_interaction(session: AsyncSession, kind: str, object_uri: str, delta: int) -> None:
+    counter = _COUNTERS[kind]
+    await session.execute(
+        update(Note).where(Note.uri == object_uri).values({counter: counter + delta})
+    )
+
+
+async def replies_page(
+    session: AsyncSession, parent_uri: str, *, after_id: int | None, limit: int
+) -> list[Note]:
+    """Replies oldest first, keyset-paged by row id."""
+    query = select(Note).where(Note.in_reply_to == parent_uri, Note.deleted_at.is_(None))
+    if after_id is not None:
+        query = query.where(Note.id > after_id)
+    return list((await session.scalars(query.order_by(Note.id).limit(limit))).all())

@@ -1,0 +1,1 @@
+"""Sending: compose local activities, pick recipients, and deliver them durably."""

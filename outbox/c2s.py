@@ -1,0 +1,180 @@
+"""ActivityPub client-to-server: what a local actor POSTs to its own outbox.
+
+Remote lookups (WebFinger, actor and note fetches) happen before the write;
+the change, the activity and its deliveries then commit in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
+from actors.resolve import ActorResolver
+from federation.errors import ValidationError
+from federation.vocab import PUBLIC
+from objects.convert import NOTE_TYPES, first_id, id_list
+from objects.html import sanitize_html, text_to_html
+from objects.models import ANNOUNCE, LIKE, Note
+from objects.notes import (
+    add_interaction,
+    add_local_note,
+    remove_interaction,
+    tombstone_note,
+    visibility_of,
+)
+from objects.resolve import find_or_fetch_note
+from outbox import activities
+from outbox.models import OutboxActivity
+from outbox.publish import publish
+
+Submit = Callable[[AsyncSession, ActorResolver, Actor, dict[str, Any]], Awaitable[OutboxActivity]]
+SUPPORTED = ("Create", "Follow", "Undo", "Like", "Announce", "Delete")
+
+
+async def submit(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    """Apply one client-submitted activity (or bare Note); the caller commits."""
+    kind = body.get("type")
+    if kind in NOTE_TYPES:
+        body = {"type": "Create", "object": body, "to": body.get("to"), "cc": body.get("cc")}
+        kind = "Create"
+    handler = _SUBMITTERS.get(str(kind))
+    if handler is None:
+        raise ValidationError(
+            f"cannot post a {kind!r} to the outbox; supported: {', '.join(SUPPORTED)}"
+        )
+    return await handler(session, resolver, actor, body)
+
+
+async def _create(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    obj = body.get("object")
+    if not isinstance(obj, dict) or obj.get("type", "Note") != "Note":
+        raise ValidationError("Create needs an object of type Note")
+    content = obj.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationError("the note needs some content")
+    to = id_list(obj.get("to") or body.get("to")) or [PUBLIC]
+    cc = id_list(obj.get("cc") or body.get("cc")) or [actor.followers_url or ""]
+    parent_uri = first_id(obj.get("inReplyTo"))
+    if parent_uri:
+        parent = await find_or_fetch_note(session, resolver, parent_uri)
+        author = await session.get(Actor, parent.actor_id)
+        if author is not None and author.uri not in to + cc:
+            cc.append(author.uri)
+    html = content if "<" in content else text_to_html(content)
+    note = Note(
+        uri=resolver.urls.new_note(),
+        actor_id=actor.id,
+        local=True,
+        in_reply_to=parent_uri,
+        content=sanitize_html(html),
+        summary=obj.get("summary") if isinstance(obj.get("summary"), str) else None,
+        sensitive=obj.get("sensitive") is True,
+        visibility=visibility_of(to, cc, actor.followers_url),
+        to={"to": to, "cc": cc},
+    )
+    note.url = note.uri
+    await add_local_note(session, note)
+    await session.flush()
+    return await publish(
+        session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
+    )
+
+
+async def _follow(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    target_ref = first_id(body.get("object"))
+    if not target_ref:
+        raise ValidationError("Follow needs an object: a handle (@user@host) or an actor URL")
+    is_url = target_ref.startswith(("https://", "http://"))
+    target = await (
+        resolver.get_actor(target_ref) if is_url else resolver.resolve_handle(target_ref)
+    )
+    if target.id == actor.id:
+        raise ValidationError("you cannot follow yourself")
+    activity = activities.follow(resolver.urls, actor, target)
+    follow = await session.scalar(
+        select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
+    )
+    if follow is None:
+        follow = Follow(follower_id=actor.id, followee_id=target.id, uri=activity["id"])
+        session.add(follow)
+    follow.uri = activity["id"]
+    local_auto = target.local and not target.manually_approves_followers
+    follow.state = FOLLOW_ACCEPTED if local_auto else FOLLOW_PENDING
+    return await publish(session, resolver.urls, actor, activity)
+
+
+async def _undo(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    original = await session.scalar(
+        select(OutboxActivity).where(
+            OutboxActivity.uri == first_id(body.get("object")), OutboxActivity.actor_id == actor.id
+        )
+    )
+    if original is None or original.type not in ("Follow", "Like", "Announce"):
+        raise ValidationError(
+            "Undo needs the id of one of your own Follow, Like or Announce activities"
+        )
+    if original.type == "Follow":
+        await session.execute(delete(Follow).where(Follow.uri == original.uri))
+    else:
+        await remove_interaction(session, original.uri, actor)
+    return await publish(
+        session, resolver.urls, actor, activities.undo(resolver.urls, actor, original.payload)
+    )
+
+
+async def _react(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    note_uri = first_id(body.get("object"))
+    if not note_uri:
+        raise ValidationError(f"{body['type']} needs an object: the URL of a note")
+    note = await find_or_fetch_note(session, resolver, note_uri)
+    author = await session.get(Actor, note.actor_id)
+    assert author is not None
+    build = activities.like if body["type"] == "Like" else activities.announce
+    activity = build(resolver.urls, actor, note.uri, author)
+    kind = LIKE if body["type"] == "Like" else ANNOUNCE
+    if not await add_interaction(session, kind, activity["id"], actor, note.uri):
+        raise ValidationError(f"you have already sent a {kind} of {note.uri}", status=409)
+    return await publish(session, resolver.urls, actor, activity)
+
+
+async def _delete(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    note_uri = first_id(body.get("object"))
+    note = await session.scalar(select(Note).where(Note.uri == note_uri, Note.actor_id == actor.id))
+    if note is None or note.deleted_at is not None:
+        raise ValidationError("Delete needs the id of one of your own notes", status=404)
+    recipients = note.to.get("to", []) + note.to.get("cc", [])
+    await tombstone_note(session, note)
+    await session.execute(
+        update(OutboxActivity)
+        .where(OutboxActivity.object_uri == note.uri, OutboxActivity.type == "Create")
+        .values(public=False)
+    )
+    activity = activities.delete_note(resolver.urls, actor, note)
+    activity["cc"] = sorted({*activity["cc"], *recipients} - {PUBLIC})
+    return await publish(session, resolver.urls, actor, activity)
+
+
+_SUBMITTERS: dict[str, Submit] = {
+    "Create": _create,
+    "Follow": _follow,
+    "Undo": _undo,
+    "Like": _react,
+    "Announce": _react,
+    "Delete": _delete,
+}

@@ -1,0 +1,1 @@
+"""The Starlette app, its routes, the CLI, templates and migrations."""

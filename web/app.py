@@ -1,0 +1,61 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from federation.errors import FederationError
+from federation.settings import Settings
+from web.http import federation_error_handler
+from web.instance import open_instance
+from web.pages import home, make_templates
+from web.routes import activitypub, wellknown
+
+
+async def profile_redirect(request: Request) -> Response:
+    return RedirectResponse(f"/users/{request.path_params['username']}", status_code=302)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    run_workers: bool = True,
+) -> Starlette:
+    """An instance as an ASGI app; its lifespan owns the engine, HTTP client and workers.
+
+    Tests pass `transport` to connect several in-process instances, and
+    `run_workers=False` to step the workers themselves.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_instance(settings, transport=transport) as instance:
+            app.state.instance = instance
+            if run_workers:
+                instance.start_workers()
+            try:
+                yield
+            finally:
+                await instance.stop_workers()
+
+    routes = [
+        Route("/", home),
+        Route("/@{username}", profile_redirect),
+        *wellknown.routes,
+        *activitypub.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={FederationError: federation_error_handler},
+    )
+    app.state.templates = make_templates()
+    return app

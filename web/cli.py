@@ -1,0 +1,155 @@
+"""The `ourdesign` command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from actors.models import ENTITY_KINDS
+from actors.service import create_person, create_token, get_local_actor
+from federation.errors import FederationError
+from federation.settings import Settings
+from web.instance import Instance, open_instance
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _run(settings: Settings, work: Callable[[Instance], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with open_instance(settings) as instance:
+            return await work(instance)
+
+    try:
+        return asyncio.run(main())
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@click.group(
+    help="Our Design: a federated server for open designs. Design global, manufacture local."
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="A TOML settings file (else OURDESIGN_CONFIG).",
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    try:
+        ctx.obj = Settings.from_env(config_file=Path(config) if config else None)
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@main.command(help="Run the web app and an in-process worker; creates and migrates the database.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = _settings(ctx)
+    click.echo(f"Our Design at {settings.base_url}, listening on http://{host}:{port}")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@main.command(help="Run extra inbox and delivery workers in this process (no web server).")
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    async def work(instance: Instance) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        click.echo("worker running; Ctrl-C stops it")
+        await asyncio.gather(
+            instance.inbox_worker.run_forever(stop), instance.delivery_worker.run_forever(stop)
+        )
+
+    _run(_settings(ctx), work)
+
+
+@main.command(help="Create the database if needed and apply every migration.")
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    async def work(instance: Instance) -> None:
+        return None
+
+    _run(_settings(ctx), work)
+    click.echo("database is up to date")
+
+
+@main.group(help="Manage local users.")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="Create a local person.")
+@click.argument("name")
+@click.option("--email", required=True, help="Their email address.")
+@click.option("--password", help="Prompted for on a terminal when omitted.")
+@click.option(
+    "--kind",
+    type=click.Choice(ENTITY_KINDS[:-1]),
+    default="individual",
+    show_default=True,
+    help="What kind of entity they are; licences such as PPL depend on it.",
+)
+@click.pass_context
+def user_create(ctx: click.Context, name: str, email: str, password: str | None, kind: str) -> None:
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("give --password, or run on a terminal to be prompted")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(instance: Instance) -> str:
+        async with instance.sessions() as session:
+            actor = await create_person(
+                session,
+                instance.urls,
+                username=name,
+                email=email,
+                password=password or "",
+                entity_kind=kind,
+            )
+            await session.commit()
+            return actor.uri
+
+    click.echo(f"created {_run(_settings(ctx), work)}")
+
+
+@main.group(help="Manage API tokens.")
+def token() -> None:
+    pass
+
+
+@token.command(
+    "create", help="Print a new bearer token for NAME's API access; only its hash is kept."
+)
+@click.argument("name")
+@click.option("--label", default="cli", show_default=True, help="A note to recognise the token by.")
+@click.pass_context
+def token_create(ctx: click.Context, name: str, label: str) -> None:
+    async def work(instance: Instance) -> str:
+        async with instance.sessions() as session:
+            actor = await get_local_actor(session, name)
+            if actor is None:
+                raise FederationError(f"there is no local user {name!r}")
+            value = await create_token(session, actor, label)
+            await session.commit()
+            return value
+
+    click.echo(_run(_settings(ctx), work))

@@ -1,0 +1,115 @@
+"""One running instance: engine, sessions, HTTP client, resolver, receiver and workers.
+
+Built by the app's lifespan; nothing here exists at import time, so several
+instances can run in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from actors.resolve import ActorResolver
+from actors.service import ensure_instance_actor
+from federation.db import make_engine, make_session_factory
+from federation.http import build_http_client
+from federation.keys import load_rsa_private_pem
+from federation.settings import Settings
+from federation.signatures import CavageAuth
+from federation.urls import LocalUrls
+from inbox.context import HandlerContext
+from inbox.receive import Receiver
+from inbox.worker import InboxWorker
+from outbox.delivery import DeliveryWorker
+from web.schema import migrate
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    urls: LocalUrls
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient
+    resolver: ActorResolver
+    receiver: Receiver
+    inbox_worker: InboxWorker
+    delivery_worker: DeliveryWorker
+    fetch_auth: CavageAuth | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake_delivery(self) -> None:
+        self.delivery_worker.wakeup.set()
+
+    def start_workers(self) -> None:
+        self._tasks += [
+            asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
+            asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
+        ]
+
+    async def stop_workers(self) -> None:
+        self._stop.set()
+        self.inbox_worker.wakeup.set()
+        self.delivery_worker.wakeup.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+
+@contextlib.asynccontextmanager
+async def open_instance(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    run_migrations: bool = True,
+) -> AsyncIterator[Instance]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings)
+    client = build_http_client(settings, transport=transport)
+    try:
+        if run_migrations:
+            await migrate(engine, settings)
+        yield await _assemble(settings, engine, client)
+    finally:
+        await client.aclose()
+        await engine.dispose()
+
+
+async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
+    urls = LocalUrls(settings.base_url)
+    sessions = make_session_factory(engine)
+    async with sessions() as session:
+        instance_actor = await ensure_instance_actor(session, urls)
+        await session.commit()
+    assert instance_actor.private_key_pem is not None
+    fetch_auth = CavageAuth(
+        instance_actor.public_key_id, load_rsa_private_pem(instance_actor.private_key_pem)
+    )
+    resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
+    delivery = DeliveryWorker(sessions, client, settings)
+    inbox_worker = InboxWorker(
+        sessions, HandlerContext(urls, resolver), on_published=delivery.wakeup.set
+    )
+    receiver = Receiver(
+        sessions,
+        resolver,
+        window=settings.signature_window_seconds,
+        on_stored=inbox_worker.wakeup.set,
+    )
+    return Instance(
+        settings=settings,
+        urls=urls,
+        engine=engine,
+        sessions=sessions,
+        client=client,
+        resolver=resolver,
+        receiver=receiver,
+        inbox_worker=inbox_worker,
+        delivery_worker=delivery,
+        fetch_auth=fetch_auth,
+    )

@@ -1,0 +1,1 @@
+"""Thin route handlers: parse the request, call the packages below, shape the response."""

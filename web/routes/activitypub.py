@@ -1,0 +1,238 @@
+"""ActivityPub endpoints: actors, inboxes, outboxes, collections and objects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.collections import count_follows, follows_page
+from actors.convert import actor_to_as
+from actors.models import Actor
+from actors.service import INSTANCE_ACTOR_USERNAME, actor_for_token, get_local_actor
+from federation.errors import FederationError
+from federation.vocab import ACTIVITY_MEDIA_TYPES
+from objects.convert import note_to_as
+from objects.models import Note
+from objects.notes import replies_page
+from outbox.c2s import submit
+from outbox.collections import count_outbox, outbox_page
+from outbox.models import OutboxActivity
+from web.http import (
+    PAGE_SIZE,
+    ActivityResponse,
+    ordered_collection,
+    ordered_page,
+    query_int,
+    wants_activity_json,
+)
+from web.instance import Instance
+from web.pages import render_actor_page
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+async def _local_actor(request: Request) -> Actor:
+    async with _instance(request).sessions() as session:
+        actor = await get_local_actor(session, request.path_params["username"])
+    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
+        raise FederationError(
+            f"there is no user {request.path_params['username']!r} here", status=404
+        )
+    return actor
+
+
+async def actor_document(request: Request) -> Response:
+    actor = await _local_actor(request)
+    if not wants_activity_json(request):
+        return render_actor_page(request, actor)
+    return ActivityResponse(actor_to_as(actor, _instance(request).urls))
+
+
+async def instance_actor(request: Request) -> Response:
+    instance = _instance(request)
+    async with instance.sessions() as session:
+        actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
+    assert actor is not None
+    return ActivityResponse(actor_to_as(actor, instance.urls))
+
+
+async def inbox(request: Request) -> Response:
+    instance = _instance(request)
+    if "username" in request.path_params:
+        await _local_actor(request)
+    body = await _read_activity_body(request, instance.settings.max_body_bytes)
+    url = (
+        instance.urls.base_url
+        + request.url.path
+        + (f"?{request.url.query}" if request.url.query else "")
+    )
+    received = await instance.receiver.receive(request.method, url, request.headers, body)
+    return JSONResponse(
+        {"status": received.message, "id": received.activity_id}, status_code=received.status
+    )
+
+
+async def _read_activity_body(request: Request, limit: int) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ACTIVITY_MEDIA_TYPES:
+        raise FederationError(
+            f"send activities as application/activity+json, not {media_type or 'no content type'}",
+            status=415,
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FederationError(f"the body is larger than {limit} bytes", status=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise FederationError(f"the body is larger than {limit} bytes", status=413)
+    return bytes(body)
+
+
+async def outbox_get(request: Request) -> Response:
+    actor = await _local_actor(request)
+    assert actor.outbox is not None
+    async with _instance(request).sessions() as session:
+        if "page" not in request.query_params:
+            return ActivityResponse(
+                ordered_collection(actor.outbox, await count_outbox(session, actor))
+            )
+        rows = await outbox_page(
+            session, actor, before=query_int(request, "max_id"), limit=PAGE_SIZE
+        )
+    items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
+    return ActivityResponse(_page(request, actor.outbox, items, rows, "max_id"))
+
+
+def _page(
+    request: Request, collection: str, items: list[Any], rows: list[Any], cursor: str
+) -> dict[str, Any]:
+    next_cursor = rows[-1][0] if len(rows) == PAGE_SIZE else None
+    return ordered_page(collection, str(request.url), items, next_cursor, cursor)
+
+
+async def outbox_post(request: Request) -> Response:
+    instance = _instance(request)
+    actor = await _local_actor(request)
+    await _authorize(request, actor)
+    body = await _json_body(request, instance.settings.max_body_bytes)
+    async with instance.sessions() as session:
+        row = await submit(session, instance.resolver, actor, body)
+        await session.commit()
+    instance.wake_delivery()
+    return ActivityResponse(row.payload, status_code=201, headers={"Location": row.uri})
+
+
+async def _authorize(request: Request, actor: Actor) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise FederationError(
+            "posting to an outbox needs 'Authorization: Bearer <token>'", status=401
+        )
+    async with _instance(request).sessions() as session:
+        owner = await actor_for_token(session, token.strip())
+        await session.commit()
+    if owner is None:
+        raise FederationError(
+            "the bearer token is not valid; create one with 'ourdesign token create'", status=401
+        )
+    if owner.id != actor.id:
+        raise FederationError("this token may only post to its own user's outbox", status=403)
+
+
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > limit:
+        raise FederationError(f"the body is larger than {limit} bytes", status=413)
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise FederationError(f"the body is not valid JSON: {exc}", status=400) from exc
+    if not isinstance(body, dict):
+        raise FederationError("the body must be a JSON object", status=400)
+    return body
+
+
+async def follows_collection(request: Request) -> Response:
+    actor = await _local_actor(request)
+    followers = request.url.path.endswith("/followers")
+    collection = actor.followers_url if followers else actor.following_url
+    assert collection is not None
+    async with _instance(request).sessions() as session:
+        if "page" not in request.query_params:
+            total = await count_follows(session, actor, followers=followers)
+            return ActivityResponse(ordered_collection(collection, total))
+        before = query_int(request, "max_id")
+        rows = await follows_page(
+            session, actor, followers=followers, before=before, limit=PAGE_SIZE
+        )
+    return ActivityResponse(_page(request, collection, [uri for _, uri in rows], rows, "max_id"))
+
+
+async def note_document(request: Request) -> Response:
+    instance = _instance(request)
+    uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
+    async with instance.sessions() as session:
+        row = (
+            await session.execute(select(Note, Actor.uri).join(Actor).where(Note.uri == uri))
+        ).first()
+    if row is None:
+        raise FederationError("there is no such note", status=404)
+    note, actor_uri = row
+    if note.visibility not in ("public", "unlisted"):
+        raise FederationError("there is no such note", status=404)
+    return ActivityResponse(
+        note_to_as(note, actor_uri), status_code=410 if note.deleted_at else 200
+    )
+
+
+async def note_replies(request: Request) -> Response:
+    instance = _instance(request)
+    uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
+    collection = f"{uri}/replies"
+    if "page" not in request.query_params:
+        async with instance.sessions() as session:
+            note = await session.scalar(select(Note).where(Note.uri == uri))
+        if note is None:
+            raise FederationError("there is no such note", status=404)
+        return ActivityResponse(ordered_collection(collection, note.replies_count))
+    async with instance.sessions() as session:
+        notes = await replies_page(
+            session, uri, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
+        )
+    rows = [(n.id, n.uri) for n in notes]
+    return ActivityResponse(_page(request, collection, [n.uri for n in notes], rows, "min_id"))
+
+
+async def activity_document(request: Request) -> Response:
+    instance = _instance(request)
+    uri = f"{instance.urls.base_url}/activities/{request.path_params['activity_id']}"
+    async with instance.sessions() as session:
+        row = await session.scalar(select(OutboxActivity).where(OutboxActivity.uri == uri))
+    if row is None or not row.public:
+        raise FederationError("there is no such activity", status=404)
+    return ActivityResponse(row.payload)
+
+
+routes = [
+    Route("/actor", instance_actor),
+    Route("/inbox", inbox, methods=["POST"]),
+    Route("/users/{username}", actor_document),
+    Route("/users/{username}/inbox", inbox, methods=["POST"]),
+    Route("/users/{username}/outbox", outbox_get, methods=["GET"]),
+    Route("/users/{username}/outbox", outbox_post, methods=["POST"]),
+    Route("/users/{username}/followers", follows_collection),
+    Route("/users/{username}/following", follows_collection),
+    Route("/notes/{note_id}", note_document),
+    Route("/notes/{note_id}/replies", note_replies),
+    Route("/activities/{activity_id}", activity_document),
+]
