@@ -66,7 +66,7 @@ class Settings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None
     ) -> Settings:
-        """Settings from a TOML file (if given or named by OURDESIGN_CONFIG), then the environment."""
+        """Settings from a TOML file (given, or named by OURDESIGN_CONFIG), then the environment."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         path = config_file or (

@@ -18,6 +18,7 @@ async def find_or_fetch_note(session: AsyncSession, resolver: ActorResolver, uri
     if resolver.urls.is_local(uri):
         raise ValidationError(f"there is no note {uri}", status=404)
     data = parse_remote_note(await resolver.fetch_document(uri))
-    # parse_remote_note checked the note is on its author's host, fetch_document that its id is its URL.
+    # parse_remote_note checked the note is on its author's host;
+    # fetch_document checked that its id is its URL.
     author = await resolver.get_actor(data.attributed_to)
     return await store_remote_note(session, data, author)

@@ -59,7 +59,9 @@ class Node:
         return instance
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.network, base_url=f"https://{self.domain}", **kwargs)
+        return httpx.AsyncClient(
+            transport=self.network, base_url=f"https://{self.domain}", **kwargs
+        )
 
     async def user(self, username: str, kind: str = "individual") -> tuple[Actor, str]:
         async with self.instance.sessions() as session:
@@ -97,7 +99,9 @@ async def settle(*nodes: Node, rounds: int = 50) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_node(domain: str, database_url: str, data_dir: Any, network: Network) -> AsyncIterator[Node]:
+async def running_node(
+    domain: str, database_url: str, data_dir: Any, network: Network
+) -> AsyncIterator[Node]:
     settings = Settings(domain=domain, scheme="https", data_dir=data_dir, database_url=database_url)
     app = create_app(settings, transport=network, run_workers=False)
     async with app.router.lifespan_context(app):

@@ -20,7 +20,9 @@ async def _pair(nodes):
     a, b = await nodes("a.test"), await nodes("b.test")
     _, alice_token = await a.user("alice")
     _, bob_token = await b.user("bob")
-    assert (await a.post_outbox("alice", alice_token, {"type": "Follow", "object": "@bob@b.test"})).status_code == 201
+    assert (
+        await a.post_outbox("alice", alice_token, {"type": "Follow", "object": "@bob@b.test"})
+    ).status_code == 201
     await settle(a, b)
     return a, b, bob_token
 
@@ -152,7 +154,7 @@ async def test_401_to_draft_cavage_retries_with_rfc9421_and_remembers(nodes, net
 
 
 async def test_4xx_is_final_but_429_retries_after_retry_after(nodes, network):
-    a, b, token = await _pair(nodes)
+    _, b, token = await _pair(nodes)
     network.intercept["a.test"] = lambda r: httpx.Response(403, text="blocked")
     await _post(b, token, "refused")
     await b.instance.delivery_worker.run_once()

@@ -10,7 +10,9 @@ from tests.support import settle
 
 
 async def _follow(follower_node, follower_token, handle):
-    response = await follower_node.post_outbox("alice", follower_token, {"type": "Follow", "object": handle})
+    response = await follower_node.post_outbox(
+        "alice", follower_token, {"type": "Follow", "object": handle}
+    )
     assert response.status_code == 201, response.text
     return response
 
@@ -19,7 +21,7 @@ async def test_follow_post_reply_delete_across_three_instances(nodes):
     a, b, c = await nodes("a.test"), await nodes("b.test"), await nodes("c.test")
     alice, alice_token = await a.user("alice")
     bob, bob_token = await b.user("bob")
-    carol, carol_token = await c.user("carol")
+    _, carol_token = await c.user("carol")
 
     await _follow(a, alice_token, "@bob@b.test")
     response = await c.post_outbox("carol", carol_token, {"type": "Follow", "object": bob.uri})

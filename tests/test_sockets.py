@@ -36,8 +36,9 @@ async def _server(database_url, data_dir):
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    async with asyncio.timeout(10):
+        while not server.started:  # uvicorn offers no event to wait on
+            await asyncio.sleep(0.02)
     try:
         yield Node(settings.domain, app, network=None)
     finally:
@@ -45,13 +46,11 @@ async def _server(database_url, data_dir):
         await task
 
 
-async def _wait_for(check, timeout=15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting for federation over sockets")
+async def _wait_for(check):
+    """Poll until the other server's worker has done its part (15 s at most)."""
+    async with asyncio.timeout(15):
+        while not await check():
+            await asyncio.sleep(0.05)
 
 
 async def test_follow_and_post_over_real_sockets(new_database, tmp_path):

@@ -1,0 +1,36 @@
+# The two commands a cooperative needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export OURDESIGN_DATA_DIR ?= data
+export OURDESIGN_DOMAIN ?= localhost:8000
+export OURDESIGN_SCHEME ?= http
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## Start an instance on SQLite at http://localhost:8000
+	$(BIN)/ourdesign serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)  ## ruff, mypy (strict on federation/) and the import-layer contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python bench/inbox.py --db sqlite
+	$(BIN)/python bench/fanout.py --db sqlite
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

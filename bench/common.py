@@ -1,0 +1,210 @@
+"""Shared pieces of the benchmarks: ports, throw-away databases, child servers, raw HTTP.
+
+Also a small command line used to start the benchmarks' child processes:
+
+    python bench/common.py serve PORT   # the instance (settings from OURDESIGN_* variables)
+    python bench/common.py sink PORT    # a sink that answers 202 to every POST, for any Host
+
+Everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+REASONS = {200: "OK", 202: "Accepted", 404: "Not Found", 405: "Method Not Allowed"}
+# (method, path, lower-cased headers, body) -> (status, JSON body)
+Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, bytes]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def temp_database(kind: str) -> AsyncIterator[tuple[str, Path]]:
+    """(database URL, data dir); the directory and any PostgreSQL database are removed after."""
+    with tempfile.TemporaryDirectory(prefix="ourdesign-bench-") as tmp:
+        if kind == "sqlite":
+            yield f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", Path(tmp)
+            return
+        import asyncpg
+
+        name = "ourdesign_bench_" + secrets.token_hex(4)
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        try:
+            yield PG_URL.format(name=name), Path(tmp)
+        finally:
+            admin = await asyncpg.connect(PG_ADMIN_URL)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+
+@contextlib.contextmanager
+def child(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python bench/common.py ARGS` in its own process; terminated on exit."""
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "common.py"), *args],
+        env={**os.environ, **(env or {})},
+        cwd=HERE.parent,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Poll `url` until it answers 200; fail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"the child process exited with {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url, timeout=2)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, round(pct / 100 * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def print_table(title: str, rows: list[tuple[str, object]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{title}")
+    for name, value in rows:
+        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+        print(f"  {name:<{width}}  {shown}")
+
+
+# --- raw HTTP/1.1 over asyncio streams: cheap enough not to be what is measured --------------
+
+
+async def serve_http(handler: Handler, port: int) -> asyncio.Server:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1:port calling `handler` for each request."""
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                method, path, _ = head[0].split(" ", 2)
+                headers = {}
+                for line in head[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                status, payload = handler(method, path, headers, body)
+                writer.write(
+                    f"HTTP/1.1 {status} {REASONS.get(status, 'X')}\r\n"
+                    "Content-Type: application/activity+json\r\n"
+                    f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                    + payload
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(connection, "127.0.0.1", port, backlog=2048)
+
+
+async def raw_exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """Send one complete request on a keep-alive connection; return (status, body)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return int(head[9:12]), await reader.readexactly(length)
+
+
+# --- child process entry points ----------------------------------------------------------
+
+
+def _serve(port: int) -> None:
+    import uvicorn
+
+    from federation.settings import Settings
+    from web.app import create_app
+
+    app = create_app(Settings.from_env())
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def _sink(port: int) -> None:
+    """202 to any POST, counted by Host; GET /_stats gives the counts and the last POST time."""
+    per_host: Counter[str] = Counter()
+    last = [0.0]
+
+    def handle(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if method == "POST":
+            per_host[headers.get("host", "")] += 1
+            last[0] = time.time()
+            return 202, b"{}"
+        if path == "/_stats":
+            return 200, json.dumps({"per_host": per_host, "last": last[0]}).encode()
+        return 404, b"{}"
+
+    server = await serve_http(handle, port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))
+    command, port_arg = sys.argv[1], int(sys.argv[2])
+    if command == "serve":
+        _serve(port_arg)
+    elif command == "sink":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_sink(port_arg))
+    else:
+        raise SystemExit(f"unknown command {command!r}")
