@@ -153,3 +153,7 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
             return value
 
     click.echo(_run(_settings(ctx), work))
+
+
+if __name__ == "__main__":
+    main()
