@@ -7,9 +7,12 @@ simply expires and the row becomes due again. On PostgreSQL the claim uses
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import String, and_, or_, select, update
@@ -76,3 +79,28 @@ def backoff_delay(attempts: int, *, base: float = 10.0, cap: float = 6 * 3600.0)
     """Exponential backoff with jitter: ~10s, 20s, 40s ... up to six hours."""
     delay = min(cap, base * (2 ** max(0, attempts - 1)))
     return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+async def run_until_stopped(
+    run_once: Callable[[], Awaitable[int]],
+    wakeup: asyncio.Event,
+    stop: asyncio.Event,
+    *,
+    name: str,
+    idle_seconds: float = 1.0,
+) -> None:
+    """Run batches until `stop`; when idle, sleep until woken or `idle_seconds` pass.
+
+    Other processes' workers are not woken in-process, so the idle wait also polls.
+    """
+    log = logging.getLogger(name)
+    while not stop.is_set():
+        try:
+            count = await run_once()
+        except Exception:  # keep the worker alive; claimed rows retry after their lease
+            log.exception("batch failed")
+            count = 0
+        if count == 0:
+            wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), idle_seconds)

@@ -7,7 +7,6 @@ blocks the others. Unknown types are marked done and ignored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from federation.db import utcnow
-from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due
+from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
 from inbox.handlers import HANDLERS
@@ -56,17 +55,8 @@ class InboxWorker:
             self.on_published()
         return len(items)
 
-    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        while not stop.is_set():
-            try:
-                count = await self.run_once()
-            except Exception:  # keep the worker alive; claimed rows retry after their lease
-                log.exception("inbox worker batch failed")
-                count = 0
-            if count == 0:
-                self.wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
 
     async def _process(self, item: InboxItem) -> None:
         try:

@@ -9,7 +9,6 @@ its pending deliveries become due at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import email.utils
 import json
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.models import Actor
 from federation.db import utcnow
 from federation.keys import load_rsa_private_pem
-from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due
+from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
 from federation.settings import Settings
 from federation.signatures import CavageAuth, RFC9421Auth
 from federation.vocab import ACTIVITY_JSON
@@ -98,17 +97,8 @@ class DeliveryWorker:
         await self._record(attempted, now)
         return len(attempted)
 
-    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        while not stop.is_set():
-            try:
-                count = await self.run_once()
-            except Exception as exc:  # keep the worker alive; the rows stay leased and retry
-                print(f"delivery worker: {exc!r}")
-                count = 0
-            if count == 0:
-                self.wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
 
     async def _activities(
         self, session: AsyncSession, rows: list[Delivery]
