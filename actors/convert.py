@@ -60,6 +60,22 @@ class RemoteActorData:
     public_key_pem: str
 
 
+# Column sizes of the actors table; longer values would fail (or be cut) in the database.
+_MAX_LENGTHS = {
+    "uri": 2048,
+    "username": 255,
+    "domain": 255,
+    "url": 2048,
+    "inbox": 2048,
+    "shared_inbox": 2048,
+    "outbox": 2048,
+    "followers_url": 2048,
+    "following_url": 2048,
+    "public_key_id": 2048,
+}
+_MAX_NAME = 255
+
+
 def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
     """Validate an actor document; raise ValidationError saying what is wrong."""
     uri = _required_str(doc, "id")
@@ -71,12 +87,12 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
     if not isinstance(endpoints, dict):
         endpoints = {}
     kind = doc.get("entityKind")
-    return RemoteActorData(
+    data = RemoteActorData(
         uri=uri,
         type=str(actor_type),
         username=_optional_str(doc, "preferredUsername") or uri.rstrip("/").rsplit("/", 1)[-1],
         domain=host_of(uri),
-        name=_optional_str(doc, "name") or "",
+        name=(_optional_str(doc, "name") or "")[:_MAX_NAME],
         summary=_optional_str(doc, "summary") or "",
         url=_link(doc.get("url")),
         inbox=_required_url(doc, "inbox", uri),
@@ -89,6 +105,13 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         public_key_id=key[0],
         public_key_pem=key[1],
     )
+    for name, limit in _MAX_LENGTHS.items():
+        value = getattr(data, name)
+        if value is not None and len(value) > limit:
+            raise ValidationError(
+                f"the {name} of actor {uri[:200]} is longer than {limit} characters"
+            )
+    return data
 
 
 def _public_key(doc: dict[str, Any], uri: str) -> tuple[str, str]:

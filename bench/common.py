@@ -85,9 +85,9 @@ def child(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.
             proc.wait()
 
 
-async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+async def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
     """Poll `url` until it answers 200; fail if the process dies or time runs out."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(trust_env=False) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -96,13 +96,28 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 6
                 if (await client.get(url, timeout=2)).status_code == 200:
                     return
             await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+    raise SystemExit(f"{url} did not answer within {seconds:.0f}s")
 
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine, all cores and processes (Linux /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far of: the process `pid`, this process, the whole machine."""
+    return process_cpu_seconds(pid), time.process_time(), machine_cpu_seconds()
+
+
+def load_note() -> str:
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -199,7 +214,7 @@ async def _sink(port: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE.parent))
+    sys.path[0] = str(HERE.parent)  # bench/inbox.py would shadow the `inbox` package
     command, port_arg = sys.argv[1], int(sys.argv[2])
     if command == "serve":
         _serve(port_arg)

@@ -39,6 +39,10 @@ from inbox.models import InboxItem
 from objects.convert import first_id
 
 OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
+# Real activities nest a handful of levels; anything near the interpreter's recursion limit
+# would parse here and then fail (a 500) when stored or processed.
+MAX_JSON_DEPTH = 64
+MAX_ID_LENGTH = 2048  # inbox_items.activity_uri
 
 
 @dataclass(frozen=True)
@@ -139,12 +143,33 @@ def parse_activity(body: bytes) -> dict[str, Any]:
         raise ValidationError(f"the body is not valid JSON: {exc}", status=400) from exc
     if not isinstance(activity, dict):
         raise ValidationError("the body must be a JSON object (an activity)", status=400)
+    if _too_deep(activity, MAX_JSON_DEPTH):
+        raise ValidationError(
+            f"the activity nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays",
+            status=400,
+        )
     for name in ("id", "type"):
         if not isinstance(activity.get(name), str):
             raise ValidationError(f"the activity needs a string {name!r}", status=400)
+    if len(activity["id"]) > MAX_ID_LENGTH:
+        raise ValidationError(
+            f"the activity id is longer than {MAX_ID_LENGTH} characters", status=400
+        )
     if first_id(activity.get("actor")) is None:
         raise ValidationError("the activity needs an 'actor'", status=400)
     return activity
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether JSON `value` nests more than `limit` containers deep (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def is_self_delete(activity: dict[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
 
 PAGE_SIZE = 20
+_CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 class ActivityResponse(Response):
@@ -39,8 +41,10 @@ def query_int(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value is None:
         return None
-    if not value.isdigit():
-        raise FederationError(f"the query parameter {name!r} must be a whole number", status=400)
+    if not _CURSOR.fullmatch(value):
+        raise FederationError(
+            f"the query parameter {name!r} must be a whole number of at most 18 digits", status=400
+        )
     return int(value)
 
 
