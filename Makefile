@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-export OURDESIGN_DATA_DIR ?= data
-export OURDESIGN_DOMAIN ?= localhost:8000
-export OURDESIGN_SCHEME ?= http
+# Local development defaults for `make run` only; the environment overrides them.
+RUN_ENV := OURDESIGN_DATA_DIR=$${OURDESIGN_DATA_DIR:-data} \
+	OURDESIGN_DOMAIN=$${OURDESIGN_DOMAIN:-localhost:8000} \
+	OURDESIGN_SCHEME=$${OURDESIGN_SCHEME:-http}
 
 .PHONY: run test lint bench clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)  ## Start an instance on SQLite at http://localhost:8000
-	$(BIN)/ourdesign serve --host 127.0.0.1 --port 8000
+	$(RUN_ENV) $(BIN)/ourdesign serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest -q

@@ -8,7 +8,12 @@ import sys
 
 
 def _ourdesign(tmp_path, *args, check=True):
-    env = {**os.environ, "OURDESIGN_DATA_DIR": str(tmp_path), "OURDESIGN_DOMAIN": "coop.test"}
+    env = {
+        **os.environ,
+        "OURDESIGN_DATA_DIR": str(tmp_path),
+        "OURDESIGN_DOMAIN": "coop.test",
+        "OURDESIGN_SCHEME": "https",
+    }
     env.pop("OURDESIGN_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "web.cli", *args],

@@ -236,7 +236,7 @@ async def test_concurrent_replays_store_one_row(scene: Scene) -> None:
         *(post(scene.victim, "/inbox", body, headers) for _ in range(5))
     )
     assert all(r.status_code == 202 for r in responses), [r.text for r in responses]
-    assert sorted(r.json()["status"] for r in responses).count("accepted") == 1
+    assert [r.json()["status"] for r in responses].count("accepted") == 1
     assert await inbox_rows(scene.victim, activity["id"]) == 1
 
 
