@@ -60,7 +60,7 @@ class RemoteActorData:
     public_key_pem: str
 
 
-# Column sizes of the actors table; longer values would fail (or be cut) in the database.
+# Column sizes of the actors table; longer values would fail in PostgreSQL (a 500).
 _MAX_LENGTHS = {
     "uri": 2048,
     "username": 255,
@@ -92,8 +92,8 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         type=str(actor_type),
         username=_optional_str(doc, "preferredUsername") or uri.rstrip("/").rsplit("/", 1)[-1],
         domain=host_of(uri),
-        name=(_optional_str(doc, "name") or "")[:_MAX_NAME],
-        summary=_optional_str(doc, "summary") or "",
+        name=(_optional_str(doc, "name") or "").replace("\x00", "")[:_MAX_NAME],
+        summary=(_optional_str(doc, "summary") or "").replace("\x00", ""),
         url=_link(doc.get("url")),
         inbox=_required_url(doc, "inbox", uri),
         shared_inbox=_same_host_or_none(_optional_str(endpoints, "sharedInbox"), uri),
@@ -105,6 +105,9 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         public_key_id=key[0],
         public_key_pem=key[1],
     )
+    for name, value in data.__dict__.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise ValidationError(f"the {name} of actor {uri[:200]!r} contains a NUL character")
     for name, limit in _MAX_LENGTHS.items():
         value = getattr(data, name)
         if value is not None and len(value) > limit:

@@ -68,10 +68,14 @@ async def temp_database(kind: str) -> AsyncIterator[tuple[str, Path]]:
 
 @contextlib.contextmanager
 def child(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python bench/common.py ARGS` in its own process; terminated on exit."""
+    """Run `python bench/common.py ARGS` in its own process; terminated on exit.
+
+    Inherited OURDESIGN_* variables are dropped, so that only `env` configures the child.
+    """
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("OURDESIGN_")}
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "common.py"), *args],
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         cwd=HERE.parent,
     )
     try:
@@ -195,17 +199,20 @@ def _serve(port: int) -> None:
 
 
 async def _sink(port: int) -> None:
-    """202 to any POST, counted by Host; GET /_stats gives the counts and the last POST time."""
+    """202 to any POST, counted by Host; GET /_stats gives the counts, first and last POST time."""
     per_host: Counter[str] = Counter()
-    last = [0.0]
+    first, last = [0.0], [0.0]
 
     def handle(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         if method == "POST":
             per_host[headers.get("host", "")] += 1
             last[0] = time.time()
+            first[0] = first[0] or last[0]
             return 202, b"{}"
         if path == "/_stats":
-            return 200, json.dumps({"per_host": per_host, "last": last[0]}).encode()
+            return 200, json.dumps(
+                {"per_host": per_host, "first": first[0], "last": last[0]}
+            ).encode()
         return 404, b"{}"
 
     server = await serve_http(handle, port)

@@ -30,7 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.service import create_person, create_token
-from bench.common import child, free_port, print_table, raw_exchange, temp_database, wait_ready
+from bench.common import (
+    child,
+    free_port,
+    load_note,
+    print_table,
+    raw_exchange,
+    temp_database,
+    wait_ready,
+)
 from federation.http import DEFAULT_LIMITS
 from federation.settings import Settings
 from federation.vocab import PUBLIC
@@ -124,14 +132,14 @@ async def seed(instance: Instance, followers: int, hosts: int) -> tuple[Actor, s
     return poster, token
 
 
-async def sink_stats(port: int) -> tuple[dict[str, int], float]:
+async def sink_stats(port: int) -> tuple[dict[str, int], float, float]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         request = b"GET /_stats HTTP/1.1\r\nHost: sink\r\n\r\n"
         stats = json.loads((await raw_exchange(reader, writer, request))[1])
     finally:
         writer.close()
-    return stats["per_host"], stats["last"]
+    return stats["per_host"], stats["first"], stats["last"]
 
 
 async def delivery_states(instance: Instance) -> dict[str, int]:
@@ -159,7 +167,7 @@ async def run(args: argparse.Namespace) -> None:
                 _, token = await seed(instance, args.followers, args.hosts)
                 print(f"seeded {args.followers} followers in {time.perf_counter() - started:.1f}s")
 
-                cpu0, t0 = time.process_time(), time.time()
+                load, cpu0, t0 = load_note(), time.process_time(), time.time()
                 response = await client.post(
                     f"/users/{USER}/outbox",
                     json={
@@ -171,10 +179,10 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 t_posted = time.time()
                 deadline = time.monotonic() + args.timeout
-                per_host, last = await sink_stats(sink_port)
+                per_host, first, last = await sink_stats(sink_port)
                 while len(per_host) < args.hosts and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)  # the sink reports the exact time of the last POST
-                    per_host, last = await sink_stats(sink_port)
+                    per_host, first, last = await sink_stats(sink_port)
                 states = await delivery_states(instance)
                 while states.get("pending") and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)
@@ -193,6 +201,7 @@ async def run(args: argparse.Namespace) -> None:
                 "delivery concurrency",
                 f"{settings.delivery_concurrency} ({settings.delivery_per_host} per host)",
             ),
+            ("machine before posting", load),
         ],
     )
     print_table(
@@ -206,6 +215,7 @@ async def run(args: argparse.Namespace) -> None:
             ("distinct hosts reached", len(per_host)),
             ("max requests per host", max(per_host.values(), default=0)),
             ("TCP connections opened", backend.connections),
+            ("post -> first delivery s", (first - t0) if first else float("nan")),
             ("post -> last delivery s", spent),
             ("deliveries/s", requests / spent if requests else 0.0),
             ("all hosts reached", len(per_host) >= args.hosts),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -138,16 +139,12 @@ def public_key(pem: str) -> PublicKeyTypes:
 
 def parse_activity(body: bytes) -> dict[str, Any]:
     try:
-        activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        activity = json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # also over-long integers, NaN and Infinity
         raise ValidationError(f"the body is not valid JSON: {exc}", status=400) from exc
     if not isinstance(activity, dict):
         raise ValidationError("the body must be a JSON object (an activity)", status=400)
-    if _too_deep(activity, MAX_JSON_DEPTH):
-        raise ValidationError(
-            f"the activity nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays",
-            status=400,
-        )
+    _check_tree(activity)
     for name in ("id", "type"):
         if not isinstance(activity.get(name), str):
             raise ValidationError(f"the activity needs a string {name!r}", status=400)
@@ -160,16 +157,39 @@ def parse_activity(body: bytes) -> dict[str, Any]:
     return activity
 
 
-def _too_deep(value: Any, limit: int) -> bool:
-    """Whether JSON `value` nests more than `limit` containers deep (iteratively)."""
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    # JSON has no NaN or Infinity; PostgreSQL's json type refuses them.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse what would parse here but fail later: deep nesting, and NUL (PostgreSQL's jsonb
+    and text cannot hold it). Iterative, so any depth is safe to inspect."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError("the activity contains a NUL character (\\u0000)", status=400)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(
+                f"the activity nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays",
+                status=400,
+            )
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            item = item.values()
+        stack.extend((child, depth + 1) for child in item)
 
 
 def is_self_delete(activity: dict[str, Any]) -> bool:

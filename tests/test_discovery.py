@@ -101,11 +101,6 @@ async def test_webfinger_without_resource_is_400(node: Node) -> None:
         assert "resource" in response.json()["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/routes/wellknown.py answers a missing resource with error_response, which has "
-    "no Access-Control-Allow-Origin header (RFC 7033 section 5 asks for it on responses)",
-)
 async def test_webfinger_400_has_the_cors_header(node: Node) -> None:
     response = await get(node, "/.well-known/webfinger", accept=None)
     assert response.status_code == 400

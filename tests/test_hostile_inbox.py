@@ -463,6 +463,36 @@ async def test_malformed_activity_is_refused(scene: Scene, body: bytes, reason: 
     assert await inbox_rows(scene.victim) == 0
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1" * 5000, "4300 digits"),
+        ("NaN", "NaN is not a JSON value"),
+        ("Infinity", "Infinity is not a JSON value"),
+        ("-Infinity", "Infinity is not a JSON value"),
+        ("1e999999", "out of range"),
+        ('"a\\u0000b"', "NUL"),
+        ('{"k\\u0000": 1}', "NUL"),
+    ],
+    ids=["huge-int", "nan", "inf", "-inf", "float-overflow", "nul", "nul-key"],
+)
+async def test_json_the_database_cannot_hold_is_refused(
+    scene: Scene, value: str, reason: str
+) -> None:
+    """Python parses these, but storing them fails (PostgreSQL) or crashes (huge ints)."""
+    activity = create_note(scene.mallory)
+    activity["extra"] = "__VALUE__"
+    body = json.dumps(activity).replace('"__VALUE__"', value).encode()
+    refused(await send(scene, body), 400, reason)
+    await assert_nothing_stored(scene.victim, activity)
+
+
+async def test_nul_in_note_content_is_refused(scene: Scene) -> None:
+    activity = create_note(scene.mallory, "<p>a\u0000b</p>")
+    refused(await send(scene, activity), 400, "NUL")
+    await assert_nothing_stored(scene.victim, activity)
+
+
 @pytest.mark.parametrize("depth", [100_000, 910, 100])
 @pytest.mark.parametrize("where", ["top", "object", "extra"])
 @pytest.mark.parametrize("kind", ["list", "dict"])
@@ -545,6 +575,29 @@ async def test_actor_document_with_overlong_fields_is_refused(
     await assert_nothing_stored(scene.victim, activity)
     async with scene.victim.instance.sessions() as session:
         assert await session.scalar(select(Actor).where(Actor.uri == far.uri)) is None
+
+
+@pytest.mark.parametrize("field", ["preferredUsername", "url", "inbox"])
+async def test_actor_document_with_nul_in_an_identifier_is_refused(
+    scene: Scene, field: str
+) -> None:
+    value = {"preferredUsername": "x\u0000", "url": "https://far.test/@x\u0000"}.get(
+        field, "https://far.test/users/x/inbox\u0000"
+    )
+    far = _actor_host(scene.network, "far.test", **{field: value})
+    activity = create_note(far)
+    refused(await send(scene, activity, attacker=far), 422, "NUL")
+    await assert_nothing_stored(scene.victim, activity)
+
+
+async def test_actor_with_nul_in_its_name_and_summary_is_accepted_without_it(
+    scene: Scene,
+) -> None:
+    far = _actor_host(scene.network, "far.test", name="Eve\u0000Ni", summary="<p>\u0000hi</p>")
+    response = await send(scene, create_note(far), attacker=far)
+    assert response.status_code == 202, response.text
+    copy = await _victims_copy(scene, far.uri)
+    assert (copy.name, copy.summary) == ("EveNi", "<p>hi</p>")
 
 
 async def test_actor_with_an_overlong_name_is_accepted_with_the_name_cut(scene: Scene) -> None:
@@ -700,6 +753,15 @@ async def test_forged_key_for_an_unknown_key_id_is_refused(scene: Scene) -> None
     refused(await send(scene, activity, key=forger), 401, "does not verify")
     await assert_nothing_stored(scene.victim, activity)
     assert requests_to(scene.network, "evil.test") == 1
+
+
+async def test_forged_signature_with_a_local_key_id_fetches_nothing(scene: Scene) -> None:
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    alice = Attacker("victim.test", scene.alice.uri, scene.alice.public_key_id, forger)
+    activity = create_note(alice)
+    refused(await send(scene, activity, attacker=alice), 401, "does not verify")
+    await assert_nothing_stored(scene.victim, activity)
+    assert [r for r in scene.network.requests if r.method == "GET"] == []
 
 
 async def test_key_id_whose_document_names_another_key_is_refused(scene: Scene) -> None:

@@ -11,7 +11,6 @@ from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
 from objects.models import Note
-from web.http import error_response
 from web.instance import Instance
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -22,7 +21,9 @@ async def webfinger(request: Request) -> Response:
     instance: Instance = request.app.state.instance
     resource = request.query_params.get("resource", "")
     if not resource:
-        return error_response(400, "add ?resource=acct:user@host or an actor URL")
+        return JSONResponse(
+            {"error": "add ?resource=acct:user@host or an actor URL"}, 400, headers=CORS
+        )
     username = _username_for(resource, instance)
     if username is None:
         return JSONResponse({"error": f"{resource} is not on this server"}, 404, headers=CORS)
