@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.models import ENTITY_KINDS, Actor
+from federation.db import column_length
 from federation.errors import ValidationError
 from federation.urls import LocalUrls, host_of
 from federation.vocab import ACTOR_CONTEXT, ACTOR_TYPES
@@ -60,22 +61,6 @@ class RemoteActorData:
     public_key_pem: str
 
 
-# Column sizes of the actors table; longer values would fail in PostgreSQL (a 500).
-_MAX_LENGTHS = {
-    "uri": 2048,
-    "username": 255,
-    "domain": 255,
-    "url": 2048,
-    "inbox": 2048,
-    "shared_inbox": 2048,
-    "outbox": 2048,
-    "followers_url": 2048,
-    "following_url": 2048,
-    "public_key_id": 2048,
-}
-_MAX_NAME = 255
-
-
 def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
     """Validate an actor document; raise ValidationError saying what is wrong."""
     uri = _required_str(doc, "id")
@@ -92,7 +77,7 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         type=str(actor_type),
         username=_optional_str(doc, "preferredUsername") or uri.rstrip("/").rsplit("/", 1)[-1],
         domain=host_of(uri),
-        name=(_optional_str(doc, "name") or "").replace("\x00", "")[:_MAX_NAME],
+        name=(_optional_str(doc, "name") or "").replace("\x00", "")[: column_length(Actor.name)],
         summary=(_optional_str(doc, "summary") or "").replace("\x00", ""),
         url=_link(doc.get("url")),
         inbox=_required_url(doc, "inbox", uri),
@@ -105,16 +90,24 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         public_key_id=key[0],
         public_key_pem=key[1],
     )
-    for name, value in data.__dict__.items():
-        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
-            raise ValidationError(f"the {name} of actor {uri[:200]!r} contains a NUL character")
-    for name, limit in _MAX_LENGTHS.items():
-        value = getattr(data, name)
-        if value is not None and len(value) > limit:
-            raise ValidationError(
-                f"the {name} of actor {uri[:200]} is longer than {limit} characters"
-            )
+    _check_storable(data)
     return data
+
+
+def _check_storable(data: RemoteActorData) -> None:
+    """Refuse values the actors table cannot hold, rather than fail in the database."""
+    for name, value in data.__dict__.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise ValidationError(
+                f"the {name} of actor {data.uri[:200]!r} contains a NUL character"
+            )
+        limit = column_length(getattr(Actor, name))
+        if limit is not None and len(value) > limit:
+            raise ValidationError(
+                f"the {name} of actor {data.uri[:200]} is longer than {limit} characters"
+            )
 
 
 def _public_key(doc: dict[str, Any], uri: str) -> tuple[str, str]:

@@ -96,3 +96,9 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def column_length(column: Any) -> int | None:
+    """The declared length of a mapped String column; longer values fail in PostgreSQL."""
+    length = getattr(column.property.columns[0].type, "length", None)
+    return length if isinstance(length, int) else None

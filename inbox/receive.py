@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from actors.resolve import ActorResolver
-from federation.db import utcnow
+from federation.db import column_length, utcnow
 from federation.errors import (
     FetchError,
     OriginError,
@@ -43,7 +43,6 @@ OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
 # Real activities nest a handful of levels; anything near the interpreter's recursion limit
 # would parse here and then fail (a 500) when stored or processed.
 MAX_JSON_DEPTH = 64
-MAX_ID_LENGTH = 2048  # inbox_items.activity_uri
 
 
 @dataclass(frozen=True)
@@ -148,9 +147,10 @@ def parse_activity(body: bytes) -> dict[str, Any]:
     for name in ("id", "type"):
         if not isinstance(activity.get(name), str):
             raise ValidationError(f"the activity needs a string {name!r}", status=400)
-    if len(activity["id"]) > MAX_ID_LENGTH:
+    max_id_length = column_length(InboxItem.activity_uri)
+    if max_id_length is not None and len(activity["id"]) > max_id_length:
         raise ValidationError(
-            f"the activity id is longer than {MAX_ID_LENGTH} characters", status=400
+            f"the activity id is longer than {max_id_length} characters", status=400
         )
     if first_id(activity.get("actor")) is None:
         raise ValidationError("the activity needs an 'actor'", status=400)

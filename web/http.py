@@ -28,8 +28,10 @@ def wants_activity_json(request: Request) -> bool:
     return "application/activity+json" in accept or "application/ld+json" in accept
 
 
-def error_response(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def federation_error_handler(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
 from objects.models import Note
+from web.http import error_response
 from web.instance import Instance
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -21,16 +22,14 @@ async def webfinger(request: Request) -> Response:
     instance: Instance = request.app.state.instance
     resource = request.query_params.get("resource", "")
     if not resource:
-        return JSONResponse(
-            {"error": "add ?resource=acct:user@host or an actor URL"}, 400, headers=CORS
-        )
+        return error_response(400, "add ?resource=acct:user@host or an actor URL", CORS)
     username = _username_for(resource, instance)
     if username is None:
-        return JSONResponse({"error": f"{resource} is not on this server"}, 404, headers=CORS)
+        return error_response(404, f"{resource} is not on this server", CORS)
     async with instance.sessions() as session:
         actor = await get_local_actor(session, username)
     if actor is None:
-        return JSONResponse({"error": f"there is no {resource} here"}, 404, headers=CORS)
+        return error_response(404, f"there is no {resource} here", CORS)
     return JSONResponse(_jrd(actor), headers=CORS, media_type=JRD_JSON)
 
 
