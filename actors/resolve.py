@@ -7,6 +7,8 @@ refetch once by its `id`, and refuse if that does not settle it.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urldefrag
@@ -30,6 +32,12 @@ class ActorNotFound(FetchError):
     status = 404
 
 
+# Every signed request looks up its key; remembering recent owners spares a query per request.
+# Entries are short-lived and dropped when the actor updates or deletes itself.
+KEY_CACHE_SIZE = 10_000
+KEY_CACHE_SECONDS = 300.0
+
+
 class ActorResolver:
     def __init__(
         self,
@@ -43,6 +51,7 @@ class ActorResolver:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
         self._fetch_auth = fetch_auth
+        self._key_owners: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         """GET a remote document, signed by the instance actor, whose id is its URL."""
@@ -77,6 +86,28 @@ class ActorResolver:
 
     async def actor_for_key(self, key_id: str, *, refresh: bool = False) -> Actor:
         """The actor owning `key_id`; `refresh` refetches it unless fetched very recently."""
+        cached = None if refresh else self._cached_owner(key_id)
+        if cached is not None:
+            return cached
+        actor = await self._owner_of_key(key_id, refresh=refresh)
+        self._key_owners[key_id] = (time.monotonic(), actor)
+        if len(self._key_owners) > KEY_CACHE_SIZE:
+            self._key_owners.popitem(last=False)
+        return actor
+
+    def forget(self, actor_uri: str) -> None:
+        """Drop cached keys of an actor that changed (Update or Delete of itself)."""
+        for key_id in [k for k, (_, a) in self._key_owners.items() if a.uri == actor_uri]:
+            del self._key_owners[key_id]
+
+    def _cached_owner(self, key_id: str) -> Actor | None:
+        entry = self._key_owners.get(key_id)
+        if entry is None or time.monotonic() - entry[0] > KEY_CACHE_SECONDS:
+            return None
+        self._key_owners.move_to_end(key_id)
+        return entry[1]
+
+    async def _owner_of_key(self, key_id: str, *, refresh: bool) -> Actor:
         async with self.sessions() as session:
             actor = await session.scalar(
                 select(Actor).where(Actor.public_key_id == key_id).limit(1)
@@ -107,6 +138,7 @@ class ActorResolver:
 
     async def _store(self, data: Any) -> Actor:
         """Insert or update the actor row; a concurrent insert of the same actor is fine."""
+        self.forget(data.uri)
         for _ in range(2):
             async with self.sessions() as session:
                 row = await session.scalar(select(Actor).where(Actor.uri == data.uri))

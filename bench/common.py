@@ -3,6 +3,8 @@
 Also a small command line used to start the benchmarks' child processes:
 
     python bench/common.py serve PORT   # the instance (settings from OURDESIGN_* variables)
+    python bench/common.py serve-web PORT  # the same without in-process workers
+    python bench/common.py worker 0     # an `ourdesign worker` process
     python bench/common.py sink PORT    # a sink that answers 202 to every POST, for any Host
 
 Everything listens on 127.0.0.1 only.
@@ -188,13 +190,13 @@ async def raw_exchange(
 # --- child process entry points ----------------------------------------------------------
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, *, workers: bool = True) -> None:
     import uvicorn
 
     from federation.settings import Settings
     from web.app import create_app
 
-    app = create_app(Settings.from_env())
+    app = create_app(Settings.from_env(), run_workers=workers)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -225,6 +227,12 @@ if __name__ == "__main__":
     command, port_arg = sys.argv[1], int(sys.argv[2])
     if command == "serve":
         _serve(port_arg)
+    elif command == "serve-web":  # the web app only; `worker` processes do the work
+        _serve(port_arg, workers=False)
+    elif command == "worker":
+        from web.cli import main
+
+        main(["worker"])
     elif command == "sink":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_sink(port_arg))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -185,7 +186,11 @@ async def run(args: argparse.Namespace) -> None:
         env = {f"OURDESIGN_{name}": value for name, value in zip(names, settings, strict=True)}
         engine = create_async_engine(url)
         try:
-            with child("serve", str(port), env=env) as server:
+            web = "serve-web" if args.split else "serve"
+            with (
+                child(web, str(port), env=env) as server,
+                child("worker", "0", env=env) if args.split else contextlib.nullcontext(),
+            ):
                 await wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo", server)
                 warm_results = await send_all(port, warm, min(args.senders, len(warm)), args.client)
                 warm_ok = sum(1 for _, status, _ in warm_results if status == 202)
@@ -217,6 +222,7 @@ async def run(args: argparse.Namespace) -> None:
         [
             ("run", f"--db {args.db} --senders {args.senders} --activities {args.activities}"),
             ("remote actors, client", f"{args.actors}, {args.client}"),
+            ("processes", "serve --no-workers + worker" if args.split else "serve"),
             ("warm-up accepted", f"{warm_ok}/{len(warm)}"),
             ("machine before sending", load),
         ],
@@ -253,6 +259,11 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=5000)
     parser.add_argument("--actors", type=int, default=100)
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="web app with --no-workers plus one `ourdesign worker` process, instead of `serve`",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="wait for processing, s")
     asyncio.run(run(parser.parse_args()))
 

@@ -62,11 +62,20 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per checkout. A connection that died (a database
+    # restart) fails its one statement and the pool is invalidated; our callers retry, and so
+    # do remote senders.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # SQLite has one writer, and every transaction here begins IMMEDIATE (a writer). With one
+    # pooled connection, coroutines queue in order for it, instead of sleeping in SQLite's
+    # busy handler, whose back-off (up to 100 ms a try) would set the latency. It also means
+    # a session must never open a second session once its transaction has begun.
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

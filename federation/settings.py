@@ -34,6 +34,13 @@ class Settings:
     host_unavailable_after: int = 5
     http_timeout_seconds: float = 10.0
     max_fetch_bytes: int = 2_000_000
+    # Designs: the licence new designs get when none is chosen, the LicenseRef-* identifiers
+    # this instance accepts ({"LicenseRef-X": {"title": ..., "url": ...}}, TOML only),
+    # and upload limits.
+    default_license: str = "PPL"
+    license_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    max_file_bytes: int = 100_000_000
+    max_version_bytes: int = 500_000_000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -131,6 +131,7 @@ async def on_update(
         return
     if obj.get("type") in ACTOR_TYPES and obj.get("id") == actor.uri:
         data = parse_remote_actor(obj)
+        ctx.resolver.forget(actor.uri)
         if data.public_key_id == actor.public_key_id or data.public_key_pem == actor.public_key_pem:
             apply_remote_actor(actor, data)
         return
@@ -145,6 +146,7 @@ async def on_delete(
 ) -> None:
     object_id = first_id(activity.get("object"))
     if object_id == actor.uri:
+        ctx.resolver.forget(actor.uri)
         actor.deleted_at = utcnow()
         await session.execute(
             delete(Follow).where(

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
@@ -29,6 +27,7 @@ from federation.errors import (
     ValidationError,
 )
 from federation.keys import load_public_pem
+from federation.queue import PENDING
 from federation.signatures import (
     ParsedSignature,
     check_signature_policy,
@@ -36,6 +35,7 @@ from federation.signatures import (
     verify_signature,
 )
 from federation.urls import host_of
+from inbox.intake import InboxIntake
 from inbox.models import InboxItem
 from objects.convert import first_id
 
@@ -62,7 +62,7 @@ class Receiver:
         on_stored: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.sessions = sessions
+        self.intake = InboxIntake(sessions)
         self.resolver = resolver
         self.window = window
         self.on_stored = on_stored
@@ -101,34 +101,24 @@ class Receiver:
             return fresh
 
     async def _store(self, activity: dict[str, Any], signer: Actor) -> Received:
-        activity_id = activity["id"]
-        async with self.sessions() as session:
-            seen = await session.scalar(
-                select(InboxItem.id).where(InboxItem.activity_uri == activity_id)
-            )
-            if seen is not None:
-                return Received(202, "already received", activity_id)
-            session.add(_new_item(activity, signer))
-            try:
-                await session.commit()
-            except IntegrityError:
-                return Received(202, "already received", activity_id)
+        if not await self.intake.store(_new_item(activity, signer)):
+            return Received(202, "already received", activity["id"])
         self.on_stored()
-        return Received(202, "accepted", activity_id)
+        return Received(202, "accepted", activity["id"])
 
 
-def _new_item(activity: dict[str, Any], signer: Actor) -> InboxItem:
+def _new_item(activity: dict[str, Any], signer: Actor) -> dict[str, Any]:
     now = utcnow()
-    return InboxItem(
-        activity_uri=activity["id"],
-        actor_uri=signer.uri,
-        type=str(activity["type"])[:64],
-        payload=activity,
-        received_at=now,
-        next_attempt_at=now,
-        state="pending",
-        attempts=0,
-    )
+    return {
+        "activity_uri": activity["id"],
+        "actor_uri": signer.uri,
+        "type": str(activity["type"])[:64],
+        "payload": activity,
+        "received_at": now,
+        "next_attempt_at": now,
+        "state": PENDING,
+        "attempts": 0,
+    }
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import httpx
@@ -39,6 +40,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_instance(settings, transport=transport) as instance:
             app.state.instance = instance
+            # What exists now lives as long as the process: keep it out of every GC pass.
+            gc.freeze()
             if run_workers:
                 instance.start_workers()
             try:

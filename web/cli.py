@@ -55,15 +55,23 @@ def main(ctx: click.Context, config: str | None) -> None:
 @main.command(help="Run the web app and an in-process worker; creates and migrates the database.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers/--no-workers",
+    default=True,
+    show_default=True,
+    help="Run the inbox and delivery workers in this process; --no-workers leaves them to"
+    " `ourdesign worker` processes (on busy instances, so that web requests get a core).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
     import uvicorn
 
     from web.app import create_app
 
     settings = _settings(ctx)
     click.echo(f"Our Design at {settings.base_url}, listening on http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+    app = create_app(settings, run_workers=workers)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 
 
 @main.command(help="Run extra inbox and delivery workers in this process (no web server).")

@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from actors.models import Actor
 from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
 from federation.db import make_engine, make_session_factory
@@ -80,12 +82,22 @@ async def open_instance(
         await engine.dispose()
 
 
+async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: LocalUrls) -> Actor:
+    """Created on the first start; a `worker` starting alongside `serve` may race us to it."""
+    try:
+        async with sessions() as session:
+            actor = await ensure_instance_actor(session, urls)
+            await session.commit()
+            return actor
+    except IntegrityError:
+        async with sessions() as session:
+            return await ensure_instance_actor(session, urls)
+
+
 async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
-    async with sessions() as session:
-        instance_actor = await ensure_instance_actor(session, urls)
-        await session.commit()
+    instance_actor = await _instance_actor(sessions, urls)
     assert instance_actor.private_key_pem is not None
     fetch_auth = CavageAuth(
         instance_actor.public_key_id, load_rsa_private_pem(instance_actor.private_key_pem)
@@ -93,7 +105,11 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     delivery = DeliveryWorker(sessions, client, settings)
     inbox_worker = InboxWorker(
-        sessions, HandlerContext(urls, resolver), on_published=delivery.wakeup.set
+        sessions,
+        HandlerContext(urls, resolver),
+        on_published=delivery.wakeup.set,
+        # A batch holds SQLite's one connection; small batches let received activities in.
+        batch_size=200 if engine.dialect.name == "postgresql" else 20,
     )
     receiver = Receiver(
         sessions,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actors.models
@@ -17,6 +17,7 @@ from federation.db import Base
 from federation.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+LOCK_KEY = 0x6F7572_6465736967  # "ourdesig": any constant shared by every process
 _MODEL_MODULES = (actors.models, objects.models, outbox.models, inbox.models)
 
 
@@ -37,6 +38,10 @@ async def migrate(engine: AsyncEngine, settings: Settings) -> None:
     """Bring the database to the newest revision (creates it on first run)."""
     config = alembic_config(settings)
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # `serve` and `worker` processes may start together: one migrates, the others wait
+            # for it (on SQLite the first statement's BEGIN IMMEDIATE does the same).
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(_upgrade, config)
 
 
