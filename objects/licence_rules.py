@@ -43,6 +43,7 @@ NO_NOTICE = frozenset(
 )
 
 COMPANY = "company"
+UNKNOWN = "unknown"
 
 
 def base_licence(atom: str) -> str:
@@ -125,7 +126,9 @@ FORK_RULES: dict[str, ForkRule] = {
     "CERN-OHL-W-2.0": _share_alike("CERN-OHL-W-2.0", "CERN-OHL-S-2.0"),
     "TAPR-OHL-1.0": _share_alike("TAPR-OHL-1.0"),
     # Platform policy: forks of the commons stay in the commons.
-    "PPL": _share_alike("PPL", refused_forkers=frozenset({COMPANY})),
+    # The PPL lets only non-companies fork; an actor that does not say what it is cannot
+    # show that it is not a company, so it is refused too (fail closed).
+    "PPL": _share_alike("PPL", refused_forkers=frozenset({COMPANY, UNKNOWN})),
 }
 
 

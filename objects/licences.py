@@ -69,7 +69,11 @@ MAX_CHOICES = 64
 
 _LICENCE_REF_ID = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
 _EXAMPLE = "PPL, CC-BY-SA-4.0 or 'CERN-OHL-S-2.0 OR CC-BY-SA-4.0'"
-_ENTITY_NAMES = {"company": "company (a for-profit business that is not worker-owned)"}
+_ENTITY_NAMES = {
+    "company": "company (a for-profit business that is not worker-owned)",
+    "unknown": "publisher that does not declare its entity kind (individual, nonprofit or"
+    " cooperative)",
+}
 
 # What the library raises on bad input; IndexError and friends come from its
 # parser on input such as "()" or "MIT AND ()".

@@ -355,9 +355,14 @@ def test_every_refused_component_is_named(policy: LicencePolicy) -> None:
 # Entity kinds
 
 
-@pytest.mark.parametrize("forker", ["individual", "nonprofit", "cooperative", "unknown"])
+@pytest.mark.parametrize("forker", ["individual", "nonprofit", "cooperative"])
 def test_ppl_fork_allowed_outside_companies(policy: LicencePolicy, forker: str) -> None:
     assert fork_refusal(policy, "PPL", "PPL", forker) is None
+
+
+def test_an_undeclared_entity_kind_may_not_fork_ppl(policy: LicencePolicy) -> None:
+    message = fork_refusal(policy, "PPL", "PPL", "unknown")
+    assert message is not None and "does not declare its entity kind" in message
 
 
 def test_company_may_not_fork_ppl(policy: LicencePolicy) -> None:
