@@ -16,15 +16,34 @@ ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organizat
 
 # Our extension terms; documented in docs/FEDERATION.md.
 OURDESIGN_NS = "https://ourdesign.coop/ns#"
-ACTOR_CONTEXT: list[object] = [
-    AS_CONTEXT,
-    SECURITY_CONTEXT,
-    {
-        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-        "od": OURDESIGN_NS,
-        "entityKind": "od:entityKind",
-    },
-]
+ACTOR_TERMS: dict[str, object] = {
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "od": OURDESIGN_NS,
+    "entityKind": "od:entityKind",
+}
+ACTOR_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_TERMS]
+
+
+# Designs: schema.org `license`, ForgeFed `forks`/`forkedFrom`, our own terms for the rest.
+DESIGN_TERMS: dict[str, object] = {
+    "od": OURDESIGN_NS,
+    "schema": "http://schema.org/",
+    "forgefed": "https://forgefed.org/ns#",
+    "license": {"@id": "schema:license", "@type": "@id"},
+    "forkedFrom": {"@id": "forgefed:forkedFrom", "@type": "@id"},
+    "forks": {"@id": "forgefed:forks", "@type": "@id"},
+    "versionLabel": "od:versionLabel",
+    "licenseExpression": {"@id": "od:licenseExpression", "@type": "@json"},
+    "credits": {"@id": "od:credits", "@type": "@id", "@container": "@list"},
+    "sha256": "od:sha256",
+    "size": "od:size",
+    "cid": "od:cid",
+    "digestMultibase": "https://w3id.org/security#digestMultibase",
+    "designProject": "od:designProject",
+    "entityKind": "od:entityKind",
+}
+DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DESIGN_TERMS]
+PROJECT_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, {**ACTOR_TERMS, **DESIGN_TERMS}]
 
 
 def is_public(addresses: list[str]) -> bool:

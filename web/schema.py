@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actors.models
 import inbox.models
+import objects.design_models
 import objects.models
 import outbox.models
 from federation.db import Base
@@ -18,7 +19,7 @@ from federation.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x6F7572_6465736967  # "ourdesig": any constant shared by every process
-_MODEL_MODULES = (actors.models, objects.models, outbox.models, inbox.models)
+_MODEL_MODULES = (actors.models, objects.models, objects.design_models, outbox.models, inbox.models)
 
 
 def metadata() -> MetaData:

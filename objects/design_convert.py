@@ -1,0 +1,181 @@
+"""Converters between design rows and ActivityStreams JSON, kept out of the ORM classes.
+
+A version is a `Page` (Mastodon shows name, summary and a link, and drops unknown types).
+Its licence travels twice: `license` holds URLs any software understands (schema.org), and
+`licenseExpression` the SPDX expression, or one per component, that instances enforce.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from typing import Any, TypeGuard
+
+from actors.models import Actor
+from federation.errors import ValidationError
+from federation.urls import host_of
+from federation.vocab import DESIGN_CONTEXT, PUBLIC
+from objects.blobs import StoredBlob
+from objects.convert import first_id, id_list, iso, tombstone_as
+from objects.design_models import DesignVersion, VersionFile
+from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
+from objects.html import sanitize_html
+from objects.licences import LicenceError, LicencePolicy
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_FILES = 200
+
+
+def is_design(obj: Any) -> TypeGuard[dict[str, Any]]:
+    """A Page that says it is a design version (or a fork); other Pages are ordinary posts."""
+    return (
+        isinstance(obj, dict)
+        and obj.get("type") == "Page"
+        and any(key in obj for key in ("versionLabel", "licenseExpression", "forkedFrom"))
+    )
+
+
+def file_url(base_url: str, file: VersionFile) -> str:
+    return file.remote_url or f"{base_url}/files/{file.sha256}/{file.filename}"
+
+
+def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
+    blob = StoredBlob(sha256=file.sha256, size=file.size)
+    return {
+        "type": "Image" if file.preview else "Document",
+        "mediaType": file.media_type,
+        "url": file_url(base_url, file),
+        "name": file.filename,
+        "size": file.size,
+        "sha256": file.sha256,
+        "digestMultibase": digest_multibase(blob),
+        "cid": blob.cid,
+    }
+
+
+def digest_multibase(blob: StoredBlob) -> str:
+    """The SHA-256 as a multibase (base64url, 'u') multihash (0x12, 32 bytes)."""
+    multihash = b"\x12\x20" + blob.digest
+    return "u" + base64.urlsafe_b64encode(multihash).decode().rstrip("=")
+
+
+def version_to_as(
+    version: DesignVersion,
+    project: Actor,
+    files: Sequence[VersionFile],
+    policy: LicencePolicy,
+    base_url: str,
+    *,
+    with_context: bool = True,
+) -> dict[str, Any]:
+    if version.deleted_at is not None:
+        return tombstone_as(version.uri, version.deleted_at, with_context=with_context)
+    licence = licence_of(version)
+    urls = policy.license_urls(licence)
+    doc: dict[str, Any] = {
+        "id": version.uri,
+        "type": "Page",
+        "name": version.name,
+        "summary": version.summary or None,
+        "content": version.content,
+        "mediaType": "text/html",
+        "url": version.uri,
+        "attributedTo": [project.uri, *version.authors.get("authors", [])],
+        "context": project.uri,
+        "audience": project.uri,
+        "versionLabel": version.label,
+        "license": urls[0] if len(urls) == 1 else urls,
+        "licenseExpression": licence.to_json(),
+        "credits": version.credits.get("credits", []) or None,
+        "forkedFrom": version.upstream_uri,
+        "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
+        "attachment": [file_to_as(base_url, file) for file in files],
+        "published": iso(version.published),
+        "updated": iso(version.edited_at) if version.edited_at else None,
+        "replies": f"{version.uri}/replies",
+        "to": [PUBLIC],
+        "cc": [project.followers_url] if project.followers_url else [],
+    }
+    if version.local and version.source:
+        doc["source"] = {"content": version.source, "mediaType": "text/markdown"}
+    if with_context:
+        doc = {"@context": DESIGN_CONTEXT, **doc}
+    return {key: value for key, value in doc.items() if value is not None}
+
+
+def _hashtag(base_url: str, name: str) -> dict[str, str]:
+    return {"type": "Hashtag", "name": f"#{name}", "href": f"{base_url}/tags/{name}"}
+
+
+def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionSpec:
+    """Validate a received design Page; a missing or invalid licence raises LicenceError."""
+    uri = doc.get("id")
+    if not isinstance(uri, str):
+        raise ValidationError("the design has no id")
+    project_uri = design_project_uri(doc)
+    if project_uri is None or host_of(project_uri) != host_of(uri):
+        raise ValidationError(f"the design {uri} names no project on its own host")
+    expression = doc.get("licenseExpression")
+    if expression in (None, "", {}):
+        raise_missing_licence(uri)
+    return VersionSpec(
+        uri=uri,
+        label=_text(doc.get("versionLabel"), 64) or "1",
+        name=_text(doc.get("name"), 255) or uri,
+        summary=_text(doc.get("summary"), 5000),
+        content_html=sanitize_html(_text(doc.get("content"), 200_000)),
+        licence=policy.terms(expression),
+        tags=clean_tags([_tag_name(tag) for tag in _list(doc.get("tag"))]),
+        files=tuple(_remote_files(doc.get("attachment"))),
+        authors=tuple(a for a in id_list(doc.get("attributedTo")) if a != project_uri),
+        credits=tuple(id_list(doc.get("credits")))[:1000],
+        upstream_uri=first_id(doc.get("forkedFrom")),
+    )
+
+
+def design_project_uri(doc: dict[str, Any]) -> str | None:
+    return first_id(doc.get("audience")) or first_id(doc.get("context"))
+
+
+def raise_missing_licence(uri: str) -> None:
+    raise LicenceError(
+        f"the design {uri} carries no licence: a design needs an SPDX licence expression in"
+        " licenseExpression (for example CC-BY-SA-4.0 or PPL)"
+    )
+
+
+def _remote_files(value: Any) -> list[FileSpec]:
+    files = []
+    for item in _list(value)[:MAX_FILES]:
+        if not isinstance(item, dict):
+            continue
+        url, digest = first_id(item.get("url")), item.get("sha256")
+        size = item.get("size")
+        if not (url and isinstance(digest, str) and _SHA256.fullmatch(digest)):
+            continue
+        files.append(
+            FileSpec(
+                filename=_text(item.get("name"), 255) or digest,
+                media_type=_text(item.get("mediaType"), 255) or "application/octet-stream",
+                size=size if isinstance(size, int) and size >= 0 else 0,
+                sha256=digest,
+                preview=item.get("type") == "Image",
+                remote_url=url,
+            )
+        )
+    return files
+
+
+def _text(value: Any, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _tag_name(tag: Any) -> str:
+    return tag.get("name", "") if isinstance(tag, dict) and isinstance(tag.get("name"), str) else ""

@@ -1,0 +1,265 @@
+"""Design projects, versions and forks: the one service local and inbound paths share.
+
+Callers add rows through these functions and commit once (with the outbox's
+activity, see `outbox.designs`). Every licence decision goes through the
+instance's `LicencePolicy`, so a web form, the JSON API and a received
+activity are judged by the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from actors.service import USERNAME_RE, ConflictError, get_local_actor, new_local_actor
+from federation.errors import ValidationError
+from federation.urls import LocalUrls
+from objects.design_models import (
+    PROJECT_ACTOR_TYPE,
+    DesignVersion,
+    Fork,
+    Project,
+    ProjectMaintainer,
+    VersionFile,
+)
+from objects.html import sanitize_html
+from objects.licences import LicencePolicy, LicenceTerms
+
+MAX_TAGS = 20
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    preview: bool = False
+    remote_url: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """What a maker submits for a new version, already checked for shape."""
+
+    label: str
+    name: str
+    licence: LicenceTerms
+    summary: str = ""
+    description: str = ""  # Markdown
+    tags: tuple[str, ...] = ()
+    files: tuple[FileSpec, ...] = ()
+    authors: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()
+    upstream_uri: str | None = None
+    uri: str | None = None  # remote versions keep their own id
+    content_html: str | None = None  # remote versions arrive rendered
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to sanitised HTML (raw HTML in the Markdown is escaped, then sanitised)."""
+    return sanitize_html(MarkdownIt("commonmark", {"html": False}).render(text))
+
+
+def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = []
+    for tag in tags:
+        name = tag.strip().lstrip("#").lower()
+        if name and name not in cleaned and name.replace("_", "").replace("-", "").isalnum():
+            cleaned.append(name[:64])
+    return tuple(cleaned[:MAX_TAGS])
+
+
+async def create_project(
+    session: AsyncSession, urls: LocalUrls, owner: Actor, *, slug: str, name: str, summary: str
+) -> tuple[Project, Actor]:
+    """A new local project actor maintained by `owner`; the caller commits."""
+    if not USERNAME_RE.match(slug):
+        raise ValidationError(
+            "a project handle is 1 to 30 characters of lower-case letters, digits and '_'"
+        )
+    if await get_local_actor(session, slug) is not None:
+        raise ConflictError(f"the handle {slug!r} is taken by a person or another project")
+    actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
+    actor.name = name.strip()[:255] or slug
+    actor.summary = sanitize_html(summary)
+    actor.entity_kind = owner.entity_kind
+    session.add(actor)
+    await session.flush()
+    project = Project(actor_id=actor.id, local=True, tags={"tags": []})
+    session.add(project)
+    await session.flush()
+    session.add(ProjectMaintainer(project_id=project.id, actor_id=owner.id))
+    return project, actor
+
+
+async def project_for_actor(session: AsyncSession, actor: Actor) -> Project | None:
+    return await session.scalar(select(Project).where(Project.actor_id == actor.id))
+
+
+async def is_maintainer(session: AsyncSession, project: Project, actor: Actor) -> bool:
+    row = await session.get(ProjectMaintainer, (project.id, actor.id))
+    return row is not None
+
+
+async def get_version(session: AsyncSession, uri: str) -> DesignVersion | None:
+    return await session.scalar(select(DesignVersion).where(DesignVersion.uri == uri))
+
+
+async def version_files(session: AsyncSession, version: DesignVersion) -> list[VersionFile]:
+    rows = await session.scalars(
+        select(VersionFile)
+        .where(VersionFile.version_id == version.id)
+        .order_by(VersionFile.position)
+    )
+    return list(rows)
+
+
+async def add_version(
+    session: AsyncSession,
+    policy: LicencePolicy,
+    project: Project,
+    project_actor: Actor,
+    spec: VersionSpec,
+    *,
+    uri: str,
+    local: bool,
+) -> DesignVersion:
+    """Store a version (local or received) after the licence checks; the caller commits."""
+    number = project.versions_count + 1
+    version = DesignVersion(
+        uri=uri,
+        project_id=project.id,
+        local=local,
+        number=number,
+        label=spec.label.strip()[:64] or str(number),
+        name=spec.name.strip()[:255] or project_actor.name,
+        summary=spec.summary.strip(),
+        source=spec.description,
+        content=spec.content_html
+        if spec.content_html is not None
+        else render_markdown(spec.description),
+        tags={"tags": list(clean_tags(spec.tags))},
+        licence={"terms": spec.licence.to_json()},
+        licence_text=spec.licence.summary()[:500],
+        authors={"authors": list(spec.authors)},
+        credits={"credits": list(spec.credits)},
+        upstream_uri=spec.upstream_uri,
+    )
+    session.add(version)
+    await session.flush()
+    _add_files(session, version, spec.files)
+    project.versions_count = number
+    project.latest_version_uri = uri
+    project.tags = {
+        "tags": list(dict.fromkeys([*project.tags.get("tags", []), *version.tags["tags"]]))
+    }
+    return version
+
+
+def _add_files(session: AsyncSession, version: DesignVersion, files: tuple[FileSpec, ...]) -> None:
+    # Preview images come first, as Mastodon shows the first attachments.
+    ordered = sorted(files, key=lambda f: not f.preview)
+    for position, spec in enumerate(ordered):
+        session.add(
+            VersionFile(
+                version_id=version.id,
+                position=position,
+                filename=spec.filename,
+                media_type=spec.media_type,
+                size=spec.size,
+                sha256=spec.sha256,
+                preview=spec.preview,
+                remote_url=spec.remote_url,
+            )
+        )
+
+
+def licence_of(version: DesignVersion) -> LicenceTerms:
+    return LicenceTerms.from_json(version.licence.get("terms"))
+
+
+def check_fork(
+    policy: LicencePolicy, upstream: DesignVersion, licence: LicenceTerms, forker_kind: str
+) -> None:
+    """Raises LicenceError with the reason when this fork may not be published."""
+    policy.check_fork(licence_of(upstream), licence, forker_kind)
+
+
+def fork_credits(upstream: DesignVersion) -> tuple[str, ...]:
+    """The upstream's authors, then its own credit chain: attribution survives every fork."""
+    chain = [*upstream.authors.get("authors", []), *upstream.credits.get("credits", [])]
+    return tuple(dict.fromkeys(chain))
+
+
+async def record_fork(
+    session: AsyncSession,
+    *,
+    upstream_uri: str,
+    upstream_project_uri: str | None,
+    fork_uri: str,
+    fork_project_uri: str,
+) -> bool:
+    """Note a fork for the `forks` collection; False when it was known already."""
+    existing = await session.scalar(select(Fork.id).where(Fork.fork_uri == fork_uri))
+    if existing is not None:
+        return False
+    session.add(
+        Fork(
+            upstream_uri=upstream_uri,
+            upstream_project_uri=upstream_project_uri,
+            fork_uri=fork_uri,
+            fork_project_uri=fork_project_uri,
+        )
+    )
+    upstream = await get_version(session, upstream_uri)
+    if upstream is not None:
+        project = await session.get(Project, upstream.project_id)
+        if project is not None:
+            project.forks_count += 1
+    return True
+
+
+async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
+    """The project row of a (remote) project actor, created when first seen."""
+    project = await project_for_actor(session, actor)
+    if project is None:
+        project = Project(actor_id=actor.id, local=actor.local, tags={"tags": []})
+        session.add(project)
+        await session.flush()
+    return project
+
+
+async def store_remote_version(
+    session: AsyncSession, policy: LicencePolicy, project_actor: Actor, spec: VersionSpec
+) -> DesignVersion:
+    """Insert a received version (or return the one we have); the caller commits."""
+    assert spec.uri is not None
+    existing = await get_version(session, spec.uri)
+    if existing is not None:
+        return existing
+    project = await ensure_project(session, project_actor)
+    version = await add_version(
+        session, policy, project, project_actor, spec, uri=spec.uri, local=False
+    )
+    if spec.upstream_uri:
+        upstream = await get_version(session, spec.upstream_uri)
+        upstream_project = await session.get(Project, upstream.project_id) if upstream else None
+        if project.upstream_uri is None and project.versions_count == 1:
+            project.upstream_uri = spec.upstream_uri
+        upstream_actor = (
+            await session.get(Actor, upstream_project.actor_id) if upstream_project else None
+        )
+        await record_fork(
+            session,
+            upstream_uri=spec.upstream_uri,
+            upstream_project_uri=upstream_actor.uri if upstream_actor else None,
+            fork_uri=version.uri,
+            fork_project_uri=project_actor.uri,
+        )
+    return version
