@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.resolve import ActorResolver
+from federation.db import utcnow
 from federation.errors import ValidationError
 from federation.vocab import PUBLIC
 from objects.convert import NOTE_TYPES, first_id, id_list
@@ -32,7 +33,7 @@ from outbox.models import OutboxActivity
 from outbox.publish import publish
 
 Submit = Callable[[AsyncSession, ActorResolver, Actor, dict[str, Any]], Awaitable[OutboxActivity]]
-SUPPORTED = ("Create", "Follow", "Undo", "Like", "Announce", "Delete")
+SUPPORTED = ("Create", "Update", "Follow", "Undo", "Like", "Announce", "Delete")
 
 
 async def submit(
@@ -170,8 +171,33 @@ async def _delete(
     return await publish(session, resolver.urls, actor, activity)
 
 
+async def _update(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+) -> OutboxActivity:
+    """The author edits a note (a comment): its content and content warning."""
+    obj = body.get("object")
+    note_uri = first_id(obj)
+    note = await session.scalar(select(Note).where(Note.uri == note_uri, Note.actor_id == actor.id))
+    if not isinstance(obj, dict) or note is None or note.deleted_at is not None:
+        raise ValidationError(
+            "Update needs an object with the id of one of your own notes", status=404
+        )
+    content = obj.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationError("the edited note needs some content")
+    note.content = sanitize_html(content if "<" in content else text_to_html(content))
+    if "summary" in obj:
+        note.summary = obj["summary"] if isinstance(obj["summary"], str) else None
+    note.edited_at = utcnow()
+    await session.flush()
+    return await publish(
+        session, resolver.urls, actor, activities.update_note(resolver.urls, actor, note)
+    )
+
+
 _SUBMITTERS: dict[str, Submit] = {
     "Create": _create,
+    "Update": _update,
     "Follow": _follow,
     "Undo": _undo,
     "Like": _react,

@@ -59,6 +59,16 @@ async def test_follow_post_reply_delete_across_three_instances(nodes):
         )
     assert page.json()["orderedItems"] == [reply_uri]
 
+    edit = {"type": "Update", "object": {"id": reply_uri, "content": "Nice, and sturdy!"}}
+    edited = await a.post_outbox("alice", alice_token, edit)
+    assert edited.status_code == 201, edited.text
+    forged = await b.post_outbox("bob", bob_token, edit)
+    assert forged.status_code == 404  # only the author may edit
+    await settle(a, b, c)
+    async with b.instance.sessions() as session:
+        threaded = await session.scalar(select(Note).where(Note.uri == reply_uri))
+        assert "sturdy" in threaded.content and threaded.edited_at is not None
+
     deleted = await b.post_outbox("bob", bob_token, {"type": "Delete", "object": note_uri})
     assert deleted.status_code == 201, deleted.text
     await settle(a, b, c)

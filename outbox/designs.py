@@ -1,0 +1,174 @@
+"""Publishing designs: new versions and forks go out as Create(Page) from the project actor.
+
+A fork is also delivered to the upstream project's inbox, so that the upstream instance
+lists it; the upstream project then Announces it to its own followers (see
+`inbox.design_handlers`). Every function adds rows to the caller's session; the caller
+commits once, so the version, its activity and its deliveries land together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from federation.db import utcnow
+from federation.urls import LocalUrls
+from federation.vocab import DESIGN_CONTEXT, PUBLIC
+from objects.convert import iso
+from objects.design_convert import version_to_as
+from objects.design_models import DesignVersion, Project
+from objects.designs import (
+    FileSpec,
+    VersionSpec,
+    add_version,
+    check_fork,
+    create_project,
+    fork_credits,
+    get_version,
+    record_fork,
+    version_files,
+)
+from objects.licences import LicencePolicy, LicenceTerms
+from objects.models import Note
+from outbox.models import OutboxActivity
+from outbox.publish import publish
+
+
+@dataclass(frozen=True)
+class ForkRequest:
+    forker: Actor
+    upstream: DesignVersion
+    upstream_project: Actor
+    slug: str
+    name: str
+    licence: LicenceTerms
+
+
+def version_uri(project_actor: Actor, number: int) -> str:
+    return f"{project_actor.uri}/versions/{number}"
+
+
+def create_version(urls: LocalUrls, project_actor: Actor, page: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@context": DESIGN_CONTEXT,
+        "id": urls.new_activity(),
+        "type": "Create",
+        "actor": project_actor.uri,
+        "object": page,
+        "to": page["to"],
+        "cc": page["cc"],
+        "published": page["published"],
+    }
+
+
+def announce(urls: LocalUrls, project_actor: Actor, object_uri: str) -> dict[str, Any]:
+    return {
+        "@context": DESIGN_CONTEXT,
+        "id": urls.new_activity(),
+        "type": "Announce",
+        "actor": project_actor.uri,
+        "object": object_uri,
+        "to": [PUBLIC],
+        "cc": [project_actor.followers_url],
+        "published": iso(utcnow()),
+    }
+
+
+async def publish_version(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    project: Project,
+    project_actor: Actor,
+    spec: VersionSpec,
+    *,
+    notify: tuple[str, ...] = (),
+) -> tuple[DesignVersion, OutboxActivity]:
+    """Store a local version and its Create; `notify` adds inboxes (an upstream project)."""
+    uri = version_uri(project_actor, project.versions_count + 1)
+    version = await add_version(session, policy, project, project_actor, spec, uri=uri, local=True)
+    files = await version_files(session, version)
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
+    activity = create_version(urls, project_actor, page)
+    row = await publish(session, urls, project_actor, activity, also_inboxes=notify)
+    return version, row
+
+
+async def fork(
+    session: AsyncSession, urls: LocalUrls, policy: LicencePolicy, request: ForkRequest
+) -> tuple[Project, Actor, DesignVersion]:
+    """A new project owned by the forker whose first version links the upstream version."""
+    upstream = request.upstream
+    check_fork(policy, upstream, request.licence, request.forker.entity_kind)
+    project, project_actor = await create_project(
+        session, urls, request.forker, slug=request.slug, name=request.name, summary=""
+    )
+    project.upstream_uri = upstream.uri
+    spec = VersionSpec(
+        label="1",
+        name=request.name,
+        summary=upstream.summary,
+        description=upstream.source,
+        content_html=None if upstream.source else upstream.content,
+        tags=tuple(upstream.tags.get("tags", [])),
+        licence=request.licence,
+        files=tuple(await _files_of(session, upstream)),
+        authors=(request.forker.uri,),
+        credits=fork_credits(upstream),
+        upstream_uri=upstream.uri,
+    )
+    upstream_inbox = request.upstream_project.inbox
+    version, _ = await publish_version(
+        session, urls, policy, project, project_actor, spec, notify=(upstream_inbox,)
+    )
+    await record_fork(
+        session,
+        upstream_uri=upstream.uri,
+        upstream_project_uri=request.upstream_project.uri,
+        fork_uri=version.uri,
+        fork_project_uri=project_actor.uri,
+    )
+    return project, project_actor, version
+
+
+async def _files_of(session: AsyncSession, upstream: DesignVersion) -> list[FileSpec]:
+    """The upstream's files: ours by digest, remote ones linked with their digests."""
+    return [
+        FileSpec(
+            filename=file.filename,
+            media_type=file.media_type,
+            size=file.size,
+            sha256=file.sha256,
+            preview=file.preview,
+            remote_url=file.remote_url,
+        )
+        for file in await version_files(session, upstream)
+    ]
+
+
+async def after_comment(session: AsyncSession, urls: LocalUrls, note: Note) -> None:
+    """A comment on a version: count it, and let a local project pass it on."""
+    if not note.in_reply_to:
+        return
+    version = await get_version(session, note.in_reply_to)
+    if version is None:
+        return
+    version.replies_count += 1
+    await announce_from_project_of(session, urls, version.uri, note.uri)
+
+
+async def announce_from_project_of(
+    session: AsyncSession, urls: LocalUrls, version_uri: str, object_uri: str
+) -> None:
+    """When the version is one of our projects', that project passes `object_uri` on to its
+    followers (a fork of it, or a comment on it)."""
+    version = await get_version(session, version_uri)
+    project = await session.get(Project, version.project_id) if version else None
+    if project is None or not project.local:
+        return
+    project_actor = await session.get(Actor, project.actor_id)
+    assert project_actor is not None
+    await publish(session, urls, project_actor, announce(urls, project_actor, object_uri))
