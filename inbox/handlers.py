@@ -17,7 +17,13 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from federation.db import utcnow
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
+from inbox.design_handlers import (
+    on_create_design,
+    on_delete_design,
+    on_update_design,
+)
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
+from objects.design_convert import is_design
 from objects.models import ANNOUNCE, LIKE
 from objects.notes import (
     add_interaction,
@@ -28,6 +34,7 @@ from objects.notes import (
     tombstone_note,
 )
 from outbox import activities
+from outbox.designs import after_comment
 from outbox.publish import publish
 
 Handler = Callable[[HandlerContext, AsyncSession, dict[str, Any], Actor], Awaitable[None]]
@@ -116,11 +123,17 @@ async def on_create(
     obj = activity.get("object")
     if isinstance(obj, str):
         obj = await ctx.resolver.fetch_document(obj)
+        if is_design(obj):
+            return  # designs are stored only as the inbox checked them: embedded, see DesignGate
+    if is_design(obj):
+        await on_create_design(ctx, session, obj, actor)
+        return
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
     data = parse_remote_note(obj)
-    if data.attributed_to == actor.uri:
-        await store_remote_note(session, data, actor)
+    if data.attributed_to == actor.uri and await get_note(session, data.uri) is None:
+        note = await store_remote_note(session, data, actor)
+        await after_comment(session, ctx.urls, note)
 
 
 async def on_update(
@@ -134,6 +147,9 @@ async def on_update(
         ctx.resolver.forget(actor.uri)
         if data.public_key_id == actor.public_key_id or data.public_key_pem == actor.public_key_pem:
             apply_remote_actor(actor, data)
+        return
+    if is_design(obj):
+        await on_update_design(ctx, session, obj, actor)
         return
     if obj.get("type") in NOTE_TYPES:
         note = await get_note(session, str(obj.get("id")))
@@ -153,6 +169,8 @@ async def on_delete(
                 or_(Follow.follower_id == actor.id, Follow.followee_id == actor.id)
             )
         )
+        return
+    if await on_delete_design(session, object_id or "", actor):
         return
     note = await get_note(session, object_id or "")
     if note is not None and note.actor_id == actor.id:

@@ -25,8 +25,11 @@ from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
 from inbox.context import HandlerContext
+from inbox.design_gate import DesignGate
 from inbox.receive import Receiver
 from inbox.worker import InboxWorker
+from objects.blobs import BlobStore
+from objects.licences import LicencePolicy
 from outbox.delivery import DeliveryWorker
 from web.schema import migrate
 
@@ -42,6 +45,8 @@ class Instance:
     receiver: Receiver
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
+    policy: LicencePolicy
+    blobs: BlobStore
     fetch_auth: CavageAuth | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -103,10 +108,11 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         instance_actor.public_key_id, load_rsa_private_pem(instance_actor.private_key_pem)
     )
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
+    policy = LicencePolicy(settings.default_license, settings.license_refs)
     delivery = DeliveryWorker(sessions, client, settings)
     inbox_worker = InboxWorker(
         sessions,
-        HandlerContext(urls, resolver),
+        HandlerContext(urls, resolver, policy),
         on_published=delivery.wakeup.set,
         # A batch holds SQLite's one connection; small batches let received activities in.
         batch_size=200 if engine.dialect.name == "postgresql" else 20,
@@ -116,6 +122,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         resolver,
         window=settings.signature_window_seconds,
         on_stored=inbox_worker.wakeup.set,
+        gate=DesignGate(sessions, resolver, policy).check,
     )
     return Instance(
         settings=settings,
@@ -127,5 +134,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         receiver=receiver,
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
+        policy=policy,
+        blobs=BlobStore(settings.data_dir / "files"),
         fetch_auth=fetch_auth,
     )

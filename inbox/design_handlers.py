@@ -1,0 +1,63 @@
+"""Handlers for designs received through federation (checked first by `inbox.design_gate`).
+
+A version arrives as Create(Page) from its project actor. When it forks one of our versions,
+or a comment replies to one, our project Announces it to its followers: following a project
+is how people see its new versions, forks and comments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from federation.db import utcnow
+from inbox.context import HandlerContext
+from objects.design_convert import design_project_uri, parse_remote_version
+from objects.design_models import DesignVersion, Project
+from objects.designs import get_version, store_remote_version
+from outbox.designs import announce_from_project_of
+
+
+async def on_create_design(
+    ctx: HandlerContext, session: AsyncSession, obj: dict[str, Any], actor: Actor
+) -> None:
+    if design_project_uri(obj) != actor.uri:
+        return  # versions come from their project actor; anything else is not ours to store
+    spec = parse_remote_version(obj, ctx.policy)
+    if await get_version(session, obj["id"]) is not None:
+        return
+    version = await store_remote_version(session, ctx.policy, actor, spec)
+    if version.upstream_uri:
+        await announce_from_project_of(session, ctx.urls, version.upstream_uri, version.uri)
+
+
+async def on_update_design(
+    ctx: HandlerContext, session: AsyncSession, obj: dict[str, Any], actor: Actor
+) -> None:
+    """Text fixes only: the gate refused a licence change before we got here."""
+    version = await _owned_version(session, obj["id"], actor)
+    if version is None or version.deleted_at is not None:
+        return
+    spec = parse_remote_version(obj, ctx.policy)
+    version.name, version.summary = spec.name, spec.summary
+    version.content = spec.content_html or ""
+    version.tags = {"tags": list(spec.tags)}
+    version.edited_at = utcnow()
+
+
+async def on_delete_design(session: AsyncSession, uri: str, actor: Actor) -> bool:
+    version = await _owned_version(session, uri, actor)
+    if version is None:
+        return False
+    version.deleted_at = version.deleted_at or utcnow()
+    return True
+
+
+async def _owned_version(session: AsyncSession, uri: str, actor: Actor) -> DesignVersion | None:
+    version = await get_version(session, uri)
+    if version is None:
+        return None
+    project = await session.get(Project, version.project_id)
+    return version if project is not None and project.actor_id == actor.id else None
