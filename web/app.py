@@ -17,7 +17,7 @@ from federation.settings import Settings
 from web.http import federation_error_handler
 from web.instance import open_instance
 from web.pages import home, make_templates
-from web.routes import activitypub, wellknown
+from web.routes import activitypub, api, designs, wellknown
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -54,6 +54,8 @@ def create_app(
         Route("/@{username}", profile_redirect),
         *wellknown.routes,
         *activitypub.routes,
+        *designs.routes,
+        *api.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -9,8 +9,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from actors.models import Actor
+from actors.service import actor_for_token
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
+from web.files import media_type_essence
 
 PAGE_SIZE = 20
 _CURSOR = re.compile(r"[0-9]{1,18}")
@@ -73,3 +76,41 @@ def ordered_page(
     if next_cursor is not None:
         page["next"] = f"{collection_id}?page=true&{cursor_name}={next_cursor}"
     return page
+
+
+async def json_body(request: Request, limit: int) -> dict[str, Any]:
+    media_type = media_type_essence(request.headers.get("content-type", ""))
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise FederationError(f"send JSON (application/json), not {media_type:.80}", status=415)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise FederationError(f"the body is larger than {limit} bytes", status=413)
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise FederationError(f"the body is not valid JSON: {exc}", status=400) from exc
+    if not isinstance(body, dict):
+        raise FederationError("the body must be a JSON object", status=400)
+    return body
+
+
+async def token_actor(request: Request) -> Actor:
+    """The local person whose bearer token came with the request (401 otherwise)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise FederationError(
+            "this needs 'Authorization: Bearer <token>'; create a token with "
+            "'ourdesign token create NAME'",
+            status=401,
+        )
+    async with request.app.state.instance.sessions() as session:
+        actor = await actor_for_token(session, token.strip())
+        await session.commit()
+    if actor is None or actor.deleted_at is not None:
+        raise FederationError(
+            "the bearer token is not valid; create one with 'ourdesign token create NAME'",
+            status=401,
+        )
+    return actor

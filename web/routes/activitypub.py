@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -13,10 +12,12 @@ from starlette.routing import Route
 from actors.collections import count_follows, follows_page
 from actors.convert import actor_to_as
 from actors.models import Actor
-from actors.service import INSTANCE_ACTOR_USERNAME, actor_for_token, get_local_actor
+from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_MEDIA_TYPES
 from objects.convert import note_to_as
+from objects.design_models import PROJECT_ACTOR_TYPE
+from objects.designs import project_for_actor
 from objects.models import Note
 from objects.notes import replies_page
 from outbox.c2s import submit
@@ -25,13 +26,16 @@ from outbox.models import OutboxActivity
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
+    json_body,
     ordered_collection,
     ordered_page,
     query_int,
+    token_actor,
     wants_activity_json,
 )
 from web.instance import Instance
 from web.pages import render_actor_page
+from web.routes.designs import project_document
 
 
 def _instance(request: Request) -> Instance:
@@ -53,7 +57,13 @@ async def actor_document(request: Request) -> Response:
     actor = await _local_actor(request)
     if not wants_activity_json(request):
         return render_actor_page(request, actor)
-    return ActivityResponse(actor_to_as(actor, _instance(request).urls))
+    doc = actor_to_as(actor, _instance(request).urls)
+    if actor.type == PROJECT_ACTOR_TYPE:
+        async with _instance(request).sessions() as session:
+            project = await project_for_actor(session, actor)
+        if project is not None:
+            doc = project_document(doc, project)
+    return ActivityResponse(doc)
 
 
 async def instance_actor(request: Request) -> Response:
@@ -124,7 +134,7 @@ async def outbox_post(request: Request) -> Response:
     instance = _instance(request)
     actor = await _local_actor(request)
     await _authorize(request, actor)
-    body = await _json_body(request, instance.settings.max_body_bytes)
+    body = await json_body(request, instance.settings.max_body_bytes)
     async with instance.sessions() as session:
         row = await submit(session, instance.resolver, actor, body)
         await session.commit()
@@ -133,33 +143,9 @@ async def outbox_post(request: Request) -> Response:
 
 
 async def _authorize(request: Request, actor: Actor) -> None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise FederationError(
-            "posting to an outbox needs 'Authorization: Bearer <token>'", status=401
-        )
-    async with _instance(request).sessions() as session:
-        owner = await actor_for_token(session, token.strip())
-        await session.commit()
-    if owner is None:
-        raise FederationError(
-            "the bearer token is not valid; create one with 'ourdesign token create'", status=401
-        )
+    owner = await token_actor(request)
     if owner.id != actor.id:
         raise FederationError("this token may only post to its own user's outbox", status=403)
-
-
-async def _json_body(request: Request, limit: int) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > limit:
-        raise FederationError(f"the body is larger than {limit} bytes", status=413)
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise FederationError(f"the body is not valid JSON: {exc}", status=400) from exc
-    if not isinstance(body, dict):
-        raise FederationError("the body must be a JSON object", status=400)
-    return body
 
 
 async def follows_collection(request: Request) -> Response:

@@ -1,0 +1,400 @@
+"""The OpenAPI 3.1 description of the JSON API (`GET /api/v1/openapi.json`).
+
+Hand-written, next to the shapes it describes (`web.api_json`) and the handlers
+(`web.routes.api`); `tests/test_design_api.py` checks that every route is in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **properties: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STR: Schema = {"type": "string"}
+URI: Schema = {"type": "string", "format": "uri"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+NULLABLE_URI: Schema = {"type": ["string", "null"], "format": "uri"}
+STRINGS: Schema = {"type": "array", "items": STR}
+URIS: Schema = {"type": "array", "items": URI}
+LICENCE: Schema = {
+    "description": "One SPDX expression for the whole design, or one per component.",
+    "oneOf": [
+        STR,
+        _obj(
+            ["hardware", "documentation", "software"], hardware=STR, documentation=STR, software=STR
+        ),
+    ],
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(["error"], error={"type": "string", "description": "What was wrong, what to do"}),
+    "File": _obj(
+        ["filename", "media_type", "size", "sha256", "cid", "url", "preview"],
+        filename=STR,
+        media_type=STR,
+        size=INT,
+        sha256={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        cid={"type": "string", "description": "IPFS CIDv1 (raw, base32)"},
+        url=URI,
+        preview=BOOL,
+    ),
+    "Version": _obj(
+        ["id", "project", "number", "label", "name", "licence", "files"],
+        id=URI,
+        project=URI,
+        number=INT,
+        label=STR,
+        name=STR,
+        summary=STR,
+        content={"type": "string", "description": "sanitised HTML"},
+        source={"type": ["string", "null"], "description": "Markdown; local versions only"},
+        tags=STRINGS,
+        licence=LICENCE,
+        licence_summary=STR,
+        license_urls=URIS,
+        commercial_use=STR,
+        who_may_fork=STR,
+        authors=URIS,
+        credits=URIS,
+        upstream=NULLABLE_URI,
+        published={"type": "string", "format": "date-time"},
+        replies_count=INT,
+        files={"type": "array", "items": _ref("File")},
+    ),
+    "Project": _obj(
+        ["id", "handle", "name", "local", "maintainers"],
+        id=URI,
+        handle={"type": "string", "description": "slug@domain"},
+        name=STR,
+        summary=STR,
+        local=BOOL,
+        upstream=NULLABLE_URI,
+        versions_count=INT,
+        forks_count=INT,
+        tags=STRINGS,
+        maintainers=URIS,
+        latest_version=NULLABLE_URI,
+        followers=NULLABLE_URI,
+    ),
+    "ProjectWithVersions": {
+        "allOf": [
+            _ref("Project"),
+            _obj(
+                ["versions"],
+                versions={
+                    "type": "array",
+                    "items": _ref("Version"),
+                    "description": "up to 20, newest first",
+                },
+            ),
+        ]
+    },
+    "NewProject": _obj(
+        ["slug"], slug={"type": "string", "pattern": "^[a-z0-9_]{1,30}$"}, name=STR, summary=STR
+    ),
+    "NewVersion": _obj(
+        [],
+        label=STR,
+        name=STR,
+        summary=STR,
+        description={"type": "string", "description": "Markdown"},
+        tags={"type": "string", "description": "comma separated, or the field repeated"},
+        licence={
+            "type": "string",
+            "description": "SPDX expression; the instance default if absent",
+        },
+        licence_hardware=STR,
+        licence_documentation=STR,
+        licence_software=STR,
+        files={
+            "type": "array",
+            "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+        },
+        previews={"type": "array", "items": {"type": "string", "contentMediaType": "image/*"}},
+    ),
+    "NewFork": _obj(
+        ["upstream"],
+        upstream={
+            "type": "string",
+            "format": "uri",
+            "description": "a version URI, local or remote",
+        },
+        slug={"type": "string", "description": "required unless dry_run"},
+        name=STR,
+        licence={**LICENCE, "description": "the upstream's licence if absent"},
+        dry_run={"type": "boolean", "default": False},
+    ),
+    "Fork": _obj(["project", "version"], project=_ref("Project"), version=_ref("Version")),
+    "ForkCheck": _obj(
+        ["allowed", "reason", "licence"],
+        allowed=BOOL,
+        reason={"type": ["string", "null"]},
+        licence=LICENCE,
+    ),
+    "NewComment": _obj(
+        ["in_reply_to", "content"],
+        in_reply_to={"type": "string", "format": "uri", "description": "a version or note URI"},
+        content={"type": "string", "description": "plain text"},
+        summary={"type": "string", "description": "content warning"},
+    ),
+    "Comment": _obj(
+        ["id", "author", "in_reply_to", "content", "licence"],
+        id=URI,
+        url=URI,
+        author=URI,
+        in_reply_to=URI,
+        content={"type": "string", "description": "sanitised HTML"},
+        summary={"type": ["string", "null"]},
+        sensitive=BOOL,
+        to=URIS,
+        cc=URIS,
+        licence={"const": "NOASSERTION"},
+        published={"type": "string", "format": "date-time"},
+    ),
+    "NewFollow": _obj(
+        ["target"],
+        target={"type": "string", "description": "@slug@host, slug@host or an actor URL"},
+    ),
+    "Following": _obj(
+        ["following", "state"], following=URI, state={"enum": ["pending", "accepted"]}
+    ),
+    "ForkNode": _obj(
+        ["project", "version", "forks"],
+        project=URI,
+        version=NULLABLE_URI,
+        forks={"type": "array", "items": _ref("ForkNode")},
+    ),
+    "Lineage": _obj(
+        ["version", "ancestors", "unknown_upstream", "descendants"],
+        version=URI,
+        ancestors={"type": "array", "items": URI, "description": "this version up to the root"},
+        unknown_upstream=NULLABLE_URI,
+        descendants=_ref("ForkNode"),
+    ),
+}
+
+
+def _error(description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(description: str, schema: Schema, headers: Schema | None = None) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _query(name: str, description: str, *, required: bool = False, schema: Schema = STR) -> Schema:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _json_body(name: str) -> Schema:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+BAD = {"400": _error("malformed request")}
+AUTH = {"401": _error("no or invalid bearer token")}
+JSON_POST = {
+    **BAD,
+    **AUTH,
+    "413": _error("the body is larger than the instance's limit"),
+    "415": _error("the body is not application/json"),
+}
+SECURED: list[Schema] = [{"bearer": []}]
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": STR}
+LINK = {"Link": {"description": 'the next page: <...max_id=N>; rel="next"', "schema": STR}}
+
+
+PATHS: dict[str, Schema] = {
+    "/api/v1/designs": {
+        "get": {
+            "summary": "List and search design projects (newest first, keyset paging)",
+            "parameters": [
+                _query("q", "text in the project's name or summary or a version's name"),
+                _query("tag", "a tag"),
+                _query("licence", "an SPDX expression a version carries (whole or a component)"),
+                _query("instance", "the domain of the project"),
+                _query("max_id", "the cursor from the Link header", schema=INT),
+                _query("limit", "at most 40 (default 20)", schema=INT),
+            ],
+            "responses": {
+                "200": _ok("projects", {"type": "array", "items": _ref("Project")}, LINK),
+                **BAD,
+                "422": _error("an invalid licence expression"),
+            },
+        },
+        "post": {
+            "summary": "Create a design project; the token's person maintains it",
+            "security": SECURED,
+            "requestBody": _json_body("NewProject"),
+            "responses": {
+                "201": _ok("the project", _ref("Project")),
+                **JSON_POST,
+                "409": _error("the slug is taken by a person or a project"),
+                "422": _error("an invalid slug"),
+            },
+        },
+    },
+    "/api/v1/designs/by-uri": {
+        "get": {
+            "summary": "A known project (local or remote) by its actor URI",
+            "parameters": [_query("uri", "the project actor's URI", required=True)],
+            "responses": {
+                "200": _ok("the project", _ref("ProjectWithVersions")),
+                **BAD,
+                "404": _error("unknown"),
+            },
+        }
+    },
+    "/api/v1/designs/{slug}": {
+        "get": {
+            "summary": "A local project with its latest versions",
+            "parameters": [SLUG],
+            "responses": {
+                "200": _ok("the project", _ref("ProjectWithVersions")),
+                "404": _error("no such project"),
+            },
+        }
+    },
+    "/api/v1/designs/{slug}/versions": {
+        "post": {
+            "summary": "Publish a new version (maintainers only)",
+            "security": SECURED,
+            "parameters": [SLUG],
+            "requestBody": {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": _ref("NewVersion")}},
+            },
+            "responses": {
+                "201": _ok("the version", _ref("Version")),
+                **BAD,
+                **AUTH,
+                "403": _error("not a maintainer"),
+                "404": _error("no such project"),
+                "413": _error("a file or the upload is over the instance's limit"),
+                "415": _error("not multipart/form-data, or a preview that is not an image"),
+                "422": _error("the licence was refused (the reason says why)"),
+            },
+        }
+    },
+    "/api/v1/versions": {
+        "get": {
+            "summary": "A known version by URI",
+            "parameters": [_query("uri", "the version's URI", required=True)],
+            "responses": {
+                "200": _ok("the version", _ref("Version")),
+                **BAD,
+                "404": _error("unknown"),
+                "410": _error("deleted"),
+            },
+        }
+    },
+    "/api/v1/forks": {
+        "post": {
+            "summary": "Fork a version (local or remote) into a new project, or check a fork",
+            "security": SECURED,
+            "requestBody": _json_body("NewFork"),
+            "responses": {
+                "200": _ok("dry_run: would the fork be allowed", _ref("ForkCheck")),
+                "201": _ok("the new project and its first version", _ref("Fork")),
+                **JSON_POST,
+                "404": _error("no such upstream version"),
+                "409": _error("the slug is taken"),
+                "410": _error("the upstream version was deleted"),
+                "422": _error("the licence does not allow this fork (the reason says why)"),
+                "502": _error("the upstream's server could not be reached"),
+            },
+        }
+    },
+    "/api/v1/comments": {
+        "post": {
+            "summary": "Comment on a version or reply to a note",
+            "security": SECURED,
+            "requestBody": _json_body("NewComment"),
+            "responses": {
+                "201": _ok("the comment", _ref("Comment")),
+                **JSON_POST,
+                "404": _error("no such version or note"),
+                "410": _error("the version or note was deleted"),
+                "422": _error("empty or too long"),
+            },
+        }
+    },
+    "/api/v1/follows": {
+        "post": {
+            "summary": "Follow a project or a person, here or on another server",
+            "security": SECURED,
+            "requestBody": _json_body("NewFollow"),
+            "responses": {
+                "202": _ok("the follow was sent", _ref("Following")),
+                **JSON_POST,
+                "404": _error("no such actor"),
+                "422": _error("not a handle or URL, or yourself"),
+            },
+        }
+    },
+    "/api/v1/lineage": {
+        "get": {
+            "summary": "Where a version came from and where its project went",
+            "parameters": [_query("version", "a known version URI", required=True)],
+            "responses": {
+                "200": _ok("the lineage", _ref("Lineage")),
+                **BAD,
+                "404": _error("unknown"),
+            },
+        }
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This description",
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+            },
+        }
+    },
+}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Our Design API",
+            "version": "1",
+            "description": "Design projects, versions, forks, comments and follows. "
+            'Errors are {"error": "..."}. See docs/API.md.',
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": base_url}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from 'ourdesign token create NAME'",
+                }
+            },
+        },
+    }

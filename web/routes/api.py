@@ -1,0 +1,363 @@
+"""The JSON API for designs: projects, versions, forks, comments, follows and lineage.
+
+Bearer tokens (`ourdesign token create NAME`) authenticate the writes; reads are public.
+Errors are `{"error": "..."}` with a status (see docs/API.md). Remote lookups happen
+before a handler opens its one writing session, and every refusal is raised before that
+session commits, so bad input changes nothing. `web.openapi` describes all of it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.models import Actor, Follow
+from actors.service import ConflictError, get_local_actor
+from federation.errors import FederationError, ValidationError
+from federation.webfinger import parse_handle
+from objects.design_models import DesignVersion, Project
+from objects.design_resolve import fetch_remote_version, find_or_fetch_version
+from objects.designs import (
+    create_project,
+    get_version,
+    is_maintainer,
+    licence_of,
+    project_for_actor,
+    version_files,
+)
+from objects.licences import LicenceError, LicenceTerms
+from objects.lineage import ancestors, descendants
+from outbox.c2s import submit
+from outbox.comments import add_comment, check_comment, resolve_comment_target
+from outbox.designs import ForkRequest, fork, publish_version
+from web.api_json import (
+    check_file_parts,
+    comment_json,
+    files_of,
+    maintainers_of,
+    project_filters,
+    project_json,
+    project_of_actor,
+    project_with_versions,
+    query_text,
+    search_projects,
+    text_field,
+    upload_licence,
+    version_json,
+    version_spec,
+)
+from web.http import json_body, token_actor
+from web.instance import Instance
+from web.openapi import openapi_document
+from web.uploads import read_upload
+
+# Requests
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+# Projects
+
+
+async def create_design(request: Request) -> Response:
+    instance = _instance(request)
+    owner = await token_actor(request)
+    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    slug = text_field(body, "slug", required=True) or ""
+    name = text_field(body, "name") or slug
+    summary = text_field(body, "summary") or ""
+    try:
+        async with instance.sessions() as session:
+            project, actor = await create_project(
+                session, instance.urls, owner, slug=slug.strip(), name=name, summary=summary
+            )
+            await session.commit()
+    except IntegrityError as exc:
+        raise ConflictError(f"the handle {slug!r} was taken just now") from exc
+    return JSONResponse(project_json(project, actor, [owner.uri]), status_code=201)
+
+
+async def list_designs(request: Request) -> Response:
+    instance = _instance(request)
+    filters = project_filters(request, instance.policy)
+    async with instance.sessions() as session:
+        rows = await search_projects(session, filters)
+        maintainers = await maintainers_of(session, [project.id for project, _ in rows])
+    items = [project_json(p, a, maintainers[p.id]) for p, a in rows]
+    headers = {}
+    if len(rows) == filters.limit:
+        params = dict(request.query_params) | {"max_id": rows[-1][0].id, "limit": filters.limit}
+        headers["Link"] = (
+            f'<{instance.urls.base_url}/api/v1/designs?{urlencode(params)}>; rel="next"'
+        )
+    return JSONResponse(items, headers=headers)
+
+
+async def get_design(request: Request) -> Response:
+    instance = _instance(request)
+    async with instance.sessions() as session:
+        project, actor = await _local_project(session, request.path_params["slug"])
+        doc = await project_with_versions(
+            session, project, actor, instance.policy, instance.urls.base_url
+        )
+    return JSONResponse(doc)
+
+
+async def get_design_by_uri(request: Request) -> Response:
+    instance = _instance(request)
+    uri = query_text(request, "uri")
+    async with instance.sessions() as session:
+        found = await project_of_actor(session, uri)
+        if found is None:
+            raise FederationError(f"no design project {uri!r:.200} is known here", status=404)
+        doc = await project_with_versions(
+            session, found[0], found[1], instance.policy, instance.urls.base_url
+        )
+    return JSONResponse(doc)
+
+
+async def _local_project(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
+    actor = await get_local_actor(session, slug)
+    project = await project_for_actor(session, actor) if actor is not None else None
+    if actor is None or project is None:
+        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    return project, actor
+
+
+# Versions
+
+
+async def publish_design_version(request: Request) -> Response:
+    instance = _instance(request)
+    maintainer = await token_actor(request)
+    async with instance.sessions() as session:
+        project, project_actor = await _local_project(session, request.path_params["slug"])
+        if not await is_maintainer(session, project, maintainer):
+            raise FederationError(
+                f"only the maintainers of {project_actor.handle} may publish versions", status=403
+            )
+    settings = instance.settings
+    upload = await read_upload(
+        request,
+        instance.blobs,
+        max_file_bytes=settings.max_file_bytes,
+        max_total_bytes=settings.max_version_bytes,
+    )
+    async with upload:  # anything raised before commit() discards the staged files
+        licence = upload_licence(instance.policy, upload)
+        check_file_parts(upload)
+        stored = await upload.commit()
+    spec = version_spec(upload, licence, maintainer, stored)
+    try:
+        async with instance.sessions() as session:
+            project_row = await session.get(Project, project.id)
+            assert project_row is not None
+            version, _ = await publish_version(
+                session, instance.urls, instance.policy, project_row, project_actor, spec
+            )
+            files = await version_files(session, version)
+            await session.commit()
+    except IntegrityError as exc:
+        raise ConflictError("another version was published at the same moment; retry") from exc
+    instance.wake_delivery()
+    doc = version_json(version, project_actor, files, instance.policy, instance.urls.base_url)
+    return JSONResponse(doc, status_code=201, headers={"Location": version.uri})
+
+
+async def get_design_version(request: Request) -> Response:
+    instance = _instance(request)
+    uri = query_text(request, "uri")
+    async with instance.sessions() as session:
+        version = await get_version(session, uri)
+        if version is None:
+            raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
+        _refuse_deleted(version)
+        project = await session.get(Project, version.project_id)
+        actor = await session.get(Actor, project.actor_id) if project else None
+        assert actor is not None
+        files = (await files_of(session, [version]))[version.id]
+    doc = version_json(version, actor, files, instance.policy, instance.urls.base_url)
+    return JSONResponse(doc)
+
+
+def _refuse_deleted(version: DesignVersion) -> None:
+    if version.deleted_at is not None:
+        raise FederationError(f"the version {version.uri} was deleted", status=410)
+
+
+# Forks
+
+
+async def create_fork(request: Request) -> Response:
+    instance = _instance(request)
+    forker = await token_actor(request)
+    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    upstream_uri = text_field(body, "upstream", required=True) or ""
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise FederationError("'dry_run' must be true or false", status=400)
+    value = body.get("licence")
+    licence = instance.policy.terms(value) if value not in (None, "", {}) else None
+    if dry_run:
+        return await _fork_check(instance, forker, upstream_uri, licence)
+    slug = text_field(body, "slug", required=True) or ""
+    name = text_field(body, "name")
+    upstream, upstream_actor = await find_or_fetch_version(
+        instance.sessions, instance.resolver, instance.policy, upstream_uri
+    )
+    _refuse_deleted(upstream)
+    request_ = ForkRequest(
+        forker=forker,
+        upstream=upstream,
+        upstream_project=upstream_actor,
+        slug=slug.strip(),
+        name=(name or "").strip() or upstream.name,
+        licence=licence or licence_of(upstream),
+    )
+    return await _publish_fork(instance, request_)
+
+
+async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
+    try:
+        async with instance.sessions() as session:
+            project, actor, version = await fork(session, instance.urls, instance.policy, request)
+            files = await version_files(session, version)
+            await session.commit()
+    except IntegrityError as exc:
+        raise ConflictError(f"the handle {request.slug!r} was taken just now") from exc
+    instance.wake_delivery()
+    doc = {
+        "project": project_json(project, actor, [request.forker.uri]),
+        "version": version_json(version, actor, files, instance.policy, instance.urls.base_url),
+    }
+    return JSONResponse(doc, status_code=201, headers={"Location": version.uri})
+
+
+async def _fork_check(
+    instance: Instance, forker: Actor, upstream_uri: str, licence: LicenceTerms | None
+) -> Response:
+    """Would this fork be allowed? Nothing is stored (a fetched upstream is not kept)."""
+    async with instance.sessions() as session:
+        upstream = await get_version(session, upstream_uri)
+    if upstream is not None:
+        _refuse_deleted(upstream)
+        upstream_terms = licence_of(upstream)
+    elif instance.urls.is_local(upstream_uri):
+        raise ValidationError(f"there is no design version {upstream_uri}", status=404)
+    else:
+        spec, _ = await fetch_remote_version(instance.resolver, instance.policy, upstream_uri)
+        upstream_terms = spec.licence
+    chosen = licence or upstream_terms
+    try:
+        instance.policy.check_fork(upstream_terms, chosen, forker.entity_kind)
+    except LicenceError as error:
+        return JSONResponse(
+            {"allowed": False, "reason": error.message, "licence": chosen.to_json()}
+        )
+    return JSONResponse({"allowed": True, "reason": None, "licence": chosen.to_json()})
+
+
+# Comments, follows, lineage
+
+
+async def create_comment(request: Request) -> Response:
+    instance = _instance(request)
+    author = await token_actor(request)
+    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    parent_uri = text_field(body, "in_reply_to", required=True) or ""
+    content = text_field(body, "content", required=True) or ""
+    summary = text_field(body, "summary")
+    check_comment(content, summary)
+    target = await resolve_comment_target(
+        instance.sessions, instance.resolver, instance.policy, parent_uri.strip()
+    )
+    async with instance.sessions() as session:
+        note, _ = await add_comment(
+            session, instance.urls, author, target, content, summary=summary
+        )
+        await session.commit()
+    instance.wake_delivery()
+    return JSONResponse(comment_json(note, author), status_code=201, headers={"Location": note.uri})
+
+
+async def create_follow(request: Request) -> Response:
+    instance = _instance(request)
+    follower = await token_actor(request)
+    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    target = await _follow_target(instance, text_field(body, "target", required=True) or "")
+    async with instance.sessions() as session:
+        await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})
+        state = await session.scalar(
+            select(Follow.state).where(
+                Follow.follower_id == follower.id, Follow.followee_id == target.id
+            )
+        )
+        await session.commit()
+    instance.wake_delivery()
+    return JSONResponse({"following": target.uri, "state": state}, status_code=202)
+
+
+async def _follow_target(instance: Instance, ref: str) -> Actor:
+    """The actor a handle or URL names: ours looked up, others through WebFinger and a fetch
+    (network first: the resolver uses sessions of its own)."""
+    ref = ref.strip()
+    if ref.startswith(("https://", "http://")):
+        return await instance.resolver.get_actor(ref)
+    username, host = parse_handle(ref)
+    if host != instance.urls.host:
+        return await instance.resolver.resolve_handle(ref)
+    async with instance.sessions() as session:
+        actor = await get_local_actor(session, username)
+    if actor is None:
+        raise FederationError(f"there is no {ref!r:.80} here", status=404)
+    return actor
+
+
+async def lineage(request: Request) -> Response:
+    instance = _instance(request)
+    uri = query_text(request, "version")
+    async with instance.sessions() as session:
+        version = await get_version(session, uri)
+        if version is None:
+            raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
+        project = await session.get(Project, version.project_id)
+        actor = await session.get(Actor, project.actor_id) if project else None
+        assert actor is not None
+        ancestry = await ancestors(session, uri)
+        tree = await descendants(session, actor.uri)
+    return JSONResponse(
+        {
+            "version": uri,
+            "ancestors": ancestry.chain,
+            "unknown_upstream": ancestry.unknown_upstream,
+            "descendants": tree.as_dict(),
+        }
+    )
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(_instance(request).urls.base_url))
+
+
+routes = [
+    Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+    Route("/api/v1/designs", list_designs, methods=["GET"]),
+    Route("/api/v1/designs", create_design, methods=["POST"]),
+    Route("/api/v1/designs/by-uri", get_design_by_uri, methods=["GET"]),
+    Route("/api/v1/designs/{slug}", get_design, methods=["GET"]),
+    Route("/api/v1/designs/{slug}/versions", publish_design_version, methods=["POST"]),
+    Route("/api/v1/versions", get_design_version, methods=["GET"]),
+    Route("/api/v1/forks", create_fork, methods=["POST"]),
+    Route("/api/v1/comments", create_comment, methods=["POST"]),
+    Route("/api/v1/follows", create_follow, methods=["POST"]),
+    Route("/api/v1/lineage", lineage, methods=["GET"]),
+]
