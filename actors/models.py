@@ -18,12 +18,16 @@ ENTITY_KINDS = ("individual", "nonprofit", "cooperative", "company", "unknown")
 
 class Actor(Base):
     __tablename__ = "actors"
-    __table_args__ = (Index("ix_actors_handle", "username", "domain"),)
+    __table_args__ = (
+        Index("ix_actors_handle", "username", "domain"),
+        # Local lookups by name (every /users/NAME request) seek on both columns.
+        Index("ix_actors_local_username", "local", "username"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     type: Mapped[str] = mapped_column(String(32), default="Person")
-    local: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
     username: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")

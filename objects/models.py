@@ -15,14 +15,18 @@ NOASSERTION = "NOASSERTION"
 
 class Note(Base):
     __tablename__ = "notes"
-    __table_args__ = (Index("ix_notes_actor_id_id", "actor_id", "id"),)
+    __table_args__ = (
+        Index("ix_notes_actor_id_id", "actor_id", "id"),
+        # Replies are paged by id within a parent: the pair keeps every page an index seek.
+        Index("ix_notes_in_reply_to_id", "in_reply_to", "id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
     local: Mapped[bool] = mapped_column(default=False)
     url: Mapped[str | None] = mapped_column(String(2048), default=None)
-    in_reply_to: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(2048), default=None)
     content: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str | None] = mapped_column(Text, default=None)
     sensitive: Mapped[bool] = mapped_column(default=False)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
-from federation.db import utcnow
+from federation.db import is_postgres, utcnow
 from federation.vocab import is_public
 from objects.convert import RemoteNoteData
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
@@ -124,6 +124,13 @@ async def replies_page(
 ) -> list[Note]:
     """Replies oldest first, keyset-paged by row id."""
     query = select(Note).where(Note.in_reply_to == parent_uri, Note.deleted_at.is_(None))
-    if after_id is not None:
-        query = query.where(Note.id > after_id)
-    return list((await session.scalars(query.order_by(Note.id).limit(limit))).all())
+    if is_postgres(session):
+        # A row-value bound and order that only the (in_reply_to, id) index can serve: with
+        # plain `id > ?` PostgreSQL may walk the primary key and discard other threads' rows.
+        query = query.where(tuple_(Note.in_reply_to, Note.id) > (parent_uri, after_id or 0))
+        query = query.order_by(Note.in_reply_to, Note.id)
+    else:  # SQLite seeks on the index with the plain form, and not with row values
+        if after_id is not None:
+            query = query.where(Note.id > after_id)
+        query = query.order_by(Note.id)
+    return list((await session.scalars(query.limit(limit))).all())
