@@ -12,6 +12,7 @@ from federation.errors import ValidationError
 from federation.queue import claim_due
 from federation.settings import Settings
 from inbox.models import InboxItem
+from objects.licences import LicenceError, LicencePolicy
 
 
 async def test_concurrent_claims_never_hand_out_a_row_twice(new_database, tmp_path):
@@ -103,3 +104,21 @@ def test_unknown_toml_keys_are_refused(tmp_path):
     config.write_text('domian = "typo.example"\n')
     with pytest.raises(ValidationError, match="domian"):
         Settings.from_env({}, config_file=config)
+
+
+def test_licence_settings_from_toml_feed_the_policy(tmp_path):
+    config = tmp_path / "od.toml"
+    config.write_text(
+        'default_license = "CC-BY-SA-4.0"\n'
+        '[license_refs."LicenseRef-Makerspace-1.0"]\n'
+        'title = "Makerspace Licence 1.0"\n'
+        'url = "https://makerspace.example/licence"\n'
+    )
+    settings = Settings.from_env({"OURDESIGN_MAX_FILE_BYTES": "1000"}, config_file=config)
+    policy = LicencePolicy(settings.default_license, settings.license_refs)
+    assert settings.max_file_bytes == 1000
+    assert policy.terms(None, default_if_missing=True).summary() == "CC-BY-SA-4.0"
+    ref = policy.terms("LicenseRef-Makerspace-1.0")
+    assert policy.license_urls(ref) == ["https://makerspace.example/licence"]
+    with pytest.raises(LicenceError, match="LicenseRef-Other"):
+        policy.terms("LicenseRef-Other")
