@@ -29,8 +29,8 @@ from objects.notes import (
     add_interaction,
     edit_note,
     get_note,
+    insert_remote_note,
     remove_interaction,
-    store_remote_note,
     tombstone_note,
 )
 from outbox import activities
@@ -132,7 +132,7 @@ async def on_create(
         return
     data = parse_remote_note(obj)
     if data.attributed_to == actor.uri and await get_note(session, data.uri) is None:
-        note = await store_remote_note(session, data, actor)
+        note = await insert_remote_note(session, data, actor)
         await after_comment(session, ctx.urls, note)
 
 

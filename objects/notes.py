@@ -33,6 +33,11 @@ async def store_remote_note(session: AsyncSession, data: RemoteNoteData, author:
     existing = await get_note(session, data.uri)
     if existing is not None:
         return existing
+    return await insert_remote_note(session, data, author)
+
+
+async def insert_remote_note(session: AsyncSession, data: RemoteNoteData, author: Actor) -> Note:
+    """Insert a received note we know we do not have yet, and thread it."""
     note = Note(
         uri=data.uri,
         actor_id=author.id,

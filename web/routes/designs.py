@@ -17,7 +17,7 @@ from actors.models import Actor
 from actors.service import get_local_actor
 from federation.errors import FederationError
 from federation.vocab import PROJECT_CONTEXT
-from objects.blobs import StoredBlob, check_sha256
+from objects.blobs import check_sha256
 from objects.design_convert import version_to_as
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Fork, Project, VersionFile
 from objects.designs import licence_of, project_for_actor, version_files
@@ -142,7 +142,7 @@ async def file_download(request: Request) -> Response:
         raise FederationError("there is no such file here", status=404)
     return blob_response(
         instance.blobs,
-        StoredBlob(sha256=blob.sha256, size=blob.size),
+        blob,
         filename=request.path_params["filename"],
         media_type=file.media_type,
         request=request,
