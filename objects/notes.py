@@ -9,6 +9,7 @@ from actors.models import Actor
 from federation.db import is_postgres, utcnow
 from federation.vocab import is_public
 from objects.convert import RemoteNoteData
+from objects.design_models import DesignVersion
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
@@ -80,12 +81,14 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
 
 
 async def _count_reply(session: AsyncSession, parent_uri: str | None, delta: int) -> None:
+    """Count a reply on its parent: a note, or a design version (a comment on it)."""
     if parent_uri:
-        await session.execute(
-            update(Note)
-            .where(Note.uri == parent_uri)
-            .values(replies_count=Note.replies_count + delta)
-        )
+        for model in (Note, DesignVersion):
+            await session.execute(
+                update(model)
+                .where(model.uri == parent_uri)
+                .values(replies_count=model.replies_count + delta)
+            )
 
 
 async def add_interaction(

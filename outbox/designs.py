@@ -25,10 +25,12 @@ from objects.designs import (
     VersionSpec,
     add_version,
     check_fork,
+    clean_tags,
     create_project,
     fork_credits,
     get_version,
     record_fork,
+    render_markdown,
     version_files,
 )
 from objects.licences import LicencePolicy, LicenceTerms
@@ -150,14 +152,10 @@ async def _files_of(session: AsyncSession, upstream: DesignVersion) -> list[File
 
 
 async def after_comment(session: AsyncSession, urls: LocalUrls, note: Note) -> None:
-    """A comment on a version: count it, and let a local project pass it on."""
-    if not note.in_reply_to:
-        return
-    version = await get_version(session, note.in_reply_to)
-    if version is None:
-        return
-    version.replies_count += 1
-    await announce_from_project_of(session, urls, version.uri, note.uri)
+    """A comment on one of our projects' versions: the project passes it on to its followers.
+    (Storing the note counted it on the version.)"""
+    if note.in_reply_to:
+        await announce_from_project_of(session, urls, note.in_reply_to, note.uri)
 
 
 async def announce_from_project_of(
@@ -172,3 +170,38 @@ async def announce_from_project_of(
     project_actor = await session.get(Actor, project.actor_id)
     assert project_actor is not None
     await publish(session, urls, project_actor, announce(urls, project_actor, object_uri))
+
+
+@dataclass(frozen=True)
+class TextFix:
+    """What may change in a published version: its text, never its licence or files."""
+
+    name: str | None = None
+    summary: str | None = None
+    description: str | None = None  # Markdown
+    tags: tuple[str, ...] | None = None
+
+
+async def fix_version_text(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    version: DesignVersion,
+    project_actor: Actor,
+    fix: TextFix,
+) -> OutboxActivity:
+    """Apply a text fix to a local version and send it as Update(Page); the caller commits."""
+    if fix.name is not None:
+        version.name = fix.name.strip()[:255] or version.name
+    if fix.summary is not None:
+        version.summary = fix.summary.strip()
+    if fix.description is not None:
+        version.source, version.content = fix.description, render_markdown(fix.description)
+    if fix.tags is not None:
+        version.tags = {"tags": list(clean_tags(fix.tags))}
+    version.edited_at = utcnow()
+    files = await version_files(session, version)
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
+    activity = {**create_version(urls, project_actor, page), "type": "Update"}
+    activity.pop("published", None)
+    return await publish(session, urls, project_actor, activity)

@@ -22,6 +22,7 @@ from outbox.models import OutboxActivity
 from tests.support import Network, Node, settle
 from web.app import create_app
 from web.routes.api import routes as api_routes
+from web.routes.api_edits import routes as api_edit_routes
 
 STL = b"solid lamp\n  facet normal 0 0 1\n  endfacet\nendsolid lamp\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -575,7 +576,7 @@ async def test_openapi_describes_every_route(nodes):
     assert response.status_code == 200
     spec = response.json()
     assert spec["openapi"] == "3.1.0" and spec["servers"] == [{"url": "https://a.test"}]
-    for route in api_routes:
+    for route in [*api_routes, *api_edit_routes]:
         methods = {m.lower() for m in route.methods or ()} - {"head"}
         assert methods <= set(spec["paths"][route.path]), route.path
     schemas = spec["components"]["schemas"]

@@ -17,7 +17,7 @@ from federation.settings import Settings
 from web.http import federation_error_handler
 from web.instance import open_instance
 from web.pages import home, make_templates
-from web.routes import activitypub, api, designs, wellknown
+from web.routes import activitypub, api, api_edits, designs, wellknown
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -56,6 +56,7 @@ def create_app(
         *activitypub.routes,
         *designs.routes,
         *api.routes,
+        *api_edits.routes,
     ]
     app = Starlette(
         routes=routes,

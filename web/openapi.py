@@ -161,6 +161,15 @@ SCHEMAS: dict[str, Schema] = {
         licence={"const": "NOASSERTION"},
         published={"type": "string", "format": "date-time"},
     ),
+    "TextFix": _obj(
+        [],
+        name={"type": "string"},
+        summary={"type": "string"},
+        description={"type": "string", "description": "Markdown"},
+        tags={"type": "array", "items": {"type": "string"}},
+        licence={"description": "if given, must equal the published licence (422 otherwise)"},
+    ),
+    "NewMaintainer": _obj(["username"], username={"type": "string"}),
     "NewFollow": _obj(
         ["target"],
         target={"type": "string", "description": "@slug@host, slug@host or an actor URL"},
@@ -306,6 +315,35 @@ PATHS: dict[str, Schema] = {
                 **BAD,
                 "404": _error("unknown"),
                 "410": _error("deleted"),
+            },
+        },
+        "patch": {
+            "summary": "Fix the text of a local version (maintainers); sent as Update(Page)",
+            "security": SECURED,
+            "parameters": [_query("uri", "the version's URI", required=True)],
+            "requestBody": _json_body("TextFix"),
+            "responses": {
+                "200": _ok("the version", _ref("Version")),
+                **JSON_POST,
+                "403": _error("not a maintainer"),
+                "404": _error("no such local version"),
+                "410": _error("deleted"),
+                "422": _error("a published version's licence cannot change"),
+            },
+        },
+    },
+    "/api/v1/designs/{slug}/maintainers": {
+        "post": {
+            "summary": "Add a local person as a maintainer (maintainers)",
+            "security": SECURED,
+            "parameters": [SLUG],
+            "requestBody": _json_body("NewMaintainer"),
+            "responses": {
+                "201": _ok("the project", _ref("Project")),
+                **JSON_POST,
+                "403": _error("not a maintainer"),
+                "404": _error("no such project"),
+                "422": _error("no such local person"),
             },
         }
     },
