@@ -21,6 +21,8 @@ from federation.urls import host_of
 from inbox.context import HandlerContext
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
+from objects.convert import first_id
+from objects.notes import prefetch_notes
 from outbox.hosts import host_is_alive
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,12 @@ class InboxWorker:
         Any failure rolls the whole batch back, and `run_once` redoes it item by item."""
         async with self.sessions() as session:
             actors = await _actors_by_uri(session, {item.actor_uri for item in items})
+            await prefetch_notes(session, _object_ids(items))
             for item in items:
                 await self._handle(session, item, actors.get(item.actor_uri))
+                # Handling needs no I/O now that notes and actors are prefetched: yield, so
+                # that requests served by this event loop do not wait for the whole batch.
+                await asyncio.sleep(0)
             await _finish(
                 session, [item.id for item in items], state=DONE, processed_at=self.clock()
             )
@@ -119,6 +125,16 @@ async def _finish(session: AsyncSession, item_ids: list[int], **values: object) 
             .values(locked_until=None, **values)
             .execution_options(synchronize_session=False)
         )
+
+
+def _object_ids(items: list[InboxItem]) -> set[str]:
+    """The ids of the objects a batch creates, changes or deletes (looked up in one query)."""
+    return {
+        found
+        for item in items
+        if item.type in ("Create", "Update", "Delete")
+        and (found := first_id(item.payload.get("object"))) is not None
+    }
 
 
 async def _actors_by_uri(session: AsyncSession, uris: set[str]) -> dict[str, Actor]:

@@ -25,8 +25,41 @@ def visibility_of(to: list[str], cc: list[str], followers_url: str | None) -> st
     return "direct"
 
 
+# session.info key: notes looked up in advance by `prefetch_notes`, by URI (None: not stored).
+NOTES_BY_URI = "notes_by_uri"
+
+
 async def get_note(session: AsyncSession, uri: str) -> Note | None:
-    return await session.scalar(select(Note).where(Note.uri == uri))
+    """The note with this URI, including one added in this session and not yet flushed.
+
+    No autoflush: the inbox worker stores a batch of notes in one session, and flushing
+    before every lookup would cost one INSERT round trip per note instead of one per batch.
+    """
+    for pending in session.new:
+        if isinstance(pending, Note) and pending.uri == uri:
+            return pending
+    known = session.info.get(NOTES_BY_URI, {})
+    if uri in known:
+        return known[uri]  # type: ignore[no-any-return]
+    with session.no_autoflush:
+        return await session.scalar(select(Note).where(Note.uri == uri))
+
+
+async def prefetch_notes(session: AsyncSession, uris: set[str]) -> None:
+    """Look many notes up in one query, for the `get_note` calls of a batch that follow.
+    Notes added to the session later are remembered by `_remember`."""
+    known: dict[str, Note | None] = session.info.setdefault(NOTES_BY_URI, {})
+    wanted = [uri for uri in uris if uri not in known]
+    if not wanted:
+        return
+    with session.no_autoflush:
+        found = {n.uri: n for n in await session.scalars(select(Note).where(Note.uri.in_(wanted)))}
+    known.update({uri: found.get(uri) for uri in wanted})
+
+
+def _remember(session: AsyncSession, note: Note) -> None:
+    if NOTES_BY_URI in session.info:
+        session.info[NOTES_BY_URI][note.uri] = note
 
 
 async def store_remote_note(session: AsyncSession, data: RemoteNoteData, author: Actor) -> Note:
@@ -54,12 +87,14 @@ async def insert_remote_note(session: AsyncSession, data: RemoteNoteData, author
         published=data.published,
     )
     session.add(note)
+    _remember(session, note)
     await _count_reply(session, data.in_reply_to, +1)
     return note
 
 
 async def add_local_note(session: AsyncSession, note: Note) -> Note:
     session.add(note)
+    _remember(session, note)
     await _count_reply(session, note.in_reply_to, +1)
     return note
 
