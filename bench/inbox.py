@@ -105,16 +105,24 @@ def prepare(port: int, actor: str, key: Any, n: int) -> Prepared:
 
 
 async def send_all(
-    port: int, requests: list[Prepared], senders: int, client: str
+    port: int, requests: list[Prepared], senders: int, client: str, rate: float | None = None
 ) -> list[tuple[float, int, bytes]]:
-    """POST every request over `senders` connections; (latency s, status, body) for each."""
-    pending = iter(requests)
+    """POST every request over `senders` connections; (latency s, status, body) for each.
+
+    With `rate`, request i is due at i/rate seconds (open loop, raw client only) and its
+    latency counts from when it was due, so a server falling behind is not hidden."""
+    pending = enumerate(requests)
     results: list[tuple[float, int, bytes]] = []
+    began = time.perf_counter()
 
     async def raw_sender() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for _, _, raw in pending:
+        for index, (_, _, raw) in pending:
             start = time.perf_counter()
+            if rate:
+                due = began + index / rate
+                await asyncio.sleep(max(0.0, due - start))
+                start = due
             try:
                 status, body = await raw_exchange(reader, writer, raw)
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -125,7 +133,7 @@ async def send_all(
         writer.close()
 
     async def httpx_sender(http: httpx.AsyncClient) -> None:
-        for headers, body, _ in pending:
+        for _, (headers, body, _) in pending:
             start = time.perf_counter()
             try:
                 response = await http.post("/inbox", content=body, headers=headers)
@@ -197,7 +205,7 @@ async def run(args: argparse.Namespace) -> None:
                 await wait_processed(engine, warm_ok, args.timeout)
 
                 load, cpu0, t0 = load_note(), cpu_snapshot(server.pid), time.time()
-                results = await send_all(port, measured, args.senders, args.client)
+                results = await send_all(port, measured, args.senders, args.client, args.rate)
                 cpu1, t1 = cpu_snapshot(server.pid), time.time()
                 backlog = warm_ok + len(measured) - (await processed(engine))[0]
                 accepted = sum(1 for _, status, _ in results if status == 202)
@@ -221,6 +229,7 @@ async def run(args: argparse.Namespace) -> None:
         "settings",
         [
             ("run", f"--db {args.db} --senders {args.senders} --activities {args.activities}"),
+            ("offered rate", f"{args.rate:,.0f}/s (open loop)" if args.rate else "closed loop"),
             ("remote actors, client", f"{args.actors}, {args.client}"),
             ("processes", "serve --no-workers + worker" if args.split else "serve"),
             ("warm-up accepted", f"{warm_ok}/{len(warm)}"),
@@ -259,6 +268,12 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=5000)
     parser.add_argument("--actors", type=int, default=100)
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: send this many activities per second (raw client) instead of as fast"
+        " as the senders can",
+    )
     parser.add_argument(
         "--split",
         action="store_true",

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,8 @@ from inbox.context import HandlerContext
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
 from objects.convert import first_id
-from objects.notes import prefetch_notes
+from objects.models import Note
+from objects.notes import adopt_notes, find_notes, insert_new_notes
 from outbox.hosts import host_is_alive
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,11 @@ class InboxWorker:
         async with self.sessions() as session:
             items = list(await claim_due(session, InboxItem, now=now, limit=limit, lease=LEASE))
             await session.commit()
-        if not items:
-            return 0
+            if not items:
+                return 0
+            known = await _look_up(session, items)
         try:
-            await self._process_batch(items)
+            await self._process_batch(items, known)
         except Exception as exc:
             # Rare: find the failing activity one item at a time, each in its own transaction.
             log.info("inbox batch of %d failed (%r); retrying one by one", len(items), exc)
@@ -64,17 +67,22 @@ class InboxWorker:
         self.on_published()
         return len(items)
 
-    async def _process_batch(self, items: list[InboxItem]) -> None:
+    async def _process_batch(self, items: list[InboxItem], known: Known) -> None:
         """Handle every item in one transaction: a commit per batch instead of per activity.
-        Any failure rolls the whole batch back, and `run_once` redoes it item by item."""
+        Any failure rolls the whole batch back, and `run_once` redoes it item by item.
+
+        What the batch reads was looked up beforehand, so that for the usual activities this
+        transaction only writes, at the end: on SQLite it holds the one connection (and the
+        write lock) for the flush and commit, not while the activities are handled."""
         async with self.sessions() as session:
-            actors = await _actors_by_uri(session, {item.actor_uri for item in items})
-            await prefetch_notes(session, _object_ids(items))
+            session.add_all(known.actors.values())
+            adopt_notes(session, known.notes)
             for item in items:
-                await self._handle(session, item, actors.get(item.actor_uri))
+                await self._handle(session, item, known.actors.get(item.actor_uri))
                 # Handling needs no I/O now that notes and actors are prefetched: yield, so
                 # that requests served by this event loop do not wait for the whole batch.
                 await asyncio.sleep(0)
+            await insert_new_notes(session)
             await _finish(
                 session, [item.id for item in items], state=DONE, processed_at=self.clock()
             )
@@ -125,6 +133,19 @@ async def _finish(session: AsyncSession, item_ids: list[int], **values: object) 
             .values(locked_until=None, **values)
             .execution_options(synchronize_session=False)
         )
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a batch reads, looked up in one short transaction before it is handled."""
+
+    actors: dict[str, Actor]
+    notes: dict[str, Note | None]
+
+
+async def _look_up(session: AsyncSession, items: list[InboxItem]) -> Known:
+    actors = await _actors_by_uri(session, {item.actor_uri for item in items})
+    return Known(actors, await find_notes(session, _object_ids(items)))
 
 
 def _object_ids(items: list[InboxItem]) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, insert, inspect, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
@@ -25,7 +25,7 @@ def visibility_of(to: list[str], cc: list[str], followers_url: str | None) -> st
     return "direct"
 
 
-# session.info key: notes looked up in advance by `prefetch_notes`, by URI (None: not stored).
+# session.info key: notes looked up in advance (`adopt_notes`), by URI (None: not stored).
 NOTES_BY_URI = "notes_by_uri"
 
 
@@ -45,16 +45,38 @@ async def get_note(session: AsyncSession, uri: str) -> Note | None:
         return await session.scalar(select(Note).where(Note.uri == uri))
 
 
-async def prefetch_notes(session: AsyncSession, uris: set[str]) -> None:
-    """Look many notes up in one query, for the `get_note` calls of a batch that follow.
-    Notes added to the session later are remembered by `_remember`."""
-    known: dict[str, Note | None] = session.info.setdefault(NOTES_BY_URI, {})
-    wanted = [uri for uri in uris if uri not in known]
-    if not wanted:
-        return
+async def find_notes(session: AsyncSession, uris: set[str]) -> dict[str, Note | None]:
+    """Many notes by URI in one query (None for those we do not have)."""
+    if not uris:
+        return {}
     with session.no_autoflush:
-        found = {n.uri: n for n in await session.scalars(select(Note).where(Note.uri.in_(wanted)))}
-    known.update({uri: found.get(uri) for uri in wanted})
+        found = {n.uri: n for n in await session.scalars(select(Note).where(Note.uri.in_(uris)))}
+    return {uri: found.get(uri) for uri in uris}
+
+
+def adopt_notes(session: AsyncSession, known: dict[str, Note | None]) -> None:
+    """Let `get_note` answer from notes looked up in advance (perhaps by another session,
+    whose objects join this one); notes added later are remembered by `_remember`."""
+    session.add_all([note for note in known.values() if note is not None])
+    session.info[NOTES_BY_URI] = dict(known)
+
+
+async def insert_new_notes(session: AsyncSession) -> None:
+    """Insert the notes added to this session in one executemany.
+
+    The unit of work needs each new row's id back, and SQLite cannot return the ids of a
+    multi-row INSERT in order, so it would send one INSERT per note. Nothing needs these
+    ids before the session ends, so the batch is inserted as plain rows and the objects
+    leave the session.
+    """
+    new = [obj for obj in session.new if isinstance(obj, Note)]
+    if len(new) < 2:
+        return
+    columns = Note.__table__.columns
+    rows = [{k: v for k, v in inspect(note).dict.items() if k in columns} for note in new]
+    for note in new:
+        session.expunge(note)
+    await session.execute(insert(Note), rows)
 
 
 def _remember(session: AsyncSession, note: Note) -> None:
