@@ -12,8 +12,8 @@ from actors.models import Actor
 from actors.resolve import ActorResolver
 from federation.errors import ValidationError
 from objects.design_convert import design_project_uri, is_design, parse_remote_version
-from objects.design_models import DesignVersion, Project
-from objects.designs import VersionSpec, get_version, store_remote_version
+from objects.design_models import DesignVersion
+from objects.designs import VersionSpec, get_version, project_of, store_remote_version
 from objects.licences import LicencePolicy
 
 
@@ -65,8 +65,4 @@ async def _with_project(
 ) -> tuple[DesignVersion, Actor] | None:
     if version is None:
         return None
-    project = await session.get(Project, version.project_id)
-    assert project is not None
-    actor = await session.get(Actor, project.actor_id)
-    assert actor is not None
-    return version, actor
+    return version, (await project_of(session, version))[1]

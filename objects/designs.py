@@ -111,6 +111,15 @@ async def get_version(session: AsyncSession, uri: str) -> DesignVersion | None:
     return await session.scalar(select(DesignVersion).where(DesignVersion.uri == uri))
 
 
+async def project_of(session: AsyncSession, version: DesignVersion) -> tuple[Project, Actor]:
+    """A version's project and its actor (both always exist: rows cascade)."""
+    project = await session.get(Project, version.project_id)
+    assert project is not None
+    actor = await session.get(Actor, project.actor_id)
+    assert actor is not None
+    return project, actor
+
+
 async def version_files(session: AsyncSession, version: DesignVersion) -> list[VersionFile]:
     rows = await session.scalars(
         select(VersionFile)
@@ -249,12 +258,9 @@ async def store_remote_version(
     )
     if spec.upstream_uri:
         upstream = await get_version(session, spec.upstream_uri)
-        upstream_project = await session.get(Project, upstream.project_id) if upstream else None
         if project.upstream_uri is None and project.versions_count == 1:
             project.upstream_uri = spec.upstream_uri
-        upstream_actor = (
-            await session.get(Actor, upstream_project.actor_id) if upstream_project else None
-        )
+        upstream_actor = (await project_of(session, upstream))[1] if upstream else None
         await record_fork(
             session,
             upstream_uri=spec.upstream_uri,

@@ -21,9 +21,9 @@ from federation.urls import LocalUrls
 from federation.vocab import PUBLIC
 from objects.convert import RemoteNoteData, parse_remote_note
 from objects.design_convert import is_design
-from objects.design_models import DesignVersion, Project
+from objects.design_models import DesignVersion
 from objects.design_resolve import find_or_fetch_version
-from objects.designs import get_version
+from objects.designs import get_version, project_of
 from objects.html import sanitize_html, text_to_html
 from objects.licences import LicencePolicy
 from objects.models import Note
@@ -89,10 +89,7 @@ async def _store_fetched_note(
 async def _known_target(session: AsyncSession, uri: str) -> CommentTarget | None:
     version = await get_version(session, uri)
     if version is not None:
-        project = await session.get(Project, version.project_id)
-        project_actor = await session.get(Actor, project.actor_id) if project else None
-        assert project_actor is not None
-        return _version_target(version, project_actor)
+        return _version_target(version, (await project_of(session, version))[1])
     note = await get_note(session, uri)
     if note is None:
         return None

@@ -29,6 +29,7 @@ from objects.designs import (
     is_maintainer,
     licence_of,
     project_for_actor,
+    project_of,
     version_files,
 )
 from objects.licences import LicenceError, LicenceTerms
@@ -181,9 +182,7 @@ async def get_design_version(request: Request) -> Response:
         if version is None:
             raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
         _refuse_deleted(version)
-        project = await session.get(Project, version.project_id)
-        actor = await session.get(Actor, project.actor_id) if project else None
-        assert actor is not None
+        _, actor = await project_of(session, version)
         files = (await files_of(session, [version]))[version.id]
     doc = version_json(version, actor, files, instance.policy, instance.urls.base_url)
     return JSONResponse(doc)
@@ -329,9 +328,7 @@ async def lineage(request: Request) -> Response:
         version = await get_version(session, uri)
         if version is None:
             raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
-        project = await session.get(Project, version.project_id)
-        actor = await session.get(Actor, project.actor_id) if project else None
-        assert actor is not None
+        _, actor = await project_of(session, version)
         ancestry = await ancestors(session, uri)
         tree = await descendants(session, actor.uri)
     return JSONResponse(
