@@ -142,14 +142,14 @@ async def add_comment(
         to={"to": [PUBLIC], "cc": cc},
     )
     note.url = note.uri
-    await add_local_note(session, note)  # counts a reply to a note
+    await add_local_note(session, note)  # counts it on the parent note or version
     await session.flush()
     inboxes = (target.inbox,) if target.inbox else ()
     row = await publish(
         session, urls, author, activities.create_note(urls, author, note), also_inboxes=inboxes
     )
     if target.is_version:
-        await after_comment(session, urls, note)  # counts the reply and passes it on
+        await after_comment(session, urls, note)  # a local project passes it on
     return note, row
 
 
