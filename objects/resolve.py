@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.resolve import ActorResolver
 from federation.errors import ValidationError
 from objects.convert import parse_remote_note
+from objects.design_convert import is_design
 from objects.models import Note
 from objects.notes import get_note, store_remote_note
 
@@ -17,8 +19,35 @@ async def find_or_fetch_note(session: AsyncSession, resolver: ActorResolver, uri
         return note
     if resolver.urls.is_local(uri):
         raise ValidationError(f"there is no note {uri}", status=404)
-    data = parse_remote_note(await resolver.fetch_document(uri))
+    doc = await resolver.fetch_document(uri)
+    if is_design(doc):
+        raise ValidationError(
+            f"{uri} is a design version: comment on it with POST /api/v1/comments", status=422
+        )
+    data = parse_remote_note(doc)
     # parse_remote_note checked the note is on its author's host;
     # fetch_document checked that its id is its URL.
     author = await resolver.get_actor(data.attributed_to)
     return await store_remote_note(session, data, author)
+
+
+async def ensure_note(
+    sessions: async_sessionmaker[AsyncSession], resolver: ActorResolver, uri: str
+) -> None:
+    """Fetch and store a remote note ahead of a transaction that needs it, so that no
+    session is held while fetching (on SQLite, that session would hold the one connection
+    that the actor resolver's own sessions then wait for)."""
+    async with sessions() as session:
+        if resolver.urls.is_local(uri) or await get_note(session, uri) is not None:
+            return
+    doc = await resolver.fetch_document(uri)
+    if is_design(doc):
+        return  # not a note: find_or_fetch_note says what to do instead
+    data = parse_remote_note(doc)
+    author = await resolver.get_actor(data.attributed_to)
+    try:
+        async with sessions() as session:
+            await store_remote_note(session, data, author)
+            await session.commit()
+    except IntegrityError:
+        pass  # stored meanwhile by someone else: that is all we wanted

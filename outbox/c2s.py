@@ -52,6 +52,20 @@ async def submit(
     return await handler(session, resolver, actor, body)
 
 
+def referenced_notes(body: dict[str, Any]) -> list[str]:
+    """Notes a submission refers to (a reply's parent, what is liked or boosted), which the
+    caller fetches before opening the transaction (see `objects.resolve.ensure_note`)."""
+    kind, obj = body.get("type"), body.get("object")
+    if kind in NOTE_TYPES:
+        obj = body
+    elif kind in ("Like", "Announce"):
+        return [uri] if (uri := first_id(obj)) else []
+    elif kind != "Create":
+        return []
+    parent = first_id(obj.get("inReplyTo")) if isinstance(obj, dict) else None
+    return [parent] if parent else []
+
+
 async def _create(
     session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
 ) -> OutboxActivity:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Follow
@@ -76,3 +78,23 @@ async def test_follow_post_reply_delete_across_three_instances(nodes):
         async with node.instance.sessions() as session:
             note = await session.scalar(select(Note).where(Note.uri == note_uri))
             assert note.deleted_at is not None and note.content == ""
+
+
+async def test_replying_to_and_liking_a_note_we_have_never_seen(nodes):
+    """The parent is fetched before the transaction: on SQLite's one connection, fetching
+    inside it would wait for the connection it holds."""
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice_token = await a.user("alice")
+    _, bob_token = await b.user("bob")
+    posted = await b.post_outbox("bob", bob_token, {"type": "Note", "content": "Unseen"})
+    note_uri = posted.json()["object"]["id"]
+    async with asyncio.timeout(10):
+        reply = await a.post_outbox(
+            "alice", alice_token, {"type": "Note", "content": "Found it", "inReplyTo": note_uri}
+        )
+        like = await a.post_outbox("alice", alice_token, {"type": "Like", "object": note_uri})
+    assert reply.status_code == 201, reply.text
+    assert like.status_code == 201, like.text
+    async with a.instance.sessions() as session:
+        parent = await session.scalar(select(Note).where(Note.uri == note_uri))
+    assert parent is not None and parent.replies_count == 1 and parent.likes_count == 1

@@ -20,7 +20,8 @@ from objects.design_models import PROJECT_ACTOR_TYPE
 from objects.designs import project_for_actor
 from objects.models import Note
 from objects.notes import replies_page
-from outbox.c2s import submit
+from objects.resolve import ensure_note
+from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.models import OutboxActivity
 from web.http import (
@@ -135,6 +136,8 @@ async def outbox_post(request: Request) -> Response:
     actor = await _local_actor(request)
     await _authorize(request, actor)
     body = await json_body(request, instance.settings.max_body_bytes)
+    for uri in referenced_notes(body):
+        await ensure_note(instance.sessions, instance.resolver, uri)
     async with instance.sessions() as session:
         row = await submit(session, instance.resolver, actor, body)
         await session.commit()
