@@ -9,7 +9,7 @@ from typing import Any
 from federation.errors import ValidationError
 from federation.urls import host_of
 from federation.vocab import AS_CONTEXT
-from objects.html import sanitize_html
+from objects.html import plain_text, sanitize_html
 from objects.models import Note
 
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
@@ -84,7 +84,7 @@ def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
         uri=uri,
         attributed_to=author,
         content=sanitize_html(content),
-        summary=doc.get("summary") if isinstance(doc.get("summary"), str) else None,
+        summary=plain_text(doc["summary"]) if isinstance(doc.get("summary"), str) else None,
         in_reply_to=first_id(doc.get("inReplyTo")),
         url=first_id(doc.get("url")),
         sensitive=doc.get("sensitive") is True,

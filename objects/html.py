@@ -28,3 +28,9 @@ def text_to_html(text: str) -> str:
     """Plain text as paragraphs of escaped HTML."""
     paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+
+
+def plain_text(value: str, limit: int = 5000) -> str:
+    """Text without any markup, for fields meant as plain text (a content warning): tags are
+    dropped, entities decoded; templates and JSON escape it where it is shown."""
+    return html.unescape(nh3.clean(value, tags=set())).strip()[:limit]

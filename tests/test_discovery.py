@@ -38,6 +38,7 @@ async def node(nodes: Any) -> Node:
     [
         "acct:alice@disc.test",
         "acct:alice@DISC.test",
+        "acct:Alice@disc.test",
         "acct:@alice@disc.test",
         f"{BASE}/users/alice",
         f"{BASE}/@alice",

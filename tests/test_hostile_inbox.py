@@ -631,6 +631,15 @@ async def test_script_injection_is_sanitised(scene: Scene) -> None:
     assert "https://example.org/ok" in stored and ">ok</a>" in stored and "hi" in stored
 
 
+async def test_a_content_warning_is_stored_as_plain_text(scene: Scene) -> None:
+    activity = create_note(scene.mallory)
+    activity["object"]["summary"] = '<b onclick="x()">Spiders</b> &amp; <script>alert(1)</script>'
+    assert (await send(scene, activity)).status_code == 202
+    await settle(scene.victim)
+    note = await stored_note(scene.victim, activity["object"]["id"])
+    assert note is not None and note.summary == "Spiders &"
+
+
 async def test_script_injection_in_content_map_is_sanitised(scene: Scene) -> None:
     activity = create_note(scene.mallory)
     del activity["object"]["content"]

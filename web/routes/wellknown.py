@@ -36,7 +36,8 @@ async def webfinger(request: Request) -> Response:
 def _username_for(resource: str, instance: Instance) -> str | None:
     if resource.startswith("acct:"):
         user, _, host = resource[5:].lstrip("@").partition("@")
-        return user if host.lower() == instance.urls.host else None
+        # Local names are lower case; handles are matched case-insensitively, as on Mastodon.
+        return user.lower() if host.lower() == instance.urls.host else None
     if resource == instance.urls.instance_actor:
         return INSTANCE_ACTOR_USERNAME
     prefixes = (instance.urls.actor(""), instance.urls.profile(""))
