@@ -17,7 +17,7 @@ from federation.settings import Settings
 from web.http import federation_error_handler
 from web.instance import open_instance
 from web.pages import home, make_templates
-from web.routes import activitypub, api, api_edits, designs, wellknown
+from web.routes import activitypub, api, api_edits, designs, ops, wellknown
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -52,6 +52,7 @@ def create_app(
     routes = [
         Route("/", home),
         Route("/@{username}", profile_redirect),
+        *ops.routes,
         *wellknown.routes,
         *activitypub.routes,
         *designs.routes,
@@ -64,4 +65,5 @@ def create_app(
         exception_handlers={FederationError: federation_error_handler},
     )
     app.state.templates = make_templates()
+    ops.install(app)
     return app

@@ -163,5 +163,61 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
     click.echo(_run(_settings(ctx), work))
 
 
+@main.command(
+    help="Check the configuration, database, schema, disk and federation; exit 1 on failure."
+)
+@click.option(
+    "--offline", is_flag=True, help="Skip the federation self-test (which needs `serve` running)."
+)
+@click.pass_context
+def check(ctx: click.Context, offline: bool) -> None:
+    from web.checks import CheckResult, run_checks
+
+    results: list[CheckResult] = asyncio.run(run_checks(_settings(ctx), offline=offline))
+    for result in results:
+        click.echo(result.line())
+    if not all(result.ok for result in results):
+        ctx.exit(1)
+
+
+@main.command(
+    help="Back up the database and every stored file into DEST_DIR (a new or empty directory)."
+    " Safe while the instance runs; every file's SHA-256 is checked as it is copied."
+)
+@click.argument("dest_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, dest_dir: Path) -> None:
+    from web import backup as backups
+
+    try:
+        report = asyncio.run(backups.backup(_settings(ctx), dest_dir))
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"backed up {report.summary()} into {report.path}")
+
+
+@main.command(
+    help="Restore a backup made by `ourdesign backup` into the configured (fresh) database and"
+    " data directory, checking every file's SHA-256, then migrate it."
+)
+@click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a database that already has local users (or of another domain).",
+)
+@click.pass_context
+def restore(ctx: click.Context, src_dir: Path, force: bool) -> None:
+    from web import backup as backups
+
+    try:
+        report = asyncio.run(backups.restore(_settings(ctx), src_dir, force=force))
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"restored {report.summary()} from {report.path} (made {report.created})")
+    for note in report.notes:
+        click.echo(note)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,170 @@
+"""Operations: /healthz, /readyz, /metrics and `ourdesign check`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from federation.db import make_engine
+from federation.settings import Settings
+from tests.conftest import _pg_url
+from tests.support import settle
+from web.checks import (
+    DISK_FAIL_BYTES,
+    SELF_TEST_HINT,
+    check_data_dir_writable,
+    check_database,
+    check_disk,
+    check_migrations,
+    run_checks,
+)
+from web.cli import main
+
+
+def _client(node, host: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=node.app, client=(host, 123))
+    return httpx.AsyncClient(transport=transport, base_url=f"https://{node.domain}")
+
+
+async def test_healthz_and_readyz(nodes):
+    a = await nodes("a.test")
+    async with a.client() as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "ready"
+
+        async with a.instance.engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        stale = await client.get("/readyz")
+        assert stale.status_code == 503
+        assert stale.json()["check"] == "schema" and "0001" in stale.json()["error"]
+
+        async with a.instance.engine.begin() as connection:
+            await connection.execute(text("DROP TABLE alembic_version"))
+        missing = await client.get("/readyz")
+        assert missing.status_code == 503 and "ourdesign migrate" in missing.json()["error"]
+
+
+async def test_metrics_are_local_only(nodes):
+    a = await nodes("a.test")
+    async with _client(a, "203.0.113.7") as client:
+        assert (await client.get("/metrics")).status_code == 403
+    async with _client(a, "127.0.0.1") as client:
+        await client.get("/healthz")
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    body = response.text
+    assert 'ourdesign_http_requests_total{method="GET",status="200"}' in body
+    assert 'ourdesign_http_requests_total{method="GET",status="403"} 1' in body
+    assert 'ourdesign_inbox_queue{state="pending"} 0' in body
+    assert 'ourdesign_delivery_queue{state="pending"} 0' in body
+    assert "ourdesign_hosts_unavailable 0" in body
+
+
+async def test_metrics_show_pending_deliveries_and_failing_hosts(nodes, network):
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice_token = await a.user("alice")
+    _, bob_token = await b.user("bob")
+    follow = await a.post_outbox("alice", alice_token, {"type": "Follow", "object": "@bob@b.test"})
+    assert follow.status_code == 201
+    await settle(a, b)
+
+    network.down.add("a.test")
+    note = await b.post_outbox("bob", bob_token, {"type": "Note", "content": "queued"})
+    assert note.status_code == 201
+    async with _client(b, "::1") as client:
+        body = (await client.get("/metrics")).text
+    assert 'ourdesign_delivery_queue{state="pending"} 1' in body
+
+    await b.instance.delivery_worker.run_once()
+    async with _client(b, "127.0.0.1") as client:
+        body = (await client.get("/metrics")).text
+    assert 'ourdesign_delivery_failures{host="a.test"} 1' in body
+    assert 'ourdesign_delivery_queue{state="pending"} 1' in body
+
+
+async def test_checks_pass_on_a_healthy_instance(nodes, network):
+    a = await nodes("a.test")
+    settings = a.instance.settings
+    offline = await run_checks(settings, offline=True)
+    assert [r.name for r in offline] == [
+        "config",
+        "database",
+        "migrations",
+        "instance key",
+        "disk space",
+        "data dir",
+        "federation",
+    ]
+    assert all(r.ok for r in offline), [r.line() for r in offline]
+    assert offline[-1].label == "skip"
+
+    online = await run_checks(settings, transport=network)
+    assert online[-1].ok, online[-1].detail
+
+    network.down.add("a.test")
+    down = await run_checks(settings, transport=network)
+    assert not down[-1].ok
+    assert SELF_TEST_HINT.format(base_url=settings.base_url) in down[-1].detail
+
+
+async def test_pending_migrations_are_reported(nodes):
+    a = await nodes("a.test")
+    async with a.instance.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    result = await check_migrations(a.instance.settings, a.instance.engine)
+    assert not result.ok
+    assert "pending: 0002" in result.detail
+
+
+async def test_a_missing_postgresql_database_fails_clearly(pg_template):
+    name = f"od_missing_{uuid.uuid4().hex[:8]}"
+    settings = Settings(database_url=_pg_url(name))
+    engine = make_engine(settings)
+    try:
+        result = await check_database(settings, engine)
+    finally:
+        await engine.dispose()
+    assert not result.ok
+    assert f'database "{name}" does not exist' in result.detail
+
+
+def test_disk_and_data_dir_checks(tmp_path):
+    assert check_disk(tmp_path, usage=lambda _: 50 * 1024**3).label == "ok"
+    assert check_disk(tmp_path, usage=lambda _: 500 * 1024**2).label == "warn"
+    assert not check_disk(tmp_path, usage=lambda _: DISK_FAIL_BYTES - 1).ok
+    assert check_data_dir_writable(tmp_path).ok
+    assert not check_data_dir_writable(tmp_path / "absent").ok
+
+
+def test_cli_check_offline(tmp_path):
+    env = {
+        "OURDESIGN_DATA_DIR": str(tmp_path),
+        "OURDESIGN_DOMAIN": "coop.test",
+        "OURDESIGN_SCHEME": "https",
+        "OURDESIGN_DATABASE_URL": None,
+        "OURDESIGN_CONFIG": None,
+    }
+    runner = CliRunner()
+    before = runner.invoke(main, ["check", "--offline"], env=env)
+    assert before.exit_code == 1 and "run `ourdesign migrate`" in before.output
+
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    result = runner.invoke(main, ["check", "--offline"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    for name in ("config", "database", "migrations", "instance key", "disk space", "data dir"):
+        assert f"{name}:" in result.output
+
+    # Nothing listens on port 9: the self-test fails with a hint.
+    local = {**env, "OURDESIGN_DOMAIN": "127.0.0.1:9", "OURDESIGN_SCHEME": "http"}
+    local["OURDESIGN_ALLOW_PRIVATE_ADDRESSES"] = "true"
+    online = runner.invoke(main, ["check"], env=local)
+    assert online.exit_code == 1
+    assert "FAIL  federation" in online.output and "ourdesign serve" in online.output
