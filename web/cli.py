@@ -219,5 +219,33 @@ def restore(ctx: click.Context, src_dir: Path, force: bool) -> None:
         click.echo(note)
 
 
+@main.group(help="Database operations.")
+def db() -> None:
+    pass
+
+
+@db.command(
+    "move-to-postgres",
+    help="Copy every row of the configured SQLite database into TARGET_URL, an existing, empty"
+    " PostgreSQL database (postgresql+asyncpg://user@host/db), in one transaction; stop the"
+    " instance first. The file store stays where it is.",
+)
+@click.argument("target_url")
+@click.pass_context
+def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
+    from web.move import move_to_postgres
+
+    try:
+        report = asyncio.run(move_to_postgres(_settings(ctx), target_url))
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"moved {report.rows} rows from {report.source} to {report.target}:")
+    for line in report.lines():
+        click.echo(line)
+    for note in report.notes:
+        click.echo(note)
+    click.echo(report.next_step())
+
+
 if __name__ == "__main__":
     main()
