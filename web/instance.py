@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
 
 from actors.models import Actor
 from actors.resolve import ActorResolver
@@ -66,6 +67,12 @@ class Instance:
         self.delivery_worker.wakeup.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+def instance_of(request: Request) -> Instance:
+    """The instance serving a request (the app's lifespan put it there)."""
+    instance: Instance = request.app.state.instance
+    return instance
 
 
 @contextlib.asynccontextmanager

@@ -34,18 +34,13 @@ from web.http import (
     token_actor,
     wants_activity_json,
 )
-from web.instance import Instance
+from web.instance import instance_of
 from web.pages import render_actor_page
 from web.routes.designs import project_document
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
-
-
 async def _local_actor(request: Request) -> Actor:
-    async with _instance(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
         actor = await get_local_actor(session, request.path_params["username"])
     if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
         raise FederationError(
@@ -58,9 +53,9 @@ async def actor_document(request: Request) -> Response:
     actor = await _local_actor(request)
     if not wants_activity_json(request):
         return render_actor_page(request, actor)
-    doc = actor_to_as(actor, _instance(request).urls)
+    doc = actor_to_as(actor, instance_of(request).urls)
     if actor.type == PROJECT_ACTOR_TYPE:
-        async with _instance(request).sessions() as session:
+        async with instance_of(request).sessions() as session:
             project = await project_for_actor(session, actor)
         if project is not None:
             doc = project_document(doc, project)
@@ -68,7 +63,7 @@ async def actor_document(request: Request) -> Response:
 
 
 async def instance_actor(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     async with instance.sessions() as session:
         actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
     assert actor is not None
@@ -76,7 +71,7 @@ async def instance_actor(request: Request) -> Response:
 
 
 async def inbox(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     if "username" in request.path_params:
         await _local_actor(request)
     body = await _read_activity_body(request, instance.settings.max_body_bytes)
@@ -112,7 +107,7 @@ async def _read_activity_body(request: Request, limit: int) -> bytes:
 async def outbox_get(request: Request) -> Response:
     actor = await _local_actor(request)
     assert actor.outbox is not None
-    async with _instance(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
         if "page" not in request.query_params:
             return ActivityResponse(
                 ordered_collection(actor.outbox, await count_outbox(session, actor))
@@ -132,7 +127,7 @@ def _page(
 
 
 async def outbox_post(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     actor = await _local_actor(request)
     await _authorize(request, actor)
     body = await json_body(request, instance.settings.max_body_bytes)
@@ -156,7 +151,7 @@ async def follows_collection(request: Request) -> Response:
     followers = request.url.path.endswith("/followers")
     collection = actor.followers_url if followers else actor.following_url
     assert collection is not None
-    async with _instance(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
         if "page" not in request.query_params:
             total = await count_follows(session, actor, followers=followers)
             return ActivityResponse(ordered_collection(collection, total))
@@ -168,7 +163,7 @@ async def follows_collection(request: Request) -> Response:
 
 
 async def note_document(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     async with instance.sessions() as session:
         row = (
@@ -185,7 +180,7 @@ async def note_document(request: Request) -> Response:
 
 
 async def note_replies(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     collection = f"{uri}/replies"
     if "page" not in request.query_params:
@@ -203,7 +198,7 @@ async def note_replies(request: Request) -> Response:
 
 
 async def activity_document(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = f"{instance.urls.base_url}/activities/{request.path_params['activity_id']}"
     async with instance.sessions() as session:
         row = await session.scalar(select(OutboxActivity).where(OutboxActivity.uri == uri))

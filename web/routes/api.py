@@ -54,25 +54,20 @@ from web.api_json import (
     version_spec,
 )
 from web.http import json_body, token_actor
-from web.instance import Instance
+from web.instance import Instance, instance_of
 from web.openapi import openapi_document
 from web.uploads import read_upload
 
 # Requests
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
-
-
 # Projects
 
 
 async def create_design(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     owner = await token_actor(request)
-    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    body = await json_body(request, instance_of(request).settings.max_body_bytes)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name") or slug
     summary = text_field(body, "summary") or ""
@@ -88,7 +83,7 @@ async def create_design(request: Request) -> Response:
 
 
 async def list_designs(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     filters = project_filters(request, instance.policy)
     async with instance.sessions() as session:
         rows = await search_projects(session, filters)
@@ -104,7 +99,7 @@ async def list_designs(request: Request) -> Response:
 
 
 async def get_design(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     async with instance.sessions() as session:
         project, actor = await _local_project(session, request.path_params["slug"])
         doc = await project_with_versions(
@@ -114,7 +109,7 @@ async def get_design(request: Request) -> Response:
 
 
 async def get_design_by_uri(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = query_text(request, "uri")
     async with instance.sessions() as session:
         found = await project_of_actor(session, uri)
@@ -138,7 +133,7 @@ async def _local_project(session: AsyncSession, slug: str) -> tuple[Project, Act
 
 
 async def publish_design_version(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     maintainer = await token_actor(request)
     async with instance.sessions() as session:
         project, project_actor = await _local_project(session, request.path_params["slug"])
@@ -175,7 +170,7 @@ async def publish_design_version(request: Request) -> Response:
 
 
 async def get_design_version(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = query_text(request, "uri")
     async with instance.sessions() as session:
         version = await get_version(session, uri)
@@ -197,9 +192,9 @@ def _refuse_deleted(version: DesignVersion) -> None:
 
 
 async def create_fork(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     forker = await token_actor(request)
-    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    body = await json_body(request, instance_of(request).settings.max_body_bytes)
     upstream_uri = text_field(body, "upstream", required=True) or ""
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
@@ -269,9 +264,9 @@ async def _fork_check(
 
 
 async def create_comment(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     author = await token_actor(request)
-    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    body = await json_body(request, instance_of(request).settings.max_body_bytes)
     parent_uri = text_field(body, "in_reply_to", required=True) or ""
     content = text_field(body, "content", required=True) or ""
     summary = text_field(body, "summary")
@@ -289,9 +284,9 @@ async def create_comment(request: Request) -> Response:
 
 
 async def create_follow(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     follower = await token_actor(request)
-    body = await json_body(request, _instance(request).settings.max_body_bytes)
+    body = await json_body(request, instance_of(request).settings.max_body_bytes)
     target = await _follow_target(instance, text_field(body, "target", required=True) or "")
     async with instance.sessions() as session:
         await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})
@@ -322,7 +317,7 @@ async def _follow_target(instance: Instance, ref: str) -> Actor:
 
 
 async def lineage(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     uri = query_text(request, "version")
     async with instance.sessions() as session:
         version = await get_version(session, uri)
@@ -342,7 +337,7 @@ async def lineage(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(_instance(request).urls.base_url))
+    return JSONResponse(openapi_document(instance_of(request).urls.base_url))
 
 
 routes = [

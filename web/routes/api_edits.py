@@ -25,19 +25,14 @@ from web.api_json import (
     version_json,
 )
 from web.http import json_body, token_actor
-from web.instance import Instance
+from web.instance import Instance, instance_of
 
 LICENCE_FIELDS = ("licence", "licence_hardware", "licence_documentation", "licence_software")
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
-
-
 async def edit_version(request: Request) -> Response:
     """PATCH /api/v1/versions?uri=...: fix the text of a version of a local project."""
-    instance = _instance(request)
+    instance = instance_of(request)
     editor = await token_actor(request)
     uri = query_text(request, "uri")
     body = await json_body(request, instance.settings.max_body_bytes)
@@ -105,7 +100,7 @@ async def _editable_version(
 
 async def add_maintainer(request: Request) -> Response:
     """POST /api/v1/designs/{slug}/maintainers {"username": ...}: a local person joins."""
-    instance = _instance(request)
+    instance = instance_of(request)
     maintainer = await token_actor(request)
     body = await json_body(request, instance.settings.max_body_bytes)
     username = (text_field(body, "username", required=True) or "").strip().lstrip("@")

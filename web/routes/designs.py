@@ -31,13 +31,8 @@ from web.http import (
     query_int,
     wants_activity_json,
 )
-from web.instance import Instance
+from web.instance import instance_of
 from web.pages import render
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 def project_document(doc: dict[str, Any], project: Project) -> dict[str, Any]:
@@ -59,7 +54,7 @@ async def _project(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
 
 
 async def _version(request: Request) -> tuple[DesignVersion, Actor]:
-    instance = _instance(request)
+    instance = instance_of(request)
     async with instance.sessions() as session:
         project, actor = await _project(session, request.path_params["slug"])
         version = await session.scalar(
@@ -74,7 +69,7 @@ async def _version(request: Request) -> tuple[DesignVersion, Actor]:
 
 
 async def version_document(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     version, project_actor = await _version(request)
     async with instance.sessions() as session:
         files = await version_files(session, version)
@@ -99,7 +94,7 @@ async def version_replies(request: Request) -> Response:
     collection = f"{version.uri}/replies"
     if "page" not in request.query_params:
         return ActivityResponse(ordered_collection(collection, version.replies_count))
-    async with _instance(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
         notes = await replies_page(
             session, version.uri, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
         )
@@ -111,7 +106,7 @@ async def version_replies(request: Request) -> Response:
 
 
 async def forks_collection(request: Request) -> Response:
-    async with _instance(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
         project, actor = await _project(session, request.path_params["slug"])
         collection = f"{actor.uri}/forks"
         if "page" not in request.query_params:
@@ -129,7 +124,7 @@ async def forks_collection(request: Request) -> Response:
 
 
 async def file_download(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     sha256 = check_sha256(request.path_params["sha256"])
     async with instance.sessions() as session:
         file = await session.scalar(

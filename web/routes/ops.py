@@ -21,7 +21,7 @@ from federation.queue import DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
 from web.checks import current_revisions, head_revisions, schema_problem
-from web.instance import Instance
+from web.instance import instance_of
 
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
 QUEUE_STATES = (PENDING, DONE, FAILED)
@@ -73,17 +73,12 @@ def _ops(request: Request) -> OpsState:
     return ops
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
-
-
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
-    instance = _instance(request)
+    instance = instance_of(request)
     ops = _ops(request)
     if ops.heads is None:
         ops.heads = await asyncio.to_thread(head_revisions, instance.settings)
@@ -115,7 +110,7 @@ async def metrics(request: Request) -> Response:
     client = request.client.host if request.client else ""
     if client not in LOCAL_CLIENTS:
         return JSONResponse({"error": "metrics are only served to localhost"}, status_code=403)
-    instance = _instance(request)
+    instance = instance_of(request)
     async with instance.sessions() as session:
         inbox_rows = await session.execute(
             select(InboxItem.state, func.count()).group_by(InboxItem.state)
