@@ -122,9 +122,9 @@ async def on_create(
 ) -> None:
     obj = activity.get("object")
     if isinstance(obj, str):
-        obj = await ctx.resolver.fetch_document(obj)
-        if is_design(obj):
-            return  # designs are stored only as the inbox checked them: embedded, see DesignGate
+        # The worker fetched objects sent by reference before its transaction; one still a
+        # reference is a design, stored only as the inbox checked it (see DesignGate).
+        return
     if is_design(obj):
         await on_create_design(ctx, session, obj, actor)
         return

@@ -23,6 +23,7 @@ from inbox.context import HandlerContext
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
 from objects.convert import first_id
+from objects.design_convert import is_design
 from objects.models import Note
 from objects.notes import adopt_notes, find_notes, insert_new_notes
 from outbox.hosts import host_is_alive
@@ -52,10 +53,12 @@ class InboxWorker:
     async def run_once(self, limit: int | None = None) -> int:
         now, limit = self.clock(), limit or self.batch_size
         async with self.sessions() as session:
-            items = list(await claim_due(session, InboxItem, now=now, limit=limit, lease=LEASE))
+            claimed = list(await claim_due(session, InboxItem, now=now, limit=limit, lease=LEASE))
             await session.commit()
-            if not items:
-                return 0
+        items = await self._dereference(claimed)
+        if not items:
+            return len(claimed)
+        async with self.sessions() as session:
             known = await _look_up(session, items)
         try:
             await self._process_batch(items, known)
@@ -65,7 +68,26 @@ class InboxWorker:
             for item in items:
                 await self._process(item)
         self.on_published()
-        return len(items)
+        return len(claimed)
+
+    async def _dereference(self, items: list[InboxItem]) -> list[InboxItem]:
+        """Fetch the objects of Creates sent by reference, before any transaction, so that no
+        connection is held while fetching; one that cannot be fetched now is retried later.
+        A design stays a reference: it is stored only as the inbox checked it (DesignGate)."""
+        ready = []
+        for item in items:
+            obj = item.payload.get("object")
+            if item.type == "Create" and isinstance(obj, str):
+                try:
+                    doc = await self.context.resolver.fetch_document(obj)
+                except Exception as exc:
+                    log.info("inbox item %s: cannot fetch %s now: %r", item.id, obj, exc)
+                    await self._retry_later(item, exc)
+                    continue
+                if not is_design(doc):
+                    item.payload = {**item.payload, "object": doc}
+            ready.append(item)
+        return ready
 
     async def _process_batch(self, items: list[InboxItem], known: Known) -> None:
         """Handle every item in one transaction: a commit per batch instead of per activity.

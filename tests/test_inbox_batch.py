@@ -102,7 +102,9 @@ async def test_activities_in_one_batch_see_each_other(nodes, caplog):
     assert states == {DONE}
 
 
-async def test_one_failing_activity_does_not_hold_back_its_batch(nodes, network, caplog):
+async def test_an_object_we_cannot_fetch_now_is_retried_without_holding_back_the_batch(
+    nodes, network, caplog
+):
     caplog.set_level(logging.INFO, logger="inbox.worker")
     a = await nodes("a.test")
     bob = await _remote_actor(a)
@@ -111,10 +113,25 @@ async def test_one_failing_activity_does_not_hold_back_its_batch(nodes, network,
     by_reference = _activity(bob, "Create", f"{bob.uri}/notes/unreachable")
     await _queue(a, bob, [_activity(bob, "Create", _note(bob, ok, "<p>fine</p>")), by_reference])
     assert await a.instance.inbox_worker.run_once() == 2
+    assert "one by one" not in caplog.text  # fetched before the batch, not inside it
+    assert (await _note_row(a, ok)).content == "<p>fine</p>"
+    await _assert_retried(a, by_reference["id"])
+
+
+async def test_one_failing_activity_does_not_hold_back_its_batch(nodes, caplog):
+    caplog.set_level(logging.INFO, logger="inbox.worker")
+    a = await nodes("a.test")
+    bob = await _remote_actor(a)
+    ok = f"{bob.uri}/notes/ok"
+    broken = _activity(bob, "Update", {"id": bob.uri, "type": "Person"})  # no inbox, no key
+    await _queue(a, bob, [_activity(bob, "Create", _note(bob, ok, "<p>fine</p>")), broken])
+    assert await a.instance.inbox_worker.run_once() == 2
     assert "one by one" in caplog.text
     assert (await _note_row(a, ok)).content == "<p>fine</p>"
-    async with a.instance.sessions() as session:
-        failed = await session.scalar(
-            select(InboxItem).where(InboxItem.activity_uri == by_reference["id"])
-        )
-    assert failed.state == PENDING and failed.attempts == 1 and failed.last_error
+    await _assert_retried(a, broken["id"])
+
+
+async def _assert_retried(node, activity_id: str) -> None:
+    async with node.instance.sessions() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == activity_id))
+    assert item.state == PENDING and item.attempts == 1 and item.last_error
