@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -50,7 +49,7 @@ from web.backup_db import (
     sqlite_restore,
     sqlite_revision,
 )
-from web.schema import alembic_config, migrate
+from web.schema import current_revision, migrate, script_directory
 
 FORMAT = "ourdesign-backup"
 FORMAT_VERSION = 1
@@ -267,7 +266,7 @@ async def restore(settings: Settings, src: Path, *, force: bool = False) -> Repo
     try:
         await migrate(engine, settings)
         async with engine.connect() as conn:
-            now = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            now = await current_revision(conn)
     finally:
         await engine.dispose()
     report = Report(
@@ -317,9 +316,8 @@ def _read_manifest(src: Path) -> dict[str, Any]:
 def _check_revision_known(settings: Settings, revision: str | None) -> None:
     if revision is None:
         return
-    script = ScriptDirectory.from_config(alembic_config(settings))
     try:
-        known = script.get_revision(revision)
+        known = script_directory(settings).get_revision(revision)
     except CommandError:
         known = None
     if known is None:

@@ -9,13 +9,13 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from federation.errors import FederationError
 from federation.settings import Settings
+from web.schema import current_revision
 
 
 class BackupError(FederationError):
@@ -50,12 +50,11 @@ async def database_revision(settings: Settings) -> str | None:
     engine = create_async_engine(settings.effective_database_url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:
-            value = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            return await current_revision(conn)
     except Exception:
         return None
     finally:
         await engine.dispose()
-    return str(value) if value is not None else None
 
 
 def sqlite_restore(dump: Path, target: Path) -> None:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
 
 from actors.models import Actor
@@ -30,7 +29,7 @@ from federation.keys import load_rsa_private_pem
 from federation.settings import Settings
 from federation.urls import LocalUrls
 from federation.vocab import ACTIVITY_JSON
-from web.schema import alembic_config
+from web.schema import current_revisions, head_revisions, pending_revisions
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -90,33 +89,6 @@ def check_config(load: Callable[[], Settings]) -> tuple[CheckResult, Settings | 
 
 
 # --- database and schema -------------------------------------------------------------------
-
-
-def head_revisions(settings: Settings) -> tuple[str, ...]:
-    """The migration script directory's head revision(s); reads the scripts, so call lazily."""
-    script = ScriptDirectory.from_config(alembic_config(settings))
-    return tuple(sorted(script.get_heads()))
-
-
-def pending_revisions(settings: Settings, current: Sequence[str]) -> list[str]:
-    """Revisions between the database's and the head, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config(settings))
-    lower = tuple(current) or None
-    pending = [
-        rev.revision for rev in script.iterate_revisions(tuple(script.get_heads()), lower or ())
-    ]
-    return list(reversed(pending))
-
-
-async def current_revisions(connection: AsyncConnection) -> tuple[str, ...] | None:
-    """The revisions in `alembic_version`, or None when the table does not exist."""
-    has_table = await connection.run_sync(
-        lambda sync: sync.dialect.has_table(sync, "alembic_version")
-    )
-    if not has_table:
-        return None
-    rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
-    return tuple(sorted(row[0] for row in rows))
 
 
 def schema_problem(current: tuple[str, ...] | None, heads: tuple[str, ...]) -> str | None:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Table, func, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -29,7 +28,7 @@ from sqlalchemy.pool import NullPool
 from federation.db import make_engine
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.schema import alembic_config, metadata, migrate
+from web.schema import current_revision, metadata, migrate, script_directory
 
 CHUNK_ROWS = 1000
 TARGET_DRIVER = "postgresql+asyncpg"
@@ -70,7 +69,7 @@ async def move_to_postgres(settings: Settings, target_url: str) -> Report:
     """Copy the configured SQLite database into the empty PostgreSQL database `target_url`."""
     source_path = _source_path(settings)
     target = _target_url(target_url)
-    head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    head = script_directory(settings).get_current_head()
     tables = [table for table in metadata().sorted_tables if table.name not in _SKIPPED]
     report = Report(
         source=str(source_path),
@@ -84,7 +83,7 @@ async def move_to_postgres(settings: Settings, target_url: str) -> Report:
     try:
         # Holding the source's write lock from here on: nothing written meanwhile is lost.
         async with source_engine.begin() as source:
-            revision = await _revision(source)
+            revision = await current_revision(source)
             if revision != head:
                 raise MoveError(
                     f"the SQLite database is at schema revision {revision or 'none'}, not "
@@ -101,7 +100,7 @@ async def move_to_postgres(settings: Settings, target_url: str) -> Report:
             except SQLAlchemyError as exc:
                 raise MoveError(f"cannot migrate the target database: {exc}") from exc
             async with target_engine.begin() as dest:
-                target_revision = await _revision(dest)
+                target_revision = await current_revision(dest)
                 if target_revision != revision:
                     raise MoveError(
                         f"the target database is at schema revision {target_revision}, the "
@@ -168,14 +167,6 @@ def _target_url(target_url: str) -> str:
     if not parsed.database:
         raise MoveError("the target URL names no database; create one and name it in the URL")
     return parsed.render_as_string(hide_password=False)
-
-
-async def _revision(conn: AsyncConnection) -> str | None:
-    has_table = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
-    if not has_table:
-        return None
-    value = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-    return str(value) if value is not None else None
 
 
 def _unknown_tables(conn: Connection, tables: Sequence[Table]) -> list[str]:

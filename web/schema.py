@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import actors.models
 import inbox.models
@@ -49,3 +51,43 @@ async def migrate(engine: AsyncEngine, settings: Settings) -> None:
 def _upgrade(connection: object, config: Config) -> None:
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+# --- where a database stands ----------------------------------------------------------------
+
+
+def script_directory(settings: Settings) -> ScriptDirectory:
+    """The migration scripts (read from disk: call it lazily, not per request)."""
+    return ScriptDirectory.from_config(alembic_config(settings))
+
+
+def head_revisions(settings: Settings) -> tuple[str, ...]:
+    """The migration script directory's head revision(s); reads the scripts, so call lazily."""
+    return tuple(sorted(script_directory(settings).get_heads()))
+
+
+def pending_revisions(settings: Settings, current: Sequence[str]) -> list[str]:
+    """Revisions between the database's and the head, oldest first."""
+    script = script_directory(settings)
+    lower = tuple(current) or None
+    pending = [
+        rev.revision for rev in script.iterate_revisions(tuple(script.get_heads()), lower or ())
+    ]
+    return list(reversed(pending))
+
+
+async def current_revisions(connection: AsyncConnection) -> tuple[str, ...] | None:
+    """The revisions in `alembic_version`, or None when the table does not exist."""
+    has_table = await connection.run_sync(
+        lambda sync: sync.dialect.has_table(sync, "alembic_version")
+    )
+    if not has_table:
+        return None
+    rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+    return tuple(sorted(row[0] for row in rows))
+
+
+async def current_revision(connection: AsyncConnection) -> str | None:
+    """The database's single revision, or None when it has no schema yet."""
+    revisions = await current_revisions(connection)
+    return revisions[0] if revisions else None

@@ -20,8 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from federation.queue import DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
-from web.checks import current_revisions, head_revisions, schema_problem
+from web.checks import schema_problem
 from web.instance import instance_of
+from web.schema import current_revisions, head_revisions
 
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
 QUEUE_STATES = (PENDING, DONE, FAILED)
