@@ -62,7 +62,7 @@ from objects.design_models import (
 )
 from objects.models import Note
 from outbox.collections import LISTED_TYPES
-from outbox.designs import create_version
+from outbox.designs import version_activity
 from outbox.models import OutboxActivity
 from web.app import create_app
 from web.http import PAGE_SIZE
@@ -266,7 +266,7 @@ async def seed_read(
             page = version_to_as(
                 version, project_actor, vfiles, instance.policy, urls.base_url, with_context=False
             )
-            activity = create_version(urls, project_actor, page)
+            activity = version_activity(urls, project_actor, page)
             outbox.append(
                 {
                     "uri": activity["id"],

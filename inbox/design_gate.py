@@ -20,7 +20,6 @@ from federation.errors import FederationError, ValidationError
 from federation.urls import LocalUrls, host_of
 from inbox.origin import check_origin
 from objects.design_convert import is_design, parse_remote_version
-from objects.design_models import Project
 from objects.design_resolve import fetch_remote_version
 from objects.designs import VersionSpec, get_version, licence_of, project_for_actor
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
@@ -47,7 +46,8 @@ class DesignGate:
 
     async def check(self, activity: dict[str, Any], signer: Actor) -> dict[str, Any]:
         """The activity to store: checked, with a design sent by reference embedded, so that
-        the worker stores exactly what was checked."""
+        the worker stores exactly what was checked (and a Create's object fetched here
+        embedded too, so that it is not fetched again)."""
         if activity["type"] not in CHECKED_TYPES:
             return activity
         obj = activity.get("object")
@@ -57,6 +57,9 @@ class DesignGate:
                 activity = {**activity, "object": fetched}
                 check_origin(activity, signer)
                 obj = fetched
+            elif fetched is not None and activity["type"] == "Create":
+                # Kept, so that the worker does not fetch it a second time.
+                return {**activity, "object": fetched}
         if not is_design(obj):
             return activity
         try:
@@ -72,7 +75,8 @@ class DesignGate:
 
     async def _dereference(self, uri: str) -> dict[str, Any] | None:
         """The object behind a URL, or None when it cannot be had now (the worker tries
-        again, and never stores a design it had to fetch itself: see `on_create`)."""
+        again, and never stores a design it had to fetch itself: see
+        `InboxWorker._dereference`)."""
         try:
             return await self.resolver.fetch_document(uri)
         except FederationError:
@@ -134,4 +138,4 @@ class DesignGate:
 async def _project_upstream(session: AsyncSession, signer: Actor) -> str | None:
     """A later version of a fork is still a fork: its project's upstream applies."""
     project = await project_for_actor(session, signer)
-    return project.upstream_uri if isinstance(project, Project) else None
+    return project.upstream_uri if project is not None else None

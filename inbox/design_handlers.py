@@ -15,8 +15,8 @@ from actors.models import Actor
 from federation.db import utcnow
 from inbox.context import HandlerContext
 from objects.design_convert import design_project_uri, parse_remote_version
-from objects.design_models import DesignVersion, Project
-from objects.designs import get_version, store_remote_version
+from objects.design_models import DesignVersion
+from objects.designs import get_version, insert_remote_version, project_of
 from outbox.designs import announce_from_project_of
 
 
@@ -27,8 +27,8 @@ async def on_create_design(
         return  # versions come from their project actor; anything else is not ours to store
     spec = parse_remote_version(obj, ctx.policy)
     if await get_version(session, obj["id"]) is not None:
-        return
-    version = await store_remote_version(session, ctx.policy, actor, spec)
+        return  # delivered again: announced already
+    version = await insert_remote_version(session, actor, spec)
     if version.upstream_uri:
         await announce_from_project_of(session, ctx.urls, version.upstream_uri, version.uri)
 
@@ -59,5 +59,5 @@ async def _owned_version(session: AsyncSession, uri: str, actor: Actor) -> Desig
     version = await get_version(session, uri)
     if version is None:
         return None
-    project = await session.get(Project, version.project_id)
-    return version if project is not None and project.actor_id == actor.id else None
+    project, _ = await project_of(session, version)
+    return version if project.actor_id == actor.id else None

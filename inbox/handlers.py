@@ -29,12 +29,11 @@ from objects.notes import (
     add_interaction,
     edit_note,
     get_note,
-    insert_remote_note,
     remove_interaction,
     tombstone_note,
 )
 from outbox import activities
-from outbox.designs import after_comment
+from outbox.comments import store_received_note
 from outbox.publish import publish
 
 Handler = Callable[[HandlerContext, AsyncSession, dict[str, Any], Actor], Awaitable[None]]
@@ -131,9 +130,8 @@ async def on_create(
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
     data = parse_remote_note(obj)
-    if data.attributed_to == actor.uri and await get_note(session, data.uri) is None:
-        note = await insert_remote_note(session, data, actor)
-        await after_comment(session, ctx.urls, note)
+    if data.attributed_to == actor.uri:
+        await store_received_note(session, ctx.urls, data, actor)
 
 
 async def on_update(

@@ -5,6 +5,8 @@ Network first, then a short transaction of our own: no session is held while fet
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,9 +24,14 @@ async def fetch_remote_version(
 ) -> tuple[VersionSpec, Actor]:
     """Fetch and validate a remote design version and its project actor (nothing stored
     but the actor)."""
-    doc = await resolver.fetch_document(uri)
+    return await _version_and_project(resolver, policy, await resolver.fetch_document(uri))
+
+
+async def _version_and_project(
+    resolver: ActorResolver, policy: LicencePolicy, doc: dict[str, Any]
+) -> tuple[VersionSpec, Actor]:
     if not is_design(doc):
-        raise ValidationError(f"{uri} is not a design version (a Page with a licence)")
+        raise ValidationError(f"{doc.get('id')} is not a design version (a Page with a licence)")
     spec = parse_remote_version(doc, policy)
     project_uri = design_project_uri(doc)
     assert project_uri is not None  # parse_remote_version checked it
@@ -44,17 +51,29 @@ async def find_or_fetch_version(
         return found
     if resolver.urls.is_local(uri):
         raise ValidationError(f"there is no design version {uri}", status=404)
-    spec, project_actor = await fetch_remote_version(resolver, policy, uri)
+    doc = await resolver.fetch_document(uri)
+    return await store_fetched_version(sessions, resolver, policy, doc)
+
+
+async def store_fetched_version(
+    sessions: async_sessionmaker[AsyncSession],
+    resolver: ActorResolver,
+    policy: LicencePolicy,
+    doc: dict[str, Any],
+) -> tuple[DesignVersion, Actor]:
+    """Store a design version from `resolver.fetch_document` (so its id is its URL)."""
+    spec, project_actor = await _version_and_project(resolver, policy, doc)
+    assert spec.uri is not None
     try:
         async with sessions() as session:
             actor = await session.get(Actor, project_actor.id)
             assert actor is not None
-            version = await store_remote_version(session, policy, actor, spec)
+            version = await store_remote_version(session, actor, spec)
             await session.commit()
             return version, actor
     except IntegrityError:  # stored concurrently: read it back
         async with sessions() as session:
-            found = await _with_project(session, await get_version(session, uri))
+            found = await _with_project(session, await get_version(session, spec.uri))
         if found is None:
             raise
         return found

@@ -8,7 +8,7 @@ activity are judged by the same rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from objects.design_models import (
     VersionFile,
 )
 from objects.html import sanitize_html
-from objects.licences import LicencePolicy, LicenceTerms
+from objects.licences import LicenceTerms
 
 MAX_TAGS = 20
 
@@ -58,7 +58,6 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def render_markdown(text: str) -> str:
@@ -98,6 +97,13 @@ async def create_project(
     return project, actor
 
 
+async def local_project(session: AsyncSession, slug: str) -> tuple[Project, Actor] | None:
+    """The local project with this handle (only project actors have a projects row)."""
+    actor = await get_local_actor(session, slug)
+    project = await project_for_actor(session, actor) if actor is not None else None
+    return None if project is None or actor is None else (project, actor)
+
+
 async def project_for_actor(session: AsyncSession, actor: Actor) -> Project | None:
     return await session.scalar(select(Project).where(Project.actor_id == actor.id))
 
@@ -131,7 +137,6 @@ async def version_files(session: AsyncSession, version: DesignVersion) -> list[V
 
 async def add_version(
     session: AsyncSession,
-    policy: LicencePolicy,
     project: Project,
     project_actor: Actor,
     spec: VersionSpec,
@@ -193,13 +198,6 @@ def licence_of(version: DesignVersion) -> LicenceTerms:
     return LicenceTerms.from_json(version.licence.get("terms"))
 
 
-def check_fork(
-    policy: LicencePolicy, upstream: DesignVersion, licence: LicenceTerms, forker_kind: str
-) -> None:
-    """Raises LicenceError with the reason when this fork may not be published."""
-    policy.check_fork(licence_of(upstream), licence, forker_kind)
-
-
 def fork_credits(upstream: DesignVersion) -> tuple[str, ...]:
     """The upstream's authors, then its own credit chain: attribution survives every fork."""
     chain = [*upstream.authors.get("authors", []), *upstream.credits.get("credits", [])]
@@ -210,28 +208,25 @@ async def record_fork(
     session: AsyncSession,
     *,
     upstream_uri: str,
-    upstream_project_uri: str | None,
+    upstream: DesignVersion | None,
     fork_uri: str,
     fork_project_uri: str,
-) -> bool:
-    """Note a fork for the `forks` collection; False when it was known already."""
-    existing = await session.scalar(select(Fork.id).where(Fork.fork_uri == fork_uri))
-    if existing is not None:
-        return False
+) -> None:
+    """Note a fork for the `forks` collection (once); `upstream` is the upstream version when
+    we have it, whose project then counts the fork."""
+    if await session.scalar(select(Fork.id).where(Fork.fork_uri == fork_uri)) is not None:
+        return
+    upstream_project = await project_of(session, upstream) if upstream is not None else None
     session.add(
         Fork(
             upstream_uri=upstream_uri,
-            upstream_project_uri=upstream_project_uri,
+            upstream_project_uri=upstream_project[1].uri if upstream_project else None,
             fork_uri=fork_uri,
             fork_project_uri=fork_project_uri,
         )
     )
-    upstream = await get_version(session, upstream_uri)
-    if upstream is not None:
-        project = await session.get(Project, upstream.project_id)
-        if project is not None:
-            project.forks_count += 1
-    return True
+    if upstream_project is not None:
+        upstream_project[0].forks_count += 1
 
 
 async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
@@ -245,26 +240,30 @@ async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
 
 
 async def store_remote_version(
-    session: AsyncSession, policy: LicencePolicy, project_actor: Actor, spec: VersionSpec
+    session: AsyncSession, project_actor: Actor, spec: VersionSpec
 ) -> DesignVersion:
     """Insert a received version (or return the one we have); the caller commits."""
     assert spec.uri is not None
     existing = await get_version(session, spec.uri)
     if existing is not None:
         return existing
+    return await insert_remote_version(session, project_actor, spec)
+
+
+async def insert_remote_version(
+    session: AsyncSession, project_actor: Actor, spec: VersionSpec
+) -> DesignVersion:
+    """Insert a received version we know we do not have yet, and record its fork link."""
+    assert spec.uri is not None
     project = await ensure_project(session, project_actor)
-    version = await add_version(
-        session, policy, project, project_actor, spec, uri=spec.uri, local=False
-    )
+    version = await add_version(session, project, project_actor, spec, uri=spec.uri, local=False)
     if spec.upstream_uri:
-        upstream = await get_version(session, spec.upstream_uri)
         if project.upstream_uri is None and project.versions_count == 1:
             project.upstream_uri = spec.upstream_uri
-        upstream_actor = (await project_of(session, upstream))[1] if upstream else None
         await record_fork(
             session,
             upstream_uri=spec.upstream_uri,
-            upstream_project_uri=upstream_actor.uri if upstream_actor else None,
+            upstream=await get_version(session, spec.upstream_uri),
             fork_uri=version.uri,
             fork_project_uri=project_actor.uri,
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.models import Actor
 from actors.resolve import ActorResolver
 from federation.errors import ValidationError
-from objects.convert import parse_remote_note
+from objects.convert import RemoteNoteData, parse_remote_note
 from objects.design_convert import is_design
 from objects.models import Note
 from objects.notes import get_note, store_remote_note
@@ -24,11 +27,17 @@ async def find_or_fetch_note(session: AsyncSession, resolver: ActorResolver, uri
         raise ValidationError(
             f"{uri} is a design version: comment on it with POST /api/v1/comments", status=422
         )
-    data = parse_remote_note(doc)
-    # parse_remote_note checked the note is on its author's host;
-    # fetch_document checked that its id is its URL.
-    author = await resolver.get_actor(data.attributed_to)
+    data, author = await note_and_author(resolver, doc)
     return await store_remote_note(session, data, author)
+
+
+async def note_and_author(
+    resolver: ActorResolver, doc: dict[str, Any]
+) -> tuple[RemoteNoteData, Actor]:
+    """A note from `resolver.fetch_document` (its id is its URL), validated (it is on its
+    author's host), and its author."""
+    data = parse_remote_note(doc)
+    return data, await resolver.get_actor(data.attributed_to)
 
 
 async def ensure_note(
@@ -43,8 +52,7 @@ async def ensure_note(
     doc = await resolver.fetch_document(uri)
     if is_design(doc):
         return  # not a note: find_or_fetch_note says what to do instead
-    data = parse_remote_note(doc)
-    author = await resolver.get_actor(data.attributed_to)
+    data, author = await note_and_author(resolver, doc)
     try:
         async with sessions() as session:
             await store_remote_note(session, data, author)

@@ -83,13 +83,12 @@ async def _create(
         author = await session.get(Actor, parent.actor_id)
         if author is not None and author.uri not in to + cc:
             cc.append(author.uri)
-    html = content if "<" in content else text_to_html(content)
     note = Note(
         uri=resolver.urls.new_note(),
         actor_id=actor.id,
         local=True,
         in_reply_to=parent_uri,
-        content=sanitize_html(html),
+        content=_note_html(content),
         summary=obj.get("summary") if isinstance(obj.get("summary"), str) else None,
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
@@ -199,7 +198,7 @@ async def _update(
     content = obj.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("the edited note needs some content")
-    note.content = sanitize_html(content if "<" in content else text_to_html(content))
+    note.content = _note_html(content)
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None
     note.edited_at = utcnow()
@@ -207,6 +206,11 @@ async def _update(
     return await publish(
         session, resolver.urls, actor, activities.update_note(resolver.urls, actor, note)
     )
+
+
+def _note_html(content: str) -> str:
+    """A client may send HTML or plain text; either way it is stored sanitised."""
+    return sanitize_html(content if "<" in content else text_to_html(content))
 
 
 _SUBMITTERS: dict[str, Submit] = {

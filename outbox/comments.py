@@ -19,15 +19,16 @@ from actors.resolve import ActorResolver
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC
-from objects.convert import RemoteNoteData, parse_remote_note
+from objects.convert import RemoteNoteData
 from objects.design_convert import is_design
 from objects.design_models import DesignVersion
-from objects.design_resolve import find_or_fetch_version
+from objects.design_resolve import store_fetched_version
 from objects.designs import get_version, project_of
 from objects.html import sanitize_html, text_to_html
 from objects.licences import LicencePolicy
 from objects.models import Note
-from objects.notes import add_local_note, get_note, store_remote_note, visibility_of
+from objects.notes import add_local_note, get_note, insert_remote_note, visibility_of
+from objects.resolve import note_and_author
 from outbox import activities
 from outbox.designs import after_comment
 from outbox.models import OutboxActivity
@@ -63,27 +64,26 @@ async def resolve_comment_target(
         raise ValidationError(f"there is no design version or note {uri}", status=404)
     doc = await resolver.fetch_document(uri)
     if is_design(doc):
-        version, project_actor = await find_or_fetch_version(sessions, resolver, policy, uri)
+        version, project_actor = await store_fetched_version(sessions, resolver, policy, doc)
         return _version_target(version, project_actor)
-    data = parse_remote_note(doc)
-    author = await resolver.get_actor(data.attributed_to)
+    data, author = await note_and_author(resolver, doc)
     try:
         async with sessions() as session:
-            await _store_fetched_note(session, resolver.urls, data, author)
+            await store_received_note(session, resolver.urls, data, author)
             await session.commit()
     except IntegrityError:
         pass  # stored concurrently: that is all we wanted
     return CommentTarget(uri=data.uri, is_version=False, recipient=author.uri)
 
 
-async def _store_fetched_note(
+async def store_received_note(
     session: AsyncSession, urls: LocalUrls, data: RemoteNoteData, author: Actor
 ) -> None:
-    """Store a note as if it had been delivered: a comment on a version counts there too."""
-    if await get_note(session, data.uri) is not None:
-        return
-    note = await store_remote_note(session, data, author)
-    await after_comment(session, urls, note)
+    """Store a remote note once, as delivered: counted where it replies, and passed on by
+    the local project whose version it comments on."""
+    if await get_note(session, data.uri) is None:
+        note = await insert_remote_note(session, data, author)
+        await after_comment(session, urls, note)
 
 
 async def _known_target(session: AsyncSession, uri: str) -> CommentTarget | None:

@@ -24,11 +24,12 @@ from objects.designs import (
     FileSpec,
     VersionSpec,
     add_version,
-    check_fork,
     clean_tags,
     create_project,
     fork_credits,
     get_version,
+    licence_of,
+    project_of,
     record_fork,
     render_markdown,
     version_files,
@@ -53,17 +54,33 @@ def version_uri(project_actor: Actor, number: int) -> str:
     return f"{project_actor.uri}/versions/{number}"
 
 
-def create_version(urls: LocalUrls, project_actor: Actor, page: dict[str, Any]) -> dict[str, Any]:
-    return {
+def version_activity(
+    urls: LocalUrls, project_actor: Actor, page: dict[str, Any], kind: str = "Create"
+) -> dict[str, Any]:
+    """A Create (a new version) or an Update (a text fix) of a version's Page."""
+    activity = {
         "@context": DESIGN_CONTEXT,
         "id": urls.new_activity(),
-        "type": "Create",
+        "type": kind,
         "actor": project_actor.uri,
         "object": page,
         "to": page["to"],
         "cc": page["cc"],
-        "published": page["published"],
     }
+    if kind == "Create":
+        activity["published"] = page["published"]
+    return activity
+
+
+async def _page(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    version: DesignVersion,
+    project_actor: Actor,
+) -> dict[str, Any]:
+    files = await version_files(session, version)
+    return version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
 
 
 def announce(urls: LocalUrls, project_actor: Actor, object_uri: str) -> dict[str, Any]:
@@ -91,10 +108,9 @@ async def publish_version(
 ) -> tuple[DesignVersion, OutboxActivity]:
     """Store a local version and its Create; `notify` adds inboxes (an upstream project)."""
     uri = version_uri(project_actor, project.versions_count + 1)
-    version = await add_version(session, policy, project, project_actor, spec, uri=uri, local=True)
-    files = await version_files(session, version)
-    page = version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
-    activity = create_version(urls, project_actor, page)
+    version = await add_version(session, project, project_actor, spec, uri=uri, local=True)
+    page = await _page(session, urls, policy, version, project_actor)
+    activity = version_activity(urls, project_actor, page)
     row = await publish(session, urls, project_actor, activity, also_inboxes=notify)
     return version, row
 
@@ -104,7 +120,7 @@ async def fork(
 ) -> tuple[Project, Actor, DesignVersion]:
     """A new project owned by the forker whose first version links the upstream version."""
     upstream = request.upstream
-    check_fork(policy, upstream, request.licence, request.forker.entity_kind)
+    policy.check_fork(licence_of(upstream), request.licence, request.forker.entity_kind)
     project, project_actor = await create_project(
         session, urls, request.forker, slug=request.slug, name=request.name, summary=""
     )
@@ -129,7 +145,7 @@ async def fork(
     await record_fork(
         session,
         upstream_uri=upstream.uri,
-        upstream_project_uri=request.upstream_project.uri,
+        upstream=upstream,
         fork_uri=version.uri,
         fork_project_uri=project_actor.uri,
     )
@@ -164,11 +180,11 @@ async def announce_from_project_of(
     """When the version is one of our projects', that project passes `object_uri` on to its
     followers (a fork of it, or a comment on it)."""
     version = await get_version(session, version_uri)
-    project = await session.get(Project, version.project_id) if version else None
-    if project is None or not project.local:
+    if version is None:
         return
-    project_actor = await session.get(Actor, project.actor_id)
-    assert project_actor is not None
+    project, project_actor = await project_of(session, version)
+    if not project.local:
+        return
     await publish(session, urls, project_actor, announce(urls, project_actor, object_uri))
 
 
@@ -200,8 +216,7 @@ async def fix_version_text(
     if fix.tags is not None:
         version.tags = {"tags": list(clean_tags(fix.tags))}
     version.edited_at = utcnow()
-    files = await version_files(session, version)
-    page = version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
-    activity = {**create_version(urls, project_actor, page), "type": "Update"}
-    activity.pop("published", None)
-    return await publish(session, urls, project_actor, activity)
+    page = await _page(session, urls, policy, version, project_actor)
+    return await publish(
+        session, urls, project_actor, version_activity(urls, project_actor, page, "Update")
+    )

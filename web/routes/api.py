@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,7 +27,6 @@ from objects.designs import (
     get_version,
     is_maintainer,
     licence_of,
-    project_for_actor,
     project_of,
     version_files,
 )
@@ -56,6 +54,7 @@ from web.api_json import (
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
 from web.openapi import openapi_document
+from web.routes.designs import project_or_404
 from web.uploads import read_upload
 
 # Requests
@@ -67,7 +66,7 @@ from web.uploads import read_upload
 async def create_design(request: Request) -> Response:
     instance = instance_of(request)
     owner = await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
+    body = await json_body(request, instance.settings.max_body_bytes)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name") or slug
     summary = text_field(body, "summary") or ""
@@ -101,7 +100,7 @@ async def list_designs(request: Request) -> Response:
 async def get_design(request: Request) -> Response:
     instance = instance_of(request)
     async with instance.sessions() as session:
-        project, actor = await _local_project(session, request.path_params["slug"])
+        project, actor = await project_or_404(session, request.path_params["slug"])
         doc = await project_with_versions(
             session, project, actor, instance.policy, instance.urls.base_url
         )
@@ -121,14 +120,6 @@ async def get_design_by_uri(request: Request) -> Response:
     return JSONResponse(doc)
 
 
-async def _local_project(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
-    actor = await get_local_actor(session, slug)
-    project = await project_for_actor(session, actor) if actor is not None else None
-    if actor is None or project is None:
-        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
-    return project, actor
-
-
 # Versions
 
 
@@ -136,7 +127,7 @@ async def publish_design_version(request: Request) -> Response:
     instance = instance_of(request)
     maintainer = await token_actor(request)
     async with instance.sessions() as session:
-        project, project_actor = await _local_project(session, request.path_params["slug"])
+        project, project_actor = await project_or_404(session, request.path_params["slug"])
         if not await is_maintainer(session, project, maintainer):
             raise FederationError(
                 f"only the maintainers of {project_actor.handle} may publish versions", status=403
@@ -194,7 +185,7 @@ def _refuse_deleted(version: DesignVersion) -> None:
 async def create_fork(request: Request) -> Response:
     instance = instance_of(request)
     forker = await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
+    body = await json_body(request, instance.settings.max_body_bytes)
     upstream_uri = text_field(body, "upstream", required=True) or ""
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
@@ -266,7 +257,7 @@ async def _fork_check(
 async def create_comment(request: Request) -> Response:
     instance = instance_of(request)
     author = await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
+    body = await json_body(request, instance.settings.max_body_bytes)
     parent_uri = text_field(body, "in_reply_to", required=True) or ""
     content = text_field(body, "content", required=True) or ""
     summary = text_field(body, "summary")
@@ -286,7 +277,7 @@ async def create_comment(request: Request) -> Response:
 async def create_follow(request: Request) -> Response:
     instance = instance_of(request)
     follower = await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
+    body = await json_body(request, instance.settings.max_body_bytes)
     target = await _follow_target(instance, text_field(body, "target", required=True) or "")
     async with instance.sessions() as session:
         await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})

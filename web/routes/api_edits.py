@@ -13,8 +13,8 @@ from starlette.routing import Route
 from actors.models import Actor
 from actors.service import get_local_actor
 from federation.errors import FederationError
-from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
-from objects.designs import get_version, is_maintainer, licence_of, project_for_actor
+from objects.design_models import DesignVersion, Project, ProjectMaintainer
+from objects.designs import get_version, is_maintainer, licence_of, project_of
 from outbox.designs import TextFix, fix_version_text
 from web.api_json import (
     files_of,
@@ -26,6 +26,7 @@ from web.api_json import (
 )
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
+from web.routes.designs import project_or_404
 
 LICENCE_FIELDS = ("licence", "licence_hardware", "licence_documentation", "licence_software")
 
@@ -84,13 +85,11 @@ async def _editable_version(
     session: AsyncSession, uri: str, editor: Actor
 ) -> tuple[DesignVersion, Actor]:
     version = await get_version(session, uri)
-    project = await session.get(Project, version.project_id) if version else None
-    if version is None or project is None or not project.local:
+    project, project_actor = await project_of(session, version) if version else (None, None)
+    if version is None or project is None or project_actor is None or not project.local:
         raise FederationError(f"there is no version {uri!r:.200} of a project here", status=404)
     if version.deleted_at is not None:
         raise FederationError(f"the version {uri} was deleted", status=410)
-    project_actor = await session.get(Actor, project.actor_id)
-    assert project_actor is not None
     if not await is_maintainer(session, project, editor):
         raise FederationError(
             f"only the maintainers of {project_actor.handle} may edit its versions", status=403
@@ -122,10 +121,7 @@ async def add_maintainer(request: Request) -> Response:
 async def _maintained_project(
     session: AsyncSession, slug: str, maintainer: Actor
 ) -> tuple[Project, Actor]:
-    actor = await get_local_actor(session, slug)
-    project = await project_for_actor(session, actor) if actor else None
-    if actor is None or project is None or actor.type != PROJECT_ACTOR_TYPE:
-        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    project, actor = await project_or_404(session, slug)
     if not await is_maintainer(session, project, maintainer):
         raise FederationError(
             f"only the maintainers of {actor.handle} may add maintainers", status=403

@@ -14,13 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.models import Actor
-from actors.service import get_local_actor
 from federation.errors import FederationError
 from federation.vocab import PROJECT_CONTEXT
 from objects.blobs import check_sha256
 from objects.design_convert import version_to_as
-from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Fork, Project, VersionFile
-from objects.designs import licence_of, project_for_actor, version_files
+from objects.design_models import DesignVersion, Fork, Project, VersionFile
+from objects.designs import licence_of, local_project, version_files
 from objects.notes import replies_page
 from web.files import blob_response
 from web.http import (
@@ -45,18 +44,17 @@ def project_document(doc: dict[str, Any], project: Project) -> dict[str, Any]:
     return {**doc, "@context": PROJECT_CONTEXT, **{k: v for k, v in extra.items() if v is not None}}
 
 
-async def _project(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
-    actor = await get_local_actor(session, slug)
-    project = await project_for_actor(session, actor) if actor else None
-    if actor is None or project is None or actor.type != PROJECT_ACTOR_TYPE:
-        raise FederationError(f"there is no design project {slug!r} here", status=404)
-    return project, actor
+async def project_or_404(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
+    found = await local_project(session, slug)
+    if found is None:
+        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    return found
 
 
 async def _version(request: Request) -> tuple[DesignVersion, Actor]:
     instance = instance_of(request)
     async with instance.sessions() as session:
-        project, actor = await _project(session, request.path_params["slug"])
+        project, actor = await project_or_404(session, request.path_params["slug"])
         version = await session.scalar(
             select(DesignVersion).where(
                 DesignVersion.project_id == project.id,
@@ -107,7 +105,7 @@ async def version_replies(request: Request) -> Response:
 
 async def forks_collection(request: Request) -> Response:
     async with instance_of(request).sessions() as session:
-        project, actor = await _project(session, request.path_params["slug"])
+        project, actor = await project_or_404(session, request.path_params["slug"])
         collection = f"{actor.uri}/forks"
         if "page" not in request.query_params:
             return ActivityResponse(ordered_collection(collection, project.forks_count))
