@@ -12,8 +12,14 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.db import Base, IdType, utcnow
+from federation.queue import QueueRow
 
 ENTITY_KINDS = ("individual", "nonprofit", "cooperative", "company", "unknown")
+ROLES = ("member", "moderator", "admin")
+# Why an actor is suspended or silenced: one moderator's decision on the account, or a
+# block of its whole domain (lifting the block lifts only those).
+BY_ACCOUNT = "account"
+BY_DOMAIN = "domain"
 
 
 class Actor(Base):
@@ -46,6 +52,12 @@ class Actor(Base):
     key_fetched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Moderation: a suspended actor is neither heard nor shown; a silenced one is shown only
+    # to its followers and in direct links, never in public listings.
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    suspended_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    silenced_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    silenced_by: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -68,6 +80,59 @@ class Account(Base):
     )
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    # Registration: `approved` is false while a moderator has yet to accept the request;
+    # `confirmed_at` stays empty until the email link is followed (only when mail is set up).
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    invite_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("invites.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Invite(Base):
+    """An invitation link: `code` is in the URL; it may expire and may be limited in uses."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="SET NULL"), default=None
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    max_uses: Mapped[int | None] = mapped_column(default=None)
+    uses: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AccountToken(Base):
+    """A one-time token mailed for confirming an address or resetting a password (hash only)."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    actor_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutgoingMail(QueueRow, Base):
+    """A mail waiting for the SMTP server: queued in the same commit as what caused it."""
+
+    __tablename__ = "outgoing_mail"
+
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

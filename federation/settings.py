@@ -15,6 +15,9 @@ from typing import Any
 from federation.errors import ValidationError
 
 ENV_PREFIX = "OURDESIGN_"
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+SMTP_SECURITY = ("starttls", "tls", "none")
+COOP_ENTITY_KINDS = ("cooperative", "nonprofit", "individual", "company")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,23 @@ class Settings:
     license_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     max_file_bytes: int = 100_000_000
     max_version_bytes: int = 500_000_000
+    # Accounts: who may join (open, approval, invite or closed). Mail is optional: with no
+    # smtp_host nobody is asked to confirm an address and passwords are reset by an admin.
+    registration_mode: str = "approval"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"
+    mail_from: str = ""
+    # The cooperative that runs the instance, presented as the Organization actor @coop_username.
+    coop_username: str = "coop"
+    coop_name: str = ""
+    coop_description: str = ""
+    coop_entity_kind: str = "cooperative"
+    coop_contact_email: str = ""
+    coop_rules: tuple[str, ...] = ()
+    coop_boosts_member_designs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -50,6 +70,21 @@ class Settings:
             raise ValidationError(
                 f"OURDESIGN_DOMAIN must be a host name with an optional port, not {self.domain!r}"
             )
+        _check_choice("registration_mode", self.registration_mode, REGISTRATION_MODES)
+        _check_choice("smtp_security", self.smtp_security, SMTP_SECURITY)
+        _check_choice("coop_entity_kind", self.coop_entity_kind, COOP_ENTITY_KINDS)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def sender_address(self) -> str:
+        return self.mail_from or f"noreply@{self.domain.partition(':')[0]}"
+
+    @property
+    def coop_display_name(self) -> str:
+        return self.coop_name or self.instance_name
 
     @property
     def base_url(self) -> str:
@@ -88,6 +123,13 @@ class Settings:
         return cls(**{name: _coerce(name, value) for name, value in values.items()})
 
 
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValidationError(
+            f"{ENV_PREFIX}{name.upper()} must be one of {', '.join(choices)}, not {value!r}"
+        )
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -109,7 +151,12 @@ def _coerce(name: str, value: Any) -> Any:
     if name not in _FIELD_TYPES:
         raise ValidationError(f"unknown setting {name!r}")
     if not isinstance(value, str):
-        return Path(value) if kind == "Path" else value
+        if kind == "Path":
+            return Path(value)
+        return tuple(value) if isinstance(value, list) else value
+    if kind == "tuple[str, ...]":
+        # From the environment, one rule per line.
+        return tuple(line.strip() for line in value.splitlines() if line.strip())
     try:
         if kind == "bool":
             return _parse_bool(name, value)

@@ -17,7 +17,18 @@ from federation.settings import Settings
 from web.http import federation_error_handler
 from web.instance import open_instance
 from web.pages import home, make_templates
-from web.routes import activitypub, api, api_edits, designs, ops, wellknown
+from web.routes import (
+    accounts,
+    activitypub,
+    api,
+    api_edits,
+    designs,
+    instance_api,
+    moderation,
+    ops,
+    reports,
+    wellknown,
+)
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -42,6 +53,7 @@ def create_app(
             app.state.instance = instance
             # What exists now lives as long as the process: keep it out of every GC pass.
             gc.freeze()
+            instance.start_refreshing()
             if run_workers:
                 instance.start_workers()
             try:
@@ -58,6 +70,10 @@ def create_app(
         *designs.routes,
         *api.routes,
         *api_edits.routes,
+        *accounts.routes,
+        *moderation.routes,
+        *reports.routes,
+        *instance_api.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -84,7 +84,9 @@ def worker(ctx: click.Context) -> None:
             loop.add_signal_handler(sig, stop.set)
         click.echo("worker running; Ctrl-C stops it")
         await asyncio.gather(
-            instance.inbox_worker.run_forever(stop), instance.delivery_worker.run_forever(stop)
+            instance.inbox_worker.run_forever(stop),
+            instance.delivery_worker.run_forever(stop),
+            instance.refresh_blocks_forever(stop),
         )
 
     _run(_settings(ctx), work)
@@ -246,6 +248,9 @@ def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
         click.echo(note)
     click.echo(report.next_step())
 
+
+# These modules add their commands to the groups above, so they are imported once those exist.
+from web import cli_accounts, cli_blocks, cli_moderation  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

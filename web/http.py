@@ -6,10 +6,11 @@ import json
 import re
 from typing import Any
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from actors.models import Actor
+from actors.models import ROLES, Account, Actor
 from actors.service import actor_for_token
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
@@ -113,4 +114,18 @@ async def token_actor(request: Request) -> Actor:
             "the bearer token is not valid; create one with 'ourdesign token create NAME'",
             status=401,
         )
+    if actor.suspended_at is not None:
+        raise FederationError(
+            "this account is suspended; ask the instance's moderators why", status=403
+        )
+    return actor
+
+
+async def staff_actor(request: Request, role: str = "moderator") -> Actor:
+    """The token's person if their role is `role` or higher (admin > moderator > member)."""
+    actor = await token_actor(request)
+    async with request.app.state.instance.sessions() as session:
+        their_role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
+    if ROLES.index(their_role or "member") < ROLES.index(role):
+        raise FederationError(f"this needs the {role} role; ask an admin", status=403)
     return actor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -17,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from actors.models import Actor
+from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
+from federation.blocks import DomainBlocks
 from federation.db import make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
@@ -34,6 +37,10 @@ from objects.licences import LicencePolicy
 from outbox.delivery import DeliveryWorker
 from web.schema import migrate
 
+log = logging.getLogger(__name__)
+# Other processes (a `worker`, a second `serve`) see a changed block list within this time.
+BLOCKS_REFRESH_SECONDS = 10.0
+
 
 @dataclass
 class Instance:
@@ -48,6 +55,7 @@ class Instance:
     delivery_worker: DeliveryWorker
     policy: LicencePolicy
     blobs: BlobStore
+    blocks: DomainBlocks
     fetch_auth: CavageAuth | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -60,6 +68,24 @@ class Instance:
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
         ]
+
+    def start_refreshing(self) -> None:
+        self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
+
+    async def reload_blocks(self) -> None:
+        async with self.sessions() as session:
+            self.blocks.replace(await domain_rules(session))
+
+    async def refresh_blocks_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), BLOCKS_REFRESH_SECONDS)
+            if stop.is_set():
+                return
+            try:
+                await self.reload_blocks()
+            except Exception:
+                log.exception("could not reload the domain blocks; keeping the previous list")
 
     async def stop_workers(self) -> None:
         self._stop.set()
@@ -109,6 +135,9 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
 async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
+    async with sessions() as session:
+        blocks = DomainBlocks(await domain_rules(session))
+    client.event_hooks["request"].append(blocks.check_request)
     instance_actor = await _instance_actor(sessions, urls)
     assert instance_actor.private_key_pem is not None
     fetch_auth = CavageAuth(
@@ -145,5 +174,6 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         delivery_worker=delivery,
         policy=policy,
         blobs=BlobStore(settings.data_dir / "files"),
+        blocks=blocks,
         fetch_auth=fetch_auth,
     )

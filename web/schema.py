@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import actors.models
+import actors.moderation_models
 import inbox.models
 import objects.design_models
 import objects.models
@@ -21,7 +22,14 @@ from federation.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x6F7572_6465736967  # "ourdesig": any constant shared by every process
-_MODEL_MODULES = (actors.models, objects.models, objects.design_models, outbox.models, inbox.models)
+_MODEL_MODULES = (
+    actors.models,
+    actors.moderation_models,
+    objects.models,
+    objects.design_models,
+    outbox.models,
+    inbox.models,
+)
 
 
 def metadata() -> MetaData:
