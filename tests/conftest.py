@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -117,11 +118,11 @@ def network() -> Network:
 async def nodes(
     new_database: Callable[[], Awaitable[str]], network: Network, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[Node]]]:
-    """Start instances by domain: `a = await nodes("a.test")`."""
+    """Start instances by domain: `a = await nodes("a.test", registration_mode="open")`."""
     stack: list = []
 
-    async def start(domain: str) -> Node:
-        cm = running_node(domain, await new_database(), tmp_path / domain, network)
+    async def start(domain: str, **settings: Any) -> Node:
+        cm = running_node(domain, await new_database(), tmp_path / domain, network, **settings)
         stack.append(cm)
         return await cm.__aenter__()
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from actors.models import Actor
+from actors.models import Account, Actor
 from actors.service import create_person, create_token
 from federation.settings import Settings
 from web.app import create_app
@@ -63,7 +63,9 @@ class Node:
             transport=self.network, base_url=f"https://{self.domain}", **kwargs
         )
 
-    async def user(self, username: str, kind: str = "individual") -> tuple[Actor, str]:
+    async def user(
+        self, username: str, kind: str = "individual", role: str = "member"
+    ) -> tuple[Actor, str]:
         async with self.instance.sessions() as session:
             actor = await create_person(
                 session,
@@ -73,6 +75,10 @@ class Node:
                 password="correct horse",
                 entity_kind=kind,
             )
+            if role != "member":
+                account = await session.get(Account, actor.id)
+                assert account is not None
+                account.role = role
             token = await create_token(session, actor, "test")
             await session.commit()
         return actor, token
@@ -100,9 +106,11 @@ async def settle(*nodes: Node, rounds: int = 50) -> None:
 
 @contextlib.asynccontextmanager
 async def running_node(
-    domain: str, database_url: str, data_dir: Any, network: Network
+    domain: str, database_url: str, data_dir: Any, network: Network, **changes: Any
 ) -> AsyncIterator[Node]:
-    settings = Settings(domain=domain, scheme="https", data_dir=data_dir, database_url=database_url)
+    settings = Settings(
+        domain=domain, scheme="https", data_dir=data_dir, database_url=database_url, **changes
+    )
     app = create_app(settings, transport=network, run_workers=False)
     async with app.router.lifespan_context(app):
         network.add(domain, app)
