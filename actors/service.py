@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import ENTITY_KINDS, Account, Actor, ApiToken
+from actors.models import ENTITY_KINDS, ROLES, Account, Actor, ApiToken
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.keys import generate_rsa_pem
@@ -71,14 +71,21 @@ async def create_person(
     email: str,
     password: str,
     entity_kind: str = "individual",
+    role: str = "member",
 ) -> Actor:
-    """Create a local person with an account; the caller commits."""
+    """Create a local person with an account; the caller commits.
+
+    The account is approved and its address counts as confirmed: whoever calls this vouches
+    for the person (an admin, or `actors.registration`, which then narrows both).
+    """
     if not USERNAME_RE.match(username):
         raise ValidationError(
             "a user name is 1 to 30 characters of lower-case letters, digits and '_'"
         )
     if entity_kind not in ENTITY_KINDS:
         raise ValidationError(f"kind must be one of {', '.join(ENTITY_KINDS)}")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if "@" not in email:
         raise ValidationError("an email address needs an '@'")
     if len(password) < 8:
@@ -91,7 +98,15 @@ async def create_person(
     actor.entity_kind = entity_kind
     session.add(actor)
     await session.flush()
-    session.add(Account(actor_id=actor.id, email=email, password_hash=hash_password(password)))
+    session.add(
+        Account(
+            actor_id=actor.id,
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            confirmed_at=utcnow(),
+        )
+    )
     return actor
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from federation.errors import ValidationError
 
 ENV_PREFIX = "OURDESIGN_"
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 SMTP_SECURITY = ("starttls", "tls", "none")
 COOP_ENTITY_KINDS = ("cooperative", "nonprofit", "individual", "company")
@@ -28,6 +30,11 @@ class Settings:
     database_url: str = ""
     allow_private_addresses: bool = False
     instance_name: str = "Our Design"
+    # `serve` and `worker` log JSON lines (for journald, Loki and the like) or plain text.
+    log_format: str = "json"
+    log_level: str = "info"
+    # Where this instance's source code is published (the AGPL asks that users can get it).
+    source_url: str = ""
     max_body_bytes: int = 1_000_000
     signature_window_seconds: int = 3600
     key_refetch_interval_seconds: int = 60
@@ -70,6 +77,8 @@ class Settings:
             raise ValidationError(
                 f"OURDESIGN_DOMAIN must be a host name with an optional port, not {self.domain!r}"
             )
+        _check_choice("log_format", self.log_format, LOG_FORMATS)
+        _check_choice("log_level", self.log_level.lower(), LOG_LEVELS)
         _check_choice("registration_mode", self.registration_mode, REGISTRATION_MODES)
         _check_choice("smtp_security", self.smtp_security, SMTP_SECURITY)
         _check_choice("coop_entity_kind", self.coop_entity_kind, COOP_ENTITY_KINDS)

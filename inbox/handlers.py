@@ -22,6 +22,7 @@ from inbox.design_handlers import (
     on_delete_design,
     on_update_design,
 )
+from inbox.moderation_handlers import on_flag
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
 from objects.models import ANNOUNCE, LIKE
@@ -209,4 +210,5 @@ HANDLERS: dict[str, Handler] = {
     "Delete": on_delete,
     "Like": on_like,
     "Announce": on_announce,
+    "Flag": on_flag,
 }

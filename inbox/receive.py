@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from actors.resolve import ActorResolver
+from federation.blocks import BlockedDomainError, DomainBlocks
 from federation.db import column_length, utcnow
 from federation.errors import (
     FetchError,
@@ -60,8 +61,10 @@ class Receiver:
         on_stored: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
         gate: Callable[[dict[str, Any], Actor], Awaitable[dict[str, Any]]] | None = None,
+        blocks: DomainBlocks | None = None,
     ) -> None:
         self.gate = gate
+        self.blocks = blocks if blocks is not None else DomainBlocks()
         self.intake = InboxIntake(sessions)
         self.resolver = resolver
         self.window = window
@@ -74,6 +77,9 @@ class Receiver:
         parsed = parse_signature(method, url, headers)
         check_signature_policy(parsed, method, headers, body, self.clock(), self.window)
         activity = parse_activity(body)
+        # Before any key fetch: a suspended domain gets nothing from us, not even a GET.
+        for uri in (parsed.key_id, first_id(activity["actor"]) or ""):
+            self.blocks.check(uri)
         try:
             signer = await self._verified_signer(parsed)
         except FetchError as exc:
@@ -85,6 +91,8 @@ class Receiver:
                 f"could not fetch the signing key {parsed.key_id}: {exc.message}"
             ) from exc
         check_origin(activity, signer)
+        if signer.suspended_at is not None:
+            raise BlockedDomainError(f"{signer.uri} is suspended by this instance's moderators")
         if self.gate is not None:
             activity = await self.gate(activity, signer)
         return await self._store(activity, signer)

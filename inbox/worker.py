@@ -24,6 +24,8 @@ from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
 from objects.convert import first_id
 from objects.design_convert import is_design
+from objects.design_resolve import store_fetched_version
+from objects.designs import get_version
 from objects.models import Note
 from objects.notes import adopt_notes, find_notes, insert_new_notes
 from outbox.hosts import host_is_alive
@@ -86,8 +88,27 @@ class InboxWorker:
                     continue
                 if not is_design(doc):
                     item.payload = {**item.payload, "object": doc}
+            elif item.type == "Announce" and isinstance(obj, str):
+                await self._fetch_announced_design(obj)
             ready.append(item)
         return ready
+
+    async def _fetch_announced_design(self, uri: str) -> None:
+        """A boosted design version (a project passing on a fork, a cooperative boosting a
+        member's design) is fetched, checked against the licence rules and stored, so that
+        followers see it. Anything else announced stays a reference; failures are logged."""
+        ctx = self.context
+        if ctx.urls.is_local(uri) or ctx.blocks.is_suspended(uri):
+            return
+        try:
+            async with self.sessions() as session:
+                if await get_version(session, uri) is not None:
+                    return
+            doc = await ctx.resolver.fetch_document(uri)
+            if is_design(doc):
+                await store_fetched_version(self.sessions, ctx.resolver, ctx.policy, doc)
+        except Exception as exc:
+            log.info("announced object %s not stored: %r", uri, exc)
 
     async def _process_batch(self, items: list[InboxItem], known: Known) -> None:
         """Handle every item in one transaction: a commit per batch instead of per activity.
@@ -100,7 +121,8 @@ class InboxWorker:
             session.add_all(known.actors.values())
             adopt_notes(session, known.notes)
             for item in items:
-                await self._handle(session, item, known.actors.get(item.actor_uri))
+                if not self._refused(item, known.actors):
+                    await self._handle(session, item, known.actors.get(item.actor_uri))
                 # Handling needs no I/O now that notes and actors are prefetched: yield, so
                 # that requests served by this event loop do not wait for the whole batch.
                 await asyncio.sleep(0)
@@ -117,8 +139,9 @@ class InboxWorker:
     async def _process(self, item: InboxItem) -> None:
         try:
             async with self.sessions() as session:
-                actors = await _actors_by_uri(session, {item.actor_uri})
-                await self._handle(session, item, actors.get(item.actor_uri))
+                actors = await _actors_by_uri(session, {item.actor_uri, *_authors([item])})
+                if not self._refused(item, actors):
+                    await self._handle(session, item, actors.get(item.actor_uri))
                 await _finish(session, [item.id], state=DONE, processed_at=self.clock())
                 await session.commit()
         except Exception as exc:
@@ -132,6 +155,14 @@ class InboxWorker:
         if actor is None or (actor.deleted_at is not None and item.type != "Delete"):
             return
         await handler(self.context, session, item.payload, actor)
+
+    def _refused(self, item: InboxItem, actors: dict[str, Actor]) -> bool:
+        """Dropped unhandled: an activity by, or carrying an object of, a suspended actor or
+        domain. It may have arrived before the block, or be someone else's Announce of it."""
+        uris = _carried_uris(item)
+        if any(self.context.blocks.is_suspended(uri) for uri in uris):
+            return True
+        return any(actor.suspended_at is not None for uri in uris if (actor := actors.get(uri)))
 
     async def _retry_later(self, item: InboxItem, exc: Exception) -> None:
         attempts = item.attempts + 1
@@ -166,7 +197,7 @@ class Known:
 
 
 async def _look_up(session: AsyncSession, items: list[InboxItem]) -> Known:
-    actors = await _actors_by_uri(session, {item.actor_uri for item in items})
+    actors = await _actors_by_uri(session, {item.actor_uri for item in items} | _authors(items))
     return Known(actors, await find_notes(session, _object_ids(items)))
 
 
@@ -177,6 +208,25 @@ def _object_ids(items: list[InboxItem]) -> set[str]:
         for item in items
         if item.type in ("Create", "Update", "Delete")
         and (found := first_id(item.payload.get("object"))) is not None
+    }
+
+
+def _carried_uris(item: InboxItem) -> set[str]:
+    """The activity's actor, its object, and the object's author."""
+    obj = item.payload.get("object")
+    found = {item.actor_uri, first_id(obj)}
+    if isinstance(obj, dict):
+        found.add(first_id(obj.get("attributedTo")))
+    return {uri for uri in found if uri}
+
+
+def _authors(items: list[InboxItem]) -> set[str]:
+    """Authors of carried objects (an Announced note's), looked up to see if suspended."""
+    return {
+        author
+        for item in items
+        if isinstance(obj := item.payload.get("object"), dict)
+        and (author := first_id(obj.get("attributedTo")))
     }
 
 

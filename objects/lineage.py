@@ -3,15 +3,20 @@
 Ancestors follow each version's upstream link (or, for a later version of a fork, its
 project's upstream) up to the root, one recursive query. Descendants are the fork tree
 of a project, also one recursive query. Both stop at `MAX_DEPTH`, so a cycle planted by
-a hostile peer cannot loop forever.
+a hostile peer cannot loop forever. Projects of suspended (or deleted) actors are left out
+of both; a hidden fork's own forks hang from its parent instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from actors.moderation import visible
+from objects.design_models import DesignVersion, Project
 
 MAX_DEPTH = 10_000
 
@@ -73,7 +78,8 @@ class ForkNode:
 
 async def ancestors(session: AsyncSession, version_uri: str) -> Ancestry:
     rows = (await session.execute(_ANCESTORS, {"uri": version_uri, "max_depth": MAX_DEPTH})).all()
-    chain = [row.uri for row in rows]
+    hidden = await _hidden_versions(session, [row.uri for row in rows])
+    chain = [row.uri for row in rows if row.uri not in hidden]
     last_next = rows[-1].next_uri if rows else None
     unknown = last_next if last_next is not None and last_next not in chain else None
     return Ancestry(chain=chain, unknown_upstream=unknown)
@@ -85,10 +91,29 @@ async def descendants(session: AsyncSession, project_uri: str) -> ForkNode:
     ).all()
     root = ForkNode(project_uri, None)
     nodes = {project_uri: root}
+    hidden = await _hidden_projects(session, [row.fork_project_uri for row in rows])
     for row in rows:
         if row.fork_project_uri in nodes:  # a cycle or a second path: list each project once
+            continue
+        if row.fork_project_uri in hidden:
+            nodes[row.fork_project_uri] = nodes[row.parent_project_uri]
             continue
         node = ForkNode(row.fork_project_uri, row.fork_uri)
         nodes[row.fork_project_uri] = node
         nodes[row.parent_project_uri].forks.append(node)
     return root
+
+
+async def _hidden_versions(session: AsyncSession, uris: list[str]) -> set[str]:
+    query = (
+        select(DesignVersion.uri)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .join(Actor, Actor.id == Project.actor_id)
+        .where(DesignVersion.uri.in_(uris), ~visible())
+    )
+    return set(await session.scalars(query)) if uris else set()
+
+
+async def _hidden_projects(session: AsyncSession, uris: list[str]) -> set[str]:
+    query = select(Actor.uri).where(Actor.uri.in_(uris), ~visible())
+    return set(await session.scalars(query)) if uris else set()

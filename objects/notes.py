@@ -6,6 +6,7 @@ from sqlalchemy import delete, insert, inspect, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
+from actors.moderation import visible
 from federation.db import is_postgres, utcnow
 from federation.vocab import is_public
 from objects.convert import RemoteNoteData
@@ -187,8 +188,12 @@ async def _count_interaction(session: AsyncSession, kind: str, object_uri: str, 
 async def replies_page(
     session: AsyncSession, parent_uri: str, *, after_id: int | None, limit: int
 ) -> list[Note]:
-    """Replies oldest first, keyset-paged by row id."""
-    query = select(Note).where(Note.in_reply_to == parent_uri, Note.deleted_at.is_(None))
+    """Replies oldest first, keyset-paged by row id; suspended authors' replies are left out."""
+    query = (
+        select(Note)
+        .join(Actor, Actor.id == Note.actor_id)
+        .where(Note.in_reply_to == parent_uri, Note.deleted_at.is_(None), visible())
+    )
     if is_postgres(session):
         # A row-value bound and order that only the (in_reply_to, id) index can serve: with
         # plain `id > ?` PostgreSQL may walk the primary key and discard other threads' rows.

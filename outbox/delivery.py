@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
+from federation.blocks import DomainBlocks
 from federation.db import utcnow
 from federation.keys import load_rsa_private_pem
 from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
@@ -64,11 +65,13 @@ class DeliveryWorker:
         settings: Settings,
         *,
         clock: Callable[[], dt.datetime] = utcnow,
+        blocks: DomainBlocks | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.settings = settings
         self.clock = clock
+        self.blocks = blocks if blocks is not None else DomainBlocks()
         self.hosts = HostBook(sessions, settings)
         self.wakeup = asyncio.Event()
         self._keys: dict[int, tuple[str, Any]] = {}
@@ -86,6 +89,12 @@ class DeliveryWorker:
             await session.commit()
         if not rows:
             return 0
+        blocked = [row for row in rows if self.blocks.is_suspended(row.host)]
+        if blocked:
+            await self._give_up_blocked(blocked)
+            rows = [row for row in rows if not self.blocks.is_suspended(row.host)]
+            if not rows:
+                return len(blocked)
         by_host: defaultdict[str, list[Delivery]] = defaultdict(list)
         for row in rows:
             by_host[row.host].append(row)
@@ -95,7 +104,24 @@ class DeliveryWorker:
         )
         attempted = [pair for host_results in results for pair in host_results]
         await self._record(attempted, now)
-        return len(attempted)
+        return len(attempted) + len(blocked)
+
+    async def _give_up_blocked(self, rows: list[Delivery]) -> None:
+        """Fail deliveries to suspended domains at once, unsent: retrying would only repeat
+        the refusal, and lifting the block does not resend what was withheld meanwhile."""
+        updates = [
+            {
+                "id": row.id,
+                "state": FAILED,
+                "locked_until": None,
+                "last_status": None,
+                "last_error": f"not sent: {row.host} is blocked by this instance's moderators",
+            }
+            for row in rows
+        ]
+        async with self.sessions() as session:
+            await session.execute(update(Delivery), updates)
+            await session.commit()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)

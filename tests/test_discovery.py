@@ -134,7 +134,7 @@ async def test_host_meta_json(node: Node) -> None:
 
 async def test_nodeinfo(node: Node, nodes: Any) -> None:
     _, alice_token = await node.user("alice")
-    await node.user("coop", kind="cooperative")
+    await node.user("workshop", kind="cooperative")
     other = await nodes("other.test")
     _, carol_token = await other.user("carol")
     # A remote follower and a post: remote people are not counted, local posts are.
@@ -167,7 +167,8 @@ async def test_nodeinfo(node: Node, nodes: Any) -> None:
     assert info["protocols"] == ["activitypub"]
     assert set(info["services"]) == {"inbound", "outbound"}
     assert isinstance(info["openRegistrations"], bool)
-    assert info["usage"]["users"]["total"] == 2  # alice and coop; not the instance actor, not carol
+    # Members only: alice and workshop; not carol, nor the instance or cooperative actors.
+    assert info["usage"]["users"]["total"] == 2
     assert info["usage"]["localPosts"] == 1
     assert isinstance(info["metadata"], dict)
 

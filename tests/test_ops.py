@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import uuid
 
 import httpx
@@ -22,6 +25,7 @@ from web.checks import (
     run_checks,
 )
 from web.cli import main
+from web.logs import configure_logging
 
 
 def _client(node, host: str) -> httpx.AsyncClient:
@@ -65,6 +69,23 @@ async def test_metrics_are_local_only(nodes):
     assert 'ourdesign_inbox_queue{state="pending"} 0' in body
     assert 'ourdesign_delivery_queue{state="pending"} 0' in body
     assert "ourdesign_hosts_unavailable 0" in body
+
+
+async def test_metrics_from_afar_need_an_admin_token(nodes):
+    a = await nodes("a.test")
+    _, admin = await a.user("root", role="admin")
+    _, moderator = await a.user("mod", role="moderator")
+    async with _client(a, "203.0.113.7") as client:
+        assert (await client.get("/metrics")).status_code == 403
+        as_moderator = await client.get(
+            "/metrics", headers={"Authorization": f"Bearer {moderator}"}
+        )
+        assert as_moderator.status_code == 403 and "admin" in as_moderator.json()["error"]
+        forged = await client.get("/metrics", headers={"Authorization": "Bearer not-a-token"})
+        assert forged.status_code == 401
+        response = await client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+    assert response.status_code == 200
+    assert "ourdesign_inbox_queue" in response.text
 
 
 async def test_metrics_show_pending_deliveries_and_failing_hosts(nodes, network):
@@ -168,3 +189,26 @@ def test_cli_check_offline(tmp_path):
     online = runner.invoke(main, ["check"], env=local)
     assert online.exit_code == 1
     assert "FAIL  federation" in online.output and "ourdesign serve" in online.output
+
+
+async def test_requests_are_logged_as_json_lines(nodes):
+    a = await nodes("a.test")
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    buffer = io.StringIO()
+    configure_logging("json", "info", stream=buffer)
+    try:
+        async with a.client() as client:
+            await client.get("/healthz")
+            await client.get("/users/nobody")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    access = [line for line in lines if line["logger"] == "ourdesign.access"]
+    assert [(line["method"], line["path"], line["status"]) for line in access] == [
+        ("GET", "/healthz", 200),
+        ("GET", "/users/nobody", 404),
+    ]
+    assert all(line["level"] == "INFO" and line["duration_ms"] >= 0 for line in access)
+    assert access[0]["message"] == "GET /healthz 200" and "time" in access[0]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from actors.models import Actor
+from actors.moderation import publicly_listed, visible
 from federation.db import is_postgres
 from federation.errors import FederationError
 from objects.blobs import StoredBlob
@@ -56,7 +57,12 @@ def version_json(
     files: Sequence[VersionFile],
     policy: LicencePolicy,
     base_url: str,
+    *,
+    reject_media: bool = False,
 ) -> dict[str, Any]:
+    """`reject_media` (a domain block's flag) leaves out remote images, so we never link them."""
+    if reject_media:
+        files = [file for file in files if not is_remote_image(file)]
     terms = licence_of(version)
     return {
         "id": version.uri,
@@ -80,6 +86,10 @@ def version_json(
         "replies_count": version.replies_count,
         "files": [file_json(base_url, file) for file in files],
     }
+
+
+def is_remote_image(file: VersionFile) -> bool:
+    return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
 
 
 def project_json(project: Project, actor: Actor, maintainers: list[str]) -> dict[str, Any]:
@@ -169,14 +179,20 @@ async def project_of_actor(session: AsyncSession, actor_uri: str) -> tuple[Proje
         await session.execute(
             select(Project, Actor)
             .join(Actor, Actor.id == Project.actor_id)
-            .where(Actor.uri == actor_uri, Actor.deleted_at.is_(None))
+            .where(Actor.uri == actor_uri, visible())
         )
     ).first()
     return None if row is None else (row[0], row[1])
 
 
 async def project_with_versions(
-    session: AsyncSession, project: Project, actor: Actor, policy: LicencePolicy, base_url: str
+    session: AsyncSession,
+    project: Project,
+    actor: Actor,
+    policy: LicencePolicy,
+    base_url: str,
+    *,
+    reject_media: bool = False,
 ) -> dict[str, Any]:
     """A project's JSON with its latest versions, newest first."""
     maintainers = await maintainers_of(session, [project.id])
@@ -184,7 +200,8 @@ async def project_with_versions(
     files = await files_of(session, versions)
     doc = project_json(project, actor, maintainers[project.id])
     doc["versions"] = [
-        version_json(version, actor, files[version.id], policy, base_url) for version in versions
+        version_json(version, actor, files[version.id], policy, base_url, reject_media=reject_media)
+        for version in versions
     ]
     return doc
 
@@ -307,9 +324,7 @@ async def search_projects(
 ) -> list[tuple[Project, Actor]]:
     """Projects, newest first, keyset-paged by project id (never OFFSET)."""
     query = (
-        select(Project, Actor)
-        .join(Actor, Actor.id == Project.actor_id)
-        .where(Actor.deleted_at.is_(None))
+        select(Project, Actor).join(Actor, Actor.id == Project.actor_id).where(publicly_listed())
     )
     query = _filtered(query, filters, postgres=is_postgres(session))
     if filters.max_id is not None:

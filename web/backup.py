@@ -34,8 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from actors.models import Actor
-from actors.service import INSTANCE_ACTOR_USERNAME
+from actors.models import Account
 from federation.db import make_engine
 from federation.settings import Settings
 from web.backup_db import (
@@ -333,11 +332,8 @@ async def _has_local_users(settings: Settings) -> bool:
     engine = create_async_engine(settings.effective_database_url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:
-            count = await conn.scalar(
-                select(func.count())
-                .select_from(Actor)
-                .where(Actor.local.is_(True), Actor.username != INSTANCE_ACTOR_USERNAME)
-            )
+            # People who can sign in; the instance and cooperative actors exist from the start.
+            count = await conn.scalar(select(func.count()).select_from(Account))
     except Exception:
         return False  # no actors table: an empty or new database
     finally:

@@ -11,11 +11,12 @@ from typing import TypeVar
 
 import click
 
-from actors.models import ENTITY_KINDS
+from actors.models import ENTITY_KINDS, ROLES
 from actors.service import create_person, create_token, get_local_actor
 from federation.errors import FederationError
 from federation.settings import Settings
 from web.instance import Instance, open_instance
+from web.logs import configure_logging
 
 T = TypeVar("T")
 
@@ -69,9 +70,18 @@ def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
     from web.app import create_app
 
     settings = _settings(ctx)
+    configure_logging(settings.log_format, settings.log_level)
     click.echo(f"Our Design at {settings.base_url}, listening on http://{host}:{port}")
     app = create_app(settings, run_workers=workers)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,  # configured above; requests are logged by our middleware
+        access_log=False,
+        log_level=settings.log_level,
+    )
 
 
 @main.command(help="Run extra inbox and delivery workers in this process (no web server).")
@@ -82,11 +92,13 @@ def worker(ctx: click.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        configure_logging(instance.settings.log_format, instance.settings.log_level)
         click.echo("worker running; Ctrl-C stops it")
         await asyncio.gather(
             instance.inbox_worker.run_forever(stop),
             instance.delivery_worker.run_forever(stop),
             instance.refresh_blocks_forever(stop),
+            *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
         )
 
     _run(_settings(ctx), work)
@@ -118,8 +130,17 @@ def user() -> None:
     show_default=True,
     help="What kind of entity they are; licences such as PPL depend on it.",
 )
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="member",
+    show_default=True,
+    help="What they may do: moderators review sign-ups and reports, admins also set roles.",
+)
 @click.pass_context
-def user_create(ctx: click.Context, name: str, email: str, password: str | None, kind: str) -> None:
+def user_create(
+    ctx: click.Context, name: str, email: str, password: str | None, kind: str, role: str
+) -> None:
     if password is None:
         if not sys.stdin.isatty():
             raise click.UsageError("give --password, or run on a terminal to be prompted")
@@ -134,6 +155,7 @@ def user_create(ctx: click.Context, name: str, email: str, password: str | None,
                 email=email,
                 password=password or "",
                 entity_kind=kind,
+                role=role,
             )
             await session.commit()
             return actor.uri
@@ -253,4 +275,8 @@ def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
 from web import cli_accounts, cli_blocks, cli_moderation  # noqa: E402, F401
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m web.cli` this module is `__main__`, while the command modules above
+    # add their commands to the groups of `web.cli`: start that one.
+    from web.cli import main as cli_main
+
+    cli_main()

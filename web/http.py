@@ -79,15 +79,21 @@ def ordered_page(
     return page
 
 
-async def json_body(request: Request, limit: int) -> dict[str, Any]:
-    media_type = media_type_essence(request.headers.get("content-type", ""))
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise FederationError(f"send JSON (application/json), not {media_type:.80}", status=415)
+async def limited_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > limit:
             raise FederationError(f"the body is larger than {limit} bytes", status=413)
+    return bytes(raw)
+
+
+async def json_body(request: Request, limit: int) -> dict[str, Any]:
+    media_type = media_type_essence(request.headers.get("content-type", ""))
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise FederationError(f"send JSON (application/json), not {media_type:.80}", status=415)
+    raw = await limited_body(request, limit)
     try:
         body = json.loads(raw)
     except ValueError as exc:

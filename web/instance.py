@@ -35,6 +35,8 @@ from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from outbox.delivery import DeliveryWorker
+from web.coop import set_up_coop
+from web.mail import MailWorker
 from web.schema import migrate
 
 log = logging.getLogger(__name__)
@@ -57,17 +59,25 @@ class Instance:
     blobs: BlobStore
     blocks: DomainBlocks
     fetch_auth: CavageAuth | None = None
+    # Only when mail is set up (settings.smtp_host).
+    mail_worker: MailWorker | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake_delivery(self) -> None:
         self.delivery_worker.wakeup.set()
 
+    def wake_mail(self) -> None:
+        if self.mail_worker is not None:
+            self.mail_worker.wakeup.set()
+
     def start_workers(self) -> None:
         self._tasks += [
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
         ]
+        if self.mail_worker is not None:
+            self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
 
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
@@ -91,6 +101,7 @@ class Instance:
         self._stop.set()
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
+        self.wake_mail()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
@@ -139,16 +150,17 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         blocks = DomainBlocks(await domain_rules(session))
     client.event_hooks["request"].append(blocks.check_request)
     instance_actor = await _instance_actor(sessions, urls)
+    await set_up_coop(sessions, urls, settings)
     assert instance_actor.private_key_pem is not None
     fetch_auth = CavageAuth(
         instance_actor.public_key_id, load_rsa_private_pem(instance_actor.private_key_pem)
     )
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
-    delivery = DeliveryWorker(sessions, client, settings)
+    delivery = DeliveryWorker(sessions, client, settings, blocks=blocks)
     inbox_worker = InboxWorker(
         sessions,
-        HandlerContext(urls, resolver, policy),
+        HandlerContext(urls, resolver, policy, blocks),
         on_published=delivery.wakeup.set,
         # A batch's writes hold SQLite's one connection; smaller batches let received
         # activities in sooner. Measured (bench/inbox.py): 40 keeps up with 1,000/s at a p99
@@ -161,6 +173,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         window=settings.signature_window_seconds,
         on_stored=inbox_worker.wakeup.set,
         gate=DesignGate(sessions, resolver, policy).check,
+        blocks=blocks,
     )
     return Instance(
         settings=settings,
@@ -176,4 +189,5 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         blobs=BlobStore(settings.data_dir / "files"),
         blocks=blocks,
         fetch_auth=fetch_auth,
+        mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
     )

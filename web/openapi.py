@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of the JSON API (`GET /api/v1/openapi.json`).
 
 Hand-written, next to the shapes it describes (`web.api_json`) and the handlers
-(`web.routes.api`); `tests/test_design_api.py` checks that every route is in it.
+(`web.routes.api`); the account, moderation and instance routes are in `web.openapi_admin`,
+merged here. `tests/test_design_api.py` checks that every /api/ route is in it.
 """
 
 from __future__ import annotations
@@ -414,19 +415,24 @@ PATHS: dict[str, Schema] = {
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
+    # Imported here: web.openapi_admin builds on this module's helpers.
+    from web import openapi_admin
+
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Our Design API",
             "version": "1",
-            "description": "Design projects, versions, forks, comments and follows. "
-            'Errors are {"error": "..."}. See docs/API.md.',
+            "description": "Design projects, versions, forks, comments and follows; accounts, "
+            "invites, moderation (domain blocks, reports, audit log) and the instance. "
+            'Errors are {"error": "..."}. See docs/API.md, docs/ACCOUNTS.md, '
+            "docs/MODERATION.md and docs/COOPERATIVE.md.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": PATHS,
+        "paths": PATHS | openapi_admin.PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | openapi_admin.SCHEMAS,
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

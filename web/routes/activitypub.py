@@ -24,6 +24,7 @@ from objects.resolve import ensure_note
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.models import OutboxActivity
+from web.coop import ORGANIZATION, coop_document
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
@@ -46,6 +47,11 @@ async def _local_actor(request: Request) -> Actor:
         raise FederationError(
             f"there is no user {request.path_params['username']!r} here", status=404
         )
+    if actor.suspended_at is not None:
+        raise FederationError(
+            f"the account {actor.username!r} is suspended by this instance's moderators",
+            status=404,
+        )
     return actor
 
 
@@ -59,6 +65,8 @@ async def actor_document(request: Request) -> Response:
             project = await project_for_actor(session, actor)
         if project is not None:
             doc = project_document(doc, project)
+    elif actor.type == ORGANIZATION:
+        doc = coop_document(actor, instance_of(request).urls, instance_of(request).settings)
     return ActivityResponse(doc)
 
 

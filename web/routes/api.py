@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from actors.models import Actor, Follow
 from actors.service import ConflictError, get_local_actor
+from federation.blocks import BlockedDomainError
 from federation.errors import FederationError, ValidationError
 from federation.webfinger import parse_handle
 from objects.design_models import DesignVersion, Project
@@ -51,6 +52,7 @@ from web.api_json import (
     version_json,
     version_spec,
 )
+from web.coop import boost_member_design
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
 from web.openapi import openapi_document
@@ -115,7 +117,12 @@ async def get_design_by_uri(request: Request) -> Response:
         if found is None:
             raise FederationError(f"no design project {uri!r:.200} is known here", status=404)
         doc = await project_with_versions(
-            session, found[0], found[1], instance.policy, instance.urls.base_url
+            session,
+            found[0],
+            found[1],
+            instance.policy,
+            instance.urls.base_url,
+            reject_media=instance.blocks.rejects_media(found[1].domain),
         )
     return JSONResponse(doc)
 
@@ -152,6 +159,7 @@ async def publish_design_version(request: Request) -> Response:
                 session, instance.urls, instance.policy, project_row, project_actor, spec
             )
             files = await version_files(session, version)
+            await boost_member_design(session, instance.urls, instance.settings, version.uri)
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError("another version was published at the same moment; retry") from exc
@@ -169,14 +177,31 @@ async def get_design_version(request: Request) -> Response:
             raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
         _refuse_deleted(version)
         _, actor = await project_of(session, version)
+        _refuse_hidden(actor, uri)
         files = (await files_of(session, [version]))[version.id]
-    doc = version_json(version, actor, files, instance.policy, instance.urls.base_url)
+    reject_media = instance.blocks.rejects_media(actor.domain)
+    doc = version_json(
+        version, actor, files, instance.policy, instance.urls.base_url, reject_media=reject_media
+    )
     return JSONResponse(doc)
 
 
 def _refuse_deleted(version: DesignVersion) -> None:
     if version.deleted_at is not None:
         raise FederationError(f"the version {version.uri} was deleted", status=410)
+
+
+def _refuse_hidden(project_actor: Actor, uri: str) -> None:
+    """A suspended (or deleted) project's versions are not shown, as if we never had them."""
+    if project_actor.suspended_at is not None or project_actor.deleted_at is not None:
+        raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
+
+
+def _refuse_blocked(instance: Instance, actor: Actor) -> None:
+    """No follows of, forks of or comments on suspended actors or domains."""
+    instance.blocks.check(actor.domain)
+    if actor.suspended_at is not None:
+        raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
 
 
 # Forks
@@ -187,6 +212,7 @@ async def create_fork(request: Request) -> Response:
     forker = await token_actor(request)
     body = await json_body(request, instance.settings.max_body_bytes)
     upstream_uri = text_field(body, "upstream", required=True) or ""
+    instance.blocks.check(upstream_uri)
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise FederationError("'dry_run' must be true or false", status=400)
@@ -200,6 +226,7 @@ async def create_fork(request: Request) -> Response:
         instance.sessions, instance.resolver, instance.policy, upstream_uri
     )
     _refuse_deleted(upstream)
+    _refuse_blocked(instance, upstream_actor)
     request_ = ForkRequest(
         forker=forker,
         upstream=upstream,
@@ -216,6 +243,7 @@ async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
         async with instance.sessions() as session:
             project, actor, version = await fork(session, instance.urls, instance.policy, request)
             files = await version_files(session, version)
+            await boost_member_design(session, instance.urls, instance.settings, version.uri)
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError(f"the handle {request.slug!r} was taken just now") from exc
@@ -262,6 +290,7 @@ async def create_comment(request: Request) -> Response:
     content = text_field(body, "content", required=True) or ""
     summary = text_field(body, "summary")
     check_comment(content, summary)
+    instance.blocks.check(parent_uri)
     target = await resolve_comment_target(
         instance.sessions, instance.resolver, instance.policy, parent_uri.strip()
     )
@@ -279,6 +308,7 @@ async def create_follow(request: Request) -> Response:
     follower = await token_actor(request)
     body = await json_body(request, instance.settings.max_body_bytes)
     target = await _follow_target(instance, text_field(body, "target", required=True) or "")
+    _refuse_blocked(instance, target)
     async with instance.sessions() as session:
         await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})
         state = await session.scalar(
@@ -296,8 +326,10 @@ async def _follow_target(instance: Instance, ref: str) -> Actor:
     (network first: the resolver uses sessions of its own)."""
     ref = ref.strip()
     if ref.startswith(("https://", "http://")):
+        instance.blocks.check(ref)
         return await instance.resolver.get_actor(ref)
     username, host = parse_handle(ref)
+    instance.blocks.check(host)
     if host != instance.urls.host:
         return await instance.resolver.resolve_handle(ref)
     async with instance.sessions() as session:
@@ -315,6 +347,7 @@ async def lineage(request: Request) -> Response:
         if version is None:
             raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
         _, actor = await project_of(session, version)
+        _refuse_hidden(actor, uri)
         ancestry = await ancestors(session, uri)
         tree = await descendants(session, actor.uri)
     return JSONResponse(

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.models import Actor
+from actors.moderation import visible
 from federation.errors import FederationError
 from federation.vocab import PROJECT_CONTEXT
 from objects.blobs import check_sha256
@@ -109,7 +110,10 @@ async def forks_collection(request: Request) -> Response:
         collection = f"{actor.uri}/forks"
         if "page" not in request.query_params:
             return ActivityResponse(ordered_collection(collection, project.forks_count))
-        query = select(Fork).where(Fork.upstream_project_uri == actor.uri)
+        hidden = select(Actor.uri).where(~visible())
+        query = select(Fork).where(
+            Fork.upstream_project_uri == actor.uri, Fork.fork_project_uri.not_in(hidden)
+        )
         before = query_int(request, "max_id")
         if before is not None:
             query = query.where(Fork.id < before)

@@ -7,6 +7,7 @@ several instances can share a process); nothing is created at import time.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,7 +22,9 @@ from federation.queue import DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
 from web.checks import schema_problem
+from web.http import staff_actor
 from web.instance import instance_of
+from web.logs import log_request
 from web.schema import current_revisions, head_revisions
 
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
@@ -44,7 +47,7 @@ def install(app: Starlette) -> None:
 
 
 class RequestMetrics:
-    """Pure ASGI middleware counting HTTP requests by method and response status."""
+    """Pure ASGI middleware counting and logging HTTP requests by method and status."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -54,6 +57,7 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         status = 500
+        started = time.perf_counter()
 
         async def send_counted(message: Message) -> None:
             nonlocal status
@@ -67,6 +71,14 @@ class RequestMetrics:
             ops: OpsState | None = getattr(scope["app"].state, "ops", None)
             if ops is not None:
                 ops.requests[(str(scope["method"]), status)] += 1
+            client = scope.get("client") or ("", 0)
+            log_request(
+                str(scope["method"]),
+                str(scope["path"]),
+                status,
+                time.perf_counter() - started,
+                str(client[0]),
+            )
 
 
 def _ops(request: Request) -> OpsState:
@@ -107,10 +119,14 @@ def _label(value: str) -> str:
 
 
 async def metrics(request: Request) -> Response:
-    # An admin bearer token will also be accepted once there are roles.
     client = request.client.host if request.client else ""
     if client not in LOCAL_CLIENTS:
-        return JSONResponse({"error": "metrics are only served to localhost"}, status_code=403)
+        if "authorization" not in request.headers:
+            return JSONResponse(
+                {"error": "metrics are served to localhost, or with an admin's bearer token"},
+                status_code=403,
+            )
+        await staff_actor(request, role="admin")
     instance = instance_of(request)
     async with instance.sessions() as session:
         inbox_rows = await session.execute(

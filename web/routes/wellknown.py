@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
+from federation.http import SOFTWARE_VERSION
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
-from objects.models import Note
 from web.http import error_response
 from web.instance import Instance
+from web.routes.instance_api import instance_facts, nodeinfo_metadata, registrations
 
 CORS = {"Access-Control-Allow-Origin": "*"}
-VERSION = "0.1.0"
 
 
 async def webfinger(request: Request) -> Response:
@@ -30,6 +29,8 @@ async def webfinger(request: Request) -> Response:
         actor = await get_local_actor(session, username)
     if actor is None:
         return error_response(404, f"there is no {resource} here", CORS)
+    if actor.suspended_at is not None:
+        return error_response(404, f"{resource} is suspended by this server's moderators", CORS)
     return JSONResponse(_jrd(actor), headers=CORS, media_type=JRD_JSON)
 
 
@@ -89,24 +90,19 @@ async def nodeinfo_links(request: Request) -> Response:
 async def nodeinfo(request: Request) -> Response:
     instance: Instance = request.app.state.instance
     async with instance.sessions() as session:
-        users = await session.scalar(
-            select(func.count())
-            .select_from(Actor)
-            .where(Actor.local.is_(True), Actor.type == "Person", Actor.deleted_at.is_(None))
-        )
-        posts = await session.scalar(
-            select(func.count())
-            .select_from(Note)
-            .where(Note.local.is_(True), Note.deleted_at.is_(None))
-        )
+        facts = await instance_facts(session, instance)
     document = {
         "version": "2.1",
-        "software": {"name": "ourdesign", "version": VERSION, "homepage": instance.urls.base_url},
+        "software": {
+            "name": "ourdesign",
+            "version": SOFTWARE_VERSION,
+            "homepage": instance.urls.base_url,
+        },
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
-        "usage": {"users": {"total": users or 0}, "localPosts": posts or 0},
-        "metadata": {"nodeName": instance.settings.instance_name},
+        "openRegistrations": registrations(instance)["enabled"],
+        "usage": {"users": {"total": facts.users}, "localPosts": facts.local_posts},
+        "metadata": nodeinfo_metadata(instance, facts),
     }
     profile = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
     return JSONResponse(document, headers=CORS, media_type=profile)

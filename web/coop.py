@@ -1,0 +1,199 @@
+"""The cooperative that runs the instance, as a followable `Organization` actor.
+
+Its name, description, rules, contact and entity kind come from the settings; they are
+written onto the actor row at every start, and followers get an `Update` when they change.
+The cooperative boosts its members' new designs (when `coop_boosts_member_designs` is on),
+and moderators can boost or un-boost any design by hand.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.convert import actor_to_as
+from actors.models import Account, Actor
+from actors.moderation import visible
+from actors.service import get_local_actor, new_local_actor
+from federation.errors import FederationError, ValidationError
+from federation.settings import Settings
+from federation.urls import LocalUrls
+from federation.vocab import ACTOR_TERMS, AS_CONTEXT, SECURITY_CONTEXT
+from objects.designs import get_version, project_of
+from objects.html import text_to_html
+from objects.models import ANNOUNCE, Interaction
+from objects.notes import add_interaction, remove_interaction
+from outbox import activities
+from outbox.models import OutboxActivity
+from outbox.publish import publish
+
+ORGANIZATION = "Organization"
+COOP_TERMS: dict[str, object] = {
+    **ACTOR_TERMS,
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+    "members": {"@id": "od:members", "@type": "@id"},
+    "rules": {"@id": "od:rules", "@container": "@list"},
+}
+COOP_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, COOP_TERMS]
+
+
+def members_url(urls: LocalUrls, coop: Actor) -> str:
+    return f"{urls.actor(coop.username)}/members"
+
+
+async def ensure_coop_actor(
+    session: AsyncSession, urls: LocalUrls, settings: Settings
+) -> tuple[Actor, bool]:
+    """The cooperative's actor, created on first start; True when the settings changed it."""
+    actor = await get_local_actor(session, settings.coop_username)
+    created = actor is None
+    if actor is None:
+        actor = new_local_actor(urls, settings.coop_username, actor_type=ORGANIZATION)
+        session.add(actor)
+    elif actor.type != ORGANIZATION:
+        raise ValidationError(
+            f"the cooperative's user name {settings.coop_username!r} belongs to a person or"
+            " project already; choose another with OURDESIGN_COOP_USERNAME"
+        )
+    wanted = {
+        "name": settings.coop_display_name,
+        "summary": coop_summary(settings),
+        "entity_kind": settings.coop_entity_kind,
+    }
+    changed = any(getattr(actor, key) != value for key, value in wanted.items())
+    for key, value in wanted.items():
+        setattr(actor, key, value)
+    await session.flush()
+    return actor, changed and not created
+
+
+async def announce_coop_update(session: AsyncSession, urls: LocalUrls, settings: Settings) -> None:
+    """Tell the cooperative's followers its profile changed."""
+    coop = await coop_actor(session, settings)
+    if coop is not None:
+        doc = coop_document(coop, urls, settings)
+        await publish(session, urls, coop, activities.update_actor(urls, coop, doc))
+
+
+def coop_summary(settings: Settings) -> str:
+    """The profile text: the description, then the rules as a numbered list."""
+    summary = text_to_html(settings.coop_description)
+    if settings.coop_rules:
+        items = "".join(f"<li>{html.escape(rule)}</li>" for rule in settings.coop_rules)
+        summary += f"<p>Rules:</p><ol>{items}</ol>"
+    return summary
+
+
+def coop_document(actor: Actor, urls: LocalUrls, settings: Settings) -> dict[str, Any]:
+    """The Organization actor document: a Mastodon-readable profile plus our own terms."""
+    doc = actor_to_as(actor, urls)
+    fields = [("Entity kind", settings.coop_entity_kind)]
+    if settings.coop_contact_email:
+        fields.append(("Contact", settings.coop_contact_email))
+    return {
+        **doc,
+        "@context": COOP_CONTEXT,
+        "attachment": [
+            {"type": "PropertyValue", "name": name, "value": html.escape(value)}
+            for name, value in fields
+        ],
+        "members": members_url(urls, actor),
+        "rules": list(settings.coop_rules),
+    }
+
+
+async def coop_actor(session: AsyncSession, settings: Settings) -> Actor | None:
+    actor = await get_local_actor(session, settings.coop_username)
+    return actor if actor is not None and actor.type == ORGANIZATION else None
+
+
+def members_query() -> Any:
+    """Local people who are members: approved accounts that are not suspended."""
+    return (
+        select(Actor)
+        .join(Account, Account.actor_id == Actor.id)
+        .where(Actor.local.is_(True), Account.approved.is_(True), visible())
+    )
+
+
+async def member_count(session: AsyncSession) -> int:
+    query = members_query().with_only_columns(func.count())
+    return int(await session.scalar(query) or 0)
+
+
+# --- boosts ------------------------------------------------------------------------------------
+
+
+async def boost(
+    session: AsyncSession, urls: LocalUrls, settings: Settings, version_uri: str
+) -> bool:
+    """The cooperative Announces a design version it knows; False if it had already."""
+    coop = await _coop_or_error(session, settings)
+    version = await get_version(session, version_uri)
+    if version is None or version.deleted_at is not None:
+        raise FederationError(
+            f"there is no design version {version_uri} here; fetch it first", status=404
+        )
+    _, author = await project_of(session, version)
+    activity = activities.announce(urls, coop, version.uri, author)
+    if not await add_interaction(session, ANNOUNCE, activity["id"], coop, version.uri):
+        return False
+    inboxes = () if author.local else (author.delivery_inbox,)
+    await publish(session, urls, coop, activity, also_inboxes=inboxes)
+    return True
+
+
+async def unboost(
+    session: AsyncSession, urls: LocalUrls, settings: Settings, version_uri: str
+) -> bool:
+    """Undo the cooperative's Announce of the version; False if it had not boosted it."""
+    coop = await _coop_or_error(session, settings)
+    original = await session.scalar(
+        select(OutboxActivity)
+        .join(Interaction, Interaction.uri == OutboxActivity.uri)
+        .where(
+            Interaction.actor_id == coop.id,
+            Interaction.kind == ANNOUNCE,
+            Interaction.object_uri == version_uri,
+        )
+    )
+    if original is None:
+        return False
+    await remove_interaction(session, original.uri, coop)
+    await publish(session, urls, coop, activities.undo(urls, coop, original.payload))
+    return True
+
+
+async def boost_member_design(
+    session: AsyncSession, urls: LocalUrls, settings: Settings, version_uri: str
+) -> None:
+    """Called when a member publishes: boost it if the cooperative is set up to."""
+    if settings.coop_boosts_member_designs:
+        await boost(session, urls, settings, version_uri)
+
+
+async def _coop_or_error(session: AsyncSession, settings: Settings) -> Actor:
+    coop = await coop_actor(session, settings)
+    if coop is None:
+        raise FederationError("this instance has no cooperative actor yet; restart it", status=503)
+    return coop
+
+
+async def set_up_coop(
+    sessions: async_sessionmaker[AsyncSession], urls: LocalUrls, settings: Settings
+) -> None:
+    """At start: create or update the cooperative's actor (a `worker` may race us to it)."""
+    try:
+        async with sessions() as session:
+            _, changed = await ensure_coop_actor(session, urls, settings)
+            if changed:
+                await announce_coop_update(session, urls, settings)
+            await session.commit()
+    except IntegrityError:
+        return
