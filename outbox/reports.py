@@ -17,11 +17,11 @@ from actors.moderation_models import Report
 from actors.service import ensure_instance_actor
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
+from federation.vocab import AS_CONTEXT
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from outbox.publish import publish
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 # Mastodon accepts at most this many statuses in a report; more would be an abuse.
 MAX_OBJECTS = 50
 
