@@ -168,6 +168,7 @@ async def test_nodeinfo_and_instance_api_report_the_same_cooperative(nodes: Any)
     assert v2["ourdesign"] == meta
     assert v2["version"].startswith("4.3.0 (compatible; OurDesign ")
     assert v2["contact"]["email"] == "hello@valley.example"
+    assert v2["configuration"]["urls"]["streaming"] == "wss://a.test"
     assert v2["contact"]["account"]["acct"] == "coop"
     assert [rule["text"] for rule in v2["rules"]] == list(COOP["coop_rules"])
     assert v2["registrations"] == {

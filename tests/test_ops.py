@@ -212,3 +212,19 @@ async def test_requests_are_logged_as_json_lines(nodes):
     ]
     assert all(line["level"] == "INFO" and line["duration_ms"] >= 0 for line in access)
     assert access[0]["message"] == "GET /healthz 200" and "time" in access[0]
+
+
+def test_log_lines_carry_no_terminal_colours():
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    buffer = io.StringIO()
+    configure_logging("json", "info", stream=buffer)
+    try:
+        logging.getLogger("uvicorn.error").info(
+            "Started server process [%d]", 7, extra={"color_message": "\x1b[36m%d\x1b[0m"}
+        )
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    (line,) = [json.loads(text) for text in buffer.getvalue().splitlines()]
+    assert line["message"] == "Started server process [7]" and "color_message" not in line

@@ -32,10 +32,12 @@ def configure_logging(
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {fmt: formatters[fmt]},
+            "filters": {"plain": {"()": PlainMessages}},
             "handlers": {
                 "out": {
                     "class": "logging.StreamHandler",
                     "formatter": fmt,
+                    "filters": ["plain"],
                     "stream": stream or sys.stderr,
                 }
             },
@@ -48,6 +50,14 @@ def configure_logging(
             },
         }
     )
+
+
+class PlainMessages(logging.Filter):
+    """Drops uvicorn's `color_message` (terminal colour codes) from the records it logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
 
 
 def log_request(method: str, path: str, status: int, seconds: float, client: str) -> None:

@@ -75,6 +75,11 @@ async def instance_facts(session: AsyncSession, instance: Instance) -> InstanceF
     return InstanceFacts(coop, users or 0, posts or 0, domains or 0, followers or 0)
 
 
+def _streaming_url(instance: Instance) -> str:
+    scheme = "wss" if instance.settings.scheme == "https" else "ws"
+    return f"{scheme}://{instance.urls.host}"
+
+
 def registrations(instance: Instance) -> dict[str, Any]:
     mode = instance.settings.registration_mode
     messages = {
@@ -173,7 +178,7 @@ async def instance_v2(request: Request) -> Response:
             "thumbnail": {"url": f"{instance.urls.base_url}/avatars/missing.png"},
             "languages": ["en"],
             "configuration": {
-                "urls": {"streaming": f"wss://{instance.urls.host}"},
+                "urls": {"streaming": _streaming_url(instance)},
                 **_configuration(),
             },
             "registrations": {
@@ -204,7 +209,7 @@ async def instance_v1(request: Request) -> Response:
             "description": settings.coop_description,
             "email": settings.coop_contact_email,
             "version": VERSION_STRING,
-            "urls": {"streaming_api": f"wss://{instance.urls.host}"},
+            "urls": {"streaming_api": _streaming_url(instance)},
             "stats": {
                 "user_count": facts.users,
                 "status_count": facts.local_posts,
