@@ -136,17 +136,66 @@ class OutgoingMail(QueueRow, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+ALL_SCOPES = "read write follow push"
+
+
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored.
+
+    Made by the CLI or sign-in (no app, every scope), or by an OAuth app for a person
+    (`actor_id`) or for the app itself (client credentials: no actor).
+    """
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
-    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("actors.id", ondelete="CASCADE"), default=None
+    )
+    app_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("oauth_apps.id", ondelete="CASCADE"), default=None, index=True
+    )
     name: Mapped[str] = mapped_column(String(255), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(1000), default=ALL_SCOPES)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class OAuthApp(Base):
+    """A client registered with POST /api/v1/apps; only the secret's SHA-256 is stored."""
+
+    __tablename__ = "oauth_apps"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    website: Mapped[str | None] = mapped_column(String(2048), default=None)
+    redirect_uris: Mapped[str] = mapped_column(Text)  # one per line
+    scopes: Mapped[str] = mapped_column(String(1000), default="read")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OAuthCode(Base):
+    """An authorization code (hash only), single use, with its PKCE challenge if any."""
+
+    __tablename__ = "oauth_codes"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    app_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("oauth_apps.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    scopes: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str | None] = mapped_column(String(128), default=None)
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16), default=None)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 FOLLOW_PENDING = "pending"

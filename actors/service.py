@@ -148,7 +148,8 @@ async def create_token(session: AsyncSession, actor: Actor, name: str = "") -> s
 
 async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None:
+    # An app's own token (client credentials) acts for nobody; a revoked one for nobody either.
+    if row is None or row.actor_id is None or row.revoked_at is not None:
         return None
     row.last_used_at = utcnow()
     return await session.get(Actor, row.actor_id)
