@@ -35,8 +35,32 @@ def actor_to_as(actor: Actor, urls: LocalUrls) -> dict[str, Any]:
             "publicKeyPem": actor.public_key_pem,
         },
         "published": actor.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "attachment": [
+            {"type": "PropertyValue", "name": name, "value": value}
+            for name, value in profile_fields(actor)
+        ]
+        or None,
     }
     return {key: value for key, value in doc.items() if value is not None}
+
+
+def profile_fields(actor: Actor) -> list[tuple[str, str]]:
+    """A local person's profile fields (name, value). They live in `document`, which holds
+    nothing else for local actors, so that adding them needed no new column."""
+    attachment = (actor.document or {}).get("attachment") or []
+    return [
+        (item["name"], item["value"])
+        for item in attachment
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("value"), str)
+    ]
+
+
+def set_profile_fields(actor: Actor, fields: list[tuple[str, str]]) -> None:
+    attachment = [{"type": "PropertyValue", "name": n, "value": v} for n, v in fields]
+    # A new dict, so the JSON column sees the change.
+    actor.document = {**(actor.document or {}), "attachment": attachment}
 
 
 @dataclass(frozen=True)

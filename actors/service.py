@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import ENTITY_KINDS, ROLES, Account, Actor, ApiToken
+from actors.models import ALL_SCOPES, ENTITY_KINDS, ROLES, Account, Actor, ApiToken
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.keys import generate_rsa_pem
@@ -138,21 +138,29 @@ async def get_local_actor(session: AsyncSession, username: str) -> Actor | None:
     )
 
 
-async def create_token(session: AsyncSession, actor: Actor, name: str = "") -> str:
+async def create_token(
+    session: AsyncSession, actor: Actor, name: str = "", *, scopes: str = ALL_SCOPES
+) -> str:
     """Return a new bearer token; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(actor_id=actor.id, name=name, token_hash=_token_hash(token)))
+    session.add(
+        ApiToken(actor_id=actor.id, name=name, token_hash=_token_hash(token), scopes=scopes)
+    )
     await session.flush()
     return token
 
 
-async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
+async def actor_for_token(
+    session: AsyncSession, token: str
+) -> tuple[Actor, ApiToken] | tuple[None, None]:
+    """The person a token acts for, and the token; (None, None) when it acts for nobody."""
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     # An app's own token (client credentials) acts for nobody; a revoked one for nobody either.
     if row is None or row.actor_id is None or row.revoked_at is not None:
-        return None
+        return None, None
     row.last_used_at = utcnow()
-    return await session.get(Actor, row.actor_id)
+    actor = await session.get(Actor, row.actor_id)
+    return (actor, row) if actor is not None else (None, None)
 
 
 def _token_hash(token: str) -> str:

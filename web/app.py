@@ -24,7 +24,10 @@ from web.routes import (
     api_edits,
     designs,
     instance_api,
+    mastodon_accounts,
+    mastodon_startup,
     moderation,
+    oauth,
     ops,
     reports,
     wellknown,
@@ -74,6 +77,9 @@ def create_app(
         *moderation.routes,
         *reports.routes,
         *instance_api.routes,
+        *mastodon_accounts.routes,
+        *mastodon_startup.routes,
+        *oauth.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.models import ROLES, Account, Actor
+from actors.oauth import OUTSIDE_SCOPES, may_write
 from actors.service import actor_for_token
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
 
 PAGE_SIZE = 20
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CURSOR = re.compile(r"[0-9]{1,18}")
 
 
@@ -113,7 +115,7 @@ async def token_actor(request: Request) -> Actor:
             status=401,
         )
     async with request.app.state.instance.sessions() as session:
-        actor = await actor_for_token(session, token.strip())
+        actor, row = await actor_for_token(session, token.strip())
         await session.commit()
     if actor is None or actor.deleted_at is not None:
         raise FederationError(
@@ -124,6 +126,8 @@ async def token_actor(request: Request) -> Actor:
         raise FederationError(
             "this account is suspended; ask the instance's moderators why", status=403
         )
+    if request.method not in READ_METHODS and row is not None and not may_write(row):
+        raise FederationError(OUTSIDE_SCOPES, status=403)
     return actor
 
 

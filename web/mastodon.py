@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.models import Actor
+from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
 from federation.urls import LocalUrls
 from objects.convert import iso
+from objects.html import plain_text
 
 # Client libraries parse the version as Mastodon's; the part in parentheses says what we are.
 MASTODON_COMPATIBLE = "4.3.0"
@@ -48,4 +49,51 @@ def account_entity(
         "last_status_at": None,
         "emojis": [],
         "fields": [{"name": n, "value": v, "verified_at": None} for n, v in fields or []],
+    }
+
+
+def credential_account_entity(
+    account: dict[str, Any],
+    actor: Actor,
+    *,
+    fields: list[tuple[str, str]],
+    role: str,
+    follow_requests: int,
+) -> dict[str, Any]:
+    """The signed-in person's own account: the public entity plus what they edit (`source`)."""
+    return {
+        **account,
+        "source": {
+            "note": plain_text(actor.summary),
+            "fields": [{"name": n, "value": v, "verified_at": None} for n, v in fields],
+            "privacy": "public",
+            "sensitive": False,
+            "language": "",
+            "follow_requests_count": follow_requests,
+        },
+        "role": {"id": str(ROLES.index(role)), "name": role, "permissions": "0", "color": ""},
+    }
+
+
+def relationship_entity(
+    actor_id: int, *, following: str | None, followed_by: str | None
+) -> dict[str, Any]:
+    """How the signed-in person and one account stand; `following` and `followed_by` are
+    follow states (pending or accepted) or None."""
+    return {
+        "id": str(actor_id),
+        "following": following == FOLLOW_ACCEPTED,
+        "showing_reblogs": following == FOLLOW_ACCEPTED,
+        "notifying": False,
+        "languages": None,
+        "followed_by": followed_by == FOLLOW_ACCEPTED,
+        "blocking": False,
+        "blocked_by": False,
+        "muting": False,
+        "muting_notifications": False,
+        "requested": following == FOLLOW_PENDING,
+        "requested_by": followed_by == FOLLOW_PENDING,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
     }

@@ -416,7 +416,7 @@ PATHS: dict[str, Schema] = {
 
 def openapi_document(base_url: str) -> dict[str, Any]:
     # Imported here: web.openapi_admin builds on this module's helpers.
-    from web import openapi_admin
+    from web import openapi_admin, openapi_mastodon, openapi_oauth
 
     return {
         "openapi": "3.1.0",
@@ -430,9 +430,12 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": PATHS | openapi_admin.PATHS,
+        "paths": PATHS | openapi_admin.PATHS | openapi_mastodon.PATHS | openapi_oauth.PATHS,
         "components": {
-            "schemas": SCHEMAS | openapi_admin.SCHEMAS,
+            "schemas": SCHEMAS
+            | openapi_admin.SCHEMAS
+            | openapi_mastodon.SCHEMAS
+            | openapi_oauth.SCHEMAS,
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

@@ -172,6 +172,8 @@ async def instance_v2(request: Request) -> Response:
             "domain": instance.urls.host,
             "title": settings.instance_name,
             "version": VERSION_STRING,
+            # Mastodon 4.3's API level; clients read it instead of parsing `version`.
+            "api_versions": {"mastodon": 2},
             "source_url": settings.source_url,
             "description": settings.coop_description,
             "usage": {"users": {"active_month": facts.users}},

@@ -1,0 +1,390 @@
+"""OAuth 2 for Mastodon apps: registration, the authorize form, tokens, PKCE, revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+import secrets
+from html import unescape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from mastodon import Mastodon
+from mastodon.errors import MastodonUnauthorizedError
+from starlette.requests import Request
+
+from actors.models import Actor
+from actors.oauth import scope_covers
+from federation.db import utcnow
+from federation.errors import FederationError
+from tests.support import Node
+from tests.test_sockets import _server
+from web.oauth import require_scope
+
+CALLBACK = "https://app.example/callback"
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return {name: unescape(value) for name, value in _HIDDEN.findall(html)}
+
+
+async def register(
+    client: httpx.AsyncClient, redirect_uris: str = CALLBACK, scopes: str = "read write"
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/apps",
+        json={"client_name": "Test app", "redirect_uris": redirect_uris, "scopes": scopes},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def authorize(
+    client: httpx.AsyncClient,
+    app: dict[str, Any],
+    *,
+    redirect_uri: str = CALLBACK,
+    challenge: str | None = None,
+    decision: str = "authorize",
+    password: str = "correct horse",
+) -> httpx.Response:
+    """Open the authorize page, then send its form back as a browser would."""
+    params = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": redirect_uri,
+        "scope": "read",
+        "state": "xyz",
+    }
+    if challenge:
+        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    page = await client.get("/oauth/authorize", params=params)
+    assert page.status_code == 200, page.text
+    assert "Test app" in page.text and "<script" not in page.text
+    form = hidden_fields(page.text) | {
+        "login": "alice",
+        "password": password,
+        "decision": decision,
+    }
+    return await client.post("/oauth/authorize", data=form)
+
+
+def code_from(response: httpx.Response) -> str:
+    assert response.status_code == 302, response.text
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["state"] == ["xyz"]
+    return query["code"][0]
+
+
+async def exchange(
+    client: httpx.AsyncClient, app: dict[str, Any], code: str, verifier: str | None = None
+) -> httpx.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+    }
+    if verifier:
+        data["code_verifier"] = verifier
+    return await client.post("/oauth/token", data=data)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_code_flow_with_pkce(nodes) -> None:
+    a: Node = await nodes("a.test")
+    await a.user("alice")
+    verifier = secrets.token_urlsafe(48)
+    async with a.client() as client:
+        app = await register(client)
+        assert app["scopes"] == ["read", "write"] and app["vapid_key"] == ""
+        code = code_from(await authorize(client, app, challenge=s256(verifier)))
+
+        wrong = await exchange(client, app, code, secrets.token_urlsafe(48))
+        assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+        # A refused attempt does not use the code up; the right verifier still works.
+        issued = await exchange(client, app, code, verifier)
+        assert issued.status_code == 200, issued.text
+        token = issued.json()
+        assert token["token_type"] == "Bearer" and token["scope"] == "read"
+        assert isinstance(token["created_at"], int)
+
+        again = await exchange(client, app, code, verifier)
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+        verified = await client.get(
+            "/api/v1/apps/verify_credentials", headers=bearer(token["access_token"])
+        )
+        assert verified.status_code == 200
+        assert verified.json()["name"] == "Test app" and "client_secret" not in verified.json()
+        # A read-only grant changes nothing, through any API.
+        posted = await a.post_outbox(
+            "alice", token["access_token"], {"type": "Note", "content": "hello"}
+        )
+        assert posted.status_code == 403, posted.text
+        assert posted.json() == {"error": "This action is outside the authorized scopes"}
+        profile = await client.patch(
+            "/api/v1/accounts/update_credentials",
+            json={"display_name": "Alice"},
+            headers=bearer(token["access_token"]),
+        )
+        assert profile.status_code == 403
+        me = await client.get(
+            "/api/v1/accounts/verify_credentials", headers=bearer(token["access_token"])
+        )
+        assert me.status_code == 200 and me.json()["username"] == "alice"
+
+
+async def test_missing_verifier_and_plain_method_are_refused(nodes) -> None:
+    a: Node = await nodes("a.test")
+    await a.user("alice")
+    async with a.client() as client:
+        app = await register(client)
+        code = code_from(await authorize(client, app, challenge=s256("v" * 43)))
+        assert (await exchange(client, app, code)).status_code == 400
+        plain = await client.get(
+            "/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": app["client_id"],
+                "redirect_uri": CALLBACK,
+                "code_challenge": "v" * 43,
+                "code_challenge_method": "plain",
+            },
+        )
+        assert plain.status_code == 302
+        assert "error=invalid_request" in plain.headers["location"]
+
+
+async def test_wrong_password_deny_and_csrf(nodes) -> None:
+    a: Node = await nodes("a.test")
+    await a.user("alice")
+    async with a.client() as client:
+        app = await register(client)
+        wrong = await authorize(client, app, password="wrong horse")
+        assert wrong.status_code == 401 and 'role="alert"' in wrong.text
+
+        denied = await authorize(client, app, decision="deny")
+        assert denied.status_code == 302
+        assert "error=access_denied" in denied.headers["location"]
+
+        page = await client.get(
+            "/oauth/authorize",
+            params={"response_type": "code", "client_id": app["client_id"], "state": "xyz"},
+        )
+        forged = hidden_fields(page.text) | {
+            "login": "alice",
+            "password": "correct horse",
+            "decision": "authorize",
+        }
+        del forged["csrf_token"]
+        assert (await client.post("/oauth/authorize", data=forged)).status_code == 403
+    # Another site's form carries a token but not our cookie.
+    async with a.client() as stranger:
+        assert (await stranger.post("/oauth/authorize", data=forged)).status_code == 403
+
+
+async def test_oob_shows_the_code(nodes) -> None:
+    a: Node = await nodes("a.test")
+    await a.user("alice")
+    async with a.client() as client:
+        app = await register(client, redirect_uris=OOB)
+        page = await authorize(client, app, redirect_uri=OOB)
+        assert page.status_code == 200
+        code = re.search(r'id="code" value="([^"]+)"', page.text)
+        assert code is not None
+        issued = await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code.group(1),
+                "redirect_uri": OOB,
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+            },
+        )
+        assert issued.status_code == 200, issued.text
+
+
+async def test_client_credentials_and_revocation(nodes) -> None:
+    a: Node = await nodes("a.test")
+    await a.user("alice")
+    async with a.client() as client:
+        app = await register(client)
+        credentials = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+        issued = await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials", **credentials}
+        )
+        assert issued.status_code == 200, issued.text
+        token = issued.json()["access_token"]
+        assert (
+            await client.get("/api/v1/apps/verify_credentials", headers=bearer(token))
+        ).status_code == 200
+        posted = await a.post_outbox("alice", token, {"type": "Note", "content": "hi"})
+        assert posted.status_code == 401
+
+        too_wide = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "admin:write", **credentials},
+        )
+        assert too_wide.status_code == 400 and too_wide.json()["error"] == "invalid_scope"
+        bad_secret = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", **credentials, "client_secret": "x"},
+        )
+        assert bad_secret.status_code in (400, 401)
+        assert bad_secret.json()["error"] == "invalid_client"
+
+        revoked = await client.post("/oauth/revoke", data={"token": token, **credentials})
+        assert revoked.status_code == 200 and revoked.json() == {}
+        after = await client.get("/api/v1/apps/verify_credentials", headers=bearer(token))
+        assert after.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"client_name": "x", "redirect_uris": "ftp://nope.example/"},
+        {"client_name": "x", "redirect_uris": "/relative"},
+        {"client_name": "x", "redirect_uris": CALLBACK, "scopes": "read launch:missiles"},
+        {"client_name": "", "redirect_uris": CALLBACK},
+        {"client_name": "x"},
+    ],
+)
+async def test_bad_registrations_are_refused(nodes, body) -> None:
+    a: Node = await nodes("a.test")
+    async with a.client() as client:
+        response = await client.post("/api/v1/apps", json=body)
+    assert response.status_code == 422 and "error" in response.json()
+
+
+async def test_form_registration_and_metadata(nodes) -> None:
+    a: Node = await nodes("a.test")
+    async with a.client() as client:
+        form = await client.post(
+            "/api/v1/apps",
+            data={
+                "client_name": "Form app",
+                "redirect_uris": f"{CALLBACK}\n{OOB}",
+                "scopes": "read:accounts write:statuses",
+                "website": "https://app.example",
+            },
+        )
+        metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
+    assert form.status_code == 200, form.text
+    assert form.json()["redirect_uris"] == [CALLBACK, OOB]
+    assert metadata["token_endpoint"] == "https://a.test/oauth/token"
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert "read:accounts" in metadata["scopes_supported"]
+
+
+def test_parent_scopes_cover_their_children() -> None:
+    assert scope_covers(["read"], "read:accounts")
+    assert scope_covers(["admin:read"], "admin:read:accounts")
+    assert scope_covers(["follow"], "write:blocks")
+    assert not scope_covers(["read"], "write:statuses")
+    assert not scope_covers(["read:accounts"], "read")
+
+
+async def _oob_code(base: str, authorize_url: str) -> str:
+    """Drive the authorize page over a real socket, as a person in a browser would."""
+    async with httpx.AsyncClient(base_url=base) as browser:
+        page = await browser.get(authorize_url)
+        assert page.status_code == 200, page.text
+        form = hidden_fields(page.text) | {
+            "login": "alice",
+            "password": "correct horse",
+            "decision": "authorize",
+        }
+        shown = await browser.post("/oauth/authorize", data=form)
+    found = re.search(r'id="code" value="([^"]+)"', shown.text)
+    assert found is not None, shown.text
+    return found.group(1)
+
+
+async def test_mastodon_py_signs_in(new_database, tmp_path) -> None:
+    async with _server(await new_database(), tmp_path / "srv") as node:
+        await node.user("alice")
+        base = f"http://{node.domain}"
+        client_id, client_secret = await _in_thread(
+            Mastodon.create_app,
+            "Mastodon.py test",
+            scopes=["read", "write"],
+            redirect_uris=OOB,
+            api_base_url=base,
+        )
+        mastodon = await _in_thread(
+            Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base
+        )
+        # allow_http: the server under test listens on plain-HTTP loopback.
+        url = await _in_thread(
+            mastodon.auth_request_url, redirect_uris=OOB, scopes=["read"], allow_http=True
+        )
+        code = await _oob_code(base, url)
+        await _in_thread(
+            mastodon.log_in, code=code, redirect_uri=OOB, scopes=["read"], allow_http=True
+        )
+        app = await _in_thread(mastodon.app_verify_credentials)
+        assert app["name"] == "Mastodon.py test"
+        await _in_thread(mastodon.revoke_access_token, allow_http=True)
+        with pytest.raises(MastodonUnauthorizedError):
+            await _in_thread(mastodon.app_verify_credentials)
+
+
+async def _in_thread(function, *args, **kwargs):
+    """Mastodon.py blocks; the server it talks to runs on this loop."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def _request_with(node: Node, token: str) -> Request:
+    headers = [(b"authorization", f"Bearer {token}".encode())]
+    return Request({"type": "http", "method": "GET", "headers": headers, "app": node.app})
+
+
+async def test_require_scope(nodes) -> None:
+    a: Node = await nodes("a.test")
+    _, cli_token = await a.user("alice")
+    async with a.client() as client:
+        app = await register(client, scopes="read write")
+        code = code_from(await authorize(client, app))
+        read_token = (await exchange(client, app, code)).json()["access_token"]
+
+    assert (await require_scope(_request_with(a, read_token), "read:accounts")).app_id
+    with pytest.raises(FederationError) as outside:
+        await require_scope(_request_with(a, read_token), "write:statuses")
+    assert outside.value.status == 403
+    assert outside.value.message == "This action is outside the authorized scopes"
+    # Tokens from the CLI or sign-in belong to no app and carry every scope.
+    assert (await require_scope(_request_with(a, cli_token), "admin:write")).app_id is None
+    with pytest.raises(FederationError) as invalid:
+        await require_scope(_request_with(a, "nonsense"), "read")
+    assert invalid.value.status == 401
+
+
+async def test_suspended_person_cannot_authorize(nodes) -> None:
+    a: Node = await nodes("a.test")
+    alice, _ = await a.user("alice")
+    async with a.instance.sessions() as session:
+        row = await session.get(Actor, alice.id)
+        assert row is not None
+        row.suspended_at = utcnow()
+        await session.commit()
+    async with a.client() as client:
+        app = await register(client)
+        refused = await authorize(client, app)
+    assert refused.status_code == 403 and "suspended" in refused.text

@@ -1,0 +1,77 @@
+"""CSRF protection for our HTML forms: a signed hidden field bound to a cookie.
+
+The page sets a random nonce in a cookie and puts `nonce.time.mac` in a hidden field, the
+MAC being an HMAC over the nonce, the time and what the form is about. Another site can
+neither read the cookie nor forge the MAC, so a POST it makes carries no matching pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from functools import cache
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+COOKIE = "ourdesign_form"
+FIELD = "csrf_token"
+LIFETIME_SECONDS = 3600
+_SECRET_FILE = "form-secret.key"
+
+
+@cache
+def _secret(data_dir: Path) -> bytes:
+    """The instance's secret, made on first use; shared by every process using data_dir."""
+    path = data_dir / _SECRET_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as out:
+        out.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _mac(request: Request, nonce: str, issued: str, purpose: str) -> str:
+    secret = _secret(request.app.state.instance.settings.data_dir.resolve())
+    message = "\n".join((nonce, issued, purpose)).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def issue(request: Request, purpose: str) -> tuple[str, str]:
+    """A (cookie nonce, hidden field value) pair for a form about `purpose`."""
+    nonce = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
+    issued = str(int(time.time()))
+    return nonce, f"{nonce}.{issued}.{_mac(request, nonce, issued, purpose)}"
+
+
+def set_cookie(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        nonce,
+        max_age=LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.instance.settings.scheme == "https",
+    )
+
+
+def is_valid(request: Request, field_value: str, purpose: str) -> bool:
+    """Whether the posted field matches the cookie, the purpose and is recent."""
+    nonce, _, rest = field_value.partition(".")
+    issued, _, mac = rest.partition(".")
+    cookie = request.cookies.get(COOKIE, "")
+    if not (nonce and issued.isdigit() and mac and cookie):
+        return False
+    if not hmac.compare_digest(nonce, cookie):
+        return False
+    if time.time() - int(issued) > LIFETIME_SECONDS:
+        return False
+    return hmac.compare_digest(mac, _mac(request, nonce, issued, purpose))

@@ -1,0 +1,234 @@
+"""The OpenAPI description of Mastodon's account and start-up routes.
+
+Merged into `web.openapi` (`openapi_document`); the shapes are those of `web.mastodon`,
+the handlers those of `web.routes.mastodon_accounts` and `web.routes.mastodon_startup`.
+docs/MASTODON.md explains them.
+"""
+
+from __future__ import annotations
+
+from web.openapi import (
+    AUTH,
+    BOOL,
+    INT,
+    SECURED,
+    STR,
+    Schema,
+    _error,
+    _obj,
+    _ok,
+    _query,
+    _ref,
+)
+
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
+ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
+NOT_FOUND = {"404": _error("Record not found")}
+INVALID = {"422": _error("a value is not acceptable")}
+PAGE_LINK = {
+    "Link": {
+        "description": 'the next and previous pages: <...max_id=N>; rel="next", '
+        '<...min_id=N>; rel="prev"',
+        "schema": STR,
+    }
+}
+PAGING = [
+    _query("limit", "at most this many (default 40, at most 80)"),
+    _query("max_id", "older than this"),
+    _query("since_id", "newer than this"),
+    _query("min_id", "the page just after this"),
+]
+FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
+ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
+ACCOUNTS: Schema = {"type": "array", "items": _ref("Account")}
+
+SCHEMAS: dict[str, Schema] = {
+    "Account": _obj(
+        ["id", "username", "acct", "display_name", "url", "followers_count"],
+        id=STR,
+        username=STR,
+        acct={"type": "string", "description": "user for local people, user@host otherwise"},
+        display_name=STR,
+        locked=BOOL,
+        bot=BOOL,
+        group=BOOL,
+        note={"type": "string", "description": "HTML"},
+        url=STR,
+        uri=STR,
+        avatar=STR,
+        followers_count=INT,
+        following_count=INT,
+        statuses_count=INT,
+        fields={"type": "array", "items": FIELD},
+    ),
+    "CredentialAccount": {
+        "allOf": [
+            _ref("Account"),
+            _obj(
+                ["source", "role"],
+                source=_obj(
+                    ["note", "fields", "privacy", "sensitive", "language"],
+                    note={"type": "string", "description": "plain text"},
+                    fields={"type": "array", "items": FIELD},
+                    privacy=STR,
+                    sensitive=BOOL,
+                    language=STR,
+                    follow_requests_count=INT,
+                ),
+                role=_obj(["id", "name"], id=STR, name=STR),
+            ),
+        ]
+    },
+    "ProfileChange": _obj(
+        [],
+        display_name=STR,
+        note={"type": "string", "description": "plain text"},
+        locked=BOOL,
+        entity_kind={"enum": ["individual", "nonprofit", "cooperative", "company", "unknown"]},
+        fields_attributes={
+            "type": "array",
+            "description": 'a field named "Entity kind" sets entity_kind',
+            "items": _obj(["name", "value"], name=STR, value=STR),
+        },
+    ),
+    "Relationship": _obj(
+        ["id", "following", "followed_by", "requested"],
+        id=STR,
+        following=BOOL,
+        followed_by=BOOL,
+        requested=BOOL,
+        requested_by=BOOL,
+        blocking=BOOL,
+        muting=BOOL,
+    ),
+    "Preferences": {"type": "object", "description": "posting and reading defaults"},
+    "Rule": _obj(["id", "text", "hint"], id=STR, text=STR, hint=STR),
+}
+
+
+def _get(summary: str, schema: Schema, *, signed_in: bool = False, **extra: Schema) -> Schema:
+    operation: Schema = {"summary": summary, "responses": {"200": _ok("OK", schema), **extra}}
+    if signed_in:
+        operation["security"] = SECURED
+        operation["responses"].update(AUTH)
+    return {"get": operation}
+
+
+def _account_op(method: str, summary: str, schema: Schema, **extra: Schema) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "parameters": [ID_PATH],
+        "responses": {"200": _ok("OK", schema), **NOT_FOUND, **extra},
+    }
+    return {method: operation}
+
+
+def _follow_list(summary: str) -> Schema:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [ID_PATH, *PAGING],
+            "responses": {"200": _ok("a page", ACCOUNTS, PAGE_LINK), **NOT_FOUND, **INVALID},
+        }
+    }
+
+
+def _slashed(path: str, item: Schema) -> dict[str, Schema]:
+    return {path: item, f"{path}/": item}
+
+
+_ME = _get("The signed-in person's account", _ref("CredentialAccount"), signed_in=True)
+_EMPTY = "Not a feature here: always empty"
+
+PATHS: dict[str, Schema] = {
+    **_slashed("/api/v1/accounts/verify_credentials", _ME),
+    "/api/v1/accounts/update_credentials": {
+        "patch": {
+            "summary": "Change the signed-in person's profile; followers get an Update",
+            "security": SECURED,
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": _ref("ProfileChange")},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                    "multipart/form-data": {"schema": {"type": "object"}},
+                }
+            },
+            "responses": {"200": _ok("changed", _ref("CredentialAccount")), **AUTH, **INVALID},
+        }
+    },
+    "/api/v1/accounts/lookup": {
+        "get": {
+            "summary": "An account by handle (user or user@host; remote ones are fetched)",
+            "parameters": [_query("acct", "user or user@host", required=True)],
+            "responses": {"200": _ok("found", _ref("Account")), **NOT_FOUND, **INVALID},
+        }
+    },
+    "/api/v1/accounts/search": {
+        "get": {
+            "summary": "Accounts by name or handle; resolve=true (signed in) fetches a handle",
+            "parameters": [
+                _query("q", "a name, handle or URL", required=True),
+                _query("resolve", "true: look a handle up on its server"),
+                _query("limit", "at most this many (default 40, at most 80)"),
+            ],
+            "responses": {"200": _ok("found", ACCOUNTS), **AUTH, **INVALID},
+        }
+    },
+    "/api/v1/accounts/relationships": {
+        "get": {
+            "summary": "How the signed-in person and these accounts stand",
+            "security": SECURED,
+            "parameters": [_query("id[]", "account ids (repeat)")],
+            "responses": {
+                "200": _ok("one per id", {"type": "array", "items": _ref("Relationship")}),
+                **AUTH,
+            },
+        }
+    },
+    "/api/v1/accounts/{id}": _account_op("get", "An account", _ref("Account")),
+    "/api/v1/accounts/{id}/followers": _follow_list("Who follows the account"),
+    "/api/v1/accounts/{id}/following": _follow_list("Whom the account follows"),
+    "/api/v1/accounts/{id}/statuses": _account_op(
+        "get", "The account's statuses (not served yet: empty)", ANY_LIST
+    ),
+    "/api/v1/accounts/{id}/follow": _account_op(
+        "post", "Follow the account (sent to its server)", _ref("Relationship"), **AUTH
+    ),
+    "/api/v1/accounts/{id}/unfollow": _account_op(
+        "post", "Stop following the account (an Undo is sent)", _ref("Relationship"), **AUTH
+    ),
+    **_slashed("/api/v1/custom_emojis", _get(_EMPTY, ANY_LIST)),
+    **_slashed("/api/v1/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
+    **_slashed("/api/v2/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
+    **_slashed("/api/v1/lists", _get(_EMPTY, ANY_LIST, signed_in=True)),
+    **_slashed("/api/v1/announcements", _get(_EMPTY, ANY_LIST, signed_in=True)),
+    **_slashed(
+        "/api/v1/preferences",
+        _get("Posting and reading defaults", _ref("Preferences"), signed_in=True),
+    ),
+    **_slashed(
+        "/api/v1/follow_requests",
+        _get("People waiting for the signed-in person to accept them", ACCOUNTS, signed_in=True),
+    ),
+    "/api/v1/markers": {
+        **_get("Read positions (not stored yet: {})", {"type": "object"}, signed_in=True),
+        "post": {
+            "summary": "Save read positions (echoed, not stored yet)",
+            "security": SECURED,
+            "responses": {"200": _ok("the markers sent", {"type": "object"}), **AUTH},
+        },
+    },
+    **_slashed("/api/v1/trends", _get(_EMPTY, ANY_LIST)),
+    **_slashed("/api/v1/trends/tags", _get(_EMPTY, ANY_LIST)),
+    **_slashed("/api/v1/trends/statuses", _get(_EMPTY, ANY_LIST)),
+    **_slashed("/api/v1/trends/links", _get(_EMPTY, ANY_LIST)),
+    **_slashed(
+        "/api/v1/instance/peers",
+        _get("Domains of the servers known here", {"type": "array", "items": STR}),
+    ),
+    **_slashed("/api/v1/instance/activity", _get(_EMPTY, ANY_LIST)),
+    **_slashed(
+        "/api/v1/instance/rules",
+        _get("The cooperative's rules", {"type": "array", "items": _ref("Rule")}),
+    ),
+}

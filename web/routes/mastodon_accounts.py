@@ -1,0 +1,411 @@
+"""Mastodon's client API for accounts: the signed-in person, profiles, follows and lists.
+
+Account ids are actor row ids as text. Remote follows go through the same outbox code as
+POST /api/v1/follows, so they federate the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.convert import actor_to_as, profile_fields, set_profile_fields
+from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Account, Actor, Follow
+from actors.moderation import visible
+from federation.blocks import BlockedDomainError
+from federation.errors import FederationError, ValidationError
+from federation.webfinger import parse_handle
+from objects.html import text_to_html
+from objects.models import Note
+from outbox import activities
+from outbox.c2s import submit
+from outbox.models import OutboxActivity
+from outbox.publish import publish
+from web.http import json_body
+from web.instance import Instance, instance_of
+from web.mastodon import account_entity, credential_account_entity, relationship_entity
+from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
+from web.oauth import scoped_actor
+
+DEFAULT_LIMIT = 40
+MAX_LIMIT = 80
+NOT_FOUND = "Record not found"
+
+
+# Entities
+
+
+async def account_json(session: AsyncSession, instance: Instance, actor: Actor) -> dict[str, Any]:
+    """The account entity with real counts (accepted follows, notes not deleted)."""
+    followers = await _count(
+        select(Follow).where(Follow.followee_id == actor.id, Follow.state == FOLLOW_ACCEPTED),
+        session,
+    )
+    following = await _count(
+        select(Follow).where(Follow.follower_id == actor.id, Follow.state == FOLLOW_ACCEPTED),
+        session,
+    )
+    statuses = await _count(
+        select(Note).where(Note.actor_id == actor.id, Note.deleted_at.is_(None)), session
+    )
+    return account_entity(
+        actor,
+        instance.urls,
+        followers=followers,
+        following=following,
+        statuses=statuses,
+        fields=shown_fields(actor),
+    )
+
+
+def shown_fields(actor: Actor) -> list[tuple[str, str]]:
+    """Profile fields plus the entity kind, which Mastodon apps show (and edit) as a field."""
+    kind = [("Entity kind", actor.entity_kind)] if actor.entity_kind != "unknown" else []
+    return profile_fields(actor) + kind
+
+
+async def _count(query: Select[Any], session: AsyncSession) -> int:
+    return await session.scalar(query.with_only_columns(func.count())) or 0
+
+
+async def credential_json(session: AsyncSession, instance: Instance, me: Actor) -> dict[str, Any]:
+    role = await session.scalar(select(Account.role).where(Account.actor_id == me.id))
+    requests = await _count(
+        select(Follow).where(Follow.followee_id == me.id, Follow.state == FOLLOW_PENDING), session
+    )
+    return credential_account_entity(
+        await account_json(session, instance, me),
+        me,
+        fields=shown_fields(me),
+        role=role or "member",
+        follow_requests=requests,
+    )
+
+
+async def relationship_json(session: AsyncSession, me: Actor, other_id: int) -> dict[str, Any]:
+    following = await session.scalar(
+        select(Follow.state).where(Follow.follower_id == me.id, Follow.followee_id == other_id)
+    )
+    followed_by = await session.scalar(
+        select(Follow.state).where(Follow.follower_id == other_id, Follow.followee_id == me.id)
+    )
+    return relationship_entity(other_id, following=following, followed_by=followed_by)
+
+
+# Finding accounts
+
+
+def parse_account_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise FederationError(NOT_FOUND, status=404)
+    return int(value)
+
+
+async def visible_actor(session: AsyncSession, account_id: str) -> Actor:
+    actor = await session.scalar(
+        select(Actor).where(Actor.id == parse_account_id(account_id), visible())
+    )
+    if actor is None:
+        raise FederationError(NOT_FOUND, status=404)
+    return actor
+
+
+async def _known_by_handle(session: AsyncSession, instance: Instance, acct: str) -> Actor | None:
+    username, _, host = acct.strip().lstrip("@").partition("@")
+    host = host or instance.urls.host
+    query = select(Actor).where(
+        func.lower(Actor.username) == username.lower(),
+        func.lower(Actor.domain) == host.lower(),
+        visible(),
+    )
+    return await session.scalar(query.limit(1))
+
+
+async def _resolve_remote(instance: Instance, ref: str) -> Actor | None:
+    """A remote person by handle or URL, fetched (network first: the resolver uses sessions
+    of its own); None when it cannot be found or its domain is blocked."""
+    try:
+        if ref.startswith(("https://", "http://")):
+            instance.blocks.check(ref)
+            return await instance.resolver.get_actor(ref)
+        _, host = parse_handle(ref)
+        instance.blocks.check(host)
+        if host == instance.urls.host:
+            return None
+        return await instance.resolver.resolve_handle(ref)
+    except FederationError:
+        return None
+
+
+# Routes: the signed-in person
+
+
+async def verify_credentials(request: Request) -> Response:
+    instance = instance_of(request)
+    me = await scoped_actor(request, "read:accounts")
+    async with instance.sessions() as session:
+        return JSONResponse(await credential_json(session, instance, me))
+
+
+async def update_credentials(request: Request) -> Response:
+    instance = instance_of(request)
+    me = await scoped_actor(request, "write:accounts")
+    change = parse_profile_change(await _profile_body(request, instance))
+    async with instance.sessions() as session:
+        actor = await session.get(Actor, me.id)
+        assert actor is not None
+        _apply_profile_change(actor, change)
+        await session.flush()
+        doc = actor_to_as(actor, instance.urls)
+        await publish(
+            session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc)
+        )
+        await session.commit()
+        entity = await credential_json(session, instance, actor)
+    instance.wake_delivery()
+    return JSONResponse(entity)
+
+
+async def _profile_body(request: Request, instance: Instance) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        async with request.form(max_files=0, max_fields=100) as form:
+            return form_to_body([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    return await json_body(request, instance.settings.max_body_bytes)
+
+
+def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:
+    if change.display_name is not None:
+        actor.name = change.display_name
+    if change.note is not None:
+        actor.summary = text_to_html(change.note) if change.note else ""
+    if change.locked is not None:
+        actor.manually_approves_followers = change.locked
+    if change.entity_kind is not None:
+        actor.entity_kind = change.entity_kind
+    if change.fields is not None:
+        set_profile_fields(actor, change.fields)
+
+
+# Routes: any account
+
+
+async def get_account(request: Request) -> Response:
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        actor = await visible_actor(session, request.path_params["id"])
+        return JSONResponse(await account_json(session, instance, actor))
+
+
+async def lookup(request: Request) -> Response:
+    instance = instance_of(request)
+    acct = request.query_params.get("acct", "").strip().lstrip("@")
+    if not acct:
+        raise ValidationError("add the query parameter ?acct=user or ?acct=user@host")
+    async with instance.sessions() as session:
+        actor = await _known_by_handle(session, instance, acct)
+    if actor is None and "@" in acct:
+        actor = await _resolve_remote(instance, acct)
+    if actor is None or actor.suspended_at is not None:
+        raise FederationError(NOT_FOUND, status=404)
+    async with instance.sessions() as session:
+        return JSONResponse(await account_json(session, instance, actor))
+
+
+async def search(request: Request) -> Response:
+    instance = instance_of(request)
+    query = request.query_params.get("q", "").strip().lstrip("@")
+    limit = _limit(request)
+    if not query:
+        return JSONResponse([])
+    found = await _search_resolved(request, instance, query)
+    async with instance.sessions() as session:
+        if found is None:
+            found_rows = await _search_known(session, query, limit)
+        else:
+            found_rows = [found]
+        return JSONResponse([await account_json(session, instance, a) for a in found_rows])
+
+
+async def _search_resolved(request: Request, instance: Instance, query: str) -> Actor | None:
+    """With resolve=true and a token, a handle or URL is looked up on its server."""
+    wants = request.query_params.get("resolve", "").lower() in ("true", "1")
+    if not wants or "authorization" not in request.headers:
+        return None
+    await scoped_actor(request, "read:search")
+    if "@" not in query and not query.startswith(("https://", "http://")):
+        return None
+    async with instance.sessions() as session:
+        known = await _known_by_handle(session, instance, query) if "@" in query else None
+    return known or await _resolve_remote(instance, query)
+
+
+async def _search_known(session: AsyncSession, query: str, limit: int) -> list[Actor]:
+    username, _, host = query.partition("@")
+    pattern = f"%{username.lower()}%"
+    where = or_(func.lower(Actor.username).like(pattern), func.lower(Actor.name).like(pattern))
+    rows = select(Actor).where(where, visible(), Actor.type != "Application")
+    if host:
+        rows = rows.where(func.lower(Actor.domain).like(f"{host.lower()}%"))
+    return list(await session.scalars(rows.order_by(Actor.local.desc(), Actor.id).limit(limit)))
+
+
+async def relationships(request: Request) -> Response:
+    instance = instance_of(request)
+    me = await scoped_actor(request, "read:follows")
+    ids = request.query_params.getlist("id[]") or request.query_params.getlist("id")
+    wanted = [int(i) for i in ids[:MAX_LIMIT] if i.isdigit() and len(i) <= 18]
+    async with instance.sessions() as session:
+        return JSONResponse([await relationship_json(session, me, i) for i in wanted])
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "")
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or len(raw) > 6:
+        raise ValidationError("'limit' must be a whole number")
+    return max(1, min(int(raw), MAX_LIMIT))
+
+
+# Routes: follower lists, paged as Mastodon pages (ids of the follows, Link headers)
+
+
+async def followers(request: Request) -> Response:
+    return await _follow_list(request, followers=True)
+
+
+async def following(request: Request) -> Response:
+    return await _follow_list(request, followers=False)
+
+
+async def _follow_list(request: Request, *, followers: bool) -> Response:
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        actor = await visible_actor(session, request.path_params["id"])
+        rows = await _follow_page(session, request, actor, followers=followers)
+        accounts = [await account_json(session, instance, other) for _, other in rows]
+    headers = _link_header(request, [follow_id for follow_id, _ in rows])
+    return JSONResponse(accounts, headers=headers)
+
+
+async def _follow_page(
+    session: AsyncSession, request: Request, actor: Actor, *, followers: bool
+) -> list[tuple[int, Actor]]:
+    mine, theirs = (
+        (Follow.followee_id, Follow.follower_id)
+        if followers
+        else (Follow.follower_id, Follow.followee_id)
+    )
+    query = (
+        select(Follow.id, Actor)
+        .join(Actor, Actor.id == theirs)
+        .where(mine == actor.id, Follow.state == FOLLOW_ACCEPTED, visible())
+    )
+    cursors = {name: _cursor(request, name) for name in ("max_id", "since_id", "min_id")}
+    if cursors["max_id"] is not None:
+        query = query.where(Follow.id < cursors["max_id"])
+    if cursors["since_id"] is not None:
+        query = query.where(Follow.id > cursors["since_id"])
+    limit = _limit(request)
+    if cursors["min_id"] is not None:
+        # The page just after min_id, oldest first, then shown newest first like the others.
+        query = query.where(Follow.id > cursors["min_id"]).order_by(Follow.id.asc())
+        rows = [(i, a) for i, a in await session.execute(query.limit(limit))]
+        return rows[::-1]
+    return [(i, a) for i, a in await session.execute(query.order_by(Follow.id.desc()).limit(limit))]
+
+
+def _cursor(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError(f"{name!r} must be an id")
+    return int(raw)
+
+
+def _link_header(request: Request, ids: list[int]) -> dict[str, str]:
+    if not ids:
+        return {}
+    base = str(request.url.replace(query=""))
+    limit = _limit(request)
+    next_url = f"{base}?limit={limit}&max_id={ids[-1]}"
+    prev_url = f"{base}?limit={limit}&min_id={ids[0]}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+# Routes: following and unfollowing
+
+
+async def follow(request: Request) -> Response:
+    instance = instance_of(request)
+    me = await scoped_actor(request, "write:follows")
+    async with instance.sessions() as session:
+        target = await visible_actor(session, request.path_params["id"])
+    _refuse_blocked(instance, target)
+    async with instance.sessions() as session:
+        await submit(session, instance.resolver, me, {"type": "Follow", "object": target.uri})
+        await session.commit()
+        relationship = await relationship_json(session, me, target.id)
+    instance.wake_delivery()
+    return JSONResponse(relationship)
+
+
+async def unfollow(request: Request) -> Response:
+    instance = instance_of(request)
+    me = await scoped_actor(request, "write:follows")
+    async with instance.sessions() as session:
+        target = await visible_actor(session, request.path_params["id"])
+        follow_uri = await session.scalar(
+            select(Follow.uri).where(Follow.follower_id == me.id, Follow.followee_id == target.id)
+        )
+        if follow_uri is not None and await _sent_by(session, me, follow_uri):
+            await submit(session, instance.resolver, me, {"type": "Undo", "object": follow_uri})
+            await session.commit()
+        relationship = await relationship_json(session, me, target.id)
+    instance.wake_delivery()
+    return JSONResponse(relationship)
+
+
+async def _sent_by(session: AsyncSession, me: Actor, uri: str) -> bool:
+    """Whether the follow went out through our outbox, which an Undo needs."""
+    found = await session.scalar(
+        select(OutboxActivity.id).where(OutboxActivity.uri == uri, OutboxActivity.actor_id == me.id)
+    )
+    return found is not None
+
+
+def _refuse_blocked(instance: Instance, actor: Actor) -> None:
+    instance.blocks.check(actor.domain)
+    if actor.suspended_at is not None:
+        raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
+
+
+async def statuses(request: Request) -> Response:
+    """Statuses are not served through this API yet: an empty list, once the account exists."""
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        await visible_actor(session, request.path_params["id"])
+    return JSONResponse([])
+
+
+routes = [
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/verify_credentials/", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/search", search, methods=["GET"]),
+    Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
+    Route("/api/v1/accounts/{id}", get_account, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
+]

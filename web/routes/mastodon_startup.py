@@ -1,0 +1,124 @@
+"""What Mastodon apps ask for when they start: emojis, filters, lists, preferences, trends...
+
+Most of these are features we do not have; they answer with their empty shapes so that
+apps start without errors. The ones with something behind them (follow requests, peers,
+rules, markers) answer with real data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from actors.models import FOLLOW_PENDING, Actor, Follow
+from actors.moderation import visible
+from web.http import json_body
+from web.instance import instance_of
+from web.oauth import scoped_actor
+from web.routes.mastodon_accounts import account_json
+
+PREFERENCES = {
+    "posting:default:visibility": "public",
+    "posting:default:sensitive": False,
+    "posting:default:language": None,
+    "reading:expand:media": "default",
+    "reading:expand:spoilers": False,
+}
+MARKER_TIMELINES = ("home", "notifications")
+MAX_PEERS = 10_000
+
+
+def _empty_list(*, scope: str | None) -> Any:
+    """An endpoint apps call at start-up for something we do not have (yet): always []."""
+
+    async def answer(request: Request) -> Response:
+        if scope is not None:
+            await scoped_actor(request, scope)
+        return JSONResponse([])
+
+    return answer
+
+
+async def preferences(request: Request) -> Response:
+    await scoped_actor(request, "read:accounts")
+    return JSONResponse(PREFERENCES)
+
+
+async def follow_requests(request: Request) -> Response:
+    """People waiting for the signed-in person to accept their follow."""
+    instance = instance_of(request)
+    me = await scoped_actor(request, "read:follows")
+    query = (
+        select(Actor)
+        .join(Follow, Follow.follower_id == Actor.id)
+        .where(Follow.followee_id == me.id, Follow.state == FOLLOW_PENDING, visible())
+        .order_by(Follow.id.desc())
+        .limit(80)
+    )
+    async with instance.sessions() as session:
+        waiting = list(await session.scalars(query))
+        return JSONResponse([await account_json(session, instance, a) for a in waiting])
+
+
+async def get_markers(request: Request) -> Response:
+    """Read positions are not stored yet: no markers."""
+    await scoped_actor(request, "read:statuses")
+    return JSONResponse({})
+
+
+async def save_markers(request: Request) -> Response:
+    """Accepted and echoed so apps carry on; not stored yet."""
+    await scoped_actor(request, "write:statuses")
+    body = await json_body(request, instance_of(request).settings.max_body_bytes)
+    return JSONResponse({name: body[name] for name in MARKER_TIMELINES if name in body})
+
+
+async def peers(request: Request) -> Response:
+    """The other servers we know someone on."""
+    instance = instance_of(request)
+    query = (
+        select(Actor.domain)
+        .where(Actor.local.is_(False), visible())
+        .distinct()
+        .order_by(Actor.domain)
+        .limit(MAX_PEERS)
+    )
+    async with instance.sessions() as session:
+        domains = [d for d in await session.scalars(query) if not instance.blocks.is_suspended(d)]
+    return JSONResponse(domains)
+
+
+async def rules(request: Request) -> Response:
+    settings = instance_of(request).settings
+    return JSONResponse(
+        [{"id": str(n), "text": text, "hint": ""} for n, text in enumerate(settings.coop_rules, 1)]
+    )
+
+
+def _both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[BaseRoute]:
+    """The path with and without the trailing slash some apps add."""
+    return [Route(path, endpoint, methods=methods), Route(f"{path}/", endpoint, methods=methods)]
+
+
+routes: list[BaseRoute] = [
+    *_both("/api/v1/custom_emojis", _empty_list(scope=None)),
+    *_both("/api/v1/filters", _empty_list(scope="read:filters")),
+    *_both("/api/v2/filters", _empty_list(scope="read:filters")),
+    *_both("/api/v1/lists", _empty_list(scope="read:lists")),
+    *_both("/api/v1/preferences", preferences),
+    *_both("/api/v1/announcements", _empty_list(scope="read")),
+    *_both("/api/v1/follow_requests", follow_requests),
+    Route("/api/v1/markers", get_markers, methods=["GET"]),
+    Route("/api/v1/markers", save_markers, methods=["POST"]),
+    *_both("/api/v1/trends", _empty_list(scope=None)),
+    *_both("/api/v1/trends/tags", _empty_list(scope=None)),
+    *_both("/api/v1/trends/statuses", _empty_list(scope=None)),
+    *_both("/api/v1/trends/links", _empty_list(scope=None)),
+    *_both("/api/v1/instance/peers", peers),
+    *_both("/api/v1/instance/activity", _empty_list(scope=None)),
+    *_both("/api/v1/instance/rules", rules),
+]
