@@ -44,8 +44,8 @@ def configure_logging(
             "root": {"handlers": ["out"], "level": level.upper()},
             # uvicorn's own loggers go through ours; its access log is replaced by ours.
             "loggers": {
-                "uvicorn": {"handlers": [], "propagate": True},
-                "uvicorn.error": {"handlers": [], "propagate": True},
+                "uvicorn": {"handlers": [], "propagate": True, "level": "NOTSET"},
+                "uvicorn.error": {"handlers": [], "propagate": True, "level": "NOTSET"},
                 "uvicorn.access": {"handlers": [], "propagate": False},
             },
         }
