@@ -26,6 +26,8 @@ from web.routes import (
     instance_api,
     mastodon_accounts,
     mastodon_startup,
+    mastodon_statuses,
+    mastodon_timelines,
     moderation,
     oauth,
     ops,
@@ -79,6 +81,8 @@ def create_app(
         *instance_api.routes,
         *mastodon_accounts.routes,
         *mastodon_startup.routes,
+        *mastodon_statuses.routes,
+        *mastodon_timelines.routes,
         *oauth.routes,
     ]
     app = Starlette(

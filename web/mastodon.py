@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.convert import profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
 from federation.urls import LocalUrls
@@ -13,6 +14,12 @@ from objects.html import plain_text
 # Client libraries parse the version as Mastodon's; the part in parentheses says what we are.
 MASTODON_COMPATIBLE = "4.3.0"
 VERSION_STRING = f"{MASTODON_COMPATIBLE} (compatible; OurDesign {SOFTWARE_VERSION})"
+
+
+def shown_fields(actor: Actor) -> list[tuple[str, str]]:
+    """Profile fields plus the entity kind, which Mastodon apps show (and edit) as a field."""
+    kind = [("Entity kind", actor.entity_kind)] if actor.entity_kind != "unknown" else []
+    return profile_fields(actor) + kind
 
 
 def account_entity(

@@ -103,7 +103,66 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Preferences": {"type": "object", "description": "posting and reading defaults"},
     "Rule": _obj(["id", "text", "hint"], id=STR, text=STR, hint=STR),
+    "Status": _obj(
+        ["id", "uri", "created_at", "account", "content", "visibility"],
+        id={"type": "string", "description": "a note's row id, or \"v\" and a version's row id"},
+        uri=STR,
+        url=NULLABLE_STR,
+        created_at=STR,
+        account=_ref("Account"),
+        content={"type": "string", "description": "HTML"},
+        spoiler_text=STR,
+        sensitive=BOOL,
+        visibility={"enum": ["public", "unlisted", "private", "direct"]},
+        in_reply_to_id=NULLABLE_STR,
+        in_reply_to_account_id=NULLABLE_STR,
+        media_attachments=ANY_LIST,
+        tags=ANY_LIST,
+        card={"type": ["object", "null"]},
+        favourites_count=INT,
+        reblogs_count=INT,
+        replies_count=INT,
+        favourited=BOOL,
+        reblogged=BOOL,
+    ),
+    "NewStatus": _obj(
+        ["status"],
+        status={"type": "string", "description": "plain text"},
+        in_reply_to_id=STR,
+        spoiler_text=STR,
+        visibility={"enum": ["public", "unlisted"]},
+    ),
+    "Context": _obj(
+        ["ancestors", "descendants"],
+        ancestors={"type": "array", "items": _ref("Status")},
+        descendants={"type": "array", "items": _ref("Status")},
+    ),
 }
+
+
+STATUS_PAGING = [
+    _query("limit", "at most this many (default 20, at most 40)"),
+    _query("max_id", "older than this status"),
+    _query("since_id", "newer than this status"),
+    _query("min_id", "the page just after this status"),
+]
+STATUSES: Schema = {"type": "array", "items": _ref("Status")}
+
+
+def _status_op(method: str, summary: str, schema: Schema, **extra: Schema) -> Schema:
+    return _account_op(method, summary, schema, **INVALID, **extra)
+
+
+def _timeline(summary: str, *params: Schema, signed_in: bool = False) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "parameters": [*params, *STATUS_PAGING],
+        "responses": {"200": _ok("a page, newest first", STATUSES, PAGE_LINK), **INVALID},
+    }
+    if signed_in:
+        operation["security"] = SECURED
+        operation["responses"].update(AUTH)
+    return {"get": operation}
 
 
 def _get(summary: str, schema: Schema, *, signed_in: bool = False, **extra: Schema) -> Schema:
@@ -188,14 +247,69 @@ PATHS: dict[str, Schema] = {
     "/api/v1/accounts/{id}": _account_op("get", "An account", _ref("Account")),
     "/api/v1/accounts/{id}/followers": _follow_list("Who follows the account"),
     "/api/v1/accounts/{id}/following": _follow_list("Whom the account follows"),
-    "/api/v1/accounts/{id}/statuses": _account_op(
-        "get", "The account's statuses (not served yet: empty)", ANY_LIST
-    ),
+    "/api/v1/accounts/{id}/statuses": {
+        "get": {
+            "summary": "The account's statuses (a project's include its design versions)",
+            "parameters": [ID_PATH, *STATUS_PAGING, _query("exclude_replies", "true: no replies")],
+            "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **NOT_FOUND, **INVALID},
+        }
+    },
     "/api/v1/accounts/{id}/follow": _account_op(
         "post", "Follow the account (sent to its server)", _ref("Relationship"), **AUTH
     ),
     "/api/v1/accounts/{id}/unfollow": _account_op(
         "post", "Stop following the account (an Undo is sent)", _ref("Relationship"), **AUTH
+    ),
+    "/api/v1/statuses": {
+        "post": {
+            "summary": "Post a status (a reply to a design version is a comment on it)",
+            "security": SECURED,
+            "parameters": [
+                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR}
+            ],
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": _ref("NewStatus")},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                    "multipart/form-data": {"schema": {"type": "object"}},
+                }
+            },
+            "responses": {"200": _ok("posted", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+        }
+    },
+    "/api/v1/statuses/{id}": {
+        **_status_op("get", "A status", _ref("Status")),
+        **_status_op(
+            "delete", "Delete one's own status; answers it with its text", _ref("Status"), **AUTH
+        ),
+    },
+    "/api/v1/statuses/{id}/context": _status_op(
+        "get", "The thread around a status", _ref("Context")
+    ),
+    "/api/v1/statuses/{id}/favourite": _status_op(
+        "post", "Favourite (a Like is sent)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unfavourite": _status_op(
+        "post", "Undo a favourite", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/reblog": _status_op(
+        "post", "Boost (an Announce is sent)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unreblog": _status_op("post", "Undo a boost", _ref("Status"), **AUTH),
+    "/api/v1/statuses/{id}/favourited_by": _status_op("get", "Who favourited it", ACCOUNTS),
+    "/api/v1/statuses/{id}/reblogged_by": _status_op("get", "Who boosted it", ACCOUNTS),
+    "/api/v1/timelines/home": _timeline(
+        "Notes and designs of whom one follows, and one's own", signed_in=True
+    ),
+    "/api/v1/timelines/public": _timeline(
+        "Public notes and design versions",
+        _query("local", "true: only this instance's"),
+        _query("remote", "true: only other instances'"),
+    ),
+    "/api/v1/timelines/tag/{hashtag}": _timeline(
+        "Design versions with this tag",
+        {"name": "hashtag", "in": "path", "required": True, "schema": STR},
+        _query("local", "true: only this instance's"),
     ),
     **_slashed("/api/v1/custom_emojis", _get(_EMPTY, ANY_LIST)),
     **_slashed("/api/v1/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actors.convert import actor_to_as, profile_fields, set_profile_fields
+from actors.convert import actor_to_as, set_profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Account, Actor, Follow
 from actors.moderation import visible
 from federation.blocks import BlockedDomainError
@@ -28,7 +28,12 @@ from outbox.models import OutboxActivity
 from outbox.publish import publish
 from web.http import json_body
 from web.instance import Instance, instance_of
-from web.mastodon import account_entity, credential_account_entity, relationship_entity
+from web.mastodon import (
+    account_entity,
+    credential_account_entity,
+    relationship_entity,
+    shown_fields,
+)
 from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
 from web.oauth import scoped_actor
 
@@ -61,12 +66,6 @@ async def account_json(session: AsyncSession, instance: Instance, actor: Actor) 
         statuses=statuses,
         fields=shown_fields(actor),
     )
-
-
-def shown_fields(actor: Actor) -> list[tuple[str, str]]:
-    """Profile fields plus the entity kind, which Mastodon apps show (and edit) as a field."""
-    kind = [("Entity kind", actor.entity_kind)] if actor.entity_kind != "unknown" else []
-    return profile_fields(actor) + kind
 
 
 async def _count(query: Select[Any], session: AsyncSession) -> int:
@@ -387,14 +386,6 @@ def _refuse_blocked(instance: Instance, actor: Actor) -> None:
         raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
 
 
-async def statuses(request: Request) -> Response:
-    """Statuses are not served through this API yet: an empty list, once the account exists."""
-    instance = instance_of(request)
-    async with instance.sessions() as session:
-        await visible_actor(session, request.path_params["id"])
-    return JSONResponse([])
-
-
 routes = [
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/verify_credentials/", verify_credentials, methods=["GET"]),
@@ -405,7 +396,6 @@ routes = [
     Route("/api/v1/accounts/{id}", get_account, methods=["GET"]),
     Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
     Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/statuses", statuses, methods=["GET"]),
     Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
     Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
 ]

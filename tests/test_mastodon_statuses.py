@@ -1,0 +1,185 @@
+"""Mastodon's client API for statuses and timelines, on real instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from actors.models import ApiToken, OAuthApp
+from actors.service import create_token
+from tests.support import Node, settle
+from tests.test_design_api import PNG, STL, new_project, publish
+from tests.test_mastodon_api import get, send
+
+
+async def post(node: Node, token: str, text: str, **fields: Any) -> dict[str, Any]:
+    response = await send(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def design(node: Node, token: str, slug: str, tags: str = "lamp") -> dict[str, Any]:
+    await new_project(node, token, slug, name=slug.title())
+    response = await publish(
+        node,
+        token,
+        slug,
+        {"name": f"{slug.title()} one", "summary": "Bends", "licence": "MIT", "tags": tags},
+        [("files", ("x.stl", STL, "model/stl")), ("previews", ("x.png", PNG, "image/png"))],
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_post_get_thread_and_delete(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, token = await a.user("alice")
+    _, bea_token = await a.user("bea")
+    first = await post(a, token, "Hello <world>", spoiler_text="greeting")
+    assert first["account"]["id"] == str(alice.id) and first["visibility"] == "public"
+    assert "Hello &lt;world&gt;" in first["content"] and first["spoiler_text"] == "greeting"
+    reply = await post(a, bea_token, "Hi back", in_reply_to_id=first["id"])
+    assert reply["in_reply_to_id"] == first["id"]
+    assert reply["in_reply_to_account_id"] == str(alice.id)
+    deeper = await post(a, token, "Again", in_reply_to_id=reply["id"], visibility="unlisted")
+    assert deeper["visibility"] == "unlisted"
+
+    shown = (await get(a, f"/api/v1/statuses/{first['id']}")).json()
+    assert shown["replies_count"] == 1
+    thread = (await get(a, f"/api/v1/statuses/{reply['id']}/context")).json()
+    assert [s["id"] for s in thread["ancestors"]] == [first["id"]]
+    assert [s["id"] for s in thread["descendants"]] == [deeper["id"]]
+
+    not_mine = await send(a, "DELETE", f"/api/v1/statuses/{first['id']}", bea_token)
+    assert not_mine.status_code == 404
+    deleted = await send(a, "DELETE", f"/api/v1/statuses/{deeper['id']}", token)
+    assert deleted.status_code == 200 and deleted.json()["text"] == "Again"
+    gone = await get(a, f"/api/v1/statuses/{deeper['id']}")
+    assert gone.status_code == 404 and gone.json() == {"error": "Record not found"}
+
+
+async def test_idempotency_key_returns_the_first_status(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    headers = {"Idempotency-Key": "abc"}
+    async with a.client() as client:
+        auth = {"Authorization": f"Bearer {token}", **headers}
+        one = await client.post("/api/v1/statuses", json={"status": "once"}, headers=auth)
+        two = await client.post("/api/v1/statuses", json={"status": "once"}, headers=auth)
+    assert one.json()["id"] == two.json()["id"]
+
+
+async def test_errors_and_scopes(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, token = await a.user("alice")
+    blank = await send(a, "POST", "/api/v1/statuses", token, json={"status": " "})
+    assert blank.status_code == 422 and "blank" in blank.json()["error"]
+    direct = await send(
+        a, "POST", "/api/v1/statuses", token, json={"status": "x", "visibility": "direct"}
+    )
+    assert direct.status_code == 422 and "not supported" in direct.json()["error"]
+    media = await send(
+        a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": ["1"]}
+    )
+    assert media.status_code == 422 and "media" in media.json()["error"]
+    assert (await get(a, "/api/v1/statuses/999999")).status_code == 404
+    assert (await get(a, "/api/v1/statuses/nonsense")).status_code == 404
+    assert (await get(a, "/api/v1/timelines/home")).status_code == 401
+
+    async with a.instance.sessions() as session:
+        app = OAuthApp(client_id="c", client_secret_hash="x", name="reader", redirect_uris="")
+        session.add(app)
+        await session.flush()
+        read_only = await create_token(session, alice, "reader", scopes="read")
+        row = await session.scalar(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
+        assert row is not None
+        row.app_id = app.id
+        await session.commit()
+    refused = await send(a, "POST", "/api/v1/statuses", read_only, json={"status": "x"})
+    assert refused.status_code == 403
+    assert (await get(a, "/api/v1/timelines/home", read_only)).status_code == 200
+
+
+async def test_favourites_and_boosts_count_and_list_who(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bea, bea_token = await a.user("bea")
+    status = await post(a, token, "Like me")
+    path = f"/api/v1/statuses/{status['id']}"
+    liked = await send(a, "POST", f"{path}/favourite", bea_token)
+    assert liked.json()["favourited"] is True and liked.json()["favourites_count"] == 1
+    again = await send(a, "POST", f"{path}/favourite", bea_token)
+    assert again.json()["favourites_count"] == 1
+    boosted = await send(a, "POST", f"{path}/reblog", bea_token)
+    assert boosted.json()["reblogged"] is True and boosted.json()["reblogs_count"] == 1
+    assert [x["id"] for x in (await get(a, f"{path}/favourited_by")).json()] == [str(bea.id)]
+    assert [x["id"] for x in (await get(a, f"{path}/reblogged_by")).json()] == [str(bea.id)]
+    undone = await send(a, "POST", f"{path}/unfavourite", bea_token)
+    assert undone.json()["favourited"] is False and undone.json()["favourites_count"] == 0
+    unboosted = await send(a, "POST", f"{path}/unreblog", bea_token)
+    assert unboosted.json()["reblogs_count"] == 0
+
+
+async def test_design_version_is_a_status_and_a_reply_is_a_comment(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    _, bea_token = await a.user("bea")
+    version = await design(a, token, "lamp", tags="lighting,desk")
+    [status] = (await get(a, "/api/v1/timelines/tag/lighting")).json()
+    assert status["id"].startswith("v") and status["uri"] == version["id"]
+    assert "Lamp one" in status["content"] and "(MIT)" in status["content"]
+    assert status["media_attachments"][0]["type"] == "image"
+    assert status["card"]["title"] == "Lamp one" and status["card"]["image"]
+    assert (await get(a, "/api/v1/timelines/tag/chairs")).json() == []
+
+    reply = await post(a, bea_token, "Nice lamp", in_reply_to_id=status["id"])
+    assert reply["in_reply_to_id"] == status["id"]
+    shown = (await get(a, f"/api/v1/statuses/{status['id']}")).json()
+    assert shown["replies_count"] == 1
+    thread = (await get(a, f"/api/v1/statuses/{status['id']}/context")).json()
+    assert [s["id"] for s in thread["descendants"]] == [reply["id"]]
+    async with a.client() as client:
+        replies = await client.get(version["id"] + "/replies?page=true")
+    assert reply["uri"] in replies.text
+    refused = await send(a, "POST", f"/api/v1/statuses/{status['id']}/favourite", bea_token)
+    assert refused.status_code == 422
+
+
+async def test_home_timeline_shows_a_followed_remote_post(nodes: Any) -> None:
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, token = await a.user("alice")
+    _, bob_token = await b.user("bob")
+    [bob] = (await get(a, "/api/v1/accounts/search", token, q="bob@b.test", resolve="true")).json()
+    await send(a, "POST", f"/api/v1/accounts/{bob['id']}/follow", token)
+    await settle(a, b)
+    await post(b, bob_token, "From far away")
+    await settle(a, b)
+    mine = await post(a, token, "From here")
+    home = (await get(a, "/api/v1/timelines/home", token)).json()
+    assert home[0]["id"] == mine["id"]
+    assert "From far away" in home[1]["content"] and home[1]["account"]["id"] == bob["id"]
+    local = (await get(a, "/api/v1/timelines/public", local="true")).json()
+    assert [s["id"] for s in local] == [mine["id"]]
+    remote = (await get(a, "/api/v1/timelines/public", remote="true")).json()
+    assert [s["account"]["acct"] for s in remote] == ["bob@b.test"]
+    theirs = (await get(a, f"/api/v1/accounts/{bob['id']}/statuses")).json()
+    assert [s["id"] for s in theirs] == [home[1]["id"]]
+
+
+async def test_timelines_page_with_link_headers(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, token = await a.user("alice")
+    posted = [(await post(a, token, f"post {n}"))["id"] for n in range(42)]
+    await design(a, token, "lamp")
+    first = await get(a, "/api/v1/timelines/public", limit="40")
+    ids = [s["id"] for s in first.json()]
+    assert len(ids) == 40 and ids[0].startswith("v") and ids[1:] == posted[::-1][:39]
+    second = await get(a, first.links["next"]["url"].removeprefix("https://a.test"))
+    assert [s["id"] for s in second.json()] == posted[:3][::-1]
+    back = await get(a, second.links["prev"]["url"].removeprefix("https://a.test"))
+    assert [s["id"] for s in back.json()] == ids
+    newer = await get(a, "/api/v1/timelines/public", min_id=posted[0], limit="2")
+    assert [s["id"] for s in newer.json()] == posted[1:3][::-1]
+    account = await get(a, f"/api/v1/accounts/{alice.id}/statuses", max_id=posted[1])
+    assert [s["id"] for s in account.json()] == [posted[0]]

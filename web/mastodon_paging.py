@@ -1,0 +1,152 @@
+"""Paging statuses as Mastodon pages: max_id, since_id, min_id, limit and Link headers.
+
+Notes and design versions share timelines but have separate row ids, so no id alone
+orders a page. Every status sorts by a key (published time, kind, row id), notes before
+versions published at the same instant; a cursor is any status id, and the page holds the
+statuses whose keys are below (max_id) or above (since_id, min_id) that status's key.
+Each source (notes, versions) is queried with the bound and the limit, then the few rows
+are merged: a page costs one query per source, each an index-ordered seek.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from federation.errors import FederationError, ValidationError
+from objects.design_models import DesignVersion
+from objects.models import Note
+from web.mastodon_status import VERSION_PREFIX, Item, status_id
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+NOT_FOUND = "Record not found"
+PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
+RANK = {Note: 0, DesignVersion: 1}
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    published: dt.datetime
+    rank: int
+    row_id: int
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    max_key: Key | None = None
+    since_key: Key | None = None
+    min_key: Key | None = None
+
+
+def key_of(item: Item) -> Key:
+    return Key(item.published, RANK[type(item)], item.id)
+
+
+def parse_status_id(value: str) -> tuple[type[Note] | type[DesignVersion], int]:
+    """The model and row id a status id names (404 when it names nothing)."""
+    model: type[Note] | type[DesignVersion] = Note
+    digits = value
+    if value.startswith(VERSION_PREFIX):
+        model, digits = DesignVersion, value[len(VERSION_PREFIX) :]
+    if not digits.isdigit() or len(digits) > 18:
+        raise FederationError(NOT_FOUND, status=404)
+    return model, int(digits)
+
+
+async def find_item(session: AsyncSession, value: str) -> Item | None:
+    model, row_id = parse_status_id(value)
+    return await session.get(model, row_id)
+
+
+def page_limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "")
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or len(raw) > 6:
+        raise ValidationError("'limit' must be a whole number")
+    return max(1, min(int(raw), MAX_LIMIT))
+
+
+async def page_request(session: AsyncSession, request: Request) -> PageRequest:
+    keys = {name: await _cursor_key(session, request, name) for name in PAGING_PARAMS[:3]}
+    return PageRequest(
+        limit=page_limit(request),
+        max_key=keys["max_id"],
+        since_key=keys["since_id"],
+        min_key=keys["min_id"],
+    )
+
+
+async def _cursor_key(session: AsyncSession, request: Request, name: str) -> Key | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        item = await find_item(session, raw)
+    except FederationError:
+        item = None
+    if item is None:
+        raise ValidationError(f"{name!r} must be the id of a status known here")
+    return key_of(item)
+
+
+async def fetch_page(
+    session: AsyncSession, page: PageRequest, sources: Sequence[Select[Any]]
+) -> list[Item]:
+    """Newest first; `sources` select Note or DesignVersion rows (already filtered)."""
+    oldest_first = page.min_key is not None
+    found: list[Item] = []
+    for query in sources:
+        model = query.column_descriptions[0]["entity"]
+        bounded = _bounded(query, model, page)
+        order = (model.published, model.id)
+        ordered = bounded.order_by(*(c.asc() if oldest_first else c.desc() for c in order))
+        found += list(await session.scalars(ordered.limit(page.limit)))
+    found.sort(key=key_of, reverse=not oldest_first)
+    chosen = found[: page.limit]
+    return chosen[::-1] if oldest_first else chosen
+
+
+def _bounded(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
+    if page.max_key is not None:
+        query = query.where(_compare(model, page.max_key, older=True))
+    for key in (page.since_key, page.min_key):
+        if key is not None:
+            query = query.where(_compare(model, key, older=False))
+    return query
+
+
+def _compare(model: Any, key: Key, *, older: bool) -> ColumnElement[bool]:
+    """Rows of `model` whose key is below (older) or above `key`."""
+    rank = RANK[model]
+    same_time = model.published == key.published
+    if rank == key.rank:
+        tie = same_time & (model.id < key.row_id if older else model.id > key.row_id)
+    elif (rank < key.rank) == older:
+        tie = same_time
+    else:
+        tie = false()
+    beyond = model.published < key.published if older else model.published > key.published
+    bound: ColumnElement[bool] = beyond | tie
+    return bound
+
+
+def link_header(request: Request, items: Sequence[Item]) -> dict[str, str]:
+    """Mastodon's Link header: next (older, max_id) and prev (newer, min_id)."""
+    if not items:
+        return {}
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS]
+    base = str(request.url.replace(query=""))
+    limit = [("limit", str(page_limit(request))), *kept]
+    next_url = f"{base}?{urlencode([*limit, ('max_id', status_id(items[-1]))])}"
+    prev_url = f"{base}?{urlencode([*limit, ('min_id', status_id(items[0]))])}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}

@@ -1,0 +1,331 @@
+"""Mastodon's Status entity, for notes and for design versions, built a page at a time.
+
+Status ids: a note's is its row id ("123"); a design version's is "v" and its row id
+("v45"), so the two never collide. Timelines order statuses by publication time (ties by
+kind, then row id), not by id: see `web.mastodon_paging`.
+
+Every builder here takes a whole page, so a page costs a fixed handful of queries (the
+accounts, their counts, the viewer's interactions, reply parents, version projects and
+files) however many statuses it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from federation.urls import LocalUrls
+from objects.convert import iso
+from objects.design_convert import file_url
+from objects.design_models import DesignVersion, Project, VersionFile
+from objects.designs import licence_of
+from objects.html import plain_text
+from objects.licences import LicencePolicy, LicenceTerms
+from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
+from web.mastodon import account_entity, shown_fields
+
+VERSION_PREFIX = "v"
+Item = Note | DesignVersion
+# Our stored visibilities to Mastodon's names.
+MASTODON_VISIBILITY = {
+    "public": "public",
+    "unlisted": "unlisted",
+    "followers": "private",
+    "direct": "direct",
+}
+
+
+def status_id(item: Item) -> str:
+    return f"{VERSION_PREFIX}{item.id}" if isinstance(item, DesignVersion) else str(item.id)
+
+
+@dataclass
+class StatusContext:
+    """What a page of statuses needs besides its rows, each looked up once for the page."""
+
+    urls: LocalUrls
+    policy: LicencePolicy
+    viewer: Actor | None
+    accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    version_actor: dict[int, int] = field(default_factory=dict)  # version id -> project actor
+    files: dict[int, list[VersionFile]] = field(default_factory=dict)
+    parents: dict[str, tuple[str, int]] = field(default_factory=dict)  # uri -> (id, actor)
+    mine: set[tuple[str, str]] = field(default_factory=set)  # (kind, object uri)
+    media_rejected: set[int] = field(default_factory=set)  # actor ids whose images we hide
+
+
+async def account_entities(
+    session: AsyncSession, urls: LocalUrls, actor_ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    """Account entities with real counts, for many actors in four queries."""
+    ids = set(actor_ids)
+    if not ids:
+        return {}
+    actors = list(await session.scalars(select(Actor).where(Actor.id.in_(ids))))
+    followers = await _grouped_count(session, Follow.followee_id, ids, _accepted())
+    following = await _grouped_count(session, Follow.follower_id, ids, _accepted())
+    statuses = await _grouped_count(session, Note.actor_id, ids, Note.deleted_at.is_(None))
+    return {
+        actor.id: account_entity(
+            actor,
+            urls,
+            followers=followers.get(actor.id, 0),
+            following=following.get(actor.id, 0),
+            statuses=statuses.get(actor.id, 0),
+            fields=shown_fields(actor),
+        )
+        for actor in actors
+    }
+
+
+def _accepted() -> Any:
+    return Follow.state == FOLLOW_ACCEPTED
+
+
+async def _grouped_count(
+    session: AsyncSession, column: Any, ids: set[int], condition: Any
+) -> dict[int, int]:
+    rows = await session.execute(
+        select(column, func.count()).where(column.in_(ids), condition).group_by(column)
+    )
+    return {key: count for key, count in rows.all()}
+
+
+async def status_context(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    viewer: Actor | None,
+    items: Sequence[Item],
+    *,
+    rejects_media: Any = None,
+) -> StatusContext:
+    """Look up, for the whole page, what its statuses show."""
+    context = StatusContext(urls=urls, policy=policy, viewer=viewer)
+    notes = [item for item in items if isinstance(item, Note)]
+    versions = [item for item in items if isinstance(item, DesignVersion)]
+    by_project = await _project_actors(session, {v.project_id for v in versions})
+    context.version_actor = {v.id: by_project[v.project_id] for v in versions}
+    context.files = await files_of(session, versions)
+    context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
+    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
+    context.accounts = await account_entities(session, urls, actor_ids)
+    context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
+    if rejects_media is not None:
+        context.media_rejected = await _media_rejected(session, actor_ids, rejects_media)
+    return context
+
+
+async def _project_actors(session: AsyncSession, project_ids: set[int]) -> dict[int, int]:
+    if not project_ids:
+        return {}
+    rows = await session.execute(
+        select(Project.id, Project.actor_id).where(Project.id.in_(project_ids))
+    )
+    return {project_id: actor_id for project_id, actor_id in rows.all()}
+
+
+async def _parents(session: AsyncSession, uris: set[str | None]) -> dict[str, tuple[str, int]]:
+    """Each parent's status id and author (a version's author is its project actor)."""
+    wanted = {uri for uri in uris if uri}
+    if not wanted:
+        return {}
+    found: dict[str, tuple[str, int]] = {}
+    notes = await session.execute(
+        select(Note.uri, Note.id, Note.actor_id).where(Note.uri.in_(wanted))
+    )
+    for uri, note_id, actor_id in notes.all():
+        found[uri] = (str(note_id), actor_id)
+    versions = await session.execute(
+        select(DesignVersion.uri, DesignVersion.id, Project.actor_id)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .where(DesignVersion.uri.in_(wanted))
+    )
+    for uri, version_id, actor_id in versions.all():
+        found[uri] = (f"{VERSION_PREFIX}{version_id}", actor_id)
+    return found
+
+
+async def _viewer_interactions(
+    session: AsyncSession, viewer: Actor | None, uris: list[str]
+) -> set[tuple[str, str]]:
+    if viewer is None or not uris:
+        return set()
+    rows = await session.execute(
+        select(Interaction.kind, Interaction.object_uri).where(
+            Interaction.actor_id == viewer.id, Interaction.object_uri.in_(uris)
+        )
+    )
+    return set(rows.all())
+
+
+async def _media_rejected(
+    session: AsyncSession, actor_ids: set[int], rejects_media: Any
+) -> set[int]:
+    """Actors on domains whose media a domain block rejects: we never link their images."""
+    if not actor_ids:
+        return set()
+    rows = await session.execute(select(Actor.id, Actor.domain).where(Actor.id.in_(actor_ids)))
+    return {actor_id for actor_id, domain in rows.all() if rejects_media(domain)}
+
+
+# Entities
+
+
+def status_entities(items: Sequence[Item], context: StatusContext) -> list[dict[str, Any]]:
+    return [status_entity(item, context) for item in items]
+
+
+def status_entity(item: Item, context: StatusContext) -> dict[str, Any]:
+    if isinstance(item, DesignVersion):
+        return _version_status(item, context)
+    return _note_status(item, context)
+
+
+def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
+    parent = context.parents.get(note.in_reply_to or "")
+    return {
+        **_common(note.uri, context),
+        "id": str(note.id),
+        "url": note.url or note.uri,
+        "created_at": iso(note.published),
+        "edited_at": iso(note.edited_at) if note.edited_at else None,
+        "account": context.accounts[note.actor_id],
+        "content": note.content,
+        "spoiler_text": note.summary or "",
+        "sensitive": note.sensitive,
+        "visibility": MASTODON_VISIBILITY.get(note.visibility, "direct"),
+        "language": note.language,
+        "in_reply_to_id": parent[0] if parent else None,
+        "in_reply_to_account_id": str(parent[1]) if parent else None,
+        "media_attachments": [],
+        "tags": [],
+        "card": None,
+        "favourites_count": note.likes_count,
+        "reblogs_count": note.announces_count,
+        "replies_count": note.replies_count,
+    }
+
+
+def _version_status(version: DesignVersion, context: StatusContext) -> dict[str, Any]:
+    actor_id = context.version_actor[version.id]
+    images = _preview_images(context, version, actor_id)
+    media = [_attachment(context.urls, version, image) for image in images]
+    tags = version.tags.get("tags", [])
+    return {
+        **_common(version.uri, context),
+        "id": f"{VERSION_PREFIX}{version.id}",
+        "url": version.uri,
+        "created_at": iso(version.published),
+        "edited_at": iso(version.edited_at) if version.edited_at else None,
+        "account": context.accounts[actor_id],
+        "content": version_content(version, context.policy),
+        "spoiler_text": "",
+        "sensitive": False,
+        "visibility": "public",
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "media_attachments": media,
+        "tags": [{"name": tag, "url": f"{context.urls.base_url}/tags/{tag}"} for tag in tags],
+        "card": _card(version, media),
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": version.replies_count,
+    }
+
+
+def _common(uri: str, context: StatusContext) -> dict[str, Any]:
+    return {
+        "uri": uri,
+        "reblog": None,
+        "mentions": [],
+        "emojis": [],
+        "favourited": (LIKE, uri) in context.mine,
+        "reblogged": (ANNOUNCE, uri) in context.mine,
+        "bookmarked": False,
+        "muted": False,
+        "pinned": False,
+        "poll": None,
+        "application": None,
+        "filtered": [],
+    }
+
+
+def version_content(version: DesignVersion, policy: LicencePolicy) -> str:
+    """The version as a post: its name, summary, licence and a link to it (HTML)."""
+    parts = [f"<p><strong>{escape(version.name)}</strong></p>"]
+    if version.summary:
+        parts.append(f"<p>{escape(version.summary)}</p>")
+    licence = licence_words(policy, licence_of(version))
+    parts.append(f"<p>Licence: {escape(licence)}</p>")
+    link = escape(version.uri, quote=True)
+    parts.append(f'<p><a href="{link}">{escape(version.uri)}</a></p>')
+    return "".join(parts)
+
+
+def licence_words(policy: LicencePolicy, terms: LicenceTerms) -> str:
+    """E.g. "MIT License (MIT)", or per component "hardware: ... (CERN-OHL-S-2.0); ..."."""
+    if terms.expression is not None:
+        return _named(policy, terms.expression)
+    return "; ".join(f"{name}: {_named(policy, part)}" for name, part in terms.components().items())
+
+
+def _named(policy: LicencePolicy, expression: str) -> str:
+    title = policy.title(expression)
+    return expression if title == expression else f"{title} ({expression})"
+
+
+def _preview_images(
+    context: StatusContext, version: DesignVersion, actor_id: int
+) -> list[VersionFile]:
+    images = [
+        file
+        for file in context.files.get(version.id, [])
+        if file.preview and file.media_type in PREVIEW_TYPES
+    ]
+    if actor_id in context.media_rejected:
+        images = [file for file in images if not is_remote_image(file)]
+    return images
+
+
+def _attachment(urls: LocalUrls, version: DesignVersion, file: VersionFile) -> dict[str, Any]:
+    url = file_url(urls.base_url, file)
+    return {
+        "id": f"{VERSION_PREFIX}{version.id}-{file.id}",
+        "type": "image",
+        "url": url,
+        "preview_url": url,
+        "remote_url": file.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": None,
+        "description": f"{version.name}: {file.filename}",
+        "blurhash": None,
+    }
+
+
+def _card(version: DesignVersion, media: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "url": version.uri,
+        "title": version.name,
+        "description": version.summary or plain_text(version.content)[:300],
+        "type": "link",
+        "author_name": "",
+        "author_url": "",
+        "provider_name": "",
+        "provider_url": "",
+        "html": "",
+        "width": 0,
+        "height": 0,
+        "image": media[0]["url"] if media else None,
+        "embed_url": "",
+        "blurhash": None,
+    }

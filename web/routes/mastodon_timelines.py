@@ -1,0 +1,135 @@
+"""Mastodon's timelines: home, public, a hashtag's, and one account's statuses.
+
+Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains.
+Boosts are not shown in timelines yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from actors.moderation import publicly_listed, visible
+from federation.db import is_postgres
+from objects.design_models import DesignVersion, Project, ProjectMaintainer
+from objects.designs import clean_tags
+from objects.models import Note
+from web.instance import instance_of
+from web.mastodon_paging import fetch_page, link_header, page_request
+from web.oauth import scoped_actor
+from web.routes.mastodon_accounts import visible_actor
+from web.routes.mastodon_statuses import READ, entities, viewer_of
+
+SHOWN_TO_ALL = ("public", "unlisted")
+
+
+def _notes(listed: bool = False) -> Select[Any]:
+    shown = publicly_listed() if listed else visible()
+    return (
+        select(Note).join(Actor, Actor.id == Note.actor_id).where(Note.deleted_at.is_(None), shown)
+    )
+
+
+def _versions(listed: bool = False) -> Select[Any]:
+    shown = publicly_listed() if listed else visible()
+    return (
+        select(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .join(Actor, Actor.id == Project.actor_id)
+        .where(DesignVersion.deleted_at.is_(None), shown)
+    )
+
+
+async def _answer(request: Request, sources: list[Select[Any]], viewer: Actor | None) -> Response:
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        page = await page_request(session, request)
+        items = await fetch_page(session, page, sources)
+        shown = await entities(session, instance, viewer, items)
+    return JSONResponse(shown, headers=link_header(request, items))
+
+
+async def home(request: Request) -> Response:
+    """Notes by people the viewer follows and their own; versions of projects they follow
+    or maintain."""
+    me = await scoped_actor(request, READ)
+    followees = select(Follow.followee_id).where(
+        Follow.follower_id == me.id, Follow.state == FOLLOW_ACCEPTED
+    )
+    maintained = select(ProjectMaintainer.project_id).where(ProjectMaintainer.actor_id == me.id)
+    notes = _notes().where(
+        or_(
+            Note.actor_id == me.id,
+            Note.actor_id.in_(followees) & (Note.visibility != "direct"),
+        )
+    )
+    versions = _versions().where(or_(Project.actor_id.in_(followees), Project.id.in_(maintained)))
+    return await _answer(request, [notes, versions], me)
+
+
+async def public(request: Request) -> Response:
+    """Public notes and every design version; ?local=true or ?remote=true narrows them."""
+    viewer = await viewer_of(request)
+    notes = _notes(listed=True).where(Note.visibility == "public")
+    versions = _versions(listed=True)
+    if _flag(request, "local"):
+        notes, versions = notes.where(Note.local), versions.where(DesignVersion.local)
+    elif _flag(request, "remote"):
+        notes, versions = notes.where(~Note.local), versions.where(~DesignVersion.local)
+    return await _answer(request, [notes, versions], viewer)
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("true", "1")
+
+
+async def tag(request: Request) -> Response:
+    """Design versions carrying the tag (notes keep no tags here yet)."""
+    viewer = await viewer_of(request)
+    names = clean_tags([request.path_params["hashtag"]])
+    if not names:
+        return JSONResponse([])
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        postgres = is_postgres(session)
+    versions = _versions(listed=True).where(_version_has_tag(names[0], postgres=postgres))
+    if _flag(request, "local"):
+        versions = versions.where(DesignVersion.local)
+    return await _answer(request, [versions], viewer)
+
+
+def _version_has_tag(name: str, *, postgres: bool) -> ColumnElement[bool]:
+    if postgres:
+        return type_coerce(DesignVersion.tags, JSONB).contains({"tags": [name]})
+    each = func.json_each(DesignVersion.tags, "$.tags").table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == name))
+
+
+async def account_statuses(request: Request) -> Response:
+    """The account's notes that anyone may read (all but direct ones for the account
+    itself), and, for a project, its versions."""
+    viewer = await viewer_of(request)
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        actor = await visible_actor(session, request.path_params["id"])
+    notes = _notes().where(Note.actor_id == actor.id)
+    if viewer is None or viewer.id != actor.id:
+        notes = notes.where(Note.visibility.in_(SHOWN_TO_ALL))
+    if _flag(request, "exclude_replies"):
+        notes = notes.where(Note.in_reply_to.is_(None))
+    versions = _versions().where(Project.actor_id == actor.id)
+    return await _answer(request, [notes, versions], viewer)
+
+
+routes = [
+    Route("/api/v1/timelines/home", home, methods=["GET"]),
+    Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/statuses", account_statuses, methods=["GET"]),
+]
