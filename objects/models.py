@@ -59,3 +59,32 @@ class Interaction(Base):
     actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
     object_uri: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# What a local person is told about, in Mastodon's notification types; a fork of one of
+# their designs is "ourdesign.fork" (shown to Mastodon apps as a status notification).
+NOTIFICATION_KINDS = (
+    "follow",
+    "follow_request",
+    "favourite",
+    "reblog",
+    "mention",
+    "status",
+    "ourdesign.fork",
+)
+
+
+class Notification(Base):
+    """One event for a local recipient: who did what, on which note or design version."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient_id_id", "recipient_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    recipient_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    # The note or design version concerned (by URI: a note received in a batch has no row id
+    # until the batch is written).
+    object_uri: Mapped[str | None] = mapped_column(String(2048), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

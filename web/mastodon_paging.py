@@ -67,13 +67,14 @@ async def find_item(session: AsyncSession, value: str) -> Item | None:
     return await session.get(model, row_id)
 
 
-def page_limit(request: Request) -> int:
+def page_limit(request: Request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """`limit` as Mastodon reads it: a default when absent, clamped to 1..maximum."""
     raw = request.query_params.get("limit", "")
     if not raw:
-        return DEFAULT_LIMIT
+        return default
     if not raw.isdigit() or len(raw) > 6:
         raise ValidationError("'limit' must be a whole number")
-    return max(1, min(int(raw), MAX_LIMIT))
+    return max(1, min(int(raw), maximum))
 
 
 async def page_request(session: AsyncSession, request: Request) -> PageRequest:
