@@ -33,6 +33,7 @@ from objects.notes import (
     remove_interaction,
     tombstone_note,
 )
+from objects.notifications import follow_kind, notify
 from outbox import activities
 from outbox.comments import store_received_note
 from outbox.publish import publish
@@ -58,6 +59,7 @@ async def on_follow(
         follow = Follow(follower_id=actor.id, followee_id=target.id, uri=activity["id"])
         follow.state = FOLLOW_PENDING if target.manually_approves_followers else FOLLOW_ACCEPTED
         session.add(follow)
+        await notify(session, target, follow_kind(follow.state), actor)
     follow.uri = activity["id"]
     if follow.state == FOLLOW_ACCEPTED:
         await publish(

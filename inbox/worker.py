@@ -28,6 +28,7 @@ from objects.design_resolve import store_fetched_version
 from objects.designs import get_version
 from objects.models import Note
 from objects.notes import adopt_notes, find_notes, insert_new_notes
+from objects.notifications import insert_new_notifications
 from outbox.hosts import host_is_alive
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class InboxWorker:
                 # that requests served by this event loop do not wait for the whole batch.
                 await asyncio.sleep(0)
             await insert_new_notes(session)
+            await insert_new_notifications(session)
             await _finish(
                 session, [item.id for item in items], state=DONE, processed_at=self.clock()
             )

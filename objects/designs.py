@@ -28,6 +28,7 @@ from objects.design_models import (
 )
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
+from objects.notifications import FORK, notify
 
 MAX_TAGS = 20
 
@@ -211,9 +212,11 @@ async def record_fork(
     upstream: DesignVersion | None,
     fork_uri: str,
     fork_project_uri: str,
+    forked_by: Actor,
 ) -> None:
     """Note a fork for the `forks` collection (once); `upstream` is the upstream version when
-    we have it, whose project then counts the fork."""
+    we have it, whose project then counts the fork and, when local, tells its maintainers
+    (`forked_by`: the local forker, or the remote fork's project actor)."""
     if await session.scalar(select(Fork.id).where(Fork.fork_uri == fork_uri)) is not None:
         return
     upstream_project = await project_of(session, upstream) if upstream is not None else None
@@ -227,6 +230,7 @@ async def record_fork(
     )
     if upstream_project is not None:
         upstream_project[0].forks_count += 1
+        await notify(session, upstream_project[1], FORK, forked_by, fork_uri)
 
 
 async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
@@ -266,5 +270,6 @@ async def insert_remote_version(
             upstream=await get_version(session, spec.upstream_uri),
             fork_uri=version.uri,
             fork_project_uri=project_actor.uri,
+            forked_by=project_actor,
         )
     return version

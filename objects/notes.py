@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, insert, inspect, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +14,7 @@ from federation.vocab import is_public
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.notifications import LocalOwner, notify_interaction, notify_note
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
 
@@ -111,14 +114,18 @@ async def insert_remote_note(session: AsyncSession, data: RemoteNoteData, author
     )
     session.add(note)
     _remember(session, note)
-    await _count_reply(session, data.in_reply_to, +1)
+    parent = await _count_reply(session, data.in_reply_to, +1)
+    await notify_note(session, note, author, parent)
     return note
 
 
 async def add_local_note(session: AsyncSession, note: Note) -> Note:
     session.add(note)
     _remember(session, note)
-    await _count_reply(session, note.in_reply_to, +1)
+    parent = await _count_reply(session, note.in_reply_to, +1)
+    author = await session.get(Actor, note.actor_id)
+    if author is not None:
+        await notify_note(session, note, author, parent)
     return note
 
 
@@ -138,15 +145,35 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
     await _count_reply(session, note.in_reply_to, -1)
 
 
-async def _count_reply(session: AsyncSession, parent_uri: str | None, delta: int) -> None:
-    """Count a reply on its parent: a note, or a design version (a comment on it)."""
-    if parent_uri:
-        for model in (Note, DesignVersion):
-            await session.execute(
-                update(model)
-                .where(model.uri == parent_uri)
-                .values(replies_count=model.replies_count + delta)
-            )
+async def _count_reply(session: AsyncSession, parent_uri: str | None, delta: int) -> LocalOwner:
+    """Count a reply on its parent: a note, or a design version (a comment on it).
+
+    The UPDATEs return whose the parent is, when it is local: the notification for the
+    reply then costs the inbox batch no query of its own."""
+    if not parent_uri:
+        return LocalOwner()
+    note = await session.execute(
+        update(Note)
+        .where(Note.uri == parent_uri)
+        .values(replies_count=Note.replies_count + delta)
+        .returning(Note.actor_id, Note.local)
+    )
+    version = await session.execute(
+        update(DesignVersion)
+        .where(DesignVersion.uri == parent_uri)
+        .values(replies_count=DesignVersion.replies_count + delta)
+        .returning(DesignVersion.project_id, DesignVersion.local)
+    )
+    return _local_owner(note.first(), version.first())
+
+
+def _local_owner(note: Any, version: Any) -> LocalOwner:
+    """From (author id, local) of a note and (project id, local) of a version."""
+    if note is not None and note[1]:
+        return LocalOwner(author_id=note[0])
+    if version is not None and version[1]:
+        return LocalOwner(project_id=version[0])
+    return LocalOwner()
 
 
 async def add_interaction(
@@ -163,7 +190,8 @@ async def add_interaction(
     if exists is not None:
         return False
     session.add(Interaction(uri=uri, kind=kind, actor_id=actor.id, object_uri=object_uri))
-    await _count_interaction(session, kind, object_uri, +1)
+    owner = await _count_interaction(session, kind, object_uri, +1)
+    await notify_interaction(session, kind, actor, object_uri, owner)
     return True
 
 
@@ -178,11 +206,19 @@ async def remove_interaction(session: AsyncSession, uri: str, actor: Actor) -> b
     return True
 
 
-async def _count_interaction(session: AsyncSession, kind: str, object_uri: str, delta: int) -> None:
+async def _count_interaction(
+    session: AsyncSession, kind: str, object_uri: str, delta: int
+) -> LocalOwner | None:
+    """Count it on a note; returns whose the note is (None: not a note, perhaps a version)."""
     counter = _COUNTERS[kind]
-    await session.execute(
-        update(Note).where(Note.uri == object_uri).values({counter: counter + delta})
+    note = await session.execute(
+        update(Note)
+        .where(Note.uri == object_uri)
+        .values({counter: counter + delta})
+        .returning(Note.actor_id, Note.local)
     )
+    row = note.first()
+    return None if row is None else _local_owner(row, None)
 
 
 async def replies_page(

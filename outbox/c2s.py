@@ -27,6 +27,7 @@ from objects.notes import (
     tombstone_note,
     visibility_of,
 )
+from objects.notifications import follow_kind, notify
 from objects.resolve import find_or_fetch_note
 from outbox import activities
 from outbox.models import OutboxActivity
@@ -118,12 +119,15 @@ async def _follow(
     follow = await session.scalar(
         select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
     )
+    is_new = follow is None
     if follow is None:
         follow = Follow(follower_id=actor.id, followee_id=target.id, uri=activity["id"])
         session.add(follow)
     follow.uri = activity["id"]
     local_auto = target.local and not target.manually_approves_followers
     follow.state = FOLLOW_ACCEPTED if local_auto else FOLLOW_PENDING
+    if is_new:  # a local target is told now; a remote one's server tells them
+        await notify(session, target, follow_kind(follow.state), actor)
     return await publish(session, resolver.urls, actor, activity)
 
 

@@ -148,6 +148,7 @@ async def fork(
         upstream=upstream,
         fork_uri=version.uri,
         fork_project_uri=project_actor.uri,
+        forked_by=request.forker,
     )
     return project, project_actor, version
 

@@ -347,13 +347,13 @@ def _filtered(
     return query
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def _text_matches(text: str) -> ColumnElement[bool]:
-    pattern = _like_pattern(text)
+    pattern = like_pattern(text)
     in_versions = exists(
         select(DesignVersion.id).where(
             DesignVersion.project_id == Project.id,
@@ -369,15 +369,20 @@ def _text_matches(text: str) -> ColumnElement[bool]:
 
 
 def _has_tag(tag: str, *, postgres: bool) -> ColumnElement[bool]:
+    return tags_contain(Project.tags, tag, postgres=postgres)
+
+
+def tags_contain(column: Any, tag: str, *, postgres: bool) -> ColumnElement[bool]:
+    """Whether a {"tags": [...]} JSON column holds the tag."""
     if postgres:
-        return type_coerce(Project.tags, JSONB).contains({"tags": [tag]})
-    each = func.json_each(Project.tags, "$.tags").table_valued("value")
+        return type_coerce(column, JSONB).contains({"tags": [tag]})
+    each = func.json_each(column, "$.tags").table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
 def _has_licence(licence: str) -> ColumnElement[bool]:
     """A version under exactly this expression, or with it as one component's licence."""
-    escaped = _like_pattern(licence)[1:-1]
+    escaped = like_pattern(licence)[1:-1]
     return exists(
         select(DesignVersion.id).where(
             DesignVersion.project_id == Project.id,

@@ -41,6 +41,7 @@ PAGING = [
 FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
 ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
 ACCOUNTS: Schema = {"type": "array", "items": _ref("Account")}
+NOTIFICATION_TYPES = ["follow", "follow_request", "favourite", "reblog", "mention", "status"]
 
 SCHEMAS: dict[str, Schema] = {
     "Account": _obj(
@@ -125,6 +126,19 @@ SCHEMAS: dict[str, Schema] = {
         favourited=BOOL,
         reblogged=BOOL,
     ),
+    "Notification": _obj(
+        ["id", "type", "created_at", "account"],
+        id=STR,
+        type={"enum": NOTIFICATION_TYPES},
+        created_at=STR,
+        group_key=STR,
+        account=_ref("Account"),
+        status=_ref("Status"),
+        ourdesign_type={
+            "enum": ["fork"],
+            "description": 'a fork of one of one\'s designs (type "status", its version)',
+        },
+    ),
     "NewStatus": _obj(
         ["status"],
         status={"type": "string", "description": "plain text"},
@@ -196,10 +210,78 @@ def _slashed(path: str, item: Schema) -> dict[str, Schema]:
     return {path: item, f"{path}/": item}
 
 
+def _search(summary: str, hashtags: Schema) -> Schema:
+    results = _obj(
+        ["accounts", "statuses", "hashtags"],
+        accounts=ACCOUNTS,
+        statuses=STATUSES,
+        hashtags=hashtags,
+    )
+    parameters = [
+        _query("q", "a handle, a URL, or words in names, summaries, tags and posts"),
+        _query("type", "accounts, statuses or hashtags (default: all three)"),
+        _query("resolve", "true: look a handle or URL up on its server (needs a token)"),
+        _query("limit", "at most this many of each (default 20, at most 40)"),
+        _query("offset", "skip this many of each"),
+        _query("account_id", "only statuses of this account"),
+        _query("following", "true: only accounts the signed-in person follows"),
+    ]
+    operation = {"summary": summary, "parameters": parameters}
+    return {"get": {**operation, "responses": {"200": _ok("OK", results), **AUTH, **INVALID}}}
+
+
+_TAG = _obj(["name", "url", "history"], name=STR, url=STR, history=ANY_LIST)
 _ME = _get("The signed-in person's account", _ref("CredentialAccount"), signed_in=True)
 _EMPTY = "Not a feature here: always empty"
 
+
+def _notification_op(method: str, summary: str, schema: Schema, *params: Schema) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "security": SECURED,
+        "parameters": list(params),
+        "responses": {"200": _ok("OK", schema), **AUTH, **NOT_FOUND, "403": _error("scope")},
+    }
+    return {method: operation}
+
+
+_NOTIFICATIONS: dict[str, Schema] = {
+    "/api/v1/notifications": {
+        "get": {
+            "summary": "The signed-in person's notifications, newest first",
+            "security": SECURED,
+            "parameters": [
+                _query("types[]", "only these types (repeat)"),
+                _query("exclude_types[]", "not these types (repeat)"),
+                _query("account_id", "only from this account"),
+                *STATUS_PAGING,
+            ],
+            "responses": {
+                "200": _ok("a page", {"type": "array", "items": _ref("Notification")}, PAGE_LINK),
+                **AUTH,
+                **INVALID,
+            },
+        }
+    },
+    "/api/v1/notifications/unread_count": _notification_op(
+        "get",
+        "How many notifications there are (all count as unread: markers are not stored)",
+        _obj(["count"], count=INT),
+        _query("limit", "count at most this many (default 100, at most 1000)"),
+    ),
+    "/api/v1/notifications/clear": _notification_op(
+        "post", "Delete all of one's notifications", {"type": "object"}
+    ),
+    "/api/v1/notifications/{id}": _notification_op(
+        "get", "One notification", _ref("Notification"), ID_PATH
+    ),
+    "/api/v1/notifications/{id}/dismiss": _notification_op(
+        "post", "Delete one notification", {"type": "object"}, ID_PATH
+    ),
+}
+
 PATHS: dict[str, Schema] = {
+    **_NOTIFICATIONS,
     **_slashed("/api/v1/accounts/verify_credentials", _ME),
     "/api/v1/accounts/update_credentials": {
         "patch": {
@@ -298,6 +380,8 @@ PATHS: dict[str, Schema] = {
     "/api/v1/statuses/{id}/unreblog": _status_op("post", "Undo a boost", _ref("Status"), **AUTH),
     "/api/v1/statuses/{id}/favourited_by": _status_op("get", "Who favourited it", ACCOUNTS),
     "/api/v1/statuses/{id}/reblogged_by": _status_op("get", "Who boosted it", ACCOUNTS),
+    "/api/v2/search": _search("Accounts, statuses and tags", {"type": "array", "items": _TAG}),
+    "/api/v1/search": _search("The same, tags as names", {"type": "array", "items": STR}),
     "/api/v1/timelines/home": _timeline(
         "Notes and designs of whom one follows, and one's own", signed_in=True
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,7 +19,6 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Account, Actor, Follo
 from actors.moderation import visible
 from federation.blocks import BlockedDomainError
 from federation.errors import FederationError, ValidationError
-from federation.webfinger import parse_handle
 from objects.html import text_to_html
 from objects.models import Note
 from outbox import activities
@@ -34,6 +33,8 @@ from web.mastodon import (
     relationship_entity,
     shown_fields,
 )
+from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
+from web.mastodon_paging import page_limit
 from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
 from web.oauth import scoped_actor
 
@@ -114,33 +115,6 @@ async def visible_actor(session: AsyncSession, account_id: str) -> Actor:
     return actor
 
 
-async def _known_by_handle(session: AsyncSession, instance: Instance, acct: str) -> Actor | None:
-    username, _, host = acct.strip().lstrip("@").partition("@")
-    host = host or instance.urls.host
-    query = select(Actor).where(
-        func.lower(Actor.username) == username.lower(),
-        func.lower(Actor.domain) == host.lower(),
-        visible(),
-    )
-    return await session.scalar(query.limit(1))
-
-
-async def _resolve_remote(instance: Instance, ref: str) -> Actor | None:
-    """A remote person by handle or URL, fetched (network first: the resolver uses sessions
-    of its own); None when it cannot be found or its domain is blocked."""
-    try:
-        if ref.startswith(("https://", "http://")):
-            instance.blocks.check(ref)
-            return await instance.resolver.get_actor(ref)
-        _, host = parse_handle(ref)
-        instance.blocks.check(host)
-        if host == instance.urls.host:
-            return None
-        return await instance.resolver.resolve_handle(ref)
-    except FederationError:
-        return None
-
-
 # Routes: the signed-in person
 
 
@@ -207,9 +181,9 @@ async def lookup(request: Request) -> Response:
     if not acct:
         raise ValidationError("add the query parameter ?acct=user or ?acct=user@host")
     async with instance.sessions() as session:
-        actor = await _known_by_handle(session, instance, acct)
+        actor = await known_by_handle(session, instance, acct)
     if actor is None and "@" in acct:
-        actor = await _resolve_remote(instance, acct)
+        actor = await resolve_remote(instance, acct)
     if actor is None or actor.suspended_at is not None:
         raise FederationError(NOT_FOUND, status=404)
     async with instance.sessions() as session:
@@ -237,21 +211,15 @@ async def _search_resolved(request: Request, instance: Instance, query: str) -> 
     if not wants or "authorization" not in request.headers:
         return None
     await scoped_actor(request, "read:search")
-    if "@" not in query and not query.startswith(("https://", "http://")):
+    if "@" not in query and not is_url(query):
         return None
     async with instance.sessions() as session:
-        known = await _known_by_handle(session, instance, query) if "@" in query else None
-    return known or await _resolve_remote(instance, query)
+        known = await known_by_handle(session, instance, query) if "@" in query else None
+    return known or await resolve_remote(instance, query)
 
 
 async def _search_known(session: AsyncSession, query: str, limit: int) -> list[Actor]:
-    username, _, host = query.partition("@")
-    pattern = f"%{username.lower()}%"
-    where = or_(func.lower(Actor.username).like(pattern), func.lower(Actor.name).like(pattern))
-    rows = select(Actor).where(where, visible(), Actor.type != "Application")
-    if host:
-        rows = rows.where(func.lower(Actor.domain).like(f"{host.lower()}%"))
-    return list(await session.scalars(rows.order_by(Actor.local.desc(), Actor.id).limit(limit)))
+    return list(await session.scalars(known_accounts(query).limit(limit)))
 
 
 async def relationships(request: Request) -> Response:
@@ -264,12 +232,7 @@ async def relationships(request: Request) -> Response:
 
 
 def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "")
-    if not raw:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or len(raw) > 6:
-        raise ValidationError("'limit' must be a whole number")
-    return max(1, min(int(raw), MAX_LIMIT))
+    return page_limit(request, DEFAULT_LIMIT, MAX_LIMIT)
 
 
 # Routes: follower lists, paged as Mastodon pages (ids of the follows, Link headers)

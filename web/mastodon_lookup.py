@@ -1,0 +1,58 @@
+"""Finding accounts for Mastodon's client API: known ones by handle or name, remote ones
+fetched by handle or URL. Shared by accounts/lookup, accounts/search and /api/v2/search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from actors.moderation import visible
+from federation.errors import FederationError
+from federation.webfinger import parse_handle
+from web.instance import Instance
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(("https://", "http://"))
+
+
+async def known_by_handle(session: AsyncSession, instance: Instance, acct: str) -> Actor | None:
+    username, _, host = acct.strip().lstrip("@").partition("@")
+    host = host or instance.urls.host
+    query = select(Actor).where(
+        func.lower(Actor.username) == username.lower(),
+        func.lower(Actor.domain) == host.lower(),
+        visible(),
+    )
+    return await session.scalar(query.limit(1))
+
+
+async def resolve_remote(instance: Instance, ref: str) -> Actor | None:
+    """A remote person by handle or URL, fetched (network first: the resolver uses sessions
+    of its own); None when it cannot be found or its domain is blocked."""
+    try:
+        if is_url(ref):
+            instance.blocks.check(ref)
+            return await instance.resolver.get_actor(ref)
+        _, host = parse_handle(ref)
+        instance.blocks.check(host)
+        if host == instance.urls.host:
+            return None
+        return await instance.resolver.resolve_handle(ref)
+    except FederationError:
+        return None
+
+
+def known_accounts(query: str) -> Select[Any]:
+    """Shown accounts whose username or name contains the query (user or user@host), local
+    ones first."""
+    username, _, host = query.partition("@")
+    pattern = f"%{username.lower()}%"
+    where = or_(func.lower(Actor.username).like(pattern), func.lower(Actor.name).like(pattern))
+    rows = select(Actor).where(where, visible(), Actor.type != "Application")
+    if host:
+        rows = rows.where(func.lower(Actor.domain).like(f"{host.lower()}%"))
+    return rows.order_by(Actor.local.desc(), Actor.id)

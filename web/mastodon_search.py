@@ -1,0 +1,162 @@
+"""What /api/v2/search finds: design versions, notes and tags by text, and remote notes
+and design versions by URL.
+
+Text matching is a case-insensitive substring match (SQL ILIKE), not a full-text index:
+good enough for an instance's worth of designs, and the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from actors.moderation import publicly_listed
+from federation.db import is_postgres
+from federation.errors import FederationError
+from objects.design_convert import is_design
+from objects.design_models import DesignVersion, Project
+from objects.design_resolve import store_fetched_version
+from objects.designs import clean_tags
+from objects.models import Note
+from objects.notes import get_note, store_remote_note
+from objects.resolve import note_and_author
+from web.api_json import like_pattern, tags_contain
+from web.instance import Instance
+from web.mastodon_status import Item
+
+ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
+# How many matching versions the hashtag search reads to collect distinct tags.
+MAX_TAG_SCAN = 500
+
+
+def listed_versions(account_id: int | None = None) -> Select[DesignVersion]:
+    """Design versions not deleted, of projects that may appear in searches."""
+    query = (
+        select(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .join(Actor, Actor.id == Project.actor_id)
+        .where(DesignVersion.deleted_at.is_(None), publicly_listed())
+    )
+    if account_id is not None:
+        query = query.where(Project.actor_id == account_id)
+    return query
+
+
+async def versions_matching(
+    session: AsyncSession, text: str, limit: int, account_id: int | None
+) -> list[DesignVersion]:
+    """Newest first: name or summary contains the text, or a tag is the text."""
+    pattern = like_pattern(text)
+    matches: list[ColumnElement[bool]] = [
+        DesignVersion.name.ilike(pattern, escape="\\"),
+        DesignVersion.summary.ilike(pattern, escape="\\"),
+    ]
+    tags = clean_tags([text])
+    if tags:
+        matches.append(tags_contain(DesignVersion.tags, tags[0], postgres=is_postgres(session)))
+    query = listed_versions(account_id).where(or_(*matches))
+    query = query.order_by(DesignVersion.published.desc(), DesignVersion.id.desc())
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def notes_matching(
+    session: AsyncSession, text: str, limit: int, account_id: int | None
+) -> list[Note]:
+    """Newest first: local public notes whose content contains the text (HTML included, so
+    a word inside markup can match too)."""
+    query = (
+        select(Note)
+        .join(Actor, Actor.id == Note.actor_id)
+        .where(
+            Note.local.is_(True),
+            Note.visibility == "public",
+            Note.deleted_at.is_(None),
+            Note.content.ilike(like_pattern(text), escape="\\"),
+            publicly_listed(),
+        )
+    )
+    if account_id is not None:
+        query = query.where(Note.actor_id == account_id)
+    query = query.order_by(Note.published.desc(), Note.id.desc())
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def statuses_matching(
+    session: AsyncSession, text: str, offset: int, limit: int, account_id: int | None
+) -> list[Item]:
+    """Versions and notes together, newest first; each query reads enough for the page."""
+    wanted = offset + limit
+    versions = await versions_matching(session, text, wanted, account_id)
+    notes = await notes_matching(session, text, wanted, account_id)
+    items: list[Item] = [*versions, *notes]
+    items.sort(key=lambda item: item.published, reverse=True)
+    return items[offset:wanted]
+
+
+async def tags_matching(session: AsyncSession, text: str, offset: int, limit: int) -> list[str]:
+    """Distinct tags of listed versions that contain the text, sorted; the JSON column is
+    narrowed as text in SQL, then the tags themselves are picked here."""
+    needle = text.strip().lstrip("#").lower()
+    if not needle:
+        return []
+    query = listed_versions().where(
+        cast(DesignVersion.tags, String).ilike(like_pattern(needle), escape="\\")
+    )
+    rows = await session.scalars(query.limit(MAX_TAG_SCAN))
+    found = {tag for version in rows for tag in version.tags.get("tags", []) if needle in tag}
+    return sorted(found)[offset : offset + limit]
+
+
+# By URL
+
+
+async def known_item(session: AsyncSession, url: str) -> Item | None:
+    """A shown note or design version we already have, by its id or (for notes) its URL."""
+    version = await session.scalar(listed_versions().where(DesignVersion.uri == url))
+    if version is not None:
+        return version
+    notes = (
+        select(Note)
+        .join(Actor, Actor.id == Note.actor_id)
+        .where(
+            or_(Note.uri == url, Note.url == url),
+            Note.deleted_at.is_(None),
+            Note.visibility.in_(("public", "unlisted")),
+            publicly_listed(),
+        )
+    )
+    return await session.scalar(notes.limit(1))
+
+
+async def fetch_item(instance: Instance, url: str) -> Item | None:
+    """A remote note or design version, fetched and stored; None for anything else, for a
+    blocked domain, or for a design whose licence we refuse."""
+    try:
+        instance.blocks.check(url)
+        doc = await instance.resolver.fetch_document(url)
+        if doc.get("type") in ACTOR_TYPES:
+            return None
+        if is_design(doc):
+            version, _ = await store_fetched_version(
+                instance.sessions, instance.resolver, instance.policy, doc
+            )
+            return version
+        return await _store_note(instance, doc)
+    except FederationError:
+        return None
+
+
+async def _store_note(instance: Instance, doc: dict[str, Any]) -> Note | None:
+    data, author = await note_and_author(instance.resolver, doc)
+    try:
+        async with instance.sessions() as session:
+            note = await store_remote_note(session, data, author)
+            await session.commit()
+            return note
+    except IntegrityError:  # stored concurrently: read it back
+        async with instance.sessions() as session:
+            return await get_note(session, doc["id"])

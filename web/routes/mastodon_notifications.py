@@ -1,0 +1,227 @@
+"""Mastodon's notifications: the signed-in person's, newest first, paged by notification id.
+
+Rows are written by `objects.notifications`. A fork of one of the person's designs is shown
+to Mastodon apps as a "status" notification carrying the fork's version (apps ignore types
+they do not know), with "ourdesign_type": "fork" so that our own clients can tell. The
+statuses of a page are built together (`web.mastodon_status`); a notification whose status
+was deleted since, or whose sender is suspended or gone, is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.models import Actor
+from actors.moderation import visible
+from federation.errors import FederationError, ValidationError
+from objects.convert import iso
+from objects.design_models import DesignVersion
+from objects.models import Note, Notification
+from objects.notifications import FORK
+from web.instance import Instance, instance_of
+from web.mastodon_paging import NOT_FOUND, PAGING_PARAMS, page_limit
+from web.mastodon_status import Item, account_entities
+from web.oauth import scoped_actor
+from web.routes.mastodon_statuses import entities
+
+READ_NOTIFICATIONS = "read:notifications"
+WRITE_NOTIFICATIONS = "write:notifications"
+WITH_STATUS = ("favourite", "reblog", "mention", "status", FORK)
+SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
+OUR_TYPES = {FORK: "fork"}
+UNREAD_LIMIT = 1000
+
+
+def _kinds(types: list[str]) -> set[str]:
+    """Stored kinds for type names as apps send them: "status" includes forks."""
+    kinds = set(types)
+    if "status" in kinds:
+        kinds.add(FORK)
+    return kinds
+
+
+def _types_param(request: Request, name: str) -> list[str]:
+    return request.query_params.getlist(f"{name}[]") + request.query_params.getlist(name)
+
+
+def _mine(me: Actor) -> Select[Any]:
+    """The person's notifications whose sender may still be shown."""
+    return (
+        select(Notification)
+        .join(Actor, Actor.id == Notification.from_actor_id)
+        .where(Notification.recipient_id == me.id, visible())
+    )
+
+
+def _filtered(request: Request, query: Select[Any]) -> Select[Any]:
+    if types := _types_param(request, "types"):
+        query = query.where(Notification.kind.in_(_kinds(types)))
+    if excluded := _types_param(request, "exclude_types"):
+        query = query.where(Notification.kind.not_in(_kinds(excluded)))
+    if account_id := request.query_params.get("account_id"):
+        query = query.where(Notification.from_actor_id == _number(account_id, "account_id"))
+    return query
+
+
+def _number(raw: str, name: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError(f"{name!r} must be a notification or account id")
+    return int(raw)
+
+
+def _paged(request: Request, query: Select[Any]) -> tuple[Select[Any], bool]:
+    """The page's bounds and order; True when it is read oldest first (min_id)."""
+    params = request.query_params
+    if raw := params.get("max_id"):
+        query = query.where(Notification.id < _number(raw, "max_id"))
+    if raw := params.get("since_id"):
+        query = query.where(Notification.id > _number(raw, "since_id"))
+    oldest_first = bool(params.get("min_id"))
+    if oldest_first:
+        query = query.where(Notification.id > _number(params["min_id"], "min_id"))
+    order = Notification.id.asc() if oldest_first else Notification.id.desc()
+    return query.order_by(order).limit(page_limit(request)), oldest_first
+
+
+async def index(request: Request) -> Response:
+    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    instance = instance_of(request)
+    query, oldest_first = _paged(request, _filtered(request, _mine(me)))
+    async with instance.sessions() as session:
+        rows = list(await session.scalars(query))
+        rows = rows[::-1] if oldest_first else rows
+        shown = await notification_entities(session, instance, me, rows)
+    return JSONResponse(shown, headers=_link_header(request, rows))
+
+
+async def show(request: Request) -> Response:
+    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        row = await _one_of_mine(session, me, request.path_params["id"])
+        shown = await notification_entities(session, instance, me, [row])
+    if not shown:
+        raise FederationError(NOT_FOUND, status=404)
+    return JSONResponse(shown[0])
+
+
+async def dismiss(request: Request) -> Response:
+    me = await scoped_actor(request, WRITE_NOTIFICATIONS)
+    async with instance_of(request).sessions() as session:
+        row = await _one_of_mine(session, me, request.path_params["id"])
+        await session.delete(row)
+        await session.commit()
+    return JSONResponse({})
+
+
+async def clear(request: Request) -> Response:
+    me = await scoped_actor(request, WRITE_NOTIFICATIONS)
+    async with instance_of(request).sessions() as session:
+        await session.execute(delete(Notification).where(Notification.recipient_id == me.id))
+        await session.commit()
+    return JSONResponse({})
+
+
+async def unread_count(request: Request) -> Response:
+    """Every notification counts as unread: read positions (markers) are not stored yet."""
+    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    limit = page_limit(request, default=100, maximum=UNREAD_LIMIT)
+    counted = _filtered(request, _mine(me)).with_only_columns(Notification.id).limit(limit)
+    async with instance_of(request).sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(counted.subquery()))
+    return JSONResponse({"count": count or 0})
+
+
+async def _one_of_mine(session: AsyncSession, me: Actor, raw_id: str) -> Notification:
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        raise FederationError(NOT_FOUND, status=404)
+    row: Notification | None = await session.scalar(_mine(me).where(Notification.id == int(raw_id)))
+    if row is None:
+        raise FederationError(NOT_FOUND, status=404)
+    return row
+
+
+# Entities
+
+
+async def notification_entities(
+    session: AsyncSession, instance: Instance, me: Actor, rows: Sequence[Notification]
+) -> list[dict[str, Any]]:
+    """The page's entities, its statuses and accounts each looked up once for the page."""
+    items = await _items_by_uri(session, {row.object_uri for row in _with_status(rows)})
+    built = await entities(session, instance, me, list(items.values()))
+    statuses = dict(zip(items, built, strict=True))
+    accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
+    shown = []
+    for row in rows:
+        status = statuses.get(row.object_uri or "")
+        if row.from_actor_id in accounts and (status is not None or row.kind not in WITH_STATUS):
+            shown.append(_entity(row, accounts[row.from_actor_id], status))
+    return shown
+
+
+def _with_status(rows: Sequence[Notification]) -> list[Notification]:
+    return [row for row in rows if row.kind in WITH_STATUS and row.object_uri]
+
+
+async def _items_by_uri(session: AsyncSession, uris: set[str | None]) -> dict[str, Item]:
+    """Notes and design versions not deleted, by URI (two queries for a page)."""
+    wanted = {uri for uri in uris if uri}
+    if not wanted:
+        return {}
+    notes = await session.scalars(
+        select(Note).where(Note.uri.in_(wanted), Note.deleted_at.is_(None))
+    )
+    versions = await session.scalars(
+        select(DesignVersion).where(
+            DesignVersion.uri.in_(wanted), DesignVersion.deleted_at.is_(None)
+        )
+    )
+    found: dict[str, Item] = {note.uri: note for note in notes}
+    return found | {version.uri: version for version in versions}
+
+
+def _entity(
+    row: Notification, account: dict[str, Any], status: dict[str, Any] | None
+) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "id": str(row.id),
+        "type": SHOWN_AS.get(row.kind, row.kind),
+        "created_at": iso(row.created_at),
+        "group_key": f"ungrouped-{row.id}",
+        "account": account,
+    }
+    if status is not None:
+        entity["status"] = status
+    if row.kind in OUR_TYPES:
+        entity["ourdesign_type"] = OUR_TYPES[row.kind]
+    return entity
+
+
+def _link_header(request: Request, rows: Sequence[Notification]) -> dict[str, str]:
+    """next (older: max_id) and prev (newer: min_id), keeping the filters."""
+    if not rows:
+        return {}
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS]
+    base = str(request.url.replace(query=""))
+    first = [("limit", str(page_limit(request))), *kept]
+    next_url = f"{base}?{urlencode([*first, ('max_id', str(rows[-1].id))])}"
+    prev_url = f"{base}?{urlencode([*first, ('min_id', str(rows[0].id))])}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+routes = [
+    Route("/api/v1/notifications", index, methods=["GET"]),
+    Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+]

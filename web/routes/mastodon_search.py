@@ -1,0 +1,175 @@
+"""Mastodon's search: GET /api/v2/search (hashtags as entities) and /api/v1/search (hashtags
+as names).
+
+Reading needs no token. With a token (scope read:search) and resolve=true, a handle or URL
+is looked up on its server: a person, a note, or a design version (whose licence is checked
+as for any received design; a refused one is simply not found). Blocked domains give no
+results rather than an error, since a search is not a request for that domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from federation.errors import ValidationError
+from web.instance import Instance, instance_of
+from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
+from web.mastodon_paging import page_limit
+from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
+from web.mastodon_status import Item, account_entities
+from web.oauth import scoped_actor
+from web.routes.mastodon_statuses import entities
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+MAX_OFFSET = 10_000
+TYPES = ("accounts", "statuses", "hashtags")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str
+    types: tuple[str, ...]
+    viewer: Actor | None
+    resolve: bool  # only with a token, as Mastodon
+    limit: int
+    offset: int
+    account_id: int | None
+    following: bool
+
+
+async def search_request(request: Request) -> SearchRequest:
+    params = request.query_params
+    kind = params.get("type", "")
+    if kind and kind not in TYPES:
+        raise ValidationError(f"'type' must be one of {', '.join(TYPES)}")
+    viewer = None
+    if "authorization" in request.headers:
+        viewer = await scoped_actor(request, "read:search")
+    return SearchRequest(
+        text=params.get("q", "").strip()[:500],
+        types=(kind,) if kind else TYPES,
+        viewer=viewer,
+        resolve=viewer is not None and _true(params.get("resolve")),
+        limit=page_limit(request, DEFAULT_LIMIT, MAX_LIMIT),
+        offset=min(_whole(params.get("offset"), "offset") or 0, MAX_OFFSET),
+        account_id=_whole(params.get("account_id"), "account_id"),
+        following=_true(params.get("following")),
+    )
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1")
+
+
+def _whole(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ValidationError(f"{name!r} must be a whole number")
+    return int(value)
+
+
+# Accounts
+
+
+async def find_accounts(instance: Instance, wanted: SearchRequest) -> list[Actor]:
+    query = wanted.text.lstrip("@")
+    if wanted.resolve and ("@" in query or is_url(query)):
+        found = await _resolved_account(instance, query)
+        return [found] if found is not None and wanted.offset == 0 else []
+    if not query or is_url(query):
+        return []
+    rows = known_accounts(query)
+    if wanted.following and wanted.viewer is not None:
+        followed = select(Follow.followee_id).where(
+            Follow.follower_id == wanted.viewer.id, Follow.state == FOLLOW_ACCEPTED
+        )
+        rows = rows.where(Actor.id.in_(followed))
+    async with instance.sessions() as session:
+        return list(await session.scalars(rows.offset(wanted.offset).limit(wanted.limit)))
+
+
+async def _resolved_account(instance: Instance, query: str) -> Actor | None:
+    async with instance.sessions() as session:
+        known = await known_by_handle(session, instance, query) if not is_url(query) else None
+        if known is None and is_url(query):
+            known = await session.scalar(select(Actor).where(Actor.uri == query))
+    if known is not None:
+        return known if known.suspended_at is None else None
+    found = await resolve_remote(instance, query)
+    return found if found is not None and found.suspended_at is None else None
+
+
+# Statuses
+
+
+async def find_statuses(instance: Instance, wanted: SearchRequest) -> list[Item]:
+    if not wanted.text:
+        return []
+    if is_url(wanted.text):
+        found = await _status_by_url(instance, wanted)
+        return [found] if found is not None and wanted.offset == 0 else []
+    async with instance.sessions() as session:
+        return await statuses_matching(
+            session, wanted.text, wanted.offset, wanted.limit, wanted.account_id
+        )
+
+
+async def _status_by_url(instance: Instance, wanted: SearchRequest) -> Item | None:
+    """What we have is shown to anyone; fetching needs resolve (and so a token)."""
+    if instance.blocks.is_suspended(wanted.text):
+        return None
+    async with instance.sessions() as session:
+        known = await known_item(session, wanted.text)
+    if known is not None or not wanted.resolve or instance.urls.is_local(wanted.text):
+        return known
+    return await fetch_item(instance, wanted.text)
+
+
+# The route
+
+
+async def search_results(request: Request) -> dict[str, Any]:
+    instance = instance_of(request)
+    wanted = await search_request(request)
+    accounts = await find_accounts(instance, wanted) if "accounts" in wanted.types else []
+    statuses = await find_statuses(instance, wanted) if "statuses" in wanted.types else []
+    tags: list[str] = []
+    async with instance.sessions() as session:
+        if "hashtags" in wanted.types and not is_url(wanted.text):
+            tags = await tags_matching(session, wanted.text, wanted.offset, wanted.limit)
+        by_id = await account_entities(session, instance.urls, [a.id for a in accounts])
+        status_list = await entities(session, instance, wanted.viewer, statuses)
+    return {
+        "accounts": [by_id[a.id] for a in accounts if a.id in by_id],
+        "statuses": status_list,
+        "hashtags": [
+            {"name": tag, "url": f"{instance.urls.base_url}/tags/{tag}", "history": []}
+            for tag in tags
+        ],
+    }
+
+
+async def search_v2(request: Request) -> Response:
+    return JSONResponse(await search_results(request))
+
+
+async def search_v1(request: Request) -> Response:
+    """The old shape: hashtags as plain names."""
+    results = await search_results(request)
+    results["hashtags"] = [tag["name"] for tag in results["hashtags"]]
+    return JSONResponse(results)
+
+
+routes = [
+    Route("/api/v2/search", search_v2, methods=["GET"]),
+    Route("/api/v1/search", search_v1, methods=["GET"]),
+]
