@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.blocks import SUSPEND
+from federation.settings import Settings
 from objects.design_models import DesignVersion
 from objects.models import Interaction
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Node, settle
+from tests.support import Network, Node, settle
 from tests.test_design_federation import (
     activity_json,
     api_get,
@@ -21,6 +24,8 @@ from tests.test_design_federation import (
     new_project,
     publish,
 )
+from web.app import create_app
+from web.cli import main
 from web.coop import announce_coop_update, ensure_coop_actor
 
 COOP = {
@@ -196,3 +201,40 @@ async def test_about_page_shows_rules_contact_and_moderated_servers(nodes: Any) 
     assert "Makers of the Valley" in html and "<li>Be kind.</li>" in html
     assert "mailto:hello@valley.example" in html
     assert "spam.example" in html and "Spam &lt;b&gt;waves&lt;/b&gt;" in html
+
+
+def test_cli_boosts_and_unboosts_a_members_design(tmp_path) -> None:
+    env = {
+        "OURDESIGN_DATA_DIR": str(tmp_path),
+        "OURDESIGN_DOMAIN": "coop.test",
+        "OURDESIGN_SCHEME": "https",
+        "OURDESIGN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
+        "OURDESIGN_COOP_BOOSTS_MEMBER_DESIGNS": "false",
+    }
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    unknown = run("coop", "boost", "https://coop.test/users/lamp/versions/1", code=1)
+    assert "fetch it first" in unknown
+
+    async def publish_design() -> str:
+        app = create_app(Settings.from_env(environ=env), run_workers=False)
+        async with app.router.lifespan_context(app):
+            network = Network()
+            network.add("coop.test", app)
+            node = Node("coop.test", app, network)
+            _, token = await node.user("alice")
+            await new_project(node, token, "lamp")
+            version = await publish(node, token, "lamp", "CERN-OHL-S-2.0")
+        return str(version["id"])
+
+    uri = asyncio.run(publish_design())
+    assert f"boosted {uri}" in run("coop", "boost", uri)
+    assert "already boosted" in run("coop", "boost", uri)
+    assert "withdrew" in run("coop", "unboost", uri)
+    assert "has not boosted" in run("coop", "unboost", uri, code=1)
+    assert "coop.boost" in run("audit")

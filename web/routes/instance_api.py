@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from actors.moderation import record_audit
 from federation.errors import ValidationError
 from objects.models import Note
 from web.blocklists import public_block_entries
@@ -271,10 +272,12 @@ async def members(request: Request) -> Response:
 async def create_boost(request: Request) -> Response:
     """A moderator has the cooperative boost a design version (local or already fetched)."""
     instance = instance_of(request)
-    await staff_actor(request)
+    moderator = await staff_actor(request)
     uri = _version_uri(await json_body(request, instance.settings.max_body_bytes))
     async with instance.sessions() as session:
         created = await boost(session, instance.urls, instance.settings, uri)
+        if created:
+            await record_audit(session, moderator, "coop.boost", "version", uri)
         await session.commit()
     instance.wake_delivery()
     return JSONResponse({"boosted": uri}, status_code=201 if created else 200)
@@ -282,10 +285,12 @@ async def create_boost(request: Request) -> Response:
 
 async def delete_boost(request: Request) -> Response:
     instance = instance_of(request)
-    await staff_actor(request)
+    moderator = await staff_actor(request)
     uri = _version_uri(dict(request.query_params))
     async with instance.sessions() as session:
         undone = await unboost(session, instance.urls, instance.settings, uri)
+        if undone:
+            await record_audit(session, moderator, "coop.unboost", "version", uri)
         await session.commit()
     if not undone:
         return JSONResponse({"error": f"the cooperative has not boosted {uri}"}, 404)
