@@ -19,6 +19,8 @@ class Note(Base):
         Index("ix_notes_actor_id_id", "actor_id", "id"),
         # Replies are paged by id within a parent: the pair keeps every page an index seek.
         Index("ix_notes_in_reply_to_id", "in_reply_to", "id"),
+        # Timelines (web.mastodon_paging) page by (published, id), newest first.
+        Index("ix_notes_published_id", "published", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
