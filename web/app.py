@@ -29,6 +29,7 @@ from web.routes import (
     mastodon_search,
     mastodon_startup,
     mastodon_statuses,
+    mastodon_streaming,
     mastodon_timelines,
     moderation,
     oauth,
@@ -86,6 +87,7 @@ def create_app(
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,
+        *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
     ]

@@ -38,6 +38,7 @@ from outbox.delivery import DeliveryWorker
 from web.coop import set_up_coop
 from web.mail import MailWorker
 from web.schema import migrate
+from web.streaming import StreamHub
 
 log = logging.getLogger(__name__)
 # Other processes (a `worker`, a second `serve`) see a changed block list within this time.
@@ -61,6 +62,7 @@ class Instance:
     fetch_auth: CavageAuth | None = None
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
+    streaming: StreamHub = field(default_factory=StreamHub)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -102,6 +104,7 @@ class Instance:
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
         self.wake_mail()
+        await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
@@ -158,10 +161,16 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks)
+    streaming = StreamHub()
+
+    def after_inbox_batch() -> None:
+        delivery.wakeup.set()
+        streaming.wake()  # its subscribers see the batch's statuses now, not at the next poll
+
     inbox_worker = InboxWorker(
         sessions,
         HandlerContext(urls, resolver, policy, blocks),
-        on_published=delivery.wakeup.set,
+        on_published=after_inbox_batch,
         # A batch's writes hold SQLite's one connection; smaller batches let received
         # activities in sooner. Measured (bench/inbox.py): 40 keeps up with 1,000/s at a p99
         # near 40 ms; 30 falls behind, 50 lets the p99 at full speed pass 50 ms.
@@ -190,4 +199,5 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         blocks=blocks,
         fetch_auth=fetch_auth,
         mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
+        streaming=streaming,
     )

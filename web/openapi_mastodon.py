@@ -206,6 +206,23 @@ def _follow_list(summary: str) -> Schema:
     }
 
 
+def _stream(summary: str, *params: Schema, signed_in: bool = False) -> Schema:
+    """A Server-Sent Events stream (the same streams are offered over a WebSocket at
+    /api/v1/streaming; OpenAPI cannot describe that)."""
+    events = "event: update|notification|delete, data: a Status, Notification or status id"
+    operation: Schema = {
+        "summary": summary,
+        "parameters": [*params, _query("access_token", "the token, instead of a header")],
+        "responses": {
+            "200": {"description": events, "content": {"text/event-stream": {"schema": STR}}},
+            **AUTH,
+        },
+    }
+    if signed_in:
+        operation["security"] = SECURED
+    return {"get": operation}
+
+
 def _slashed(path: str, item: Schema) -> dict[str, Schema]:
     return {path: item, f"{path}/": item}
 
@@ -389,6 +406,31 @@ PATHS: dict[str, Schema] = {
         "Public notes and design versions",
         _query("local", "true: only this instance's"),
         _query("remote", "true: only other instances'"),
+    ),
+    "/api/v1/streaming/health": {
+        "get": {
+            "summary": "Whether streaming is up: OK",
+            "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": STR}}}},
+        }
+    },
+    "/api/v1/streaming": _stream(
+        "Any stream, named by ?stream= (user, public, public:local, hashtag, ...)",
+        _query("stream", "the stream's name", required=True),
+        _query("tag", "the hashtag, for hashtag streams"),
+    ),
+    "/api/v1/streaming/user": _stream(
+        "The home timeline's new statuses and one's notifications", signed_in=True
+    ),
+    "/api/v1/streaming/user/notification": _stream("One's notifications", signed_in=True),
+    "/api/v1/streaming/public": _stream("New public statuses"),
+    "/api/v1/streaming/public/local": _stream("New public statuses from this instance"),
+    "/api/v1/streaming/public/remote": _stream("New public statuses from other instances"),
+    "/api/v1/streaming/hashtag": _stream(
+        "New design versions with a tag", _query("tag", "the hashtag", required=True)
+    ),
+    "/api/v1/streaming/hashtag/local": _stream(
+        "This instance's new design versions with a tag",
+        _query("tag", "the hashtag", required=True),
     ),
     "/api/v1/timelines/tag/{hashtag}": _timeline(
         "Design versions with this tag",

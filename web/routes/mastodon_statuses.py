@@ -31,6 +31,7 @@ from web.instance import Instance, instance_of
 from web.mastodon_paging import NOT_FOUND, find_item
 from web.mastodon_status import Item, account_entities, status_context, status_entities
 from web.oauth import scoped_actor
+from web.stream_audience import publish_delete
 
 IDEMPOTENCY_SECONDS = 3600
 MAX_THREAD = 200
@@ -177,6 +178,7 @@ async def post_status(request: Request) -> Response:
     note_uri = await _publish_status(instance, me, text, spoiler, visibility, parent_id)
     _remember(request, me, key, note_uri)
     instance.wake_delivery()
+    instance.streaming.wake()
     return await _answer(instance, me, note_uri)
 
 
@@ -317,6 +319,7 @@ async def delete_status(request: Request) -> Response:
         await submit(session, instance.resolver, me, {"type": "Delete", "object": item.uri})
         await session.commit()
     instance.wake_delivery()
+    await publish_delete(instance, item)
     return JSONResponse({**entity, "text": plain_text(entity["content"])})
 
 

@@ -1,0 +1,227 @@
+"""Mastodon's streaming API: Server-Sent Events and one WebSocket, fed by `web.streaming`.
+
+SSE: GET /api/v1/streaming/{user,public,public/local,...} (or /api/v1/streaming?stream=)
+sends `event: update` / `notification` / `delete` with `data:` as Mastodon does, and a
+`:thump` comment every HEARTBEAT_SECONDS so that proxies keep the connection open.
+
+WebSocket: /api/v1/streaming, subscribed with ?stream= or {"type": "subscribe", ...}
+messages; each frame is {"stream": [...], "event": ..., "payload": "<JSON as a string>"}.
+
+The token comes as `Authorization: Bearer`, an `access_token` query parameter or (for
+WebSockets, as Mastodon allows) the Sec-WebSocket-Protocol header. Public streams need none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from actors.models import Actor
+from actors.oauth import scope_covers, scope_list
+from actors.service import actor_for_token
+from federation.errors import FederationError, ValidationError
+from web.instance import Instance
+from web.stream_feed import feed_of
+from web.streaming import PUBLIC_STREAMS, USER_STREAMS, StreamMessage, Subscriber
+
+HEARTBEAT_SECONDS = 15.0
+READ_SCOPES = ("read:statuses", "read:notifications")
+INVALID_TOKEN = "The access token is invalid"
+# Closing a WebSocket before accepting it refuses it (with an HTTP 403) when the server
+# cannot send an HTTP answer of our choosing.
+POLICY_VIOLATION = 1008
+ERROR = "error"
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+def _token(connection: HTTPConnection) -> str | None:
+    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    protocol = connection.headers.get("sec-websocket-protocol", "").strip()
+    return connection.query_params.get("access_token") or protocol or None
+
+
+async def _reader(instance: Instance, token: str | None) -> Actor | None:
+    """Who is streaming: None without a token; 401 for a bad one, 403 outside the scopes."""
+    if token is None:
+        return None
+    async with instance.sessions() as session:
+        actor, row = await actor_for_token(session, token)
+        await session.commit()
+    if actor is None or row is None or actor.deleted_at is not None:
+        raise FederationError(INVALID_TOKEN, status=401)
+    if actor.suspended_at is not None:
+        raise FederationError("this account is suspended", status=403)
+    granted = scope_list(row.scopes)
+    if row.app_id is not None and not any(scope_covers(granted, s) for s in READ_SCOPES):
+        raise FederationError("this token's scopes do not allow reading", status=403)
+    return actor
+
+
+def _check_stream(name: str, reader: Actor | None) -> None:
+    if name not in PUBLIC_STREAMS + USER_STREAMS:
+        raise ValidationError(f"unknown stream: {name[:100]}")
+    if reader is None and name not in PUBLIC_STREAMS:
+        raise FederationError("this stream needs an access token", status=401)
+
+
+# Server-Sent Events
+
+
+def _sse_endpoint(name: str | None) -> Any:
+    """The SSE handler for one stream (None: the stream is the `stream` query parameter)."""
+
+    async def endpoint(request: Request) -> Response:
+        stream = name or request.query_params.get("stream", "")
+        return await _sse(request, stream)
+
+    return endpoint
+
+
+async def _sse(request: Request, name: str) -> Response:
+    instance: Instance = request.app.state.instance
+    reader = await _reader(instance, _token(request))
+    _check_stream(name, reader)
+    subscriber = Subscriber(reader.id if reader else None)
+    try:
+        subscriber.listen(name, request.query_params.get("tag"))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    await instance.streaming.subscribe(subscriber, feed_of(instance))
+    return StreamingResponse(
+        _sse_lines(instance, subscriber),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _sse_lines(instance: Instance, subscriber: Subscriber) -> AsyncIterator[str]:
+    try:
+        yield ":)\n\n"  # sent at once, so that the client sees the stream is open
+        while True:
+            try:
+                message = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield ":thump\n\n"
+                continue
+            if message is None:
+                return
+            yield f"event: {message.event}\ndata: {message.payload}\n\n"
+    finally:
+        instance.streaming.unsubscribe(subscriber)
+
+
+# WebSocket
+
+
+async def websocket_stream(websocket: WebSocket) -> None:
+    instance: Instance = websocket.app.state.instance
+    try:
+        reader = await _reader(instance, _token(websocket))
+        subscriber = Subscriber(reader.id if reader else None)
+        first = websocket.query_params.get("stream")
+        if first:
+            _check_stream(first, reader)
+            subscriber.listen(first, websocket.query_params.get("tag"))
+    except (FederationError, ValueError) as exc:
+        await _refuse(websocket, exc)
+        return
+    protocol = websocket.headers.get("sec-websocket-protocol") or None
+    await websocket.accept(subprotocol=protocol)
+    await instance.streaming.subscribe(subscriber, feed_of(instance))
+    try:
+        await _serve_websocket(websocket, subscriber, reader)
+    finally:
+        instance.streaming.unsubscribe(subscriber)
+
+
+async def _refuse(websocket: WebSocket, exc: Exception) -> None:
+    """Answer with the error's HTTP status, as Mastodon does, where the server allows it."""
+    status = exc.status if isinstance(exc, FederationError) else 400
+    try:
+        await websocket.send_denial_response(JSONResponse({"error": str(exc)}, status_code=status))
+    except RuntimeError:
+        await websocket.close(code=POLICY_VIOLATION)
+
+
+async def _serve_websocket(
+    websocket: WebSocket, subscriber: Subscriber, reader: Actor | None
+) -> None:
+    """Send the subscriber's events while reading its (un)subscribe messages."""
+    sending = asyncio.create_task(_send_frames(websocket, subscriber))
+    try:
+        with contextlib.suppress(WebSocketDisconnect):
+            while not sending.done():
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("text") is not None:  # binary messages mean nothing here
+                    _handle_message(subscriber, reader, message["text"])
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sending
+
+
+async def _send_frames(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while (message := await subscriber.queue.get()) is not None:
+        await websocket.send_text(_frame(message))
+    await websocket.close()
+
+
+def _frame(message: StreamMessage) -> str:
+    if message.event == ERROR:
+        return message.payload  # Mastodon sends its errors bare, in no stream
+    return json.dumps(
+        {"stream": message.stream, "event": message.event, "payload": message.payload}
+    )
+
+
+def _handle_message(subscriber: Subscriber, reader: Actor | None, text: str) -> None:
+    """{"type": "subscribe"|"unsubscribe", "stream": ..., "tag": ...}; an unusable message
+    is answered with an error frame, as Mastodon does, and the connection stays open."""
+    try:
+        message = json.loads(text)
+        name, tag = str(message["stream"]), message.get("tag")
+        if message.get("type") == "subscribe":
+            _check_stream(name, reader)
+            subscriber.listen(name, tag)
+        elif message.get("type") == "unsubscribe":
+            subscriber.stop_listening(name, tag)
+    except (ValueError, KeyError, TypeError, AttributeError, FederationError) as exc:
+        error = json.dumps({"error": str(exc)[:200], "status": 400})
+        with contextlib.suppress(asyncio.QueueFull):
+            subscriber.queue.put_nowait(StreamMessage([], ERROR, error))
+
+
+STREAMS = {
+    "user": "user",
+    "user/notification": "user:notification",
+    "public": "public",
+    "public/local": "public:local",
+    "public/remote": "public:remote",
+    "hashtag": "hashtag",
+    "hashtag/local": "hashtag:local",
+}
+
+routes = [
+    Route("/api/v1/streaming/health", health, methods=["GET"]),
+    Route("/api/v1/streaming", _sse_endpoint(None), methods=["GET"]),
+    *[
+        Route(f"/api/v1/streaming/{path}", _sse_endpoint(name), methods=["GET"])
+        for path, name in STREAMS.items()
+    ],
+    WebSocketRoute("/api/v1/streaming", websocket_stream),
+]
