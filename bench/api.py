@@ -40,6 +40,7 @@ from bench.common import (
     load_note,
     percentile,
     print_table,
+    raw_exchange_with_head,
     temp_database,
     wait_ready,
 )
@@ -172,20 +173,6 @@ def request(path: str, token: str | None) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n".encode()
 
 
-async def exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> tuple[int, bytes, bytes]:
-    """Like `common.raw_exchange`, but the head is kept too (for the Link header)."""
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return int(head[9:12]), head, await reader.readexactly(length)
-
-
 KINDS = ("home", "public", "home page", "public local", "home", "public page")
 
 
@@ -220,7 +207,9 @@ async def drive(
                 path = first[timeline]
             start = time.perf_counter()
             try:
-                status, head, body = await exchange(reader, writer, request(path, auth))
+                status, head, body = await raw_exchange_with_head(
+                    reader, writer, request(path, auth)
+                )
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
                 status, head, body = 0, b"", repr(exc).encode()
                 writer.close()

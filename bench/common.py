@@ -177,6 +177,14 @@ async def raw_exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> tuple[int, bytes]:
     """Send one complete request on a keep-alive connection; return (status, body)."""
+    status, _, body = await raw_exchange_with_head(reader, writer, request)
+    return status, body
+
+
+async def raw_exchange_with_head(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes, bytes]:
+    """Like `raw_exchange`, keeping the response head too (for headers such as Link)."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
@@ -184,7 +192,7 @@ async def raw_exchange(
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
-    return int(head[9:12]), await reader.readexactly(length)
+    return int(head[9:12]), head, await reader.readexactly(length)
 
 
 # --- child process entry points ----------------------------------------------------------

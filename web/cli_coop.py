@@ -5,12 +5,19 @@ web.cli imports this module last, once `main` exists.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.moderation import record_audit
+from federation.settings import Settings
+from federation.urls import LocalUrls
 from web.cli import _run, _settings, main
 from web.coop import boost, unboost
 from web.instance import Instance
+
+BoostChange = Callable[[AsyncSession, LocalUrls, Settings, str], Awaitable[bool]]
 
 
 @main.group(help="The cooperative's own account (@coop): boosting designs.")
@@ -18,19 +25,25 @@ def coop() -> None:
     pass
 
 
+def _change_boost(ctx: click.Context, uri: str, change: BoostChange, action: str) -> bool:
+    """Boost or un-boost, audited when something changed; False when nothing did."""
+
+    async def work(instance: Instance) -> bool:
+        async with instance.sessions() as session:
+            changed = await change(session, instance.urls, instance.settings, uri)
+            if changed:
+                await record_audit(session, None, action, "version", uri)
+            await session.commit()
+            return changed
+
+    return _run(_settings(ctx), work)
+
+
 @coop.command("boost", help="Have the cooperative boost the design version at URI.")
 @click.argument("uri")
 @click.pass_context
 def coop_boost(ctx: click.Context, uri: str) -> None:
-    async def work(instance: Instance) -> bool:
-        async with instance.sessions() as session:
-            created = await boost(session, instance.urls, instance.settings, uri)
-            if created:
-                await record_audit(session, None, "coop.boost", "version", uri)
-            await session.commit()
-            return created
-
-    created = _run(_settings(ctx), work)
+    created = _change_boost(ctx, uri, boost, "coop.boost")
     click.echo(f"boosted {uri}" if created else f"already boosted {uri}")
 
 
@@ -38,14 +51,6 @@ def coop_boost(ctx: click.Context, uri: str) -> None:
 @click.argument("uri")
 @click.pass_context
 def coop_unboost(ctx: click.Context, uri: str) -> None:
-    async def work(instance: Instance) -> bool:
-        async with instance.sessions() as session:
-            undone = await unboost(session, instance.urls, instance.settings, uri)
-            if undone:
-                await record_audit(session, None, "coop.unboost", "version", uri)
-            await session.commit()
-            return undone
-
-    if not _run(_settings(ctx), work):
+    if not _change_boost(ctx, uri, unboost, "coop.unboost"):
         raise click.ClickException(f"the cooperative has not boosted {uri}")
     click.echo(f"withdrew the boost of {uri}")
