@@ -90,18 +90,23 @@ def coop_summary(settings: Settings) -> str:
     return summary
 
 
-def coop_document(actor: Actor, urls: LocalUrls, settings: Settings) -> dict[str, Any]:
-    """The Organization actor document: a Mastodon-readable profile plus our own terms."""
-    doc = actor_to_as(actor, urls)
+def coop_fields(settings: Settings) -> list[tuple[str, str]]:
+    """The cooperative's profile fields, as Mastodon shows them."""
     fields = [("Entity kind", settings.coop_entity_kind)]
     if settings.coop_contact_email:
         fields.append(("Contact", settings.coop_contact_email))
+    return fields
+
+
+def coop_document(actor: Actor, urls: LocalUrls, settings: Settings) -> dict[str, Any]:
+    """The Organization actor document: a Mastodon-readable profile plus our own terms."""
+    doc = actor_to_as(actor, urls)
     return {
         **doc,
         "@context": COOP_CONTEXT,
         "attachment": [
             {"type": "PropertyValue", "name": name, "value": html.escape(value)}
-            for name, value in fields
+            for name, value in coop_fields(settings)
         ],
         "members": members_url(urls, actor),
         "rules": list(settings.coop_rules),

@@ -7,6 +7,7 @@ from typing import Any
 from actors.convert import profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
+from federation.settings import Settings
 from federation.urls import LocalUrls
 from objects.convert import iso
 from objects.html import plain_text
@@ -104,3 +105,10 @@ def relationship_entity(
         "endorsed": False,
         "note": "",
     }
+
+
+def rule_entities(settings: Settings) -> list[dict[str, str]]:
+    """The instance's rules as Mastodon's Rule entities (ids are their positions)."""
+    return [
+        {"id": str(n), "text": rule, "hint": ""} for n, rule in enumerate(settings.coop_rules, 1)
+    ]

@@ -21,7 +21,15 @@ from actors.moderation import record_audit
 from federation.errors import ValidationError
 from objects.models import Note
 from web.blocklists import public_block_entries
-from web.coop import boost, coop_actor, members_query, members_url, unboost
+from web.coop import (
+    boost,
+    coop_actor,
+    coop_fields,
+    member_count,
+    members_query,
+    members_url,
+    unboost,
+)
 from web.http import (
     ActivityResponse,
     json_body,
@@ -31,7 +39,7 @@ from web.http import (
     staff_actor,
 )
 from web.instance import Instance, instance_of
-from web.mastodon import VERSION_STRING, account_entity
+from web.mastodon import VERSION_STRING, account_entity, rule_entities
 from web.pages import render
 
 MAX_CHARACTERS = 5000
@@ -57,7 +65,7 @@ class InstanceFacts:
 
 async def instance_facts(session: AsyncSession, instance: Instance) -> InstanceFacts:
     coop = await coop_actor(session, instance.settings)
-    users = await session.scalar(members_query().with_only_columns(func.count()))
+    users = await member_count(session)
     posts = await session.scalar(
         select(func.count())
         .select_from(Note)
@@ -73,7 +81,7 @@ async def instance_facts(session: AsyncSession, instance: Instance) -> InstanceF
             .select_from(Follow)
             .where(Follow.followee_id == coop.id, Follow.state == FOLLOW_ACCEPTED)
         )
-    return InstanceFacts(coop, users or 0, posts or 0, domains or 0, followers or 0)
+    return InstanceFacts(coop, users, posts or 0, domains or 0, followers or 0)
 
 
 def _streaming_url(instance: Instance) -> str:
@@ -118,18 +126,12 @@ def nodeinfo_metadata(instance: Instance, facts: InstanceFacts) -> dict[str, Any
 def _coop_account(instance: Instance, facts: InstanceFacts) -> dict[str, Any] | None:
     if facts.coop is None:
         return None
-    settings = instance.settings
-    fields = [("Entity kind", settings.coop_entity_kind)]
-    if settings.coop_contact_email:
-        fields.append(("Contact", settings.coop_contact_email))
-    return account_entity(facts.coop, instance.urls, followers=facts.coop_followers, fields=fields)
-
-
-def _rules(instance: Instance) -> list[dict[str, str]]:
-    return [
-        {"id": str(n), "text": rule, "hint": ""}
-        for n, rule in enumerate(instance.settings.coop_rules, 1)
-    ]
+    return account_entity(
+        facts.coop,
+        instance.urls,
+        followers=facts.coop_followers,
+        fields=coop_fields(instance.settings),
+    )
 
 
 def _configuration() -> dict[str, Any]:
@@ -194,7 +196,7 @@ async def instance_v2(request: Request) -> Response:
                 "email": settings.coop_contact_email,
                 "account": _coop_account(instance, facts),
             },
-            "rules": _rules(instance),
+            "rules": rule_entities(instance.settings),
             "ourdesign": nodeinfo_metadata(instance, facts),
         }
     )
@@ -225,7 +227,7 @@ async def instance_v1(request: Request) -> Response:
             "invites_enabled": regs["invites_enabled"],
             "configuration": _configuration(),
             "contact_account": _coop_account(instance, facts),
-            "rules": _rules(instance),
+            "rules": rule_entities(instance.settings),
         }
     )
 
@@ -254,8 +256,8 @@ async def members(request: Request) -> Response:
             return JSONResponse({"error": "only the cooperative has a members list"}, 404)
         collection_id = members_url(instance.urls, coop)
         if "page" not in request.query_params:
-            total = await session.scalar(members_query().with_only_columns(func.count()))
-            return ActivityResponse(ordered_collection(collection_id, total or 0))
+            total = await member_count(session)
+            return ActivityResponse(ordered_collection(collection_id, total))
         before = query_int(request, "max_id")
         query = members_query().order_by(Actor.id.desc()).limit(MEMBERS_PAGE + 1)
         if before is not None:

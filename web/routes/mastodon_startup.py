@@ -18,6 +18,7 @@ from actors.models import FOLLOW_PENDING, Actor, Follow
 from actors.moderation import visible
 from web.http import json_body
 from web.instance import instance_of
+from web.mastodon import rule_entities
 from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import account_json
 
@@ -93,10 +94,7 @@ async def peers(request: Request) -> Response:
 
 
 async def rules(request: Request) -> Response:
-    settings = instance_of(request).settings
-    return JSONResponse(
-        [{"id": str(n), "text": text, "hint": ""} for n, text in enumerate(settings.coop_rules, 1)]
-    )
+    return JSONResponse(rule_entities(instance_of(request).settings))
 
 
 def _both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[BaseRoute]:
