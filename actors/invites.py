@@ -71,7 +71,6 @@ async def admit(session: AsyncSession, invite: Invite) -> None:
     )
     if getattr(counted, "rowcount", 1) != 1:
         raise ValidationError("this invite has been used as often as it may be; ask for a new one")
-    await session.refresh(invite)
 
 
 async def create_invite(

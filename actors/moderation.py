@@ -7,7 +7,7 @@ block list, and lifting the block restores exactly what it hid. The caller commi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import BY_ACCOUNT, BY_DOMAIN, Actor
 from actors.moderation_models import SEVERITIES, AuditEntry, DomainBlock
-from federation.blocks import NOOP, SILENCE, SUSPEND, DomainRule, normalise_domain
+from federation.blocks import (
+    NOOP,
+    SILENCE,
+    SUSPEND,
+    BlockedDomainError,
+    DomainBlocks,
+    DomainRule,
+    normalise_domain,
+)
 from federation.db import utcnow
 from federation.errors import ValidationError
 
@@ -75,6 +83,13 @@ def unsilence_actor(actor: Actor) -> None:
 # --- domains ----------------------------------------------------------------------------------
 
 
+def refuse_blocked(blocks: DomainBlocks, actor: Actor) -> None:
+    """No follows of, forks of or comments on suspended actors or domains."""
+    blocks.check(actor.domain)
+    if actor.suspended_at is not None:
+        raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
+
+
 def check_block_domain(domain: str, *, local_host: str) -> str:
     normalised = normalise_domain(domain)
     if not normalised or ("." not in normalised and normalised != "localhost"):
@@ -112,15 +127,24 @@ async def put_domain_block(
     private_comment: str = "",
     public_comment: str = "",
     obfuscate: bool = False,
-) -> DomainBlock:
-    """Create or change the block of `domain` and mirror it onto that domain's actors."""
+    known: MutableMapping[str, DomainBlock] | None = None,
+) -> tuple[DomainBlock, bool]:
+    """Create or change the block of `domain` and mirror it onto that domain's actors;
+    returns the block and whether it was created. `known`: the blocks by domain, loaded
+    beforehand (`domain_blocks`) to save a query, and kept up to date here."""
     if severity not in SEVERITIES:
         raise ValidationError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     domain = check_block_domain(domain, local_host=local_host)
-    block = await get_domain_block(session, domain)
+    if known is None:
+        block = await get_domain_block(session, domain)
+    else:
+        block = known.get(domain)
+    created = block is None
     if block is None:
         block = DomainBlock(domain=domain)
         session.add(block)
+        if known is not None:
+            known[domain] = block
     block.severity = severity
     block.reject_media = reject_media
     block.reject_reports = reject_reports
@@ -129,7 +153,7 @@ async def put_domain_block(
     block.obfuscate = obfuscate
     await session.flush()
     await _mirror_onto_actors(session, domain, severity)
-    return block
+    return block, created
 
 
 async def lift_domain_block(session: AsyncSession, domain: str) -> DomainBlock | None:

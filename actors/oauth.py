@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import ApiToken, OAuthApp
+from actors.service import secret_hash
 from federation.errors import ValidationError
 
 OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
@@ -83,6 +82,11 @@ def may_write(token: ApiToken) -> bool:
     return any(s in ("write", "follow") or s.startswith("write:") for s in scope_list(token.scopes))
 
 
+def token_allows(token: ApiToken, scope: str) -> bool:
+    """Whether a token's scopes cover `scope`; tokens of no app (the CLI's) carry every scope."""
+    return token.app_id is None or scope_covers(scope_list(token.scopes), scope)
+
+
 def scopes_within(granted: str, wanted: str) -> bool:
     return all(scope_covers(scope_list(granted), scope) for scope in scope_list(wanted))
 
@@ -102,10 +106,6 @@ def check_redirect_uris(redirect_uris: list[str]) -> str:
                 f"fragment, or {OOB_REDIRECT_URI}"
             )
     return "\n".join(dict.fromkeys(cleaned))
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def register_app(
@@ -131,9 +131,3 @@ async def register_app(
     session.add(app)
     await session.flush()
     return app, secret
-
-
-async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
-    """The live (unrevoked) row of a bearer token."""
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(token)))
-    return row if row is not None and row.revoked_at is None else None

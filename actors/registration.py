@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -21,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.account_mail import queue_confirmation, queue_password_reset
 from actors.invites import admit, usable_invite
 from actors.models import Account, AccountToken, Actor, ApiToken
-from actors.service import check_password, create_person, get_local_actor, hash_password
+from actors.service import (
+    check_new_password,
+    check_password,
+    create_person,
+    hash_password,
+    local_account,
+    secret_hash,
+)
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
@@ -30,7 +36,6 @@ from federation.urls import LocalUrls
 CONFIRM = "confirm"
 RESET = "reset"
 LIFETIMES = {CONFIRM: dt.timedelta(days=2), RESET: dt.timedelta(hours=1)}
-MIN_PASSWORD = 8
 MAX_REASON = 2000
 WRONG_LOGIN = "the user name, email address or password is wrong"
 
@@ -98,17 +103,13 @@ def _check_mode_admits(mode: str, reason: str) -> None:
 # --- mailed one-time tokens -------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def issue_token(session: AsyncSession, actor_id: int, purpose: str) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         AccountToken(
             actor_id=actor_id,
             purpose=purpose,
-            token_hash=_digest(token),
+            token_hash=secret_hash(token),
             expires_at=utcnow() + LIFETIMES[purpose],
         )
     )
@@ -120,7 +121,7 @@ async def redeem_token(session: AsyncSession, token: str, purpose: str) -> Accou
     """Use a mailed token once: 400 if unknown, 410 if used or expired."""
     row = await session.scalar(
         select(AccountToken).where(
-            AccountToken.token_hash == _digest(token.strip()), AccountToken.purpose == purpose
+            AccountToken.token_hash == secret_hash(token.strip()), AccountToken.purpose == purpose
         )
     )
     if row is None:
@@ -138,14 +139,14 @@ async def redeem_token(session: AsyncSession, token: str, purpose: str) -> Accou
 # --- confirming the address -------------------------------------------------------------------
 
 
-async def confirm_address(session: AsyncSession, token: str) -> Actor:
+async def confirm_address(session: AsyncSession, token: str) -> tuple[Actor, Account]:
     row = await redeem_token(session, token, CONFIRM)
     account = await session.get(Account, row.actor_id)
     actor = await session.get(Actor, row.actor_id)
     if account is None or actor is None or actor.deleted_at is not None:
         raise FederationError("the account of this link no longer exists", status=410)
     account.confirmed_at = account.confirmed_at or utcnow()
-    return actor
+    return actor, account
 
 
 async def confirmation_pending(session: AsyncSession, settings: Settings, account: Account) -> bool:
@@ -214,28 +215,14 @@ async def sign_in(session: AsyncSession, settings: Settings, login: str, passwor
 async def _account_by_login(session: AsyncSession, login: str) -> tuple[Actor, Account] | None:
     if "@" in login:
         return await _account_by_email(session, login)
-    actor = await get_local_actor(session, login)
-    account = await session.get(Account, actor.id) if actor is not None else None
-    return (actor, account) if actor is not None and account is not None else None
+    return await local_account(session, Actor.username == login)
 
 
 async def _account_by_email(session: AsyncSession, email: str) -> tuple[Actor, Account] | None:
-    row = (
-        await session.execute(
-            select(Actor, Account)
-            .join(Account, Account.actor_id == Actor.id)
-            .where(Account.email == email.strip(), Actor.deleted_at.is_(None))
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+    return await local_account(session, Account.email == email.strip())
 
 
 # --- passwords --------------------------------------------------------------------------------
-
-
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
 async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import BY_DOMAIN, ROLES, Account, Actor
+from actors.models import BY_DOMAIN, ROLES, Actor
 from actors.moderation import (
     record_audit,
     silence_actor,
@@ -27,7 +27,7 @@ from actors.moderation_models import (
     AuditEntry,
     Report,
 )
-from actors.service import INSTANCE_ACTOR_USERNAME
+from actors.service import INSTANCE_ACTOR_USERNAME, role_of
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 
@@ -116,12 +116,6 @@ async def reopen_report(session: AsyncSession, report: Report, moderator: Actor 
 
 
 # --- account actions ------------------------------------------------------------------------
-
-
-async def role_of(session: AsyncSession, actor: Actor) -> str:
-    """A local person's role; remote actors and the instance actor count as members."""
-    role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
-    return role or "member"
 
 
 async def check_may_act(session: AsyncSession, moderator: Actor | None, target: Actor) -> None:

@@ -7,7 +7,7 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import ALL_SCOPES, ENTITY_KINDS, ROLES, Account, Actor, ApiToken
@@ -17,6 +17,7 @@ from federation.keys import generate_rsa_pem
 from federation.urls import LocalUrls
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+MIN_PASSWORD = 8
 INSTANCE_ACTOR_USERNAME = "instance.actor"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -38,6 +39,16 @@ def check_password(password: str, stored: str) -> bool:
         return False
     candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def secret_hash(secret: str) -> str:
+    """How tokens, codes and secrets are stored: the hex SHA-256 of the plaintext."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def new_local_actor(urls: LocalUrls, username: str, *, actor_type: str = "Person") -> Actor:
@@ -88,8 +99,7 @@ async def create_person(
         raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if "@" not in email:
         raise ValidationError("an email address needs an '@'")
-    if len(password) < 8:
-        raise ValidationError("a password needs at least 8 characters")
+    check_new_password(password)
     if await get_local_actor(session, username) is not None:
         raise ConflictError(f"the user name {username!r} is taken")
     if await session.scalar(select(Account).where(Account.email == email)) is not None:
@@ -138,30 +148,63 @@ async def get_local_actor(session: AsyncSession, username: str) -> Actor | None:
     )
 
 
+async def local_account(
+    session: AsyncSession, *where: ColumnElement[bool]
+) -> tuple[Actor, Account] | None:
+    """The local, not deleted person matching `where`, with their account."""
+    row = (
+        await session.execute(
+            select(Actor, Account)
+            .join(Account, Account.actor_id == Actor.id)
+            .where(Actor.local.is_(True), Actor.deleted_at.is_(None), *where)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def role_of(session: AsyncSession, actor: Actor) -> str:
+    """A local person's role; remote actors and the instance actor count as members."""
+    role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
+    return role or "member"
+
+
+async def has_role(session: AsyncSession, actor: Actor, role: str) -> bool:
+    """Whether the actor's role is `role` or higher (admin > moderator > member)."""
+    return ROLES.index(await role_of(session, actor)) >= ROLES.index(role)
+
+
 async def create_token(
     session: AsyncSession, actor: Actor, name: str = "", *, scopes: str = ALL_SCOPES
 ) -> str:
     """Return a new bearer token; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     session.add(
-        ApiToken(actor_id=actor.id, name=name, token_hash=_token_hash(token), scopes=scopes)
+        ApiToken(actor_id=actor.id, name=name, token_hash=secret_hash(token), scopes=scopes)
     )
     await session.flush()
     return token
+
+
+async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
+    """The live (unrevoked) row of a bearer token."""
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(token)))
+    return row if row is not None and row.revoked_at is None else None
 
 
 async def actor_for_token(
     session: AsyncSession, token: str
 ) -> tuple[Actor, ApiToken] | tuple[None, None]:
     """The person a token acts for, and the token; (None, None) when it acts for nobody."""
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    return await token_person(session, await token_row(session, token))
+
+
+async def token_person(
+    session: AsyncSession, row: ApiToken | None
+) -> tuple[Actor, ApiToken] | tuple[None, None]:
+    """The person a live token row acts for (noting its use), and the row."""
     # An app's own token (client credentials) acts for nobody; a revoked one for nobody either.
-    if row is None or row.actor_id is None or row.revoked_at is not None:
+    if row is None or row.actor_id is None:
         return None, None
     row.last_used_at = utcnow()
     actor = await session.get(Actor, row.actor_id)
     return (actor, row) if actor is not None else (None, None)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, event
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, event, insert, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -115,3 +115,22 @@ def column_length(column: Any) -> int | None:
     """The declared length of a mapped String column; longer values fail in PostgreSQL."""
     length = getattr(column.property.columns[0].type, "length", None)
     return length if isinstance(length, int) else None
+
+
+async def insert_new_rows(session: AsyncSession, model: type[Base], min_rows: int = 1) -> None:
+    """Insert the `model` objects added to this session in one executemany, when there are
+    at least `min_rows` of them.
+
+    The unit of work needs each new row's id back, and SQLite cannot return the ids of a
+    multi-row INSERT in order, so it would send one INSERT per row. Nothing needs these
+    ids before the session ends, so the batch is inserted as plain rows and the objects
+    leave the session.
+    """
+    new = [obj for obj in session.new if isinstance(obj, model)]
+    if not new or len(new) < min_rows:
+        return
+    columns = model.__table__.columns
+    rows = [{k: v for k, v in inspect(obj).dict.items() if k in columns} for obj in new]
+    for obj in new:
+        session.expunge(obj)
+    await session.execute(insert(model), rows)

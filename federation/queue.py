@@ -81,6 +81,26 @@ def backoff_delay(attempts: int, *, base: float = 10.0, cap: float = 6 * 3600.0)
     return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
 
+def retry_values(
+    attempts: int,
+    max_attempts: int,
+    now: dt.datetime,
+    *,
+    not_before: dt.timedelta = dt.timedelta(0),
+    cap: dt.timedelta | None = None,
+) -> dict[str, Any]:
+    """The columns after a failed attempt (the row had made `attempts` before it): FAILED
+    once `max_attempts` are used up, else PENDING again after a backoff of at least
+    `not_before` and at most `cap`."""
+    attempts += 1
+    if attempts >= max_attempts:
+        return {"attempts": attempts, "state": FAILED}
+    delay = max(backoff_delay(attempts), not_before)
+    if cap is not None:
+        delay = min(delay, cap)
+    return {"attempts": attempts, "state": PENDING, "next_attempt_at": now + delay}
+
+
 async def run_until_stopped(
     run_once: Callable[[], Awaitable[int]],
     wakeup: asyncio.Event,

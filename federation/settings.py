@@ -88,8 +88,13 @@ class Settings:
         return bool(self.smtp_host)
 
     @property
+    def host_name(self) -> str:
+        """The domain without its port, as mail addresses and Message-IDs need it."""
+        return self.domain.partition(":")[0]
+
+    @property
     def sender_address(self) -> str:
-        return self.mail_from or f"noreply@{self.domain.partition(':')[0]}"
+        return self.mail_from or f"noreply@{self.host_name}"
 
     @property
     def coop_display_name(self) -> str:

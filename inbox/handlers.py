@@ -181,21 +181,25 @@ async def on_delete(
 async def on_like(
     ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
 ) -> None:
-    await _interaction(session, LIKE, activity, actor)
+    await _interaction(ctx, session, LIKE, activity, actor)
 
 
 async def on_announce(
     ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
 ) -> None:
-    await _interaction(session, ANNOUNCE, activity, actor)
+    await _interaction(ctx, session, ANNOUNCE, activity, actor)
 
 
 async def _interaction(
-    session: AsyncSession, kind: str, activity: dict[str, Any], actor: Actor
+    ctx: HandlerContext,
+    session: AsyncSession,
+    kind: str,
+    activity: dict[str, Any],
+    actor: Actor,
 ) -> None:
     object_uri = first_id(activity.get("object"))
     if object_uri is not None:
-        await add_interaction(session, kind, activity["id"], actor, object_uri)
+        await add_interaction(session, kind, activity["id"], actor, object_uri, ctx.urls.is_local)
 
 
 def _bare(activity: dict[str, Any]) -> dict[str, Any]:

@@ -11,24 +11,24 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
-from federation.db import utcnow
-from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
+from federation.db import insert_new_rows, utcnow
+from federation.queue import DONE, claim_due, retry_values, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
 from objects.convert import first_id
 from objects.design_convert import is_design
+from objects.design_models import DesignVersion
 from objects.design_resolve import store_fetched_version
-from objects.designs import get_version
-from objects.models import Note
-from objects.notes import adopt_notes, find_notes, insert_new_notes
-from objects.notifications import insert_new_notifications
+from objects.models import Note, Notification
+from objects.notes import adopt_notes, find_notes
 from outbox.hosts import host_is_alive
 
 log = logging.getLogger(__name__)
@@ -76,38 +76,86 @@ class InboxWorker:
     async def _dereference(self, items: list[InboxItem]) -> list[InboxItem]:
         """Fetch the objects of Creates sent by reference, before any transaction, so that no
         connection is held while fetching; one that cannot be fetched now is retried later.
-        A design stays a reference: it is stored only as the inbox checked it (DesignGate)."""
+        A design stays a reference: it is stored only as the inbox checked it (DesignGate).
+
+        The fetches run concurrently; what they bring is then used in the items' order."""
+        announced = await self._unstored_announced(items)
+        created, announced_docs = await asyncio.gather(
+            asyncio.gather(*(self._fetch_created(item) for item in items)),
+            asyncio.gather(*(self._fetch_announced(uri) for uri in announced)),
+        )
         ready = []
-        for item in items:
+        for item, outcome in zip(items, created, strict=True):
             obj = item.payload.get("object")
-            if item.type == "Create" and isinstance(obj, str):
-                try:
-                    doc = await self.context.resolver.fetch_document(obj)
-                except Exception as exc:
-                    log.info("inbox item %s: cannot fetch %s now: %r", item.id, obj, exc)
-                    await self._retry_later(item, exc)
-                    continue
-                if not is_design(doc):
-                    item.payload = {**item.payload, "object": doc}
-            elif item.type == "Announce" and isinstance(obj, str):
-                await self._fetch_announced_design(obj)
+            if isinstance(outcome, Exception):
+                log.info("inbox item %s: cannot fetch %s now: %r", item.id, obj, outcome)
+                await self._retry_later(item, outcome)
+                continue
+            if outcome is not None and not is_design(outcome):
+                item.payload = {**item.payload, "object": outcome}
             ready.append(item)
+        for uri, doc in zip(announced, announced_docs, strict=True):
+            if doc is not None:
+                await self._store_announced_design(uri, doc)
         return ready
 
-    async def _fetch_announced_design(self, uri: str) -> None:
-        """A boosted design version (a project passing on a fork, a cooperative boosting a
-        member's design) is fetched, checked against the licence rules and stored, so that
-        followers see it. Anything else announced stays a reference; failures are logged."""
+    async def _fetch_created(self, item: InboxItem) -> dict[str, Any] | Exception | None:
+        """The object of a Create sent by reference (the exception if it cannot be fetched
+        now); None for any other item."""
+        obj = item.payload.get("object")
+        if item.type != "Create" or not isinstance(obj, str):
+            return None
+        try:
+            return await self.context.resolver.fetch_document(obj)
+        except Exception as exc:
+            return exc
+
+    async def _unstored_announced(self, items: list[InboxItem]) -> list[str]:
+        """The remote objects announced by URL that we store neither as a design version nor
+        as a note (looked up in one transaction): those are fetched. Failures are logged."""
         ctx = self.context
-        if ctx.urls.is_local(uri) or ctx.blocks.is_suspended(uri):
-            return
+        uris = list(
+            dict.fromkeys(
+                obj
+                for item in items
+                if item.type == "Announce"
+                and isinstance(obj := item.payload.get("object"), str)
+                and not ctx.urls.is_local(obj)
+                and not ctx.blocks.is_suspended(obj)
+            )
+        )
+        if not uris:
+            return []
         try:
             async with self.sessions() as session:
-                if await get_version(session, uri) is not None:
-                    return
-            doc = await ctx.resolver.fetch_document(uri)
-            if is_design(doc):
-                await store_fetched_version(self.sessions, ctx.resolver, ctx.policy, doc)
+                stored = set(
+                    await session.scalars(
+                        select(DesignVersion.uri).where(DesignVersion.uri.in_(uris))
+                    )
+                )
+                stored.update(await session.scalars(select(Note.uri).where(Note.uri.in_(uris))))
+        except Exception as exc:
+            for uri in uris:
+                log.info("announced object %s not stored: %r", uri, exc)
+            return []
+        return [uri for uri in uris if uri not in stored]
+
+    async def _fetch_announced(self, uri: str) -> dict[str, Any] | None:
+        try:
+            return await self.context.resolver.fetch_document(uri)
+        except Exception as exc:
+            log.info("announced object %s not stored: %r", uri, exc)
+            return None
+
+    async def _store_announced_design(self, uri: str, doc: dict[str, Any]) -> None:
+        """A boosted design version (a project passing on a fork, a cooperative boosting a
+        member's design) is checked against the licence rules and stored, so that
+        followers see it. Anything else announced stays a reference; failures are logged."""
+        if not is_design(doc):
+            return
+        ctx = self.context
+        try:
+            await store_fetched_version(self.sessions, ctx.resolver, ctx.policy, doc)
         except Exception as exc:
             log.info("announced object %s not stored: %r", uri, exc)
 
@@ -127,8 +175,8 @@ class InboxWorker:
                 # Handling needs no I/O now that notes and actors are prefetched: yield, so
                 # that requests served by this event loop do not wait for the whole batch.
                 await asyncio.sleep(0)
-            await insert_new_notes(session)
-            await insert_new_notifications(session)
+            await insert_new_rows(session, Note, min_rows=2)
+            await insert_new_rows(session, Notification)
             await _finish(
                 session, [item.id for item in items], state=DONE, processed_at=self.clock()
             )
@@ -167,15 +215,12 @@ class InboxWorker:
         return any(actor.suspended_at is not None for uri in uris if (actor := actors.get(uri)))
 
     async def _retry_later(self, item: InboxItem, exc: Exception) -> None:
-        attempts = item.attempts + 1
         async with self.sessions() as session:
             await _finish(
                 session,
                 [item.id],
-                state=FAILED if attempts >= MAX_ATTEMPTS else PENDING,
-                attempts=attempts,
                 last_error=repr(exc)[:1000],
-                next_attempt_at=self.clock() + backoff_delay(attempts),
+                **retry_values(item.attempts, MAX_ATTEMPTS, self.clock()),
             )
             await session.commit()
 

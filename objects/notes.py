@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, inspect, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
@@ -14,7 +14,7 @@ from federation.vocab import is_public
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from objects.notifications import LocalOwner, notify_interaction, notify_note
+from objects.notifications import IsLocal, LocalOwner, notify_interaction, notify_note
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
 
@@ -65,39 +65,32 @@ def adopt_notes(session: AsyncSession, known: dict[str, Note | None]) -> None:
     session.info[NOTES_BY_URI] = dict(known)
 
 
-async def insert_new_notes(session: AsyncSession) -> None:
-    """Insert the notes added to this session in one executemany.
-
-    The unit of work needs each new row's id back, and SQLite cannot return the ids of a
-    multi-row INSERT in order, so it would send one INSERT per note. Nothing needs these
-    ids before the session ends, so the batch is inserted as plain rows and the objects
-    leave the session.
-    """
-    new = [obj for obj in session.new if isinstance(obj, Note)]
-    if len(new) < 2:
-        return
-    columns = Note.__table__.columns
-    rows = [{k: v for k, v in inspect(note).dict.items() if k in columns} for note in new]
-    for note in new:
-        session.expunge(note)
-    await session.execute(insert(Note), rows)
-
-
 def _remember(session: AsyncSession, note: Note) -> None:
     if NOTES_BY_URI in session.info:
         session.info[NOTES_BY_URI][note.uri] = note
 
 
-async def store_remote_note(session: AsyncSession, data: RemoteNoteData, author: Actor) -> Note:
+async def store_remote_note(
+    session: AsyncSession,
+    data: RemoteNoteData,
+    author: Actor,
+    is_local: IsLocal | None = None,
+) -> Note:
     """Insert a received note (or return the one we have) and thread it."""
     existing = await get_note(session, data.uri)
     if existing is not None:
         return existing
-    return await insert_remote_note(session, data, author)
+    return await insert_remote_note(session, data, author, is_local)
 
 
-async def insert_remote_note(session: AsyncSession, data: RemoteNoteData, author: Actor) -> Note:
-    """Insert a received note we know we do not have yet, and thread it."""
+async def insert_remote_note(
+    session: AsyncSession,
+    data: RemoteNoteData,
+    author: Actor,
+    is_local: IsLocal | None = None,
+) -> Note:
+    """Insert a received note we know we do not have yet, and thread it (`is_local`: which
+    addresses can be local people, to be told; None: any)."""
     note = Note(
         uri=data.uri,
         actor_id=author.id,
@@ -115,7 +108,7 @@ async def insert_remote_note(session: AsyncSession, data: RemoteNoteData, author
     session.add(note)
     _remember(session, note)
     parent = await _count_reply(session, data.in_reply_to, +1)
-    await notify_note(session, note, author, parent)
+    await notify_note(session, note, author, parent, is_local)
     return note
 
 
@@ -177,9 +170,15 @@ def _local_owner(note: Any, version: Any) -> LocalOwner:
 
 
 async def add_interaction(
-    session: AsyncSession, kind: str, uri: str, actor: Actor, object_uri: str
+    session: AsyncSession,
+    kind: str,
+    uri: str,
+    actor: Actor,
+    object_uri: str,
+    is_local: IsLocal | None = None,
 ) -> bool:
-    """Record a Like or Announce once; return False when it was already there."""
+    """Record a Like or Announce once; return False when it was already there (`is_local`:
+    whether the object can be ours, so that a remote one costs no owner lookup)."""
     exists = await session.scalar(
         select(Interaction.id).where(
             Interaction.kind == kind,
@@ -191,7 +190,7 @@ async def add_interaction(
         return False
     session.add(Interaction(uri=uri, kind=kind, actor_id=actor.id, object_uri=object_uri))
     owner = await _count_interaction(session, kind, object_uri, +1)
-    await notify_interaction(session, kind, actor, object_uri, owner)
+    await notify_interaction(session, kind, actor, object_uri, owner, is_local)
     return True
 
 

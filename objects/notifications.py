@@ -7,15 +7,15 @@ Nobody is told about their own action, and nothing is recorded from a suspended 
 
 Rows are only added to the session. The inbox worker handles a batch in one transaction
 and writes all of the batch's notifications with one executemany
-(`insert_new_notifications`); elsewhere the commit writes them.
+(`federation.db.insert_new_rows`); elsewhere the commit writes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, inspect, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_PENDING, Actor
@@ -106,22 +106,39 @@ async def maintainers(
     return list(rows)
 
 
-async def notify_note(session: AsyncSession, note: Note, author: Actor, parent: LocalOwner) -> None:
+# Whether a URI is ours (`LocalUrls.is_local`): what cannot be local is not looked up.
+IsLocal = Callable[[str], bool]
+
+
+async def notify_note(
+    session: AsyncSession,
+    note: Note,
+    author: Actor,
+    parent: LocalOwner,
+    is_local: IsLocal | None = None,
+) -> None:
     """A new note is a "mention" for the local owner of what it replies to and for the local
     actors it is addressed to (Mastodon addresses everyone it mentions)."""
     if author.suspended_at is not None:
         return
     recipients = await _owners(session, parent)
-    recipients += await _addressed(session, note, author)
+    recipients += await _addressed(session, note, author, is_local)
     add_notifications(session, recipients, MENTION, author, note.uri)
 
 
 async def notify_interaction(
-    session: AsyncSession, kind: str, sender: Actor, object_uri: str, owner: LocalOwner | None
+    session: AsyncSession,
+    kind: str,
+    sender: Actor,
+    object_uri: str,
+    owner: LocalOwner | None,
+    is_local: IsLocal | None = None,
 ) -> None:
     """A Like or Announce of a local note or design version (`owner` None: the object is
-    no note, so it is looked up among versions)."""
+    no note, so it is looked up among versions, unless `is_local` says it is not ours)."""
     if owner is None:
+        if is_local is not None and not is_local(object_uri):
+            return  # only local versions have owners to tell
         owner = await version_owner(session, object_uri)
     recipients = await _owners(session, owner)
     add_notifications(session, recipients, INTERACTION_KINDS[kind], sender, object_uri)
@@ -142,14 +159,21 @@ async def _owners(session: AsyncSession, owner: LocalOwner) -> list[int]:
     return []
 
 
-async def _addressed(session: AsyncSession, note: Note, author: Actor) -> list[int]:
+async def _addressed(
+    session: AsyncSession, note: Note, author: Actor, is_local: IsLocal | None = None
+) -> list[int]:
     """Local people (and local projects' maintainers) named in the note's to and cc.
 
     Only actual actor addresses are looked up: a note to the public and the author's
-    followers, the usual case, costs no query."""
+    followers, the usual case, costs no query; nor do only remote addresses, when
+    `is_local` tells them apart."""
     addresses = [*note.to.get("to", []), *note.to.get("cc", [])]
     skipped = {author.uri, author.followers_url}
-    wanted = {a for a in addresses if a not in skipped and not is_public([a])}
+    wanted = {
+        a
+        for a in addresses
+        if a not in skipped and not is_public([a]) and (is_local is None or is_local(a))
+    }
     if not wanted:
         return []
     rows = await session.execute(
@@ -160,16 +184,3 @@ async def _addressed(session: AsyncSession, note: Note, author: Actor) -> list[i
     for actor_id, actor_type in rows.all():
         (projects if actor_type == PROJECT_ACTOR_TYPE else people).append(actor_id)
     return people + await maintainers(session, project_actor_ids=projects)
-
-
-async def insert_new_notifications(session: AsyncSession) -> None:
-    """Insert the notifications added to this session in one executemany (as
-    `objects.notes.insert_new_notes` does for notes: nothing needs their ids now)."""
-    new = [obj for obj in session.new if isinstance(obj, Notification)]
-    if not new:
-        return
-    columns = Notification.__table__.columns
-    rows = [{k: v for k, v in inspect(row).dict.items() if k in columns} for row in new]
-    for row in new:
-        session.expunge(row)
-    await session.execute(insert(Notification), rows)

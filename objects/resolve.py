@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -52,10 +53,33 @@ async def ensure_note(
     doc = await resolver.fetch_document(uri)
     if is_design(doc):
         return  # not a note: find_or_fetch_note says what to do instead
+    await store_fetched_note(sessions, resolver, doc)
+
+
+# How a fetched note is stored in its session (by default `store_remote_note`).
+StoreNote = Callable[[AsyncSession, RemoteNoteData, Actor], Awaitable[Note | None]]
+
+
+async def store_fetched_note(
+    sessions: async_sessionmaker[AsyncSession],
+    resolver: ActorResolver,
+    doc: dict[str, Any],
+    *,
+    store: StoreNote | None = None,
+) -> tuple[RemoteNoteData, Actor, Note | None]:
+    """Store a note from `resolver.fetch_document` in a session of its own; one stored
+    concurrently by someone else is all we wanted, and is read back. Returns the note's
+    data, its author and the note (None when `store` returns none)."""
     data, author = await note_and_author(resolver, doc)
+    note: Note | None
     try:
         async with sessions() as session:
-            await store_remote_note(session, data, author)
+            if store is None:
+                note = await store_remote_note(session, data, author, resolver.urls.is_local)
+            else:
+                note = await store(session, data, author)
             await session.commit()
-    except IntegrityError:
-        pass  # stored meanwhile by someone else: that is all we wanted
+            return data, author, note
+    except IntegrityError:  # stored concurrently: read it back
+        async with sessions() as session:
+            return data, author, await get_note(session, data.uri)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
@@ -28,7 +27,7 @@ from objects.html import sanitize_html, text_to_html
 from objects.licences import LicencePolicy
 from objects.models import Note
 from objects.notes import add_local_note, get_note, insert_remote_note, visibility_of
-from objects.resolve import note_and_author
+from objects.resolve import store_fetched_note
 from outbox import activities
 from outbox.designs import after_comment
 from outbox.models import OutboxActivity
@@ -66,13 +65,11 @@ async def resolve_comment_target(
     if is_design(doc):
         version, project_actor = await store_fetched_version(sessions, resolver, policy, doc)
         return _version_target(version, project_actor)
-    data, author = await note_and_author(resolver, doc)
-    try:
-        async with sessions() as session:
-            await store_received_note(session, resolver.urls, data, author)
-            await session.commit()
-    except IntegrityError:
-        pass  # stored concurrently: that is all we wanted
+
+    async def store(session: AsyncSession, data: RemoteNoteData, author: Actor) -> None:
+        await store_received_note(session, resolver.urls, data, author)
+
+    data, author, _ = await store_fetched_note(sessions, resolver, doc, store=store)
     return CommentTarget(uri=data.uri, is_version=False, recipient=author.uri)
 
 
@@ -82,7 +79,7 @@ async def store_received_note(
     """Store a remote note once, as delivered: counted where it replies, and passed on by
     the local project whose version it comments on."""
     if await get_note(session, data.uri) is None:
-        note = await insert_remote_note(session, data, author)
+        note = await insert_remote_note(session, data, author, urls.is_local)
         await after_comment(session, urls, note)
 
 

@@ -25,7 +25,7 @@ from actors.models import Actor
 from federation.blocks import DomainBlocks
 from federation.db import utcnow
 from federation.keys import load_rsa_private_pem
-from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
+from federation.queue import DONE, FAILED, backoff_delay, claim_due, retry_values, run_until_stopped
 from federation.settings import Settings
 from federation.signatures import CavageAuth, RFC9421Auth
 from federation.vocab import ACTIVITY_JSON
@@ -239,10 +239,15 @@ class DeliveryWorker:
         }
         if outcome.ok:
             return values | {"state": DONE, "delivered_at": now}
-        if outcome.final or attempts >= self.settings.delivery_max_attempts:
+        if outcome.final:
             return values | {"state": FAILED}
-        delay = max(backoff_delay(attempts), outcome.retry_after or dt.timedelta(0))
-        return values | {"state": PENDING, "next_attempt_at": now + min(delay, MAX_RETRY_AFTER)}
+        return values | retry_values(
+            row.attempts,
+            self.settings.delivery_max_attempts,
+            now,
+            not_before=outcome.retry_after or dt.timedelta(0),
+            cap=MAX_RETRY_AFTER,
+        )
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> dt.timedelta | None:

@@ -76,9 +76,7 @@ async def _object_uri_by(session: AsyncSession, target: Actor, ref: str) -> str 
     version = await session.scalar(select(DesignVersion).where(DesignVersion.uri == ref))
     if version is None or version.deleted_at is not None:
         return None
-    project_actor = await session.scalar(
-        select(Project.actor_id).where(Project.id == version.project_id)
-    )
+    project_actor = (await _project_actors(session, {version.project_id})).get(version.project_id)
     authors = version.authors.get("authors", [])
     return version.uri if project_actor == target.id or target.uri in authors else None
 
@@ -87,39 +85,87 @@ async def local_targets(session: AsyncSession, uris: Iterable[str]) -> dict[int,
     """Local actors named by a Flag's objects, each with the local objects named of theirs.
 
     An actor named directly is a target; a local note maps to its author, and a local
-    design version to its local authors (or, if it names none, to its project)."""
+    design version to its local authors (or, if it names none, to its project). Looked up
+    with a few IN queries for all the named objects together."""
+    named = list(uris)[:MAX_OBJECTS]
+    authors_of = await _local_authors_of(session, set(named))
     targets: dict[int, list[str]] = {}
-    for uri in list(uris)[:MAX_OBJECTS]:
-        actor = await session.scalar(
-            select(Actor).where(Actor.uri == uri, Actor.local.is_(True), Actor.deleted_at.is_(None))
-        )
-        if actor is not None:
-            targets.setdefault(actor.id, [])
+    for uri in named:
+        found = authors_of.get(uri)
+        if found is None:
             continue
-        for author_id in await _local_authors_of(session, uri):
+        actor_named, author_ids = found
+        if actor_named:
+            targets.setdefault(author_ids[0], [])
+            continue
+        for author_id in author_ids:
             objects = targets.setdefault(author_id, [])
             if uri not in objects:
                 objects.append(uri)
     return targets
 
 
-async def _local_authors_of(session: AsyncSession, uri: str) -> list[int]:
-    note = await session.scalar(select(Note).where(Note.uri == uri, Note.local.is_(True)))
-    if note is not None:
-        return [note.actor_id]
-    version = await session.scalar(
-        select(DesignVersion).where(DesignVersion.uri == uri, DesignVersion.local.is_(True))
+async def _local_authors_of(
+    session: AsyncSession, uris: set[str]
+) -> dict[str, tuple[bool, list[int]]]:
+    """For each URI naming something local: (True, [the actor]) for a local actor, else
+    (False, its local authors) for a note or design version."""
+    if not uris:
+        return {}
+    actors = await session.execute(
+        select(Actor.uri, Actor.id).where(
+            Actor.uri.in_(uris), Actor.local.is_(True), Actor.deleted_at.is_(None)
+        )
     )
-    if version is None:
-        return []
-    authors = version.authors.get("authors", [])
-    local = await session.scalars(
-        select(Actor.id).where(Actor.uri.in_(authors), Actor.local.is_(True))
+    found: dict[str, tuple[bool, list[int]]] = {uri: (True, [id_]) for uri, id_ in actors.all()}
+    rest = uris - found.keys()
+    if rest:
+        notes = await session.execute(
+            select(Note.uri, Note.actor_id).where(Note.uri.in_(rest), Note.local.is_(True))
+        )
+        found.update({uri: (False, [actor_id]) for uri, actor_id in notes.all()})
+        rest -= found.keys()
+    if rest:
+        versions = await session.scalars(
+            select(DesignVersion).where(DesignVersion.uri.in_(rest), DesignVersion.local.is_(True))
+        )
+        found.update(await _version_authors(session, list(versions)))
+    return found
+
+
+async def _version_authors(
+    session: AsyncSession, versions: list[DesignVersion]
+) -> dict[str, tuple[bool, list[int]]]:
+    """Each local version's local authors, or (if it names none) its project actor."""
+    named = {version.uri: list(version.authors.get("authors", [])) for version in versions}
+    wanted = {author for authors in named.values() for author in authors}
+    local: dict[str, int] = {}
+    if wanted:
+        rows = await session.execute(
+            select(Actor.uri, Actor.id).where(Actor.uri.in_(wanted), Actor.local.is_(True))
+        )
+        local = dict(rows.tuples().all())
+    ids = {
+        version.uri: list(dict.fromkeys(local[a] for a in named[version.uri] if a in local))
+        for version in versions
+    }
+    orphans = {version.project_id for version in versions if not ids[version.uri]}
+    projects = await _project_actors(session, orphans)
+    return {
+        version.uri: (
+            False,
+            ids[version.uri]
+            or ([projects[version.project_id]] if version.project_id in projects else []),
+        )
+        for version in versions
+    }
+
+
+async def _project_actors(session: AsyncSession, project_ids: set[int]) -> dict[int, int]:
+    """The actor id of each of these projects."""
+    if not project_ids:
+        return {}
+    rows = await session.execute(
+        select(Project.id, Project.actor_id).where(Project.id.in_(project_ids))
     )
-    ids = list(local)
-    if ids:
-        return ids
-    project_actor = await session.scalar(
-        select(Project.actor_id).where(Project.id == version.project_id)
-    )
-    return [project_actor] if project_actor is not None else []
+    return dict(rows.tuples().all())

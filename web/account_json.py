@@ -29,6 +29,15 @@ async def fields_of(request: Request, limit: int) -> dict[str, Any]:
     return await json_body(request, limit)
 
 
+async def form_pairs(request: Request) -> list[tuple[str, str]] | None:
+    """A form body's fields in order, as Mastodon apps send them (None for other bodies)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return None
+    async with request.form(max_files=0, max_fields=100) as form:
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
 def text(fields: dict[str, Any], name: str, *, required: bool = False, limit: int = 1000) -> str:
     value = fields.get(name)
     if value is None or value == "":
@@ -64,11 +73,15 @@ def iso(when: dt.datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when is not None else None
 
 
+def invite_url(base_url: str, code: str) -> str:
+    return f"{base_url}/invite/{code}"
+
+
 def invite_json(invite: Invite, base_url: str) -> dict[str, Any]:
     problem = invite_problem(invite)
     return {
         "code": invite.code,
-        "url": f"{base_url}/invite/{invite.code}",
+        "url": invite_url(base_url, invite.code),
         "expires_at": iso(invite.expires_at),
         "max_uses": invite.max_uses,
         "uses": invite.uses,

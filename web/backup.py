@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +35,9 @@ from sqlalchemy.pool import NullPool
 
 from actors.models import Account
 from federation.db import make_engine
+from federation.errors import ValidationError
 from federation.settings import Settings
+from objects.blobs import BlobStore, check_sha256
 from web.backup_db import (
     BackupError,
     database_kind,
@@ -56,7 +57,6 @@ MANIFEST = "manifest.json"
 SQLITE_DUMP = "database.sqlite3"
 PG_DUMP = "database.pgdump"
 _CHUNK = 1024 * 1024
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -112,7 +112,10 @@ async def _backup_into(settings: Settings, dest: Path) -> Report:
         revision = await database_revision(settings)
         await pg_dump(settings, dump)
     dump_sha256, dump_size = await asyncio.to_thread(_hash_file, dump)
-    blobs = await asyncio.to_thread(_copy_store, settings.data_dir / "files" / "sha256", dest)
+    blobs = await asyncio.to_thread(
+        _copy_store, BlobStore(settings.data_dir / "files"), BlobStore(dest / "files")
+    )
+    file_count, file_bytes = len(blobs), sum(blobs.values())
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -126,8 +129,8 @@ async def _backup_into(settings: Settings, dest: Path) -> Report:
             "alembic_revision": revision,
         },
         "files": {
-            "count": len(blobs),
-            "bytes": sum(blobs.values()),
+            "count": file_count,
+            "bytes": file_bytes,
             "sha256": dict(sorted(blobs.items())),
         },
     }
@@ -137,20 +140,20 @@ async def _backup_into(settings: Settings, dest: Path) -> Report:
         database_kind=kind,
         database_file=dump.name,
         alembic_revision=revision,
-        files=len(blobs),
-        bytes=sum(blobs.values()),
+        files=file_count,
+        bytes=file_bytes,
         created=created,
         domain=settings.domain,
     )
 
 
-def _copy_store(source_root: Path, dest: Path) -> dict[str, int]:
+def _copy_store(source: BlobStore, dest: BlobStore) -> dict[str, int]:
     """Copy every blob, hashing as it goes; {sha256: size}. Damaged blobs fail the backup."""
     blobs: dict[str, int] = {}
     damaged: list[str] = []
-    for path in _blob_paths(source_root):
+    for path in _blob_paths(source.blobs_dir):
         digest = path.name
-        target = dest / "files" / path.relative_to(source_root.parent)
+        target = dest.blobs_dir / path.relative_to(source.blobs_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         actual, size = _copy_hashing(path, target)
         if actual != digest:
@@ -176,9 +179,17 @@ def _blob_paths(root: Path) -> Iterator[Path]:
     for directory, _, names in sorted(os.walk(root)):
         for name in sorted(names):
             path = Path(directory) / name
-            if not _SHA256_HEX.fullmatch(name) or path.parent.parent.parent != root:
+            if not _is_sha256(name) or path.parent.parent.parent != root:
                 continue  # not a blob (the store keeps staged writes elsewhere)
             yield path
+
+
+def _is_sha256(name: str) -> bool:
+    try:
+        check_sha256(name)
+    except ValidationError:
+        return False
+    return True
 
 
 def _copy_hashing(source: Path, target: Path) -> tuple[str, int]:
@@ -249,14 +260,16 @@ async def restore(settings: Settings, src: Path, *, force: bool = False) -> Repo
             f"{dump} does not match the SHA-256 in its manifest; the backup is damaged, "
             "restore an earlier one"
         )
-    if not force and await _has_local_users(settings):
+    if not force and await _has_local_users(settings, kind):
         raise BackupError(
             "the configured database already has local users; restore into a fresh database "
             "and data directory, or pass --force to replace what is there"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     files = manifest["files"]["sha256"]
-    await asyncio.to_thread(_restore_store, src / "files" / "sha256", settings, files)
+    await asyncio.to_thread(
+        _restore_store, BlobStore(src / "files"), BlobStore(settings.data_dir / "files"), files
+    )
     if kind == "sqlite":
         await asyncio.to_thread(sqlite_restore, dump, sqlite_path(settings, must_exist=False))
     else:
@@ -305,7 +318,7 @@ def _read_manifest(src: Path) -> dict[str, Any]:
         files = manifest["files"]["sha256"]
         database = manifest["database"]
         assert isinstance(files, dict) and isinstance(database, dict)
-        assert all(_SHA256_HEX.fullmatch(k) and isinstance(v, int) for k, v in files.items())
+        assert all(_is_sha256(k) and isinstance(v, int) for k, v in files.items())
         assert {"kind", "file", "sha256", "size"} <= database.keys()
     except (KeyError, TypeError, AssertionError) as exc:
         raise BackupError(f"{path} is incomplete or damaged") from exc
@@ -326,8 +339,8 @@ def _check_revision_known(settings: Settings, revision: str | None) -> None:
         )
 
 
-async def _has_local_users(settings: Settings) -> bool:
-    if database_kind(settings) == "sqlite" and not sqlite_path(settings, False).exists():
+async def _has_local_users(settings: Settings, kind: str) -> bool:
+    if kind == "sqlite" and not sqlite_path(settings, False).exists():
         return False
     engine = create_async_engine(settings.effective_database_url, poolclass=NullPool)
     try:
@@ -341,12 +354,10 @@ async def _has_local_users(settings: Settings) -> bool:
     return bool(count)
 
 
-def _restore_store(source_root: Path, settings: Settings, files: dict[str, int]) -> None:
+def _restore_store(backup: BlobStore, store: BlobStore, files: dict[str, int]) -> None:
     """Copy every blob into the store, checking name, manifest and bytes before placing it."""
-    store = settings.data_dir / "files"
-    staging = store / "tmp"
-    staging.mkdir(parents=True, exist_ok=True)
-    present = {path.name for path in _blob_paths(source_root)}
+    store.tmp_dir.mkdir(parents=True, exist_ok=True)
+    present = {path.name for path in _blob_paths(backup.blobs_dir)}
     missing = sorted(set(files) - present)
     if missing:
         raise BackupError(
@@ -354,9 +365,9 @@ def _restore_store(source_root: Path, settings: Settings, files: dict[str, int])
             f"(first: {missing[0]}); the backup is incomplete, restore an earlier one"
         )
     for digest, size in files.items():
-        source = source_root / digest[:2] / digest[2:4] / digest
-        final = store / "sha256" / digest[:2] / digest[2:4] / digest
-        fd, name = tempfile.mkstemp(dir=staging, prefix="restore-")
+        source = backup.path_for(digest)
+        final = store.path_for(digest)
+        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="restore-")
         os.close(fd)
         staged = Path(name)
         try:

@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -76,14 +76,21 @@ def database_kind(settings: Settings) -> str:
     return backend
 
 
-def sqlite_path(settings: Settings, must_exist: bool) -> Path:
-    database = make_url(settings.effective_database_url).database
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file an SQLite URL names, or None for an in-memory or `file:` URI database."""
+    database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def sqlite_path(settings: Settings, must_exist: bool) -> Path:
+    path = sqlite_file(settings.effective_database_url)
+    if path is None:
         raise BackupError(
             f"the database {settings.effective_database_url} is not a file; configure a file "
             "database (OURDESIGN_DATABASE_URL) to back up and restore"
         )
-    path = Path(database)
     if must_exist and not path.is_file():
         raise BackupError(f"the database file {path} does not exist; check OURDESIGN_DATA_DIR")
     return path

@@ -18,7 +18,6 @@ from actors.models import Actor
 from actors.moderation import (
     check_block_domain,
     domain_blocks,
-    get_domain_block,
     put_domain_block,
     record_audit,
 )
@@ -185,13 +184,17 @@ async def import_csv(
 ) -> ImportSummary:
     """Create or update every listed block, audited; the caller commits (or not)."""
     summary = ImportSummary()
-    for row in parse_csv(text, local_host=local_host):
-        existing = await get_domain_block(session, row["domain"])
+    rows = parse_csv(text, local_host=local_host)
+    known = {block.domain: block for block in await domain_blocks(session)}
+    for row in rows:
+        existing = known.get(row["domain"])
         if existing is not None and all(getattr(existing, k) == row[k] for k in COMPARED):
             summary.unchanged.append(row["domain"])
             continue
         private = existing.private_comment if existing is not None else ""
-        await put_domain_block(session, local_host=local_host, private_comment=private, **row)
+        await put_domain_block(
+            session, local_host=local_host, private_comment=private, known=known, **row
+        )
         (summary.created if existing is None else summary.updated).append(row["domain"])
         action = "domain_block.create" if existing is None else "domain_block.update"
         await record_audit(session, moderator, action, "domain", row["domain"], via="import", **row)

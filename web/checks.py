@@ -17,12 +17,11 @@ from urllib.parse import quote
 
 import httpx
 from sqlalchemy import make_url, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME
-from federation.db import make_engine
+from federation.db import make_engine, make_session_factory
 from federation.errors import FederationError
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
@@ -75,17 +74,11 @@ def safe_url(url: str) -> str:
 # --- configuration -------------------------------------------------------------------------
 
 
-def check_config(load: Callable[[], Settings]) -> tuple[CheckResult, Settings | None]:
-    try:
-        settings = load()
-    except FederationError as exc:
-        return CheckResult("config", False, exc.message), None
+def check_config(settings: Settings) -> CheckResult:
     detail = f"{settings.base_url}, data in {settings.data_dir.resolve()}"
     if settings.scheme == "http" and not settings.domain.startswith(("localhost", "127.")):
-        return CheckResult("config", True, detail + " (plain http: for testing only)", True), (
-            settings
-        )
-    return CheckResult("config", True, detail), settings
+        return CheckResult("config", True, detail + " (plain http: for testing only)", True)
+    return CheckResult("config", True, detail)
 
 
 # --- database and schema -------------------------------------------------------------------
@@ -154,7 +147,7 @@ async def check_migrations(settings: Settings, engine: AsyncEngine) -> CheckResu
 async def check_instance_key(settings: Settings, engine: AsyncEngine) -> CheckResult:
     if _sqlite_file_missing(settings) is not None:
         return CheckResult("instance key", False, "no database yet: run `ourdesign migrate`")
-    sessions = _async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    sessions = make_session_factory(engine)
     try:
         async with asyncio.timeout(DB_TIMEOUT_SECONDS):
             async with sessions() as session:
@@ -282,8 +275,7 @@ async def run_checks(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
     """Every check in order; `transport` routes the self-test to an in-process app (tests)."""
-    config, _ = check_config(lambda: settings)
-    results = [config]
+    results = [check_config(settings)]
     engine = make_engine(settings)
     try:
         database = await check_database(settings, engine)

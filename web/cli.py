@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -26,15 +26,20 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
+def _run_plain(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro`; a FederationError becomes a click error showing its message."""
+    try:
+        return asyncio.run(coro)
+    except FederationError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 def _run(settings: Settings, work: Callable[[Instance], Awaitable[T]]) -> T:
     async def main() -> T:
         async with open_instance(settings) as instance:
             return await work(instance)
 
-    try:
-        return asyncio.run(main())
-    except FederationError as exc:
-        raise click.ClickException(exc.message) from exc
+    return _run_plain(main())
 
 
 @click.group(
@@ -213,10 +218,7 @@ def check(ctx: click.Context, offline: bool) -> None:
 def backup(ctx: click.Context, dest_dir: Path) -> None:
     from web import backup as backups
 
-    try:
-        report = asyncio.run(backups.backup(_settings(ctx), dest_dir))
-    except FederationError as exc:
-        raise click.ClickException(exc.message) from exc
+    report = _run_plain(backups.backup(_settings(ctx), dest_dir))
     click.echo(f"backed up {report.summary()} into {report.path}")
 
 
@@ -234,10 +236,7 @@ def backup(ctx: click.Context, dest_dir: Path) -> None:
 def restore(ctx: click.Context, src_dir: Path, force: bool) -> None:
     from web import backup as backups
 
-    try:
-        report = asyncio.run(backups.restore(_settings(ctx), src_dir, force=force))
-    except FederationError as exc:
-        raise click.ClickException(exc.message) from exc
+    report = _run_plain(backups.restore(_settings(ctx), src_dir, force=force))
     click.echo(f"restored {report.summary()} from {report.path} (made {report.created})")
     for note in report.notes:
         click.echo(note)
@@ -259,10 +258,7 @@ def db() -> None:
 def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
     from web.move import move_to_postgres
 
-    try:
-        report = asyncio.run(move_to_postgres(_settings(ctx), target_url))
-    except FederationError as exc:
-        raise click.ClickException(exc.message) from exc
+    report = _run_plain(move_to_postgres(_settings(ctx), target_url))
     click.echo(f"moved {report.rows} rows from {report.source} to {report.target}:")
     for line in report.lines():
         click.echo(line)

@@ -17,7 +17,7 @@ from actors.invites import create_invite, find_invite, invite_problem, invites_b
 from actors.models import ROLES
 from actors.moderation import record_audit
 from actors.registration import set_password
-from web.account_json import iso
+from web.account_json import invite_url, iso
 from web.cli import _run, _settings, main, user
 from web.instance import Instance
 
@@ -134,7 +134,7 @@ def invite_create(ctx: click.Context, expires_in: str | None, max_uses: int | No
             made = await create_invite(session, None, expires_in=lifetime, max_uses=max_uses)
             await record_audit(session, None, "create_invite", "invite", made.code)
             await session.commit()
-        return f"{instance.settings.base_url}/invite/{made.code}"
+        return invite_url(instance.settings.base_url, made.code)
 
     click.echo(_run(_settings(ctx), work))
 

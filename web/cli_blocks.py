@@ -12,7 +12,6 @@ import click
 
 from actors.moderation import (
     domain_blocks,
-    get_domain_block,
     lift_domain_block,
     put_domain_block,
     record_audit,
@@ -62,9 +61,10 @@ def add(
 
     async def work(instance: Instance) -> str:
         async with instance.sessions() as session:
-            existed = await get_domain_block(session, domain) is not None
-            block = await put_domain_block(session, domain, local_host=instance.urls.host, **fields)
-            action = "domain_block.update" if existed else "domain_block.create"
+            block, created = await put_domain_block(
+                session, domain, local_host=instance.urls.host, **fields
+            )
+            action = "domain_block.create" if created else "domain_block.update"
             await record_audit(session, None, action, "domain", block.domain, **fields)
             await session.commit()
             return f"{block.domain}: {block.severity}"

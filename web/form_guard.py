@@ -7,6 +7,7 @@ neither read the cookie nor forge the MAC, so a POST it makes carries no matchin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -26,20 +27,34 @@ _SECRET_FILE = "form-secret.key"
 
 @cache
 def _secret(data_dir: Path) -> bytes:
-    """The instance's secret, made on first use; shared by every process using data_dir."""
-    path = data_dir / _SECRET_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    """The instance's secret, made on first use; shared by every process using data_dir.
+
+    The secret is written whole to a file of this process's own and then linked into place,
+    so another process never reads a half-written (empty) file; the first link wins.
+    """
+    directory = data_dir.resolve()
+    path = directory / _SECRET_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        draft = directory / f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = path.read_bytes()
+    if not secret:  # never sign with an empty key (left by a crash of an older version)
+        raise RuntimeError(f"{path} is empty; delete it so that a new secret is made")
+    return secret
 
 
 def _mac(request: Request, nonce: str, issued: str, purpose: str) -> str:
-    secret = _secret(request.app.state.instance.settings.data_dir.resolve())
+    secret = _secret(request.app.state.instance.settings.data_dir)
     message = "\n".join((nonce, issued, purpose)).encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 

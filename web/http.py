@@ -6,13 +6,13 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import select
-from starlette.requests import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-from actors.models import ROLES, Account, Actor
-from actors.oauth import OUTSIDE_SCOPES, may_write
-from actors.service import actor_for_token
+from actors.models import Actor
+from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
+from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
@@ -20,6 +20,13 @@ from web.files import media_type_essence
 PAGE_SIZE = 20
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CURSOR = re.compile(r"[0-9]{1,18}")
+# What a missing or unknown token is told: our own API's words, and Mastodon's.
+NEEDS_TOKEN = (
+    "this needs 'Authorization: Bearer <token>'; create a token with 'ourdesign token create NAME'"
+)
+BAD_TOKEN = "the bearer token is not valid; create one with 'ourdesign token create NAME'"
+NEEDS_BEARER = "this needs 'Authorization: Bearer <token>'"
+INVALID_TOKEN = "The access token is invalid"
 
 
 class ActivityResponse(Response):
@@ -105,23 +112,39 @@ async def json_body(request: Request, limit: int) -> dict[str, Any]:
     return body
 
 
-async def token_actor(request: Request) -> Actor:
-    """The local person whose bearer token came with the request (401 otherwise)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise FederationError(
-            "this needs 'Authorization: Bearer <token>'; create a token with "
-            "'ourdesign token create NAME'",
-            status=401,
-        )
-    async with request.app.state.instance.sessions() as session:
-        actor, row = await actor_for_token(session, token.strip())
-        await session.commit()
+def optional_bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of an 'Authorization: Bearer <token>' header, if one came."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def bearer_token(connection: HTTPConnection, missing: str = NEEDS_TOKEN) -> str:
+    """The request's bearer token; 401 with `missing` when there is none."""
+    token = optional_bearer_token(connection)
+    if token is None:
+        raise FederationError(missing, status=401)
+    return token
+
+
+async def authenticate(session: AsyncSession, request: Request, scope: str | None = None) -> Actor:
+    """The local person whose bearer token came with the request, checked in this order.
+
+    With `scope` (Mastodon's API): 401 without a live token, 403 when its scopes do not
+    cover `scope`. Then: 401 unless the token acts for a person who is not deleted, 403 if
+    they are suspended, 403 if the method changes something and the token may not write.
+    The token's use is noted in `session`; the caller commits.
+    """
+    if scope is None:
+        row = await token_row(session, bearer_token(request))
+    else:
+        row = await token_row(session, bearer_token(request, NEEDS_BEARER))
+        if row is None:
+            raise FederationError(INVALID_TOKEN, status=401)
+        if not token_allows(row, scope):
+            raise FederationError(OUTSIDE_SCOPES, status=403)
+    actor, row = await token_person(session, row)
     if actor is None or actor.deleted_at is not None:
-        raise FederationError(
-            "the bearer token is not valid; create one with 'ourdesign token create NAME'",
-            status=401,
-        )
+        raise FederationError(BAD_TOKEN, status=401)
     if actor.suspended_at is not None:
         raise FederationError(
             "this account is suspended; ask the instance's moderators why", status=403
@@ -131,11 +154,27 @@ async def token_actor(request: Request) -> Actor:
     return actor
 
 
+async def signed_in_actor(
+    request: Request, scope: str | None = None, role: str | None = None
+) -> Actor:
+    """`authenticate` in a session of its own; with `role`, 403 unless theirs is that or higher."""
+    async with request.app.state.instance.sessions() as session:
+        try:
+            actor = await authenticate(session, request, scope)
+            if role is not None and not await has_role(session, actor, role):
+                raise FederationError(f"this needs the {role} role; ask an admin", status=403)
+        except FederationError:
+            await session.commit()  # the token's use is noted even when the request is refused
+            raise
+        await session.commit()
+    return actor
+
+
+async def token_actor(request: Request) -> Actor:
+    """The local person whose bearer token came with the request (401 otherwise)."""
+    return await signed_in_actor(request)
+
+
 async def staff_actor(request: Request, role: str = "moderator") -> Actor:
     """The token's person if their role is `role` or higher (admin > moderator > member)."""
-    actor = await token_actor(request)
-    async with request.app.state.instance.sessions() as session:
-        their_role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
-    if ROLES.index(their_role or "member") < ROLES.index(role):
-        raise FederationError(f"this needs the {role} role; ask an admin", status=403)
-    return actor
+    return await signed_in_actor(request, role=role)

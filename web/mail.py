@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import OutgoingMail
 from federation.db import utcnow
-from federation.queue import DONE, FAILED, PENDING, backoff_delay, claim_due, run_until_stopped
+from federation.queue import DONE, claim_due, retry_values, run_until_stopped
 from federation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,7 @@ class MailWorker:
         message["To"] = row.to_address
         message["Subject"] = row.subject
         message["Date"] = email.utils.formatdate(localtime=False)
-        message["Message-ID"] = email.utils.make_msgid(
-            domain=self.settings.domain.partition(":")[0]
-        )
+        message["Message-ID"] = email.utils.make_msgid(domain=self.settings.host_name)
         message.set_content(row.body)
         return message
 
@@ -97,15 +95,7 @@ class MailWorker:
         return None
 
     def _outcome(self, row: OutgoingMail, error: str | None, now: dt.datetime) -> dict[str, Any]:
-        attempts = row.attempts + 1
-        values: dict[str, Any] = {
-            "id": row.id,
-            "attempts": attempts,
-            "locked_until": None,
-            "last_error": error,
-        }
+        values: dict[str, Any] = {"id": row.id, "locked_until": None, "last_error": error}
         if error is None:
-            return values | {"state": DONE}
-        if attempts >= MAX_ATTEMPTS:
-            return values | {"state": FAILED}
-        return values | {"state": PENDING, "next_attempt_at": now + backoff_delay(attempts)}
+            return values | {"attempts": row.attempts + 1, "state": DONE}
+        return values | retry_values(row.attempts, MAX_ATTEMPTS, now)

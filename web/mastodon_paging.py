@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, false
@@ -30,6 +30,7 @@ MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
 RANK = {Note: 0, DesignVersion: 1}
+Row = TypeVarTuple("Row")
 
 
 @dataclass(frozen=True, order=True)
@@ -57,9 +58,15 @@ def parse_status_id(value: str) -> tuple[type[Note] | type[DesignVersion], int]:
     digits = value
     if value.startswith(VERSION_PREFIX):
         model, digits = DesignVersion, value[len(VERSION_PREFIX) :]
-    if not digits.isdigit() or len(digits) > 18:
-        raise FederationError(NOT_FOUND, status=404)
-    return model, int(digits)
+    return model, whole_id(digits, NOT_FOUND)
+
+
+def whole_id(raw: str, message: str, *, status: int = 404) -> int:
+    """`raw` as a row id (at most 18 digits), else an error with `status` and `message`."""
+    if not raw.isdigit() or len(raw) > 18:
+        error = ValidationError if status == ValidationError.status else FederationError
+        raise error(message, status=status)
+    return int(raw)
 
 
 async def find_item(session: AsyncSession, value: str) -> Item | None:
@@ -75,6 +82,11 @@ def page_limit(request: Request, default: int = DEFAULT_LIMIT, maximum: int = MA
     if not raw.isdigit() or len(raw) > 6:
         raise ValidationError("'limit' must be a whole number")
     return max(1, min(int(raw), maximum))
+
+
+def query_flag(request: Request, name: str) -> bool:
+    """A query flag as Mastodon reads it: "true" or "1" (any case) is set."""
+    return request.query_params.get(name, "").lower() in ("true", "1")
 
 
 async def page_request(session: AsyncSession, request: Request) -> PageRequest:
@@ -145,9 +157,48 @@ def link_header(request: Request, items: Sequence[Item]) -> dict[str, str]:
     """Mastodon's Link header: next (older, max_id) and prev (newer, min_id)."""
     if not items:
         return {}
+    return id_link_header(
+        request, status_id(items[0]), status_id(items[-1]), limit=page_limit(request)
+    )
+
+
+def id_link_header(
+    request: Request, newest: str, oldest: str, *, limit: int, keep_filters: bool = True
+) -> dict[str, str]:
+    """next (older than `oldest`: max_id) and prev (newer than `newest`: min_id); the other
+    query parameters are kept unless `keep_filters` is False."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS]
     base = str(request.url.replace(query=""))
-    limit = [("limit", str(page_limit(request))), *kept]
-    next_url = f"{base}?{urlencode([*limit, ('max_id', status_id(items[-1]))])}"
-    prev_url = f"{base}?{urlencode([*limit, ('min_id', status_id(items[0]))])}"
+    first = [("limit", str(limit)), *(kept if keep_filters else [])]
+    next_url = f"{base}?{urlencode([*first, ('max_id', oldest)])}"
+    prev_url = f"{base}?{urlencode([*first, ('min_id', newest)])}"
     return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+def id_page(
+    request: Request,
+    query: Select[*Row],
+    column: Any,
+    *,
+    what: str,
+    default: int = DEFAULT_LIMIT,
+    maximum: int = MAX_LIMIT,
+) -> tuple[Select[*Row], bool]:
+    """A page of rows paged by one id `column` (max_id, since_id, min_id, limit): the
+    bounded, ordered query and True when it is read oldest first (min_id), so that the
+    rows are to be reversed. A bad cursor is a 422 "'max_id' must be {what}"."""
+    params = request.query_params
+    bounds = {
+        name: whole_id(raw, f"{name!r} must be {what}", status=ValidationError.status)
+        for name in PAGING_PARAMS[:3]
+        if (raw := params.get(name))
+    }
+    if "max_id" in bounds:
+        query = query.where(column < bounds["max_id"])
+    if "since_id" in bounds:
+        query = query.where(column > bounds["since_id"])
+    oldest_first = "min_id" in bounds
+    if oldest_first:
+        query = query.where(column > bounds["min_id"])
+    order = column.asc() if oldest_first else column.desc()
+    return query.order_by(order).limit(page_limit(request, default, maximum)), oldest_first

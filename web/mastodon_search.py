@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, cast, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
@@ -22,8 +21,7 @@ from objects.design_models import DesignVersion, Project
 from objects.design_resolve import store_fetched_version
 from objects.designs import clean_tags
 from objects.models import Note
-from objects.notes import get_note, store_remote_note
-from objects.resolve import note_and_author
+from objects.resolve import store_fetched_note
 from web.api_json import like_pattern, tags_contain
 from web.instance import Instance
 from web.mastodon_status import Item
@@ -151,12 +149,4 @@ async def fetch_item(instance: Instance, url: str) -> Item | None:
 
 
 async def _store_note(instance: Instance, doc: dict[str, Any]) -> Note | None:
-    data, author = await note_and_author(instance.resolver, doc)
-    try:
-        async with instance.sessions() as session:
-            note = await store_remote_note(session, data, author)
-            await session.commit()
-            return note
-    except IntegrityError:  # stored concurrently: read it back
-        async with instance.sessions() as session:
-            return await get_note(session, doc["id"])
+    return (await store_fetched_note(instance.sessions, instance.resolver, doc))[2]

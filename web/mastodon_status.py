@@ -65,10 +65,23 @@ async def account_entities(
     session: AsyncSession, urls: LocalUrls, actor_ids: Iterable[int]
 ) -> dict[int, dict[str, Any]]:
     """Account entities with real counts, for many actors in four queries."""
+    return await entities_of_actors(session, urls, await _actors(session, actor_ids))
+
+
+async def _actors(session: AsyncSession, actor_ids: Iterable[int]) -> list[Actor]:
     ids = set(actor_ids)
     if not ids:
+        return []
+    return list(await session.scalars(select(Actor).where(Actor.id.in_(ids))))
+
+
+async def entities_of_actors(
+    session: AsyncSession, urls: LocalUrls, actors: Sequence[Actor]
+) -> dict[int, dict[str, Any]]:
+    """Account entities with real counts for actors already loaded, in three queries."""
+    ids = {actor.id for actor in actors}
+    if not ids:
         return {}
-    actors = list(await session.scalars(select(Actor).where(Actor.id.in_(ids))))
     followers = await _grouped_count(session, Follow.followee_id, ids, _accepted())
     following = await _grouped_count(session, Follow.follower_id, ids, _accepted())
     statuses = await _grouped_count(session, Note.actor_id, ids, Note.deleted_at.is_(None))
@@ -116,10 +129,11 @@ async def status_context(
     context.files = await files_of(session, versions)
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
     actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
-    context.accounts = await account_entities(session, urls, actor_ids)
+    actors = await _actors(session, actor_ids)
+    context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
     if rejects_media is not None:
-        context.media_rejected = await _media_rejected(session, actor_ids, rejects_media)
+        context.media_rejected = _media_rejected(actors, rejects_media)
     return context
 
 
@@ -166,14 +180,9 @@ async def _viewer_interactions(
     return set(rows.all())
 
 
-async def _media_rejected(
-    session: AsyncSession, actor_ids: set[int], rejects_media: Any
-) -> set[int]:
+def _media_rejected(actors: Sequence[Actor], rejects_media: Any) -> set[int]:
     """Actors on domains whose media a domain block rejects: we never link their images."""
-    if not actor_ids:
-        return set()
-    rows = await session.execute(select(Actor.id, Actor.domain).where(Actor.id.in_(actor_ids)))
-    return {actor_id for actor_id, domain in rows.all() if rejects_media(domain)}
+    return {actor.id for actor in actors if rejects_media(actor.domain)}
 
 
 # Entities

@@ -28,6 +28,8 @@ from sqlalchemy.pool import NullPool
 from federation.db import make_engine
 from federation.errors import FederationError
 from federation.settings import Settings
+from web.backup_db import sqlite_file
+from web.checks import safe_url
 from web.schema import current_revision, metadata, migrate, script_directory
 
 CHUNK_ROWS = 1000
@@ -73,7 +75,7 @@ async def move_to_postgres(settings: Settings, target_url: str) -> Report:
     tables = [table for table in metadata().sorted_tables if table.name not in _SKIPPED]
     report = Report(
         source=str(source_path),
-        target=make_url(target).render_as_string(hide_password=True),
+        target=safe_url(target),
         revision=head,
     )
 
@@ -139,10 +141,9 @@ def _source_path(settings: Settings) -> Path:
             "`db move-to-postgres` moves an SQLite instance (OURDESIGN_DATABASE_URL "
             "should be unset or an sqlite URL)"
         )
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    path = sqlite_file(parsed)
+    if path is None:
         raise MoveError(f"the configured database {url} is not an SQLite file")
-    path = Path(database)
     if not path.is_file():
         raise MoveError(
             f"the SQLite database {path} does not exist; check OURDESIGN_DATA_DIR "
@@ -175,7 +176,7 @@ def _unknown_tables(conn: Connection, tables: Sequence[Table]) -> list[str]:
 
 
 async def _check_target_empty(engine: AsyncEngine, target: str, tables: Sequence[Table]) -> None:
-    shown = make_url(target).render_as_string(hide_password=True)
+    shown = safe_url(target)
     try:
         async with engine.connect() as conn:
             await _check_rows(conn, tables)

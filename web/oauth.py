@@ -40,17 +40,17 @@ from actors.oauth import (
     KNOWN_SCOPES,
     OUTSIDE_SCOPES,
     check_scopes,
-    scope_covers,
     scope_list,
     scopes_within,
-    secret_hash,
-    token_row,
+    token_allows,
 )
+from actors.service import secret_hash, token_row
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
-from web.http import token_actor
+from web.http import INVALID_TOKEN, NEEDS_BEARER, bearer_token, signed_in_actor
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+GRANT_TYPES = ("authorization_code", "client_credentials")
 
 
 # --- requests and replies ---------------------------------------------------------------------
@@ -141,7 +141,7 @@ class AppClient(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in ("authorization_code", "client_credentials")
+        return grant_type in GRANT_TYPES
 
 
 class IssuedCode(AuthorizationCodeMixin):
@@ -331,19 +331,12 @@ def _bearer_token(
 # --- scopes on API routes ---------------------------------------------------------------------
 
 
-def bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise FederationError("this needs 'Authorization: Bearer <token>'", status=401)
-    return token.strip()
-
-
 async def request_token(request: Request) -> ApiToken:
     """The live token row of the request's bearer token (401 otherwise)."""
     async with request.app.state.instance.sessions() as session:
-        row = await token_row(session, bearer_token(request))
+        row = await token_row(session, bearer_token(request, NEEDS_BEARER))
     if row is None:
-        raise FederationError("The access token is invalid", status=401)
+        raise FederationError(INVALID_TOKEN, status=401)
     return row
 
 
@@ -354,12 +347,11 @@ async def require_scope(request: Request, scope: str) -> ApiToken:
     to no app and carry every scope.
     """
     row = await request_token(request)
-    if row.app_id is not None and not scope_covers(scope_list(row.scopes), scope):
+    if not token_allows(row, scope):
         raise FederationError(OUTSIDE_SCOPES, status=403)
     return row
 
 
 async def scoped_actor(request: Request, scope: str) -> Actor:
     """The person acting, once their token is checked to cover `scope`."""
-    await require_scope(request, scope)
-    return await token_actor(request)
+    return await signed_in_actor(request, scope)

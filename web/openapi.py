@@ -25,6 +25,7 @@ URI: Schema = {"type": "string", "format": "uri"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 NULLABLE_URI: Schema = {"type": ["string", "null"], "format": "uri"}
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
 STRINGS: Schema = {"type": "array", "items": STR}
 URIS: Schema = {"type": "array", "items": URI}
 LICENCE: Schema = {
@@ -216,6 +217,29 @@ def _query(name: str, description: str, *, required: bool = False, schema: Schem
         "description": description,
         "schema": schema,
     }
+
+
+def _slashed(path: str, item: Schema) -> dict[str, Schema]:
+    """The path with and without the trailing slash some apps add (both are routes)."""
+    return {path: item, f"{path}/": item}
+
+
+FIELDS_NOTE = "JSON, or a form (application/x-www-form-urlencoded or multipart/form-data)"
+
+
+def _fields_body(name: str, description: str | None = FIELDS_NOTE) -> Schema:
+    """A body read as JSON or a form, e.g. by `web.account_json.fields_of`: the same
+    schema for each (`description` None: none)."""
+    schema = _ref(name)
+    body: Schema = {"required": True}
+    if description is not None:
+        body["description"] = description
+    body["content"] = {
+        "application/json": {"schema": schema},
+        "application/x-www-form-urlencoded": {"schema": schema},
+        "multipart/form-data": {"schema": schema},
+    }
+    return body
 
 
 def _json_body(name: str) -> Schema:

@@ -15,28 +15,29 @@ from web.openapi import (
     INT,
     JSON_POST,
     LINK,
+    NULLABLE_STR,
     SECURED,
     STR,
     STRINGS,
     URI,
     Schema,
     _error,
+    _fields_body,
     _json_body,
     _obj,
     _ok,
     _query,
     _ref,
+    _slashed,
 )
 
 DATE_TIME: Schema = {"type": "string", "format": "date-time"}
 NULLABLE_DATE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
 NULLABLE_INT: Schema = {"type": ["integer", "null"]}
 ID: Schema = {"type": "string", "description": "a whole number, as a string (as on Mastodon)"}
 ROLE: Schema = {"enum": ["member", "moderator", "admin"]}
 SEVERITY: Schema = {"enum": ["silence", "suspend", "noop"]}
 CATEGORY: Schema = {"enum": ["spam", "legal", "violation", "other"]}
-FIELDS_NOTE = "JSON, or a form (application/x-www-form-urlencoded or multipart/form-data)"
 
 SCHEMAS: dict[str, Schema] = {
     # --- accounts (web.account_json, web.routes.accounts) ---
@@ -423,20 +424,6 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def _fields_body(name: str) -> Schema:
-    """A body read by `web.account_json.fields_of` or the domain block form reader."""
-    schema = _ref(name)
-    return {
-        "required": True,
-        "description": FIELDS_NOTE,
-        "content": {
-            "application/json": {"schema": schema},
-            "application/x-www-form-urlencoded": {"schema": schema},
-            "multipart/form-data": {"schema": schema},
-        },
-    }
-
-
 def _list(name: str) -> Schema:
     return {"type": "array", "items": _ref(name)}
 
@@ -457,52 +444,51 @@ PAGING = [
 ]
 
 
-def _report_change(summary: str) -> Schema:
+def _staff_post(
+    summary: str, parameter: Schema, answer: str, schema: str, **errors: Schema
+) -> Schema:
+    """A moderators' POST on one row: `answer` describes the 200 body, a `schema` ref."""
     return {
         "post": {
             "summary": summary,
             "security": SECURED,
-            "parameters": [ID_PARAM],
-            "responses": {
-                "200": _ok("the report", _ref("AdminReport")),
-                **STAFF,
-                "404": _error("no such report"),
-            },
+            "parameters": [parameter],
+            "responses": {"200": _ok(answer, _ref(schema)), **STAFF, **errors},
         }
     }
+
+
+def _report_change(summary: str) -> Schema:
+    return _staff_post(
+        summary, ID_PARAM, "the report", "AdminReport", **{"404": _error("no such report")}
+    )
 
 
 def _undo(summary: str) -> Schema:
-    return {
-        "post": {
-            "summary": summary,
-            "security": SECURED,
-            "parameters": [ACCOUNT_ID],
-            "responses": {
-                "200": _ok("done", _ref("Empty")),
-                **STAFF,
-                "404": _error("no such account"),
-                "409": _error("it comes from a domain block; lift the block instead"),
-                "422": _error("not an action that can be undone"),
-            },
-        }
-    }
+    return _staff_post(
+        summary,
+        ACCOUNT_ID,
+        "done",
+        "Empty",
+        **{
+            "404": _error("no such account"),
+            "409": _error("it comes from a domain block; lift the block instead"),
+            "422": _error("not an action that can be undone"),
+        },
+    )
 
 
 def _decision(summary: str) -> Schema:
-    return {
-        "post": {
-            "summary": summary,
-            "security": SECURED,
-            "parameters": [ID_PARAM],
-            "responses": {
-                "200": _ok("the account", _ref("AdminAccount")),
-                **STAFF,
-                "404": _error("no such local account"),
-                "422": _error("approved already; nothing to decide"),
-            },
-        }
-    }
+    return _staff_post(
+        summary,
+        ID_PARAM,
+        "the account",
+        "AdminAccount",
+        **{
+            "404": _error("no such local account"),
+            "422": _error("approved already; nothing to decide"),
+        },
+    )
 
 
 _INSTANCE_V1 = {
@@ -833,10 +819,8 @@ PATHS: dict[str, Schema] = {
         }
     },
     # --- the instance and its cooperative ---
-    "/api/v1/instance": _INSTANCE_V1,
-    "/api/v1/instance/": _INSTANCE_V1,
-    "/api/v2/instance": _INSTANCE_V2,
-    "/api/v2/instance/": _INSTANCE_V2,
+    **_slashed("/api/v1/instance", _INSTANCE_V1),
+    **_slashed("/api/v2/instance", _INSTANCE_V2),
     "/api/v1/coop/boosts": {
         "post": {
             "summary": "Have the cooperative boost a known design version (moderators)",

@@ -11,6 +11,7 @@ from web.openapi import (
     AUTH,
     BOOL,
     INT,
+    NULLABLE_STR,
     SECURED,
     STR,
     Schema,
@@ -19,9 +20,9 @@ from web.openapi import (
     _ok,
     _query,
     _ref,
+    _slashed,
 )
 
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
 ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
 NOT_FOUND = {"404": _error("Record not found")}
 INVALID = {"422": _error("a value is not acceptable")}
@@ -173,14 +174,16 @@ def _timeline(summary: str, *params: Schema, signed_in: bool = False) -> Schema:
         "parameters": [*params, *STATUS_PAGING],
         "responses": {"200": _ok("a page, newest first", STATUSES, PAGE_LINK), **INVALID},
     }
-    if signed_in:
-        operation["security"] = SECURED
-        operation["responses"].update(AUTH)
-    return {"get": operation}
+    return _get_operation(operation, signed_in=signed_in)
 
 
 def _get(summary: str, schema: Schema, *, signed_in: bool = False, **extra: Schema) -> Schema:
     operation: Schema = {"summary": summary, "responses": {"200": _ok("OK", schema), **extra}}
+    return _get_operation(operation, signed_in=signed_in)
+
+
+def _get_operation(operation: Schema, *, signed_in: bool) -> Schema:
+    """A GET; `signed_in` adds the bearer token and its 401."""
     if signed_in:
         operation["security"] = SECURED
         operation["responses"].update(AUTH)
@@ -221,10 +224,6 @@ def _stream(summary: str, *params: Schema, signed_in: bool = False) -> Schema:
     if signed_in:
         operation["security"] = SECURED
     return {"get": operation}
-
-
-def _slashed(path: str, item: Schema) -> dict[str, Schema]:
-    return {path: item, f"{path}/": item}
 
 
 def _search(summary: str, hashtags: Schema) -> Schema:

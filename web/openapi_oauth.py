@@ -7,10 +7,20 @@ described by /.well-known/oauth-authorization-server; docs/MASTODON.md explains 
 
 from __future__ import annotations
 
-from web.openapi import AUTH, STR, Schema, _error, _obj, _ok, _ref
+from web.openapi import (
+    AUTH,
+    NULLABLE_STR,
+    SECURED,
+    STR,
+    STRINGS,
+    Schema,
+    _error,
+    _fields_body,
+    _obj,
+    _ok,
+    _ref,
+)
 
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
-STRINGS: Schema = {"type": "array", "items": STR}
 _APP_FIELDS: dict[str, Schema] = {
     "id": STR,
     "name": STR,
@@ -47,14 +57,7 @@ PATHS: dict[str, Schema] = {
     "/api/v1/apps": {
         "post": {
             "summary": "Register an OAuth app (Mastodon's POST /api/v1/apps)",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": _ref("AppRegistration")},
-                    "application/x-www-form-urlencoded": {"schema": _ref("AppRegistration")},
-                    "multipart/form-data": {"schema": _ref("AppRegistration")},
-                },
-            },
+            "requestBody": _fields_body("AppRegistration", description=None),
             "responses": {
                 "200": _ok("the app with its credentials", _ref("CredentialApplication")),
                 "422": _error("a redirect URI, scope or name is not acceptable"),
@@ -64,7 +67,7 @@ PATHS: dict[str, Schema] = {
     "/api/v1/apps/verify_credentials": {
         "get": {
             "summary": "The app that the bearer token was issued to",
-            "security": [{"bearer": []}],
+            "security": SECURED,
             "responses": {"200": _ok("the app, without its secret", _ref("Application")), **AUTH},
         }
     },

@@ -77,9 +77,8 @@ def head_revisions(settings: Settings) -> tuple[str, ...]:
 def pending_revisions(settings: Settings, current: Sequence[str]) -> list[str]:
     """Revisions between the database's and the head, oldest first."""
     script = script_directory(settings)
-    lower = tuple(current) or None
     pending = [
-        rev.revision for rev in script.iterate_revisions(tuple(script.get_heads()), lower or ())
+        rev.revision for rev in script.iterate_revisions(tuple(script.get_heads()), tuple(current))
     ]
     return list(reversed(pending))
 

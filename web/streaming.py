@@ -19,6 +19,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from federation.errors import FederationError, ValidationError
+
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 200
 Channel = tuple[Any, ...]
@@ -46,10 +48,12 @@ class StreamMessage:
 
 
 def stream_channel(name: str, actor_id: int | None, tag: str | None) -> Channel:
-    """The channel a Mastodon stream name listens on (ValueError for one we do not serve)."""
+    """The channel a Mastodon stream name listens on: a ValidationError (422) for a stream
+    we do not serve, a 401 for a user stream without a token, a ValueError for a hashtag
+    stream without a tag (which each route answers as it answers a malformed request)."""
     if name in USER_STREAMS:
         if actor_id is None:
-            raise ValueError("this stream needs an access token")
+            raise FederationError("this stream needs an access token", status=401)
         return (USER, actor_id)
     if name in (HASHTAG, HASHTAG_LOCAL):
         if not tag:
@@ -57,7 +61,7 @@ def stream_channel(name: str, actor_id: int | None, tag: str | None) -> Channel:
         return (name, tag.lower())
     if name in (PUBLIC, PUBLIC_LOCAL, PUBLIC_REMOTE):
         return (name,)
-    raise ValueError(f"unknown stream: {name[:100]}")
+    raise ValidationError(f"unknown stream: {name[:100]}")
 
 
 def stream_label(name: str, tag: str | None) -> list[str]:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from actors.invites import create_invite, find_invite, invite_problem, invites_by, revoke
-from actors.models import ROLES, Account, Actor
+from actors.service import has_role
 from federation.errors import FederationError
 from web.account_json import fields_of, invite_json, message_page, optional_int
 from web.http import token_actor
 from web.instance import instance_of
-
-
-async def _is_staff(session: AsyncSession, actor: Actor) -> bool:
-    role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
-    return ROLES.index(role or "member") >= ROLES.index("moderator")
 
 
 async def create(request: Request) -> Response:
@@ -30,7 +23,7 @@ async def create(request: Request) -> Response:
     expires_in = optional_int(fields, "expires_in")
     async with instance.sessions() as session:
         closed = instance.settings.registration_mode == "closed"
-        if closed and not await _is_staff(session, creator):
+        if closed and not await has_role(session, creator, "moderator"):
             raise FederationError(
                 "registrations are closed here, so only moderators and admins invite; ask one",
                 status=403,
@@ -58,7 +51,7 @@ async def delete(request: Request) -> Response:
     actor = await token_actor(request)
     async with instance.sessions() as session:
         invite = await find_invite(session, request.path_params["code"])
-        if invite.created_by_id != actor.id and not await _is_staff(session, actor):
+        if invite.created_by_id != actor.id and not await has_role(session, actor, "moderator"):
             raise FederationError(
                 "only the member who made an invite, or a moderator, may revoke it", status=403
             )

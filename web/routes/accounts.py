@@ -19,7 +19,6 @@ from actors.models import Account, Actor
 from actors.registration import (
     Registration,
     confirm_address,
-    confirmation_pending,
     register,
     request_password_reset,
     resend_confirmation,
@@ -57,11 +56,12 @@ async def create_account(request: Request) -> Response:
     try:
         async with instance.sessions() as session:
             actor, account = await register(session, instance.urls, instance.settings, form)
-            pending_confirmation = await confirmation_pending(session, instance.settings, account)
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError("that user name or address was taken just now; pick another") from exc
     instance.wake_mail()
+    # register() queues a confirmation link exactly when mail is set up.
+    pending_confirmation = instance.settings.mail_enabled
     return JSONResponse(_registered_json(actor, account, pending_confirmation))
 
 
@@ -104,8 +104,7 @@ async def confirm_page(request: Request) -> Response:
         if not token:
             raise FederationError("this link has no token; copy the whole link from the mail")
         async with instance.sessions() as session:
-            actor = await confirm_address(session, token)
-            account = await session.get(Account, actor.id)
+            actor, account = await confirm_address(session, token)
             await session.commit()
     except FederationError as exc:
         return message_page(
@@ -113,7 +112,7 @@ async def confirm_page(request: Request) -> Response:
         )
     after = (
         "You can sign in now."
-        if account is None or account.approved
+        if account.approved
         else "A moderator still has to approve your request; you can sign in after that."
     )
     return message_page(name, "Address confirmed", f"Thank you, @{actor.username}. {after}", 200)

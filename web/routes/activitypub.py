@@ -29,6 +29,7 @@ from web.http import (
     PAGE_SIZE,
     ActivityResponse,
     json_body,
+    limited_body,
     ordered_collection,
     ordered_page,
     query_int,
@@ -104,12 +105,7 @@ async def _read_activity_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise FederationError(f"the body is larger than {limit} bytes", status=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise FederationError(f"the body is larger than {limit} bytes", status=413)
-    return bytes(body)
+    return await limited_body(request, limit)
 
 
 async def outbox_get(request: Request) -> Response:

@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.models import Actor, Follow
+from actors.moderation import refuse_blocked
 from actors.service import ConflictError, get_local_actor
-from federation.blocks import BlockedDomainError
 from federation.errors import FederationError, ValidationError
 from federation.webfinger import parse_handle
 from objects.design_models import DesignVersion, Project
@@ -197,13 +197,6 @@ def _refuse_hidden(project_actor: Actor, uri: str) -> None:
         raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
 
 
-def _refuse_blocked(instance: Instance, actor: Actor) -> None:
-    """No follows of, forks of or comments on suspended actors or domains."""
-    instance.blocks.check(actor.domain)
-    if actor.suspended_at is not None:
-        raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
-
-
 # Forks
 
 
@@ -226,7 +219,7 @@ async def create_fork(request: Request) -> Response:
         instance.sessions, instance.resolver, instance.policy, upstream_uri
     )
     _refuse_deleted(upstream)
-    _refuse_blocked(instance, upstream_actor)
+    refuse_blocked(instance.blocks, upstream_actor)
     request_ = ForkRequest(
         forker=forker,
         upstream=upstream,
@@ -308,7 +301,7 @@ async def create_follow(request: Request) -> Response:
     follower = await token_actor(request)
     body = await json_body(request, instance.settings.max_body_bytes)
     target = await _follow_target(instance, text_field(body, "target", required=True) or "")
-    _refuse_blocked(instance, target)
+    refuse_blocked(instance.blocks, target)
     async with instance.sessions() as session:
         await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})
         state = await session.scalar(

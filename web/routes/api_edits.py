@@ -84,10 +84,13 @@ def _refuse_licence_change(
 async def _editable_version(
     session: AsyncSession, uri: str, editor: Actor
 ) -> tuple[DesignVersion, Actor]:
+    missing = FederationError(f"there is no version {uri!r:.200} of a project here", status=404)
     version = await get_version(session, uri)
-    project, project_actor = await project_of(session, version) if version else (None, None)
-    if version is None or project is None or project_actor is None or not project.local:
-        raise FederationError(f"there is no version {uri!r:.200} of a project here", status=404)
+    if version is None:
+        raise missing
+    project, project_actor = await project_of(session, version)
+    if not project.local:
+        raise missing
     if version.deleted_at is not None:
         raise FederationError(f"the version {uri} was deleted", status=410)
     if not await is_maintainer(session, project, editor):

@@ -52,6 +52,8 @@ MISSING_AVATAR = base64.b64decode(
 
 @dataclass(frozen=True)
 class InstanceFacts:
+    """`local_posts` and `domains` are counted only when asked for (else 0)."""
+
     coop: Actor | None
     users: int
     local_posts: int
@@ -63,17 +65,26 @@ class InstanceFacts:
         return self.coop.handle if self.coop is not None else None
 
 
-async def instance_facts(session: AsyncSession, instance: Instance) -> InstanceFacts:
+async def instance_facts(
+    session: AsyncSession,
+    instance: Instance,
+    *,
+    count_posts: bool = False,
+    count_domains: bool = False,
+) -> InstanceFacts:
     coop = await coop_actor(session, instance.settings)
     users = await member_count(session)
-    posts = await session.scalar(
-        select(func.count())
-        .select_from(Note)
-        .where(Note.local.is_(True), Note.deleted_at.is_(None))
-    )
-    domains = await session.scalar(
-        select(func.count(func.distinct(Actor.domain))).where(Actor.local.is_(False))
-    )
+    posts = domains = None
+    if count_posts:
+        posts = await session.scalar(
+            select(func.count())
+            .select_from(Note)
+            .where(Note.local.is_(True), Note.deleted_at.is_(None))
+        )
+    if count_domains:
+        domains = await session.scalar(
+            select(func.count(func.distinct(Actor.domain))).where(Actor.local.is_(False))
+        )
     followers: int | None = 0
     if coop is not None:
         followers = await session.scalar(
@@ -160,10 +171,10 @@ def _configuration() -> dict[str, Any]:
     }
 
 
-async def _facts_of(request: Request) -> tuple[Instance, InstanceFacts]:
+async def _facts_of(request: Request, **counts: bool) -> tuple[Instance, InstanceFacts]:
     instance = instance_of(request)
     async with instance.sessions() as session:
-        return instance, await instance_facts(session, instance)
+        return instance, await instance_facts(session, instance, **counts)
 
 
 async def instance_v2(request: Request) -> Response:
@@ -203,7 +214,7 @@ async def instance_v2(request: Request) -> Response:
 
 
 async def instance_v1(request: Request) -> Response:
-    instance, facts = await _facts_of(request)
+    instance, facts = await _facts_of(request, count_posts=True, count_domains=True)
     settings = instance.settings
     regs = registrations(instance)
     return JSONResponse(
@@ -233,8 +244,9 @@ async def instance_v1(request: Request) -> Response:
 
 
 async def about(request: Request) -> Response:
-    instance, facts = await _facts_of(request)
+    instance = instance_of(request)
     async with instance.sessions() as session:
+        facts = await instance_facts(session, instance)
         blocks = await public_block_entries(session)
     settings = instance.settings
     return render(

@@ -6,37 +6,39 @@ POST /api/v1/follows, so they federate the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from actors.convert import actor_to_as, set_profile_fields
-from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Account, Actor, Follow
-from actors.moderation import visible
-from federation.blocks import BlockedDomainError
+from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
+from actors.moderation import refuse_blocked, visible
+from actors.service import role_of
 from federation.errors import FederationError, ValidationError
 from objects.html import text_to_html
-from objects.models import Note
 from outbox import activities
 from outbox.c2s import submit
 from outbox.models import OutboxActivity
 from outbox.publish import publish
+from web.account_json import form_pairs
 from web.http import json_body
 from web.instance import Instance, instance_of
 from web.mastodon import (
-    account_entity,
     credential_account_entity,
     relationship_entity,
     shown_fields,
 )
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
-from web.mastodon_paging import page_limit
+from web.mastodon_paging import id_link_header, id_page, page_limit, query_flag, whole_id
 from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
+from web.mastodon_status import entities_of_actors
 from web.oauth import scoped_actor
+from web.routes import both
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
@@ -48,25 +50,15 @@ NOT_FOUND = "Record not found"
 
 async def account_json(session: AsyncSession, instance: Instance, actor: Actor) -> dict[str, Any]:
     """The account entity with real counts (accepted follows, notes not deleted)."""
-    followers = await _count(
-        select(Follow).where(Follow.followee_id == actor.id, Follow.state == FOLLOW_ACCEPTED),
-        session,
-    )
-    following = await _count(
-        select(Follow).where(Follow.follower_id == actor.id, Follow.state == FOLLOW_ACCEPTED),
-        session,
-    )
-    statuses = await _count(
-        select(Note).where(Note.actor_id == actor.id, Note.deleted_at.is_(None)), session
-    )
-    return account_entity(
-        actor,
-        instance.urls,
-        followers=followers,
-        following=following,
-        statuses=statuses,
-        fields=shown_fields(actor),
-    )
+    return (await accounts_json(session, instance, [actor]))[0]
+
+
+async def accounts_json(
+    session: AsyncSession, instance: Instance, actors: Sequence[Actor]
+) -> list[dict[str, Any]]:
+    """Account entities for a list of actors, in order, in a fixed number of queries."""
+    by_id = await entities_of_actors(session, instance.urls, actors)
+    return [by_id[actor.id] for actor in actors]
 
 
 async def _count(query: Select[Any], session: AsyncSession) -> int:
@@ -74,7 +66,7 @@ async def _count(query: Select[Any], session: AsyncSession) -> int:
 
 
 async def credential_json(session: AsyncSession, instance: Instance, me: Actor) -> dict[str, Any]:
-    role = await session.scalar(select(Account.role).where(Account.actor_id == me.id))
+    role = await role_of(session, me)
     requests = await _count(
         select(Follow).where(Follow.followee_id == me.id, Follow.state == FOLLOW_PENDING), session
     )
@@ -82,28 +74,51 @@ async def credential_json(session: AsyncSession, instance: Instance, me: Actor) 
         await account_json(session, instance, me),
         me,
         fields=shown_fields(me),
-        role=role or "member",
+        role=role,
         follow_requests=requests,
     )
 
 
 async def relationship_json(session: AsyncSession, me: Actor, other_id: int) -> dict[str, Any]:
-    following = await session.scalar(
-        select(Follow.state).where(Follow.follower_id == me.id, Follow.followee_id == other_id)
+    return (await relationships_json(session, me, [other_id]))[0]
+
+
+async def relationships_json(
+    session: AsyncSession, me: Actor, other_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The relationships with each of `other_ids`, in order, in two queries."""
+    if not other_ids:
+        return []
+    following = await _states(
+        session,
+        select(Follow.followee_id, Follow.state).where(
+            Follow.follower_id == me.id, Follow.followee_id.in_(other_ids)
+        ),
     )
-    followed_by = await session.scalar(
-        select(Follow.state).where(Follow.follower_id == other_id, Follow.followee_id == me.id)
+    followed_by = await _states(
+        session,
+        select(Follow.follower_id, Follow.state).where(
+            Follow.follower_id.in_(other_ids), Follow.followee_id == me.id
+        ),
     )
-    return relationship_entity(other_id, following=following, followed_by=followed_by)
+    return [
+        relationship_entity(i, following=following.get(i), followed_by=followed_by.get(i))
+        for i in other_ids
+    ]
+
+
+async def _states(session: AsyncSession, query: Select[int, str]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for other_id, state in await session.execute(query):
+        found.setdefault(other_id, state)
+    return found
 
 
 # Finding accounts
 
 
 def parse_account_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
-        raise FederationError(NOT_FOUND, status=404)
-    return int(value)
+    return whole_id(value, NOT_FOUND)
 
 
 async def visible_actor(session: AsyncSession, account_id: str) -> Actor:
@@ -145,10 +160,9 @@ async def update_credentials(request: Request) -> Response:
 
 
 async def _profile_body(request: Request, instance: Instance) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        async with request.form(max_files=0, max_fields=100) as form:
-            return form_to_body([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    pairs = await form_pairs(request)
+    if pairs is not None:
+        return form_to_body(pairs)
     return await json_body(request, instance.settings.max_body_bytes)
 
 
@@ -202,12 +216,12 @@ async def search(request: Request) -> Response:
             found_rows = await _search_known(session, query, limit)
         else:
             found_rows = [found]
-        return JSONResponse([await account_json(session, instance, a) for a in found_rows])
+        return JSONResponse(await accounts_json(session, instance, found_rows))
 
 
 async def _search_resolved(request: Request, instance: Instance, query: str) -> Actor | None:
     """With resolve=true and a token, a handle or URL is looked up on its server."""
-    wants = request.query_params.get("resolve", "").lower() in ("true", "1")
+    wants = query_flag(request, "resolve")
     if not wants or "authorization" not in request.headers:
         return None
     await scoped_actor(request, "read:search")
@@ -228,7 +242,7 @@ async def relationships(request: Request) -> Response:
     ids = request.query_params.getlist("id[]") or request.query_params.getlist("id")
     wanted = [int(i) for i in ids[:MAX_LIMIT] if i.isdigit() and len(i) <= 18]
     async with instance.sessions() as session:
-        return JSONResponse([await relationship_json(session, me, i) for i in wanted])
+        return JSONResponse(await relationships_json(session, me, wanted))
 
 
 def _limit(request: Request) -> int:
@@ -251,7 +265,7 @@ async def _follow_list(request: Request, *, followers: bool) -> Response:
     async with instance.sessions() as session:
         actor = await visible_actor(session, request.path_params["id"])
         rows = await _follow_page(session, request, actor, followers=followers)
-        accounts = [await account_json(session, instance, other) for _, other in rows]
+        accounts = await accounts_json(session, instance, [other for _, other in rows])
     headers = _link_header(request, [follow_id for follow_id, _ in rows])
     return JSONResponse(accounts, headers=headers)
 
@@ -269,37 +283,20 @@ async def _follow_page(
         .join(Actor, Actor.id == theirs)
         .where(mine == actor.id, Follow.state == FOLLOW_ACCEPTED, visible())
     )
-    cursors = {name: _cursor(request, name) for name in ("max_id", "since_id", "min_id")}
-    if cursors["max_id"] is not None:
-        query = query.where(Follow.id < cursors["max_id"])
-    if cursors["since_id"] is not None:
-        query = query.where(Follow.id > cursors["since_id"])
-    limit = _limit(request)
-    if cursors["min_id"] is not None:
-        # The page just after min_id, oldest first, then shown newest first like the others.
-        query = query.where(Follow.id > cursors["min_id"]).order_by(Follow.id.asc())
-        rows = [(i, a) for i, a in await session.execute(query.limit(limit))]
-        return rows[::-1]
-    return [(i, a) for i, a in await session.execute(query.order_by(Follow.id.desc()).limit(limit))]
-
-
-def _cursor(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError(f"{name!r} must be an id")
-    return int(raw)
+    # With min_id: the page just after it, oldest first, then shown newest first like the others.
+    paged, oldest_first = id_page(
+        request, query, Follow.id, what="an id", default=DEFAULT_LIMIT, maximum=MAX_LIMIT
+    )
+    rows = [(i, a) for i, a in await session.execute(paged)]
+    return rows[::-1] if oldest_first else rows
 
 
 def _link_header(request: Request, ids: list[int]) -> dict[str, str]:
+    """Unlike the status pages', the links keep no other query parameters."""
     if not ids:
         return {}
-    base = str(request.url.replace(query=""))
     limit = _limit(request)
-    next_url = f"{base}?limit={limit}&max_id={ids[-1]}"
-    prev_url = f"{base}?limit={limit}&min_id={ids[0]}"
-    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+    return id_link_header(request, str(ids[0]), str(ids[-1]), limit=limit, keep_filters=False)
 
 
 # Routes: following and unfollowing
@@ -310,7 +307,7 @@ async def follow(request: Request) -> Response:
     me = await scoped_actor(request, "write:follows")
     async with instance.sessions() as session:
         target = await visible_actor(session, request.path_params["id"])
-    _refuse_blocked(instance, target)
+    refuse_blocked(instance.blocks, target)
     async with instance.sessions() as session:
         await submit(session, instance.resolver, me, {"type": "Follow", "object": target.uri})
         await session.commit()
@@ -343,15 +340,8 @@ async def _sent_by(session: AsyncSession, me: Actor, uri: str) -> bool:
     return found is not None
 
 
-def _refuse_blocked(instance: Instance, actor: Actor) -> None:
-    instance.blocks.check(actor.domain)
-    if actor.suspended_at is not None:
-        raise BlockedDomainError(f"{actor.handle} is suspended by this instance's moderators")
-
-
-routes = [
-    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
-    Route("/api/v1/accounts/verify_credentials/", verify_credentials, methods=["GET"]),
+routes: list[BaseRoute] = [
+    *both("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
     Route("/api/v1/accounts/search", search, methods=["GET"]),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +26,7 @@ from objects.design_models import DesignVersion
 from objects.models import Note, Notification
 from objects.notifications import FORK
 from web.instance import Instance, instance_of
-from web.mastodon_paging import NOT_FOUND, PAGING_PARAMS, page_limit
+from web.mastodon_paging import NOT_FOUND, id_link_header, id_page, page_limit, whole_id
 from web.mastodon_status import Item, account_entities
 from web.oauth import scoped_actor
 from web.routes.mastodon_statuses import entities
@@ -71,24 +70,16 @@ def _filtered(request: Request, query: Select[Any]) -> Select[Any]:
     return query
 
 
+ID_WANTED = "a notification or account id"
+
+
 def _number(raw: str, name: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError(f"{name!r} must be a notification or account id")
-    return int(raw)
+    return whole_id(raw, f"{name!r} must be {ID_WANTED}", status=ValidationError.status)
 
 
 def _paged(request: Request, query: Select[Any]) -> tuple[Select[Any], bool]:
     """The page's bounds and order; True when it is read oldest first (min_id)."""
-    params = request.query_params
-    if raw := params.get("max_id"):
-        query = query.where(Notification.id < _number(raw, "max_id"))
-    if raw := params.get("since_id"):
-        query = query.where(Notification.id > _number(raw, "since_id"))
-    oldest_first = bool(params.get("min_id"))
-    if oldest_first:
-        query = query.where(Notification.id > _number(params["min_id"], "min_id"))
-    order = Notification.id.asc() if oldest_first else Notification.id.desc()
-    return query.order_by(order).limit(page_limit(request)), oldest_first
+    return id_page(request, query, Notification.id, what=ID_WANTED)
 
 
 async def index(request: Request) -> Response:
@@ -141,9 +132,8 @@ async def unread_count(request: Request) -> Response:
 
 
 async def _one_of_mine(session: AsyncSession, me: Actor, raw_id: str) -> Notification:
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        raise FederationError(NOT_FOUND, status=404)
-    row: Notification | None = await session.scalar(_mine(me).where(Notification.id == int(raw_id)))
+    row_id = whole_id(raw_id, NOT_FOUND)
+    row: Notification | None = await session.scalar(_mine(me).where(Notification.id == row_id))
     if row is None:
         raise FederationError(NOT_FOUND, status=404)
     return row
@@ -210,12 +200,7 @@ def _link_header(request: Request, rows: Sequence[Notification]) -> dict[str, st
     """next (older: max_id) and prev (newer: min_id), keeping the filters."""
     if not rows:
         return {}
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS]
-    base = str(request.url.replace(query=""))
-    first = [("limit", str(page_limit(request))), *kept]
-    next_url = f"{base}?{urlencode([*first, ('max_id', str(rows[-1].id))])}"
-    prev_url = f"{base}?{urlencode([*first, ('min_id', str(rows[0].id))])}"
-    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+    return id_link_header(request, str(rows[0].id), str(rows[-1].id), limit=page_limit(request))
 
 
 routes = [

@@ -21,11 +21,10 @@ from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.errors import ValidationError
 from web.instance import Instance, instance_of
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
-from web.mastodon_paging import page_limit
+from web.mastodon_paging import page_limit, query_flag, whole_id
 from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
 from web.mastodon_status import Item, account_entities
-from web.oauth import scoped_actor
-from web.routes.mastodon_statuses import entities
+from web.routes.mastodon_statuses import entities, viewer_of
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -50,31 +49,23 @@ async def search_request(request: Request) -> SearchRequest:
     kind = params.get("type", "")
     if kind and kind not in TYPES:
         raise ValidationError(f"'type' must be one of {', '.join(TYPES)}")
-    viewer = None
-    if "authorization" in request.headers:
-        viewer = await scoped_actor(request, "read:search")
+    viewer = await viewer_of(request, "read:search")
     return SearchRequest(
         text=params.get("q", "").strip()[:500],
         types=(kind,) if kind else TYPES,
         viewer=viewer,
-        resolve=viewer is not None and _true(params.get("resolve")),
+        resolve=viewer is not None and query_flag(request, "resolve"),
         limit=page_limit(request, DEFAULT_LIMIT, MAX_LIMIT),
         offset=min(_whole(params.get("offset"), "offset") or 0, MAX_OFFSET),
         account_id=_whole(params.get("account_id"), "account_id"),
-        following=_true(params.get("following")),
+        following=query_flag(request, "following"),
     )
-
-
-def _true(value: str | None) -> bool:
-    return (value or "").lower() in ("true", "1")
 
 
 def _whole(value: str | None, name: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
-        raise ValidationError(f"{name!r} must be a whole number")
-    return int(value)
+    return whole_id(value, f"{name!r} must be a whole number", status=ValidationError.status)
 
 
 # Accounts

@@ -19,8 +19,9 @@ from actors.moderation import visible
 from web.http import json_body
 from web.instance import instance_of
 from web.mastodon import rule_entities
+from web.mastodon_status import entities_of_actors
 from web.oauth import scoped_actor
-from web.routes.mastodon_accounts import account_json
+from web.routes import both as _both
 
 PREFERENCES = {
     "posting:default:visibility": "public",
@@ -62,7 +63,8 @@ async def follow_requests(request: Request) -> Response:
     )
     async with instance.sessions() as session:
         waiting = list(await session.scalars(query))
-        return JSONResponse([await account_json(session, instance, a) for a in waiting])
+        by_id = await entities_of_actors(session, instance.urls, waiting)
+        return JSONResponse([by_id[a.id] for a in waiting])
 
 
 async def get_markers(request: Request) -> Response:
@@ -95,11 +97,6 @@ async def peers(request: Request) -> Response:
 
 async def rules(request: Request) -> Response:
     return JSONResponse(rule_entities(instance_of(request).settings))
-
-
-def _both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[BaseRoute]:
-    """The path with and without the trailing slash some apps add."""
-    return [Route(path, endpoint, methods=methods), Route(f"{path}/", endpoint, methods=methods)]
 
 
 routes: list[BaseRoute] = [

@@ -26,6 +26,7 @@ from objects.html import plain_text, text_to_html
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from outbox.c2s import submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
+from web.account_json import form_pairs
 from web.http import json_body
 from web.instance import Instance, instance_of
 from web.mastodon_paging import NOT_FOUND, find_item
@@ -45,11 +46,11 @@ READABLE = ("public", "unlisted")
 # Reading
 
 
-async def viewer_of(request: Request) -> Actor | None:
+async def viewer_of(request: Request, scope: str = READ) -> Actor | None:
     """The signed-in person when the request carries a token; reading needs none."""
     if "authorization" not in request.headers:
         return None
-    return await scoped_actor(request, READ)
+    return await scoped_actor(request, scope)
 
 
 async def entities(
@@ -191,17 +192,16 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
 
 
 async def _status_body(request: Request, instance: Instance) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+    pairs = await form_pairs(request)
+    if pairs is None:
         return await json_body(request, instance.settings.max_body_bytes)
-    async with request.form(max_files=0, max_fields=100) as form:
-        body: dict[str, Any] = {}
-        for name, value in form.multi_items():
-            if name.endswith("[]"):
-                body.setdefault(name[:-2], []).append(value)
-            else:
-                body[name] = value
-        return body
+    body: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.endswith("[]"):
+            body.setdefault(name[:-2], []).append(value)
+        else:
+            body[name] = value
+    return body
 
 
 def _check_status(body: dict[str, Any]) -> tuple[str, str | None, str]:

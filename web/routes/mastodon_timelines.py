@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Select, or_, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import publicly_listed, visible
-from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
+from web.api_json import tags_contain
 from web.instance import instance_of
-from web.mastodon_paging import fetch_page, link_header, page_request
+from web.mastodon_paging import fetch_page, link_header, page_request, query_flag
+from web.mastodon_search import listed_versions
 from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import visible_actor
 from web.routes.mastodon_statuses import READ, entities, viewer_of
@@ -36,13 +36,12 @@ def _notes(listed: bool = False) -> Select[Any]:
     )
 
 
-def _versions(listed: bool = False) -> Select[Any]:
-    shown = publicly_listed() if listed else visible()
+def _versions() -> Select[Any]:
     return (
         select(DesignVersion)
         .join(Project, Project.id == DesignVersion.project_id)
         .join(Actor, Actor.id == Project.actor_id)
-        .where(DesignVersion.deleted_at.is_(None), shown)
+        .where(DesignVersion.deleted_at.is_(None), visible())
     )
 
 
@@ -77,16 +76,12 @@ async def public(request: Request) -> Response:
     """Public notes and every design version; ?local=true or ?remote=true narrows them."""
     viewer = await viewer_of(request)
     notes = _notes(listed=True).where(Note.visibility == "public")
-    versions = _versions(listed=True)
-    if _flag(request, "local"):
+    versions = listed_versions()
+    if query_flag(request, "local"):
         notes, versions = notes.where(Note.local), versions.where(DesignVersion.local)
-    elif _flag(request, "remote"):
+    elif query_flag(request, "remote"):
         notes, versions = notes.where(~Note.local), versions.where(~DesignVersion.local)
     return await _answer(request, [notes, versions], viewer)
-
-
-def _flag(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in ("true", "1")
 
 
 async def tag(request: Request) -> Response:
@@ -95,20 +90,12 @@ async def tag(request: Request) -> Response:
     names = clean_tags([request.path_params["hashtag"]])
     if not names:
         return JSONResponse([])
-    instance = instance_of(request)
-    async with instance.sessions() as session:
-        postgres = is_postgres(session)
-    versions = _versions(listed=True).where(_version_has_tag(names[0], postgres=postgres))
-    if _flag(request, "local"):
+    postgres = instance_of(request).engine.dialect.name == "postgresql"
+    has_tag = tags_contain(DesignVersion.tags, names[0], postgres=postgres)
+    versions = listed_versions().where(has_tag)
+    if query_flag(request, "local"):
         versions = versions.where(DesignVersion.local)
     return await _answer(request, [versions], viewer)
-
-
-def _version_has_tag(name: str, *, postgres: bool) -> ColumnElement[bool]:
-    if postgres:
-        return type_coerce(DesignVersion.tags, JSONB).contains({"tags": [name]})
-    each = func.json_each(DesignVersion.tags, "$.tags").table_valued("value")
-    return exists(select(1).select_from(each).where(each.c.value == name))
 
 
 async def account_statuses(request: Request) -> Response:
@@ -121,7 +108,7 @@ async def account_statuses(request: Request) -> Response:
     notes = _notes().where(Note.actor_id == actor.id)
     if viewer is None or viewer.id != actor.id:
         notes = notes.where(Note.visibility.in_(SHOWN_TO_ALL))
-    if _flag(request, "exclude_replies"):
+    if query_flag(request, "exclude_replies"):
         notes = notes.where(Note.in_reply_to.is_(None))
     versions = _versions().where(Project.actor_id == actor.id)
     return await _answer(request, [notes, versions], viewer)

@@ -18,12 +18,11 @@ from starlette.routing import Route
 from actors.moderation import get_domain_block, lift_domain_block, put_domain_block, record_audit
 from actors.moderation_models import DomainBlock
 from federation.errors import FederationError, ValidationError
+from web.account_json import fields_of
 from web.blocklists import block_json, export_csv, import_csv, public_block_entries
-from web.files import media_type_essence
-from web.http import json_body, limited_body, staff_actor
+from web.http import limited_body, staff_actor
 from web.instance import Instance, instance_of
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TEXT_FIELDS = ("severity", "private_comment", "public_comment")
 FLAG_FIELDS = ("reject_media", "reject_reports", "obfuscate")
 
@@ -58,7 +57,7 @@ async def create_block(request: Request) -> Response:
                 f"{existing.domain} is already blocked; change that block with "
                 f"PUT /api/v1/admin/domain_blocks/{existing.id}"
             )
-        block = await put_domain_block(session, domain, local_host=instance.urls.host, **fields)
+        block, _ = await put_domain_block(session, domain, local_host=instance.urls.host, **fields)
         await record_audit(
             session, moderator, "domain_block.create", "domain", block.domain, **fields
         )
@@ -76,7 +75,7 @@ async def update_block(request: Request) -> Response:
     async with instance.sessions() as session:
         block = await _block_or_404(session, request)
         current = {name: getattr(block, name) for name in (*TEXT_FIELDS, *FLAG_FIELDS)}
-        block = await put_domain_block(
+        block, _ = await put_domain_block(
             session, block.domain, local_host=instance.urls.host, **(current | fields)
         )
         await record_audit(
@@ -145,12 +144,7 @@ async def _block_or_404(session: AsyncSession, request: Request) -> DomainBlock:
 
 async def _fields(request: Request, instance: Instance) -> dict[str, Any]:
     """The block's fields from JSON or a form, as Mastodon's clients send either."""
-    media_type = media_type_essence(request.headers.get("content-type", ""))
-    if media_type in FORM_TYPES:
-        form = await request.form()
-        body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-    else:
-        body = await json_body(request, instance.settings.max_body_bytes)
+    body = await fields_of(request, instance.settings.max_body_bytes)
     fields: dict[str, Any] = {}
     if "domain" in body:
         fields["domain"] = body["domain"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +20,14 @@ from federation.errors import FederationError
 from web import form_guard
 from web.account_json import fields_of
 from web.instance import instance_of
-from web.oauth import OAuthReply, OAuthServer, ParsedRequest
+from web.oauth import (
+    CLIENT_AUTH_METHODS,
+    GRANT_TYPES,
+    OAuthReply,
+    OAuthServer,
+    ParsedRequest,
+    S256Challenge,
+)
 from web.pages import render
 from web.routes import oauth_apps
 
@@ -80,24 +87,30 @@ def _form_purpose(fields: dict[str, str]) -> str:
     return "oauth-authorize\n" + "\n".join(fields.get(name, "") for name in AUTHORIZE_PARAMS)
 
 
-def _check(db: Session, parsed: ParsedRequest) -> Consent | OAuthReply:
+@dataclass
+class Checked:
+    """A request authlib found valid: its server and grant (kept for the decision)."""
+
+    server: OAuthServer
+    grant: Any
+    consent: Consent
+
+
+def _check(db: Session, parsed: ParsedRequest) -> Checked | OAuthReply:
     server = OAuthServer(db)
     try:
         grant = server.get_consent_grant(parsed)
     except OAuth2Error as error:
         return server.handle_error_response(parsed, error)  # type: ignore[no-any-return]
     app = grant.request.client.app
-    return Consent(app.name, app.website, scope_list(grant.request.scope))
+    return Checked(server, grant, Consent(app.name, app.website, scope_list(grant.request.scope)))
 
 
-def _decide(db: Session, parsed: ParsedRequest, actor: Actor | None) -> OAuthReply:
+def _decide(checked: Checked, parsed: ParsedRequest, actor: Actor | None) -> OAuthReply:
     """A code for `actor`, or access_denied when nobody (`None`) authorized."""
-    server = OAuthServer(db)
-    try:
-        grant = server.get_consent_grant(parsed)
-    except OAuth2Error as error:
-        return server.handle_error_response(parsed, error)  # type: ignore[no-any-return]
-    return server.create_authorization_response(parsed, grant_user=actor, grant=grant)  # type: ignore[no-any-return]
+    return checked.server.create_authorization_response(  # type: ignore[no-any-return]
+        parsed, grant_user=actor, grant=checked.grant
+    )
 
 
 def _page(
@@ -165,7 +178,7 @@ async def authorize_page(request: Request) -> Response:
         checked = await session.run_sync(_check, parsed)
     if isinstance(checked, OAuthReply):
         return _answer(request, checked)
-    return _page(request, fields, checked)
+    return _page(request, fields, checked.consent)
 
 
 async def authorize_decision(request: Request) -> Response:
@@ -192,30 +205,30 @@ async def authorize_decision(request: Request) -> Response:
                 login, password = str(form.get("login", "")), str(form.get("password", ""))
                 actor = await sign_in(session, instance.settings, login, password)
             except FederationError as exc:
-                return _page(request, fields, checked, exc.message, exc.status)
-        reply = await session.run_sync(_decide, parsed, actor)
+                return _page(request, fields, checked.consent, exc.message, exc.status)
+        reply = await session.run_sync(lambda _db: _decide(checked, parsed, actor))
         await session.commit()
     return _answer(request, reply)
 
 
 async def token(request: Request) -> Response:
-    instance = instance_of(request)
-    parsed = _parsed(request, await fields_of(request, instance.settings.max_body_bytes))
-    async with instance.sessions() as session:
-        reply: OAuthReply = await session.run_sync(
-            lambda db: OAuthServer(db).create_token_response(parsed)
-        )
-        await session.commit()
-    return reply.response()
+    return await _endpoint(request, lambda server, parsed: server.create_token_response(parsed))
 
 
 async def revoke(request: Request) -> Response:
+    return await _endpoint(
+        request, lambda server, parsed: server.create_endpoint_response("revocation", parsed)
+    )
+
+
+async def _endpoint(
+    request: Request, respond: Callable[[OAuthServer, ParsedRequest], OAuthReply]
+) -> Response:
+    """The body's fields through one of authlib's endpoints, committed."""
     instance = instance_of(request)
     parsed = _parsed(request, await fields_of(request, instance.settings.max_body_bytes))
     async with instance.sessions() as session:
-        reply: OAuthReply = await session.run_sync(
-            lambda db: OAuthServer(db).create_endpoint_response("revocation", parsed)
-        )
+        reply = await session.run_sync(lambda db: respond(OAuthServer(db), parsed))
         await session.commit()
     return reply.response()
 
@@ -234,9 +247,9 @@ async def server_metadata(request: Request) -> Response:
             "scopes_supported": list(KNOWN_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "client_credentials"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "code_challenge_methods_supported": list(S256Challenge.SUPPORTED_CODE_CHALLENGE_METHOD),
+            "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         }
     )
 

@@ -12,9 +12,8 @@ from starlette.routing import BaseRoute, Route
 from actors.models import OAuthApp
 from actors.oauth import register_app, scope_list
 from federation.errors import FederationError, ValidationError
-from web.account_json import FORM_TYPES
+from web.account_json import FORM_TYPES, fields_of
 from web.files import media_type_essence
-from web.http import json_body
 from web.instance import instance_of
 from web.oauth import request_token
 
@@ -42,13 +41,11 @@ def app_entity(app: OAuthApp, client_secret: str | None = None) -> dict[str, Any
 
 async def _registration_fields(request: Request) -> tuple[dict[str, Any], list[str]]:
     """The body's fields and its redirect URIs, which may come as a list or one per line."""
-    limit = instance_of(request).settings.max_body_bytes
+    fields = await fields_of(request, instance_of(request).settings.max_body_bytes)
     if media_type_essence(request.headers.get("content-type", "")) in FORM_TYPES:
-        form = await request.form()
-        fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        form = await request.form()  # the form fields_of read (Starlette keeps it)
         raw = [v for k in ("redirect_uris", "redirect_uris[]") for v in form.getlist(k)]
     else:
-        fields = await json_body(request, limit)
         value = fields.get("redirect_uris")
         raw = value if isinstance(value, list) else [value] if value is not None else []
     if not all(isinstance(uri, str) for uri in raw):
@@ -78,7 +75,7 @@ async def create_app(request: Request) -> Response:
     try:
         fields, redirect_uris = await _registration_fields(request)
         name = _text(fields, "client_name", 255)
-        scopes = _text(fields, "scopes", 1000) or "read"
+        scopes = _text(fields, "scopes", 1000)
         website = _website(fields)
         async with instance_of(request).sessions() as session:
             app, secret = await register_app(

@@ -68,9 +68,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            ops: OpsState | None = getattr(scope["app"].state, "ops", None)
-            if ops is not None:
-                ops.requests[(str(scope["method"]), status)] += 1
+            ops: OpsState = scope["app"].state.ops  # set by install() with this middleware
+            ops.requests[(str(scope["method"]), status)] += 1
             client = scope.get("client") or ("", 0)
             log_request(
                 str(scope["method"]),

@@ -90,7 +90,7 @@ async def nodeinfo_links(request: Request) -> Response:
 async def nodeinfo(request: Request) -> Response:
     instance: Instance = request.app.state.instance
     async with instance.sessions() as session:
-        facts = await instance_facts(session, instance)
+        facts = await instance_facts(session, instance, count_posts=True)
     document = {
         "version": "2.1",
         "software": {
