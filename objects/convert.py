@@ -10,9 +10,22 @@ from federation.errors import ValidationError
 from federation.urls import host_of
 from federation.vocab import AS_CONTEXT
 from objects.html import plain_text, sanitize_html
+from objects.media_models import MediaAttachment
 from objects.models import Note
 
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
+# Uploaded media types and the file extension their URLs end with (apps guess from it).
+MEDIA_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+# Kept from a received note: Mastodon sends at most 4, a few more costs nothing.
+MAX_REMOTE_ATTACHMENTS = 8
+MAX_DESCRIPTION_CHARS = 1500
+# Parts of a note's stored document that go out as they are (see `note_to_as`).
+DOCUMENT_KEYS = ("attachment", "tag")
 
 
 def iso(moment: dt.datetime) -> str:
@@ -40,8 +53,33 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
         doc["inReplyTo"] = note.in_reply_to
     if note.edited_at:
         doc["updated"] = iso(note.edited_at)
+    for key in DOCUMENT_KEYS:
+        if (note.document or {}).get(key):
+            doc[key] = note.document[key]  # type: ignore[index]
     if with_context:
         doc["@context"] = AS_CONTEXT
+    return doc
+
+
+def media_url(base_url: str, media: MediaAttachment) -> str:
+    """Named by the file's digest, so the URL always means the same bytes."""
+    extension = MEDIA_EXTENSIONS.get(media.media_type, "bin")
+    return f"{base_url}/media/{media.sha256}.{extension}"
+
+
+def media_to_as(base_url: str, media: MediaAttachment) -> dict[str, Any]:
+    """An uploaded file as a note's attachment, in the shape Mastodon sends and reads."""
+    doc: dict[str, Any] = {
+        "type": "Document",
+        "mediaType": media.media_type,
+        "url": media_url(base_url, media),
+        "name": media.description or None,
+        "focalPoint": [media.focus_x, media.focus_y],
+    }
+    if media.blurhash:
+        doc["blurhash"] = media.blurhash
+    if media.width and media.height:
+        doc |= {"width": media.width, "height": media.height}
     return doc
 
 
@@ -65,6 +103,7 @@ class RemoteNoteData:
     published: dt.datetime
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
@@ -92,7 +131,35 @@ def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
         published=parse_time(doc.get("published")),
         to=id_list(doc.get("to")),
         cc=id_list(doc.get("cc")),
+        attachments=remote_attachments(doc.get("attachment")),
     )
+
+
+def remote_attachments(value: Any) -> list[dict[str, Any]]:
+    """A received note's attachments that link to a file, reduced to what we show."""
+    items = value if isinstance(value, list) else [value]
+    found = [_remote_attachment(item) for item in items[:MAX_REMOTE_ATTACHMENTS]]
+    return [attachment for attachment in found if attachment is not None]
+
+
+def _remote_attachment(item: Any) -> dict[str, Any] | None:
+    if not isinstance(item, dict):
+        return None
+    url = first_id(item.get("url"))
+    if not url or not url.startswith(("https://", "http://")):
+        return None
+    kept: dict[str, Any] = {"type": str(item.get("type") or "Document")[:32], "url": url}
+    media_type, name, blurhash = item.get("mediaType"), item.get("name"), item.get("blurhash")
+    if isinstance(media_type, str):
+        kept["mediaType"] = media_type[:255]
+    if isinstance(name, str):
+        kept["name"] = plain_text(name, MAX_DESCRIPTION_CHARS)
+    if isinstance(blurhash, str):
+        kept["blurhash"] = blurhash[:100]
+    for size in ("width", "height"):
+        if isinstance(item.get(size), int) and not isinstance(item.get(size), bool):
+            kept[size] = item[size]
+    return kept
 
 
 def _content(doc: dict[str, Any]) -> tuple[str, str | None]:

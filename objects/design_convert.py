@@ -1,6 +1,11 @@
 """Converters between design rows and ActivityStreams JSON, kept out of the ORM classes.
 
-A version is a `Page` (Mastodon shows name, summary and a link, and drops unknown types).
+A version is a `Page` (Mastodon drops unknown types). Mastodon shows a Page as its name,
+its summary as plain text and a link to its url, ignores `content`, and keeps at most four
+attachments. So `summary` is written for people on Mastodon (the version's summary, its
+licence in words and links to the files that are not attached), while `designSummary` and
+`files` carry the version's own summary and every file to instances that know our terms.
+
 Its licence travels twice: `license` holds URLs any software understands (schema.org), and
 `licenseExpression` the SPDX expression, or one per component, that instances enforce.
 """
@@ -11,6 +16,7 @@ import base64
 import re
 from collections.abc import Sequence
 from typing import Any, TypeGuard
+from urllib.parse import quote
 
 from actors.models import Actor
 from federation.errors import ValidationError
@@ -21,10 +27,17 @@ from objects.convert import first_id, id_list, iso, tombstone_as
 from objects.design_models import DesignVersion, VersionFile
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
 from objects.html import sanitize_html
-from objects.licences import LicenceError, LicencePolicy
+from objects.licences import LicenceError, LicencePolicy, licence_words
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_FILES = 200
+# Mastodon keeps the first four attachments of a status (MediaAttachment::LOCAL_STATUS_LIMIT).
+MAX_ATTACHMENTS = 4
+# Beyond this, the summary points to the version's page rather than growing into a wall.
+MAX_LINKED_FILES = 20
+# Characters left as they are when a URL is written into plain text: those with a meaning
+# in URLs, and '%' so that a URL already encoded is not encoded twice.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def is_design(obj: Any) -> TypeGuard[dict[str, Any]]:
@@ -51,7 +64,38 @@ def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
         "sha256": file.sha256,
         "digestMultibase": digest_multibase(blob),
         "cid": blob.cid,
+        "isPreview": file.preview,
     }
+
+
+def attached_files(files: Sequence[VersionFile]) -> list[VersionFile]:
+    """The files Mastodon shows as media: preview images first, at most four in all."""
+    previews_first = sorted(files, key=lambda file: not file.preview)
+    return previews_first[:MAX_ATTACHMENTS]
+
+
+def mastodon_summary(
+    summary: str, licence: str, unattached: Sequence[VersionFile], base_url: str
+) -> str:
+    """Plain text for Mastodon, which escapes it and links bare URLs: each file's URL
+    follows its name, so that the files it cannot attach are still a click away."""
+    parts = [summary.strip(), f"Licence: {licence}"]
+    if unattached:
+        parts.append(_file_lines(unattached, base_url))
+    return "\n\n".join(part for part in parts if part)
+
+
+def _file_lines(files: Sequence[VersionFile], base_url: str) -> str:
+    lines = [f"{file.filename} {_linkable(file_url(base_url, file))}" for file in files]
+    if len(lines) > MAX_LINKED_FILES:
+        more = len(lines) - MAX_LINKED_FILES
+        lines = [*lines[:MAX_LINKED_FILES], f"and {more} more files on the version's page"]
+    return "Files:\n" + "\n".join(lines)
+
+
+def _linkable(url: str) -> str:
+    """The URL with spaces and other characters that would end a link percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
 
 
 def digest_multibase(blob: StoredBlob) -> str:
@@ -73,11 +117,17 @@ def version_to_as(
         return tombstone_as(version.uri, version.deleted_at, with_context=with_context)
     licence = licence_of(version)
     urls = policy.license_urls(licence)
+    attached = attached_files(files)
+    unattached = [file for file in files if file not in attached]
+    summary = mastodon_summary(
+        version.summary, licence_words(policy, licence), unattached, base_url
+    )
     doc: dict[str, Any] = {
         "id": version.uri,
         "type": "Page",
         "name": version.name,
-        "summary": version.summary or None,
+        "summary": summary,
+        "designSummary": version.summary,
         "content": version.content,
         "mediaType": "text/html",
         "url": version.uri,
@@ -90,7 +140,8 @@ def version_to_as(
         "credits": version.credits.get("credits", []) or None,
         "forkedFrom": version.upstream_uri,
         "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
-        "attachment": [file_to_as(base_url, file) for file in files],
+        "attachment": [file_to_as(base_url, file) for file in attached],
+        "files": [file_to_as(base_url, file) for file in files],
         "published": iso(version.published),
         "updated": iso(version.edited_at) if version.edited_at else None,
         "replies": f"{version.uri}/replies",
@@ -123,11 +174,11 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         uri=uri,
         label=_text(doc.get("versionLabel"), 64) or "1",
         name=_text(doc.get("name"), 255) or uri,
-        summary=_text(doc.get("summary"), 5000),
+        summary=_text(_own_summary(doc), 5000),
         content_html=sanitize_html(_text(doc.get("content"), 200_000)),
         licence=policy.terms(expression),
         tags=clean_tags([_tag_name(tag) for tag in _list(doc.get("tag"))]),
-        files=tuple(_remote_files(doc.get("attachment"))),
+        files=tuple(_remote_files(_all_files(doc))),
         authors=tuple(a for a in id_list(doc.get("attributedTo")) if a != project_uri),
         credits=tuple(id_list(doc.get("credits")))[:1000],
         upstream_uri=first_id(doc.get("forkedFrom")),
@@ -145,6 +196,16 @@ def raise_missing_licence(uri: str) -> None:
     )
 
 
+def _own_summary(doc: dict[str, Any]) -> Any:
+    """Ours send the version's summary apart from the text written for Mastodon."""
+    return doc["designSummary"] if "designSummary" in doc else doc.get("summary")
+
+
+def _all_files(doc: dict[str, Any]) -> Any:
+    """Ours list every file in `files`; other senders have only `attachment`."""
+    return doc["files"] if "files" in doc else doc.get("attachment")
+
+
 def _remote_files(value: Any) -> list[FileSpec]:
     files = []
     for item in _list(value)[:MAX_FILES]:
@@ -160,11 +221,18 @@ def _remote_files(value: Any) -> list[FileSpec]:
                 media_type=_text(item.get("mediaType"), 255) or "application/octet-stream",
                 size=size if isinstance(size, int) and size >= 0 else 0,
                 sha256=digest,
-                preview=item.get("type") == "Image",
+                preview=_is_preview(item),
                 remote_url=url,
             )
         )
     return files
+
+
+def _is_preview(item: dict[str, Any]) -> bool:
+    """Ours flag previews in `isPreview` (`preview` is an ActivityStreams term for another
+    object showing this one); other senders send previews as `Image`."""
+    preview = item.get("isPreview")
+    return preview if isinstance(preview, bool) else item.get("type") == "Image"
 
 
 def _text(value: Any, limit: int) -> str:

@@ -645,3 +645,15 @@ def _usage_level(licence: str, pick: Callable[[Usage], _Level], unknown: _Level)
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+def licence_words(policy: LicencePolicy, terms: LicenceTerms) -> str:
+    """E.g. "MIT License (MIT)", or per component "hardware: ... (CERN-OHL-S-2.0); ..."."""
+    if terms.expression is not None:
+        return _named(policy, terms.expression)
+    return "; ".join(f"{name}: {_named(policy, part)}" for name, part in terms.components().items())
+
+
+def _named(policy: LicencePolicy, expression: str) -> str:
+    title = policy.title(expression)
+    return expression if title == expression else f"{title} ({expression})"

@@ -104,6 +104,7 @@ async def insert_remote_note(
         visibility=visibility_of(data.to, data.cc, author.followers_url),
         to={"to": data.to, "cc": data.cc},
         published=data.published,
+        document={"attachment": data.attachments} if data.attachments else None,
     )
     session.add(note)
     _remember(session, note)

@@ -6,19 +6,20 @@ the change, the activity and its deliveries then commit in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.resolve import ActorResolver
 from federation.db import utcnow
 from federation.errors import ValidationError
-from federation.vocab import PUBLIC
-from objects.convert import NOTE_TYPES, first_id, id_list
-from objects.html import sanitize_html, text_to_html
+from federation.vocab import PUBLIC, is_public
+from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.html import plain_text, sanitize_html, text_to_html
+from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
@@ -35,16 +36,30 @@ from outbox.publish import publish
 
 Submit = Callable[[AsyncSession, ActorResolver, Actor, dict[str, Any]], Awaitable[OutboxActivity]]
 SUPPORTED = ("Create", "Update", "Follow", "Undo", "Like", "Announce", "Delete")
+MAX_MEDIA = 4
+MAX_MENTIONS = 50
 
 
 async def submit(
-    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+    session: AsyncSession,
+    resolver: ActorResolver,
+    actor: Actor,
+    body: dict[str, Any],
+    *,
+    media_ids: Sequence[int] = (),
 ) -> OutboxActivity:
-    """Apply one client-submitted activity (or bare Note); the caller commits."""
+    """Apply one client-submitted activity (or bare Note); the caller commits.
+
+    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note.
+    """
     kind = body.get("type")
     if kind in NOTE_TYPES:
         body = {"type": "Create", "object": body, "to": body.get("to"), "cc": body.get("cc")}
         kind = "Create"
+    if kind == "Create":
+        return await _create(session, resolver, actor, body, media_ids)
+    if media_ids:
+        raise ValidationError("media can only be attached to a new note")
     handler = _SUBMITTERS.get(str(kind))
     if handler is None:
         raise ValidationError(
@@ -68,16 +83,21 @@ def referenced_notes(body: dict[str, Any]) -> list[str]:
 
 
 async def _create(
-    session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
+    session: AsyncSession,
+    resolver: ActorResolver,
+    actor: Actor,
+    body: dict[str, Any],
+    media_ids: Sequence[int] = (),
 ) -> OutboxActivity:
     obj = body.get("object")
     if not isinstance(obj, dict) or obj.get("type", "Note") != "Note":
         raise ValidationError("Create needs an object of type Note")
     content = obj.get("content")
-    if not isinstance(content, str) or not content.strip():
+    if not isinstance(content, str):
+        content = ""
+    if not content.strip() and not media_ids:
         raise ValidationError("the note needs some content")
-    to = id_list(obj.get("to") or body.get("to")) or [PUBLIC]
-    cc = id_list(obj.get("cc") or body.get("cc")) or [actor.followers_url or ""]
+    to, cc = _addressing(actor, obj, body)
     parent_uri = first_id(obj.get("inReplyTo"))
     if parent_uri:
         parent = await find_or_fetch_note(session, resolver, parent_uri)
@@ -89,18 +109,85 @@ async def _create(
         actor_id=actor.id,
         local=True,
         in_reply_to=parent_uri,
-        content=_note_html(content),
+        content=_note_html(content) if content.strip() else "",
         summary=obj.get("summary") if isinstance(obj.get("summary"), str) else None,
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
         to={"to": to, "cc": cc},
     )
     note.url = note.uri
+    if mentions := _mentions(obj.get("tag")):
+        note.document = {"tag": mentions}
     await add_local_note(session, note)
     await session.flush()
+    await _attach_media(session, resolver, actor, note, media_ids)
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
+
+
+def _addressing(
+    actor: Actor, obj: dict[str, Any], body: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """The note's to and cc as given. Unaddressed, it is public; a public note without a cc
+    goes to the followers too. Nothing else is added: a note to named people stays theirs."""
+    to = id_list(obj.get("to") or body.get("to"))
+    cc = id_list(obj.get("cc") or body.get("cc"))
+    if not to and not cc:
+        to = [PUBLIC]
+    if not cc and is_public(to):
+        cc = [actor.followers_url or ""]
+    return to, cc
+
+
+def _mentions(value: Any) -> list[dict[str, str]]:
+    """The note's Mention tags (Mastodon reads a direct note as direct only for those named)."""
+    items = value if isinstance(value, list) else [value]
+    return [
+        {"type": "Mention", "href": item["href"], "name": plain_text(item["name"], 300)}
+        for item in items[:MAX_MENTIONS]
+        if isinstance(item, dict)
+        and item.get("type") == "Mention"
+        and isinstance(item.get("href"), str)
+        and isinstance(item.get("name"), str)
+    ]
+
+
+async def _attach_media(
+    session: AsyncSession,
+    resolver: ActorResolver,
+    actor: Actor,
+    note: Note,
+    media_ids: Sequence[int],
+) -> None:
+    """Claim the uploads for the note, in the order given; refused unless every one is the
+    actor's own and still unattached (the caller's transaction is then abandoned)."""
+    if not media_ids:
+        return
+    wanted = list(dict.fromkeys(media_ids))
+    if len(wanted) > MAX_MEDIA:
+        raise ValidationError(f"a status can have at most {MAX_MEDIA} media attachments")
+    positions = {media_id: place for place, media_id in enumerate(wanted)}
+    # One conditional UPDATE: two posts racing for the same upload cannot both claim it.
+    claimed = await session.execute(
+        update(MediaAttachment)
+        .where(
+            MediaAttachment.id.in_(wanted),
+            MediaAttachment.account_id == actor.id,
+            MediaAttachment.note_id.is_(None),
+        )
+        .values(note_id=note.id, position=case(positions, value=MediaAttachment.id))
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != len(wanted):
+        raise ValidationError(
+            "media_ids: each must be the id of one of your own uploads that is not attached "
+            "to a status yet"
+        )
+    rows = await session.scalars(select(MediaAttachment).where(MediaAttachment.id.in_(wanted)))
+    by_id = {row.id: row for row in rows}
+    attachments = [media_to_as(resolver.urls.base_url, by_id[i]) for i in wanted]
+    note.document = {**(note.document or {}), "attachment": attachments}
 
 
 async def _follow(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import func, select, update
 
 from actors.models import ApiToken, OAuthApp
 from actors.service import create_token
-from tests.support import Node, settle
+from federation.db import utcnow
+from objects.media_models import StatusIdempotencyKey
+from objects.models import Note
+from outbox.models import Delivery, OutboxActivity
+from tests.support import Network, Node, running_node, settle
 from tests.test_design_api import PNG, STL, new_project, publish
 from tests.test_mastodon_api import get, send
 
@@ -59,15 +66,40 @@ async def test_post_get_thread_and_delete(nodes: Any) -> None:
     assert gone.status_code == 404 and gone.json() == {"error": "Record not found"}
 
 
-async def test_idempotency_key_returns_the_first_status(nodes: Any) -> None:
-    a = await nodes("a.test")
-    _, token = await a.user("alice")
-    headers = {"Idempotency-Key": "abc"}
-    async with a.client() as client:
-        auth = {"Authorization": f"Bearer {token}", **headers}
-        one = await client.post("/api/v1/statuses", json={"status": "once"}, headers=auth)
-        two = await client.post("/api/v1/statuses", json={"status": "once"}, headers=auth)
-    assert one.json()["id"] == two.json()["id"]
+async def test_idempotency_key_returns_the_first_status_after_a_restart(
+    new_database: Any, network: Network, tmp_path: Path
+) -> None:
+    database = await new_database()
+    async with running_node("a.test", database, tmp_path, network) as a:
+        alice, token = await a.user("alice")
+        _, bea_token = await a.user("bea")
+        one = await keyed(a, token, "abc", "once")
+        # The same key from someone else is another status.
+        theirs = await keyed(a, bea_token, "abc", "once")
+    assert one.status_code == 200 and theirs.json()["id"] != one.json()["id"]
+    async with running_node("a.test", database, tmp_path, network) as again:
+        two = await keyed(again, token, "abc", "twice")
+        other = await keyed(again, token, "xyz", "twice")
+        async with again.instance.sessions() as session:
+            # An hour later the key is forgotten: it posts anew.
+            await session.execute(
+                update(StatusIdempotencyKey).values(created_at=utcnow() - dt.timedelta(hours=2))
+            )
+            await session.commit()
+        later = await keyed(again, token, "abc", "later")
+        async with again.instance.sessions() as session:
+            mine = await session.scalar(
+                select(func.count()).where(Note.actor_id == alice.id, Note.deleted_at.is_(None))
+            )
+    assert two.json()["id"] == one.json()["id"] and two.json()["content"] == "<p>once</p>"
+    assert other.json()["id"] != one.json()["id"]
+    assert later.json()["id"] not in (one.json()["id"], other.json()["id"]) and mine == 3
+
+
+async def keyed(node: Node, token: str, key: str, text: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    async with node.client() as client:
+        return await client.post("/api/v1/statuses", json={"status": text}, headers=headers)
 
 
 async def test_errors_and_scopes(nodes: Any) -> None:
@@ -75,10 +107,10 @@ async def test_errors_and_scopes(nodes: Any) -> None:
     alice, token = await a.user("alice")
     blank = await send(a, "POST", "/api/v1/statuses", token, json={"status": " "})
     assert blank.status_code == 422 and "blank" in blank.json()["error"]
-    direct = await send(
-        a, "POST", "/api/v1/statuses", token, json={"status": "x", "visibility": "direct"}
+    secret = await send(
+        a, "POST", "/api/v1/statuses", token, json={"status": "x", "visibility": "secret"}
     )
-    assert direct.status_code == 422 and "not supported" in direct.json()["error"]
+    assert secret.status_code == 422 and "visibility" in secret.json()["error"]
     media = await send(
         a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": ["1"]}
     )
@@ -183,3 +215,127 @@ async def test_timelines_page_with_link_headers(nodes: Any) -> None:
     assert [s["id"] for s in newer.json()] == posted[1:3][::-1]
     account = await get(a, f"/api/v1/accounts/{alice.id}/statuses", max_id=posted[1])
     assert [s["id"] for s in account.json()] == [posted[0]]
+
+
+async def follow(node: Node, token: str, handle: str) -> dict[str, Any]:
+    [found] = (await get(node, "/api/v1/accounts/search", token, q=handle, resolve="true")).json()
+    await send(node, "POST", f"/api/v1/accounts/{found['id']}/follow", token)
+    return found
+
+
+async def note_on(node: Node, uri: str) -> Note | None:
+    async with node.instance.sessions() as session:
+        return await session.scalar(select(Note).where(Note.uri == uri))
+
+
+async def inboxes_of(node: Node, note_uri: str) -> set[str]:
+    async with node.instance.sessions() as session:
+        rows = await session.scalars(
+            select(Delivery.inbox_url)
+            .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
+            .where(OutboxActivity.object_uri == note_uri, OutboxActivity.type == "Create")
+        )
+        return set(rows)
+
+
+async def test_private_status_reaches_followers_only(nodes: Any) -> None:
+    a, b, c = await nodes("a.test"), await nodes("b.test"), await nodes("c.test")
+    _, token = await a.user("alice")
+    _, bea_token = await a.user("bea")
+    _, cleo_token = await a.user("cleo")
+    _, bob_token = await b.user("bob")
+    _, carol_token = await c.user("carol")
+    await follow(b, bob_token, "alice@a.test")
+    await follow(a, bea_token, "alice@a.test")
+    await follow(c, carol_token, "bob@b.test")  # c knows a server, not alice's followers
+    await settle(a, b, c)
+
+    private = await post(a, token, "Followers only", visibility="private")
+    assert private["visibility"] == "private"
+    assert await inboxes_of(a, private["uri"]) == {"https://b.test/inbox"}
+    await settle(a, b, c)
+    received = await note_on(b, private["uri"])
+    assert received is not None and received.visibility == "followers"
+    assert await note_on(c, private["uri"]) is None
+
+    path = f"/api/v1/statuses/{private['id']}"
+    assert (await get(a, path, bea_token)).json()["visibility"] == "private"
+    assert (await get(a, path, cleo_token)).status_code == 404
+    assert (await get(a, path)).json() == {"error": "Record not found"}
+    there = f"/api/v1/statuses/{received.id}"
+    assert (await get(b, there, bob_token)).json()["content"] == "<p>Followers only</p>"
+    assert (await get(b, there)).status_code == 404
+
+
+async def test_direct_status_reaches_the_mentioned_only(nodes: Any) -> None:
+    a, b, c = await nodes("a.test"), await nodes("b.test"), await nodes("c.test")
+    _, token = await a.user("alice")
+    bea, bea_token = await a.user("bea")
+    _, cleo_token = await a.user("cleo")
+    _, bob_token = await b.user("bob")
+    _, carol_token = await c.user("carol")
+    await follow(b, bob_token, "alice@a.test")
+    await follow(a, cleo_token, "alice@a.test")
+    await settle(a, b, c)
+
+    text = "@carol@c.test @bea and @nobody@c.test, see this"
+    direct = await post(a, token, text, visibility="direct")
+    assert direct["visibility"] == "direct"
+    assert await inboxes_of(a, direct["uri"]) == {"https://c.test/inbox"}
+    async with a.instance.sessions() as session:
+        create = await session.scalar(
+            select(OutboxActivity.payload).where(OutboxActivity.object_uri == direct["uri"])
+        )
+    document = create["object"]
+    assert set(document["to"]) == {"https://c.test/users/carol", bea.uri}
+    assert document["cc"] == []
+    assert {t["name"] for t in document["tag"]} == {"@carol@c.test", "@bea@a.test"}
+    await settle(a, b, c)
+    received = await note_on(c, direct["uri"])
+    assert received is not None and received.visibility == "direct"
+    assert await note_on(b, direct["uri"]) is None
+
+    path = f"/api/v1/statuses/{direct['id']}"
+    assert (await get(a, path, bea_token)).status_code == 200
+    assert (await get(a, path, cleo_token)).status_code == 404
+    assert (await get(c, f"/api/v1/statuses/{received.id}", carol_token)).status_code == 200
+    assert (await get(c, f"/api/v1/statuses/{received.id}")).status_code == 404
+
+    alone = await post(a, token, "Note to self", visibility="direct")
+    assert await inboxes_of(a, alone["uri"]) == set()
+    assert (await get(a, f"/api/v1/statuses/{alone['id']}", bea_token)).status_code == 404
+
+
+async def test_bookmarks_of_notes_and_versions(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    _, bea_token = await a.user("bea")
+    note = await post(a, token, "Keep me")
+    version = await design(a, token, "lamp")
+    [version_status] = (await get(a, "/api/v1/timelines/tag/lamp")).json()
+    assert version_status["uri"] == version["id"]
+    # Bookmarking twice changes nothing: the note stays the older bookmark.
+    for status in (note, version_status, note):
+        kept = await send(a, "POST", f"/api/v1/statuses/{status['id']}/bookmark", bea_token)
+        assert kept.status_code == 200 and kept.json()["bookmarked"] is True
+
+    page = await get(a, "/api/v1/bookmarks", bea_token, limit="1")
+    assert [s["id"] for s in page.json()] == [version_status["id"]]
+    older = await get(a, page.links["next"]["url"].removeprefix("https://a.test"), bea_token)
+    assert [s["id"] for s in older.json()] == [note["id"]]
+    assert older.json()[0]["bookmarked"] is True
+    every = (await get(a, "/api/v1/bookmarks", bea_token)).json()
+    assert [s["id"] for s in every] == [version_status["id"], note["id"]]
+    # Only the viewer's own bookmarks count.
+    assert (await get(a, f"/api/v1/statuses/{note['id']}", token)).json()["bookmarked"] is False
+    assert (await get(a, "/api/v1/bookmarks", token)).json() == []
+
+    removed = await send(a, "POST", f"/api/v1/statuses/{note['id']}/unbookmark", bea_token)
+    assert removed.status_code == 200 and removed.json()["bookmarked"] is False
+    left = (await get(a, "/api/v1/bookmarks", bea_token)).json()
+    assert [s["id"] for s in left] == [version_status["id"]]
+    missing = await send(a, "POST", "/api/v1/statuses/999999/bookmark", bea_token)
+    assert missing.status_code == 404
+    assert (await get(a, "/api/v1/bookmarks")).status_code == 401
+    bad = await get(a, "/api/v1/bookmarks", bea_token, max_id="v1")
+    assert bad.status_code == 422

@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.urls import LocalUrls
-from objects.convert import iso
+from objects.convert import iso, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import licence_of
 from objects.html import plain_text
-from objects.licences import LicencePolicy, LicenceTerms
+from objects.licences import LicencePolicy, licence_words
+from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
@@ -59,6 +60,11 @@ class StatusContext:
     parents: dict[str, tuple[str, int]] = field(default_factory=dict)  # uri -> (id, actor)
     mine: set[tuple[str, str]] = field(default_factory=set)  # (kind, object uri)
     media_rejected: set[int] = field(default_factory=set)  # actor ids whose images we hide
+    media: dict[int, list[MediaAttachment]] = field(default_factory=dict)  # by local note id
+    bookmarks: set[str] = field(default_factory=set)  # URIs the viewer bookmarked
+    # Likes and Announces of design versions by anyone, (kind, version uri) -> count: notes
+    # keep counters of their own, versions are counted from the interactions.
+    version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 async def account_entities(
@@ -132,6 +138,9 @@ async def status_context(
     actors = await _actors(session, actor_ids)
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
+    context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
+    context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
+    context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
     if rejects_media is not None:
         context.media_rejected = _media_rejected(actors, rejects_media)
     return context
@@ -180,6 +189,45 @@ async def _viewer_interactions(
     return set(rows.all())
 
 
+async def _interaction_counts(session: AsyncSession, uris: list[str]) -> dict[tuple[str, str], int]:
+    if not uris:
+        return {}
+    rows = await session.execute(
+        select(Interaction.kind, Interaction.object_uri, func.count())
+        .where(Interaction.object_uri.in_(uris))
+        .group_by(Interaction.kind, Interaction.object_uri)
+    )
+    return {(kind, uri): count for kind, uri, count in rows.all()}
+
+
+async def _viewer_bookmarks(
+    session: AsyncSession, viewer: Actor | None, uris: list[str]
+) -> set[str]:
+    if viewer is None or not uris:
+        return set()
+    rows = await session.scalars(
+        select(Bookmark.status_uri).where(
+            Bookmark.account_id == viewer.id, Bookmark.status_uri.in_(uris)
+        )
+    )
+    return set(rows)
+
+
+async def _uploaded_media(
+    session: AsyncSession, note_ids: list[int]
+) -> dict[int, list[MediaAttachment]]:
+    if not note_ids:
+        return {}
+    found: dict[int, list[MediaAttachment]] = {}
+    rows = await session.scalars(
+        select(MediaAttachment).where(MediaAttachment.note_id.in_(note_ids))
+    )
+    for media in rows:
+        assert media.note_id is not None
+        found.setdefault(media.note_id, []).append(media)
+    return found
+
+
 def _media_rejected(actors: Sequence[Actor], rejects_media: Any) -> set[int]:
     """Actors on domains whose media a domain block rejects: we never link their images."""
     return {actor.id for actor in actors if rejects_media(actor.domain)}
@@ -214,7 +262,7 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         "language": note.language,
         "in_reply_to_id": parent[0] if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,
-        "media_attachments": [],
+        "media_attachments": _note_media(note, context),
         "tags": [],
         "card": None,
         "favourites_count": note.likes_count,
@@ -245,8 +293,8 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         "media_attachments": media,
         "tags": [{"name": tag, "url": f"{context.urls.base_url}/tags/{tag}"} for tag in tags],
         "card": _card(version, media),
-        "favourites_count": 0,
-        "reblogs_count": 0,
+        "favourites_count": context.version_interactions.get((LIKE, version.uri), 0),
+        "reblogs_count": context.version_interactions.get((ANNOUNCE, version.uri), 0),
         "replies_count": version.replies_count,
     }
 
@@ -259,7 +307,7 @@ def _common(uri: str, context: StatusContext) -> dict[str, Any]:
         "emojis": [],
         "favourited": (LIKE, uri) in context.mine,
         "reblogged": (ANNOUNCE, uri) in context.mine,
-        "bookmarked": False,
+        "bookmarked": uri in context.bookmarks,
         "muted": False,
         "pinned": False,
         "poll": None,
@@ -278,18 +326,6 @@ def version_content(version: DesignVersion, policy: LicencePolicy) -> str:
     link = escape(version.uri, quote=True)
     parts.append(f'<p><a href="{link}">{escape(version.uri)}</a></p>')
     return "".join(parts)
-
-
-def licence_words(policy: LicencePolicy, terms: LicenceTerms) -> str:
-    """E.g. "MIT License (MIT)", or per component "hardware: ... (CERN-OHL-S-2.0); ..."."""
-    if terms.expression is not None:
-        return _named(policy, terms.expression)
-    return "; ".join(f"{name}: {_named(policy, part)}" for name, part in terms.components().items())
-
-
-def _named(policy: LicencePolicy, expression: str) -> str:
-    title = policy.title(expression)
-    return expression if title == expression else f"{title} ({expression})"
 
 
 def _preview_images(
@@ -319,6 +355,71 @@ def _attachment(urls: LocalUrls, version: DesignVersion, file: VersionFile) -> d
         "description": f"{version.name}: {file.filename}",
         "blurhash": None,
     }
+
+
+def _note_media(note: Note, context: StatusContext) -> list[dict[str, Any]]:
+    """A local note's uploads; a received note's image attachments, unless its domain's
+    media are rejected (then we never link them)."""
+    if note.local:
+        return [media_entity(context.urls, m) for m in _in_note_order(note, context)]
+    if note.actor_id in context.media_rejected:
+        return []
+    attachments = (note.document or {}).get("attachment", [])
+    return [
+        _remote_media(note, index, attachment)
+        for index, attachment in enumerate(attachments)
+        if _is_image(attachment)
+    ]
+
+
+def _in_note_order(note: Note, context: StatusContext) -> list[MediaAttachment]:
+    return sorted(context.media.get(note.id, []), key=lambda media: media.position)
+
+
+def _is_image(attachment: dict[str, Any]) -> bool:
+    media_type = str(attachment.get("mediaType", ""))
+    return media_type.startswith("image/") or attachment.get("type") == "Image"
+
+
+def media_entity(urls: LocalUrls, media: MediaAttachment) -> dict[str, Any]:
+    """Mastodon's MediaAttachment for an upload of ours."""
+    url = media_url(urls.base_url, media)
+    meta = _image_meta(media.width, media.height) or {}
+    return {
+        "id": str(media.id),
+        "type": "image",
+        "url": url,
+        "preview_url": url,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta | {"focus": {"x": media.focus_x, "y": media.focus_y}},
+        "description": media.description,
+        "blurhash": media.blurhash,
+    }
+
+
+def _remote_media(note: Note, index: int, attachment: dict[str, Any]) -> dict[str, Any]:
+    # Received attachments have no row: the note's id and their position name them.
+    return {
+        "id": f"{note.id}-{index}",
+        "type": "image",
+        "url": attachment["url"],
+        "preview_url": attachment["url"],
+        "remote_url": attachment["url"],
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": _image_meta(attachment.get("width"), attachment.get("height")),
+        "description": attachment.get("name"),
+        "blurhash": attachment.get("blurhash"),
+    }
+
+
+def _image_meta(width: int | None, height: int | None) -> dict[str, Any] | None:
+    if not width or not height:
+        return None
+    original = {"width": width, "height": height, "size": f"{width}x{height}"}
+    return {"original": original | {"aspect": width / height}}
 
 
 def _card(version: DesignVersion, media: list[dict[str, Any]]) -> dict[str, Any]:

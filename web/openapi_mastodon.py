@@ -141,11 +141,34 @@ SCHEMAS: dict[str, Schema] = {
         },
     ),
     "NewStatus": _obj(
-        ["status"],
-        status={"type": "string", "description": "plain text"},
+        [],
+        status={"type": "string", "description": "plain text; may be empty with media_ids"},
         in_reply_to_id=STR,
         spoiler_text=STR,
-        visibility={"enum": ["public", "unlisted"]},
+        visibility={"enum": ["public", "unlisted", "private", "direct"]},
+        media_ids={
+            "type": "array",
+            "items": STR,
+            "maxItems": 4,
+            "description": "one's own uploads not attached yet (media_ids[] in a form)",
+        },
+    ),
+    "MediaAttachment": _obj(
+        ["id", "type", "url", "preview_url", "description"],
+        id=STR,
+        type={"enum": ["image"]},
+        url={"type": "string", "description": "/media/{sha256}.{extension}: never changes"},
+        preview_url=STR,
+        remote_url=NULLABLE_STR,
+        meta={"type": ["object", "null"], "description": "original width, height, aspect"},
+        description=NULLABLE_STR,
+        blurhash=NULLABLE_STR,
+    ),
+    "MediaUpload": _obj(
+        ["file"],
+        file={"type": "string", "format": "binary", "description": "JPEG, PNG, GIF or WebP"},
+        description={"type": "string", "description": "alt text, at most 1500 characters"},
+        focus={"type": "string", "description": "focal point 'x,y', each -1.0 to 1.0"},
     ),
     "Context": _obj(
         ["ancestors", "descendants"],
@@ -162,6 +185,40 @@ STATUS_PAGING = [
     _query("min_id", "the page just after this status"),
 ]
 STATUSES: Schema = {"type": "array", "items": _ref("Status")}
+
+
+def _media_upload(summary: str) -> Schema:
+    return {
+        "post": {
+            "summary": summary,
+            "security": SECURED,
+            "requestBody": {"content": {"multipart/form-data": {"schema": _ref("MediaUpload")}}},
+            "responses": {
+                "200": _ok("stored", _ref("MediaAttachment")),
+                "413": _error("the file is over the size limit"),
+                **AUTH,
+                **_INVALID_FILE,
+            },
+        }
+    }
+
+
+_INVALID_FILE = {"422": _error("not a JPEG, PNG, GIF or WebP image, or a bad field")}
+
+
+def _media_op(method: str, summary: str, *, body: bool = False) -> Schema:
+    operation = _account_op(method, summary, _ref("MediaAttachment"), **AUTH, **INVALID)
+    operation[method]["security"] = SECURED
+    if body:
+        fields = _obj([], description=STR, focus=STR)
+        operation[method]["requestBody"] = {
+            "content": {
+                "application/json": {"schema": fields},
+                "application/x-www-form-urlencoded": {"schema": fields},
+                "multipart/form-data": {"schema": fields},
+            }
+        }
+    return operation
 
 
 def _status_op(method: str, summary: str, schema: Schema, **extra: Schema) -> Schema:
@@ -396,6 +453,30 @@ PATHS: dict[str, Schema] = {
     "/api/v1/statuses/{id}/unreblog": _status_op("post", "Undo a boost", _ref("Status"), **AUTH),
     "/api/v1/statuses/{id}/favourited_by": _status_op("get", "Who favourited it", ACCOUNTS),
     "/api/v1/statuses/{id}/reblogged_by": _status_op("get", "Who boosted it", ACCOUNTS),
+    "/api/v1/statuses/{id}/bookmark": _status_op(
+        "post", "Bookmark a status (kept here, not sent anywhere)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unbookmark": _status_op(
+        "post", "Remove a bookmark", _ref("Status"), **AUTH
+    ),
+    "/api/v1/bookmarks": {
+        "get": {
+            "summary": "The signed-in person's bookmarks, newest first",
+            "security": SECURED,
+            "parameters": PAGING,
+            "responses": {
+                "200": _ok("a page", STATUSES, PAGE_LINK),
+                **AUTH,
+                **INVALID,
+            },
+        }
+    },
+    "/api/v1/media": _media_upload("Upload an image to attach to a status"),
+    "/api/v2/media": _media_upload("The same (processed at once, so 200 as well)"),
+    "/api/v1/media/{id}": {
+        **_media_op("get", "One's own upload"),
+        **_media_op("put", "Change description or focus while not attached", body=True),
+    },
     "/api/v2/search": _search("Accounts, statuses and tags", {"type": "array", "items": _TAG}),
     "/api/v1/search": _search("The same, tags as names", {"type": "array", "items": STR}),
     "/api/v1/timelines/home": _timeline(

@@ -15,6 +15,7 @@ import actors.models
 import actors.moderation_models
 import inbox.models
 import objects.design_models
+import objects.media_models
 import objects.models
 import outbox.models
 from federation.db import Base
@@ -27,6 +28,7 @@ _MODEL_MODULES = (
     actors.moderation_models,
     objects.models,
     objects.design_models,
+    objects.media_models,
     outbox.models,
     inbox.models,
 )

@@ -81,7 +81,7 @@ async def version_document(request: Request) -> Response:
         "version.html",
         version=version,
         project=project_actor,
-        files=page.get("attachment", []),
+        files=page.get("files", []),
         licence_summary=licence.summary(),
         commercial_use=instance.policy.commercial_use(licence),
         who_may_fork=instance.policy.who_may_fork(licence),

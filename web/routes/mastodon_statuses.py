@@ -7,10 +7,15 @@ Status ids are explained in `web.mastodon_status`.
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,18 +23,20 @@ from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import visible
+from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
 from objects.designs import project_of
 from objects.html import plain_text, text_to_html
+from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from outbox.c2s import submit
+from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_pairs
 from web.http import json_body
 from web.instance import Instance, instance_of
-from web.mastodon_paging import NOT_FOUND, find_item
+from web.mastodon_paging import NOT_FOUND, find_item, id_link_header, id_page, page_limit
 from web.mastodon_status import Item, account_entities, status_context, status_entities
 from web.oauth import scoped_actor
 from web.stream_audience import publish_delete
@@ -40,7 +47,21 @@ MAX_REACTORS = 40
 READ = "read:statuses"
 WRITE_STATUSES = "write:statuses"
 WRITE_FAVOURITES = "write:favourites"
+READ_BOOKMARKS = "read:bookmarks"
+WRITE_BOOKMARKS = "write:bookmarks"
 READABLE = ("public", "unlisted")
+# Mastodon's visibilities to ours (a private status is for the followers).
+VISIBILITIES = {
+    "public": "public",
+    "unlisted": "unlisted",
+    "private": "followers",
+    "direct": "direct",
+}
+MAX_MENTIONS = 20
+# @user or @user@host, not inside a word, an e-mail address or a URL path.
+MENTION = re.compile(
+    r"(?<![\w@/.])@([a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9_])(?:@([a-z0-9.-]+(?::[0-9]+)?))?", re.I
+)
 
 
 # Reading
@@ -165,19 +186,34 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
 # Posting and deleting
 
 
+@dataclass(frozen=True)
+class StatusDraft:
+    """A checked POST /api/v1/statuses: what to post, before anything is looked up."""
+
+    text: str
+    spoiler: str | None
+    visibility: str  # ours: public, unlisted, followers or direct
+    media_ids: list[int]
+    parent_id: str | None
+
+
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
     me = await scoped_actor(request, WRITE_STATUSES)
     body = await _status_body(request, instance)
-    key = request.headers.get("idempotency-key", "").strip()
-    earlier = _remembered(request, me, key)
+    key = _key_hash(request)
+    earlier = await _remembered(instance, me, key)
     if earlier is not None:
         return await _answer(instance, me, earlier)
-    text, spoiler, visibility = _check_status(body)
-    parent_id = body.get("in_reply_to_id")
-    parent_id = str(parent_id) if parent_id not in (None, "") else None
-    note_uri = await _publish_status(instance, me, text, spoiler, visibility, parent_id)
-    _remember(request, me, key, note_uri)
+    draft = _check_status(body)
+    try:
+        note_uri = await _publish_status(instance, me, draft, key)
+    except IntegrityError:
+        # The same key, sent again while the first request was still posting: its note wins.
+        earlier = await _remembered(instance, me, key)
+        if earlier is None:
+            raise
+        return await _answer(instance, me, earlier)
     instance.wake_delivery()
     instance.streaming.wake()
     return await _answer(instance, me, note_uri)
@@ -186,7 +222,8 @@ async def post_status(request: Request) -> Response:
 async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
     async with instance.sessions() as session:
         note = await session.scalar(select(Note).where(Note.uri == note_uri))
-        assert note is not None
+        if note is None:
+            raise FederationError(NOT_FOUND, status=404)
         [entity] = await entities(session, instance, me, [note])
     return JSONResponse(entity)
 
@@ -204,51 +241,125 @@ async def _status_body(request: Request, instance: Instance) -> dict[str, Any]:
     return body
 
 
-def _check_status(body: dict[str, Any]) -> tuple[str, str | None, str]:
-    if body.get("media_ids"):
-        raise ValidationError("media attachments are not supported yet: leave out media_ids")
+def _check_status(body: dict[str, Any]) -> StatusDraft:
     if body.get("poll"):
         raise ValidationError("polls are not supported")
+    media_ids = _media_ids(body.get("media_ids"))
     text = body.get("status")
-    if not isinstance(text, str) or not text.strip():
+    text = text.strip() if isinstance(text, str) else ""
+    if not text and not media_ids:
         raise ValidationError("Validation failed: Text can't be blank")
     visibility = body.get("visibility") or "public"
-    if visibility not in ("public", "unlisted"):
+    if visibility not in VISIBILITIES:
         raise ValidationError(
-            f"visibility {visibility!r:.40} is not supported yet: use public or unlisted"
+            f"visibility {visibility!r:.40} is not known: use public, unlisted, private or direct"
         )
     spoiler = body.get("spoiler_text")
     spoiler = spoiler.strip() if isinstance(spoiler, str) and spoiler.strip() else None
-    check_comment(text, spoiler)
-    return text.strip(), spoiler, str(visibility)
+    if text:
+        check_comment(text, spoiler)
+    parent_id = body.get("in_reply_to_id")
+    parent_id = str(parent_id) if parent_id not in (None, "") else None
+    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id)
+
+
+def _media_ids(value: Any) -> list[int]:
+    values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+    if len(values) > MAX_MEDIA:
+        raise ValidationError(f"a status can have at most {MAX_MEDIA} media attachments")
+    ids = []
+    for raw in values:
+        if not str(raw).isdigit() or len(str(raw)) > 18:
+            raise ValidationError(f"media_ids: {str(raw)!r:.40} is not the id of an upload")
+        ids.append(int(raw))
+    return ids
 
 
 async def _publish_status(
-    instance: Instance,
-    me: Actor,
-    text: str,
-    spoiler: str | None,
-    visibility: str,
-    parent_id: str | None,
+    instance: Instance, me: Actor, draft: StatusDraft, key: str | None
 ) -> str:
-    """Store and send the note; returns its URI."""
-    parent = await _parent(instance, me, parent_id)
+    """Store and send the note (with its idempotency key, in one transaction); its URI."""
+    parent = await _parent(instance, me, draft.parent_id)
     if isinstance(parent, DesignVersion):
-        return await _comment_on_design(instance, me, parent, text, spoiler, visibility)
-    followers = me.followers_url or ""
-    to, cc = ([PUBLIC], [followers]) if visibility == "public" else ([followers], [PUBLIC])
+        return await _comment_on_design(instance, me, parent, draft, key)
+    mentioned = await _mentioned(instance, me, draft.text)
+    to, cc = _addressing(me, draft.visibility, mentioned)
     # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
-    content = text_to_html(text)
-    note: dict[str, Any] = {"type": "Note", "content": content, "to": to, "cc": cc}
-    if spoiler:
-        note |= {"summary": spoiler, "sensitive": True}
+    note: dict[str, Any] = {"type": "Note", "content": text_to_html(draft.text), "to": to, "cc": cc}
+    if mentioned:
+        note["tag"] = [
+            {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"}
+            for actor in mentioned
+        ]
+    if draft.spoiler:
+        note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
     async with instance.sessions() as session:
-        row = await submit(session, instance.resolver, me, note)
+        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
+        assert row.object_uri is not None
+        await _remember(session, me, key, row.object_uri)
         await session.commit()
-    assert row.object_uri is not None
     return row.object_uri
+
+
+def _addressing(me: Actor, visibility: str, mentioned: list[Actor]) -> tuple[list[str], list[str]]:
+    """Mastodon's addressing: public and unlisted swap to and cc; private goes to the
+    followers, direct to the people mentioned only. Those mentioned are always addressed."""
+    followers = me.followers_url or ""
+    people = [actor.uri for actor in mentioned]
+    if visibility == "public":
+        return [PUBLIC], [followers, *people]
+    if visibility == "unlisted":
+        return [followers], [PUBLIC, *people]
+    if visibility == "followers":
+        return [followers], people
+    # Direct to nobody: addressed to the author alone, so that it reaches no one else.
+    return people or [me.uri], []
+
+
+async def _mentioned(instance: Instance, me: Actor, text: str) -> list[Actor]:
+    """The accounts `@user` (here) and `@user@host` in the text name. Known ones are looked
+    up here; an unknown remote one is asked of its server (before any session is opened).
+    A handle that cannot be found is left as plain text, as Mastodon does."""
+    handles = [
+        (user.lower(), (host or instance.urls.host).lower().rstrip("."))
+        for user, host in MENTION.findall(text)
+    ]
+    wanted = list(dict.fromkeys(handles))[:MAX_MENTIONS]
+    if not wanted:
+        return []
+    known = await _known_actors(instance, wanted)
+    found: list[Actor] = []
+    for handle in wanted:
+        actor = known.get(handle)
+        if actor is None and handle[1] != instance.urls.host:
+            actor = await _fetched_actor(instance, f"{handle[0]}@{handle[1]}")
+        if actor is not None and actor.id not in {me.id, *(a.id for a in found)}:
+            found.append(actor)
+    return found
+
+
+async def _known_actors(
+    instance: Instance, handles: list[tuple[str, str]]
+) -> dict[tuple[str, str], Actor]:
+    names = {user for user, _ in handles}
+    async with instance.sessions() as session:
+        rows = await session.scalars(
+            select(Actor).where(func.lower(Actor.username).in_(names), visible())
+        )
+        return {
+            (actor.username.lower(), actor.domain.lower()): actor
+            for actor in rows
+            if (actor.username.lower(), actor.domain.lower()) in handles
+        }
+
+
+async def _fetched_actor(instance: Instance, handle: str) -> Actor | None:
+    try:
+        return await instance.resolver.resolve_handle(handle)
+    except (FederationError, httpx.HTTPError):
+        return None
 
 
 async def _parent(instance: Instance, me: Actor, parent_id: str | None) -> Item | None:
@@ -262,49 +373,63 @@ async def _parent(instance: Instance, me: Actor, parent_id: str | None) -> Item 
 
 
 async def _comment_on_design(
-    instance: Instance,
-    me: Actor,
-    version: DesignVersion,
-    text: str,
-    spoiler: str | None,
-    visibility: str,
+    instance: Instance, me: Actor, version: DesignVersion, draft: StatusDraft, key: str | None
 ) -> str:
     """A reply to a design version is a comment on the design: public, sent to the project."""
-    if visibility != "public":
+    if draft.visibility != "public":
         raise ValidationError("a reply to a design is a public comment: use visibility public")
+    if draft.media_ids or not draft.text:
+        raise ValidationError("a comment on a design is text: media cannot be attached to it")
     target = await resolve_comment_target(
         instance.sessions, instance.resolver, instance.policy, version.uri
     )
     async with instance.sessions() as session:
-        note, _ = await add_comment(session, instance.urls, me, target, text, summary=spoiler)
+        note, _ = await add_comment(
+            session, instance.urls, me, target, draft.text, summary=draft.spoiler
+        )
+        await _remember(session, me, key, note.uri)
         await session.commit()
     return note.uri
 
 
-# Idempotency keys live in memory, per running instance (no table): a restart forgets them.
+# Idempotency keys: a retry within the hour, after a restart or on another process, gets the
+# note the key first posted. The key row is written in the transaction that posts the note.
 
 
-def _seen_keys(request: Request) -> dict[tuple[int, str], tuple[float, str]]:
-    if not hasattr(request.app.state, "status_idempotency"):
-        request.app.state.status_idempotency = {}
-    seen: dict[tuple[int, str], tuple[float, str]] = request.app.state.status_idempotency
-    return seen
+def _key_hash(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key", "").strip()
+    return hashlib.sha256(key.encode()).hexdigest() if key else None
 
 
-def _remembered(request: Request, me: Actor, key: str) -> str | None:
-    if not key:
+def _key_cutoff() -> dt.datetime:
+    return utcnow() - dt.timedelta(seconds=IDEMPOTENCY_SECONDS)
+
+
+async def _remembered(instance: Instance, me: Actor, key: str | None) -> str | None:
+    if key is None:
         return None
-    seen = _seen_keys(request)
-    now = time.monotonic()
-    for stale in [k for k, (at, _) in seen.items() if now - at > IDEMPOTENCY_SECONDS]:
-        del seen[stale]
-    found = seen.get((me.id, key))
-    return found[1] if found else None
+    async with instance.sessions() as session:
+        return await session.scalar(
+            select(StatusIdempotencyKey.note_uri).where(
+                StatusIdempotencyKey.account_id == me.id,
+                StatusIdempotencyKey.key_hash == key,
+                StatusIdempotencyKey.created_at > _key_cutoff(),
+            )
+        )
 
 
-def _remember(request: Request, me: Actor, key: str, note_uri: str) -> None:
-    if key:
-        _seen_keys(request)[(me.id, key[:200])] = (time.monotonic(), note_uri)
+async def _remember(session: AsyncSession, me: Actor, key: str | None, note_uri: str) -> None:
+    if key is None:
+        return
+    # The person's expired keys go first, so that an old key may be used again.
+    await session.execute(
+        delete(StatusIdempotencyKey).where(
+            StatusIdempotencyKey.account_id == me.id,
+            StatusIdempotencyKey.created_at <= _key_cutoff(),
+        )
+    )
+    session.add(StatusIdempotencyKey(account_id=me.id, key_hash=key, note_uri=note_uri))
+    await session.flush()
 
 
 async def delete_status(request: Request) -> Response:
@@ -394,6 +519,71 @@ async def _reactors(request: Request, kind: str) -> Response:
     return JSONResponse([accounts[i] for i in ids if i in accounts])
 
 
+# Bookmarks
+
+
+async def bookmark(request: Request) -> Response:
+    return await _bookmark(request, keep=True)
+
+
+async def unbookmark(request: Request) -> Response:
+    return await _bookmark(request, keep=False)
+
+
+async def _bookmark(request: Request, *, keep: bool) -> Response:
+    """Keep (or stop keeping) a readable status; doing it twice changes nothing."""
+    instance = instance_of(request)
+    me = await scoped_actor(request, WRITE_BOOKMARKS)
+    async with instance.sessions() as session:
+        item = await readable_item(session, me, request.path_params["id"])
+        mine = (Bookmark.account_id == me.id) & (Bookmark.status_uri == item.uri)
+        if not keep:
+            await session.execute(delete(Bookmark).where(mine))
+        elif await session.scalar(select(Bookmark.id).where(mine)) is None:
+            session.add(Bookmark(account_id=me.id, status_uri=item.uri))
+        await session.commit()
+        [entity] = await entities(session, instance, me, [item])
+    return JSONResponse(entity)
+
+
+async def bookmarks(request: Request) -> Response:
+    """The signed-in person's bookmarks, newest first, paged by bookmark id."""
+    instance = instance_of(request)
+    me = await scoped_actor(request, READ_BOOKMARKS)
+    query = select(Bookmark.id, Bookmark.status_uri).where(Bookmark.account_id == me.id)
+    paged, oldest_first = id_page(request, query, Bookmark.id, what="a bookmark id")
+    async with instance.sessions() as session:
+        rows = [(i, uri) for i, uri in await session.execute(paged)]
+        rows = rows[::-1] if oldest_first else rows
+        items = await _bookmarked_items(session, me, [uri for _, uri in rows])
+        shown = await entities(session, instance, me, items)
+    headers = {}
+    if rows:
+        newest, oldest = str(rows[0][0]), str(rows[-1][0])
+        headers = id_link_header(request, newest, oldest, limit=page_limit(request))
+    return JSONResponse(shown, headers=headers)
+
+
+async def _bookmarked_items(session: AsyncSession, me: Actor, uris: list[str]) -> list[Item]:
+    """The statuses behind the URIs, in their order, leaving out what is gone or hidden."""
+    if not uris:
+        return []
+    notes = await session.scalars(
+        select(Note)
+        .join(Actor, Actor.id == Note.actor_id)
+        .where(Note.uri.in_(uris), Note.deleted_at.is_(None), visible())
+    )
+    versions = await session.scalars(
+        select(DesignVersion).where(DesignVersion.uri.in_(uris), DesignVersion.deleted_at.is_(None))
+    )
+    by_uri: dict[str, Item] = {note.uri: note for note in notes}
+    for version in versions:
+        if await _author_shown(session, version):
+            by_uri[version.uri] = version
+    found = [by_uri[uri] for uri in uris if uri in by_uri]
+    return [i for i in found if not isinstance(i, Note) or await _may_read(session, me, i)]
+
+
 routes = [
     Route("/api/v1/statuses", post_status, methods=["POST"]),
     Route("/api/v1/statuses/{id}", get_status, methods=["GET"]),
@@ -405,4 +595,7 @@ routes = [
     Route("/api/v1/statuses/{id}/unreblog", unreblog, methods=["POST"]),
     Route("/api/v1/statuses/{id}/favourited_by", favourited_by, methods=["GET"]),
     Route("/api/v1/statuses/{id}/reblogged_by", reblogged_by, methods=["GET"]),
+    Route("/api/v1/statuses/{id}/bookmark", bookmark, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unbookmark", unbookmark, methods=["POST"]),
+    Route("/api/v1/bookmarks", bookmarks, methods=["GET"]),
 ]
