@@ -18,10 +18,10 @@ from websockets.asyncio.client import connect
 
 from federation.vocab import PUBLIC
 from outbox.c2s import submit
+from tests.live import live_server
 from tests.support import Node, settle
 from tests.test_mastodon_api import get, send
 from tests.test_mastodon_statuses import post
-from tests.test_sockets import _server
 from web.instance import open_instance
 from web.streaming import QUEUE_LIMIT, StreamHub, Subscriber
 
@@ -250,7 +250,7 @@ async def test_a_slow_subscriber_is_dropped_without_blocking() -> None:
 
 
 async def test_real_websocket_over_uvicorn(new_database: Any, tmp_path: Any) -> None:
-    async with _server(await new_database(), tmp_path / "a") as a:
+    async with live_server(await new_database(), tmp_path / "a") as a:
         _, token = await a.user("alice")
         base = f"ws://{a.domain}/api/v1/streaming"
         try:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
 import secrets
-from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,22 +19,17 @@ from actors.models import Actor
 from actors.oauth import scope_covers
 from federation.db import utcnow
 from federation.errors import FederationError
+from tests.live import authorize_in_browser, hidden_fields, in_thread, live_server, shown_code
 from tests.support import Node
-from tests.test_sockets import _server
 from web.oauth import require_scope
 
 CALLBACK = "https://app.example/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
-_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
 def s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    return {name: unescape(value) for name, value in _HIDDEN.findall(html)}
 
 
 async def register(
@@ -301,54 +294,34 @@ def test_parent_scopes_cover_their_children() -> None:
     assert not scope_covers(["read:accounts"], "read")
 
 
-async def _oob_code(base: str, authorize_url: str) -> str:
-    """Drive the authorize page over a real socket, as a person in a browser would."""
-    async with httpx.AsyncClient(base_url=base) as browser:
-        page = await browser.get(authorize_url)
-        assert page.status_code == 200, page.text
-        form = hidden_fields(page.text) | {
-            "login": "alice",
-            "password": "correct horse",
-            "decision": "authorize",
-        }
-        shown = await browser.post("/oauth/authorize", data=form)
-    found = re.search(r'id="code" value="([^"]+)"', shown.text)
-    assert found is not None, shown.text
-    return found.group(1)
-
-
 async def test_mastodon_py_signs_in(new_database, tmp_path) -> None:
-    async with _server(await new_database(), tmp_path / "srv") as node:
+    async with live_server(await new_database(), tmp_path / "srv") as node:
         await node.user("alice")
         base = f"http://{node.domain}"
-        client_id, client_secret = await _in_thread(
+        client_id, client_secret = await in_thread(
             Mastodon.create_app,
             "Mastodon.py test",
             scopes=["read", "write"],
             redirect_uris=OOB,
             api_base_url=base,
         )
-        mastodon = await _in_thread(
+        mastodon = await in_thread(
             Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base
         )
         # allow_http: the server under test listens on plain-HTTP loopback.
-        url = await _in_thread(
+        url = await in_thread(
             mastodon.auth_request_url, redirect_uris=OOB, scopes=["read"], allow_http=True
         )
-        code = await _oob_code(base, url)
-        await _in_thread(
+        async with httpx.AsyncClient(base_url=base) as browser:
+            code = shown_code(await authorize_in_browser(browser, url))
+        await in_thread(
             mastodon.log_in, code=code, redirect_uri=OOB, scopes=["read"], allow_http=True
         )
-        app = await _in_thread(mastodon.app_verify_credentials)
+        app = await in_thread(mastodon.app_verify_credentials)
         assert app["name"] == "Mastodon.py test"
-        await _in_thread(mastodon.revoke_access_token, allow_http=True)
+        await in_thread(mastodon.revoke_access_token, allow_http=True)
         with pytest.raises(MastodonUnauthorizedError):
-            await _in_thread(mastodon.app_verify_credentials)
-
-
-async def _in_thread(function, *args, **kwargs):
-    """Mastodon.py blocks; the server it talks to runs on this loop."""
-    return await asyncio.to_thread(function, *args, **kwargs)
+            await in_thread(mastodon.app_verify_credentials)
 
 
 def _request_with(node: Node, token: str) -> Request:

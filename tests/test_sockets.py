@@ -2,61 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-
 import httpx
-import uvicorn
 from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Follow
-from federation.settings import Settings
 from objects.models import Note
-from tests.support import Node
-from web.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def _server(database_url, data_dir):
-    port = _free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}",
-        scheme="http",
-        data_dir=data_dir,
-        database_url=database_url,
-        allow_private_addresses=True,  # development setting: federate on loopback
-    )
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:  # uvicorn offers no event to wait on
-            await asyncio.sleep(0.02)
-    try:
-        yield Node(settings.domain, app, network=None)
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _wait_for(check):
-    """Poll until the other server's worker has done its part (15 s at most)."""
-    async with asyncio.timeout(15):
-        while not await check():
-            await asyncio.sleep(0.05)
+from tests.live import live_server, wait_for
 
 
 async def test_follow_and_post_over_real_sockets(new_database, tmp_path):
     async with (
-        _server(await new_database(), tmp_path / "a") as a,
-        _server(await new_database(), tmp_path / "b") as b,
+        live_server(await new_database(), tmp_path / "a") as a,
+        live_server(await new_database(), tmp_path / "b") as b,
     ):
         alice, alice_token = await a.user("alice")
         _, bob_token = await b.user("bob")
@@ -73,7 +30,7 @@ async def test_follow_and_post_over_real_sockets(new_database, tmp_path):
                 follow = await session.scalar(select(Follow).where(Follow.follower_id == alice.id))
                 return follow is not None and follow.state == FOLLOW_ACCEPTED
 
-        await _wait_for(accepted)
+        await wait_for(accepted)
         async with httpx.AsyncClient(base_url=f"http://{b.domain}") as client:
             response = await client.post(
                 "/users/bob/outbox",
@@ -86,4 +43,4 @@ async def test_follow_and_post_over_real_sockets(new_database, tmp_path):
             async with a.instance.sessions() as session:
                 return await session.scalar(select(Note).where(Note.uri == note_uri)) is not None
 
-        await _wait_for(arrived)
+        await wait_for(arrived)
