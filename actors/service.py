@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -185,10 +186,19 @@ async def create_token(
     return token
 
 
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
+
+
 async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
     """The live (unrevoked) row of a bearer token."""
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(token)))
-    return row if row is not None and row.revoked_at is None else None
+    # The person comes in the same query, so `token_person` finds them in the session.
+    found = await session.execute(
+        select(ApiToken, Actor)
+        .outerjoin(Actor, Actor.id == ApiToken.actor_id)
+        .where(ApiToken.token_hash == secret_hash(token))
+    )
+    row = found.first()
+    return row[0] if row is not None and row[0].revoked_at is None else None
 
 
 async def actor_for_token(
@@ -205,6 +215,9 @@ async def token_person(
     # An app's own token (client credentials) acts for nobody; a revoked one for nobody either.
     if row is None or row.actor_id is None:
         return None, None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # To the minute: writing it on every request would make each read a write.
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
     actor = await session.get(Actor, row.actor_id)
     return (actor, row) if actor is not None else (None, None)

@@ -9,6 +9,11 @@ under uvicorn in a child process and `--clients` keep-alive connections send, in
 /api/v1/timelines/home (with the token), /api/v1/timelines/public, ?local=true, and the next
 page of an earlier answer (max_id from its Link header). Prints requests/s and latencies per
 endpoint. Everything stays on 127.0.0.1.
+
+Timeline answers are cached until a write changes them (web/answer_cache.py). With no
+writes nearly every read is a hit, so `--posts-per-second N` has the bench user post while
+the readers read, each post invalidating the cache, and `--no-cache` measures every read
+built from the database.
 """
 
 from __future__ import annotations
@@ -177,7 +182,12 @@ KINDS = ("home", "public", "home page", "public local", "home", "public page")
 
 
 async def drive(
-    port: int, token: str, clients: int, seconds: float, limit: int
+    port: int,
+    token: str,
+    clients: int,
+    seconds: float,
+    limit: int,
+    posts_per_second: float = 0.0,
 ) -> tuple[list[tuple[str, float, int, bytes]], float]:
     """`clients` keep-alive connections cycling through KINDS for `seconds`; (kind, latency s,
     status, body start) for each request, and the time spent. A "page" request follows the
@@ -221,9 +231,34 @@ async def drive(
                 following[timeline] = found.group(1).decode() if found else first[timeline]
         writer.close()
 
+    async def writer_client() -> None:
+        """Posts `posts_per_second` statuses as the bench user: each one makes every kept
+        timeline answer stale, as a busy instance's traffic would."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            start = time.perf_counter()
+            status, _, body = await raw_exchange_with_head(reader, writer, post(n, token))
+            results.append(("post", time.perf_counter() - start, status, body[:200]))
+            await asyncio.sleep(max(0.0, start + 1 / posts_per_second - time.perf_counter()))
+        writer.close()
+
+    tasks = [client(n) for n in range(clients)]
+    if posts_per_second > 0:
+        tasks.append(writer_client())
     async with asyncio.timeout(seconds + 120):
-        await asyncio.gather(*(client(n) for n in range(clients)))
+        await asyncio.gather(*tasks)
     return results, time.perf_counter() - began
+
+
+def post(n: int, token: str) -> bytes:
+    body = f"status=Bench+post+{n}".encode()
+    head = (
+        f"POST /api/v1/statuses HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def latency_rows(name: str, values: list[float], spent: float) -> list[tuple[str, object]]:
@@ -254,13 +289,17 @@ async def run(args: argparse.Namespace) -> None:
         values = [f"127.0.0.1:{port}", "http", str(data_dir), url]
         names = ("DOMAIN", "SCHEME", "DATA_DIR", "DATABASE_URL")
         env = {f"OURDESIGN_{name}": value for name, value in zip(names, values, strict=True)}
+        if args.no_cache:
+            env["OURDESIGN_ANSWER_CACHE_SECONDS"] = "0"
         with child("serve", str(port), env=env) as server:
             await wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo", server)
             await drive(port, token, min(args.clients, 4), 1.0, args.limit)  # warm-up
             if args.profile:
                 print(f"server pid {server.pid} (profile it now)")
             load, cpu0 = load_note(), cpu_snapshot(server.pid)
-            results, spent = await drive(port, token, args.clients, args.seconds, args.limit)
+            results, spent = await drive(
+                port, token, args.clients, args.seconds, args.limit, args.posts_per_second
+            )
             cpu1 = cpu_snapshot(server.pid)
 
     errors = [(kind, status, body) for kind, _, status, body in results if status != 200]
@@ -273,20 +312,25 @@ async def run(args: argparse.Namespace) -> None:
             (
                 "run",
                 f"--db {args.db} --statuses {args.statuses} --clients {args.clients}"
-                f" --seconds {args.seconds} --limit {args.limit}",
+                f" --seconds {args.seconds} --limit {args.limit}"
+                + (" --no-cache" if args.no_cache else "")
+                + f" --posts-per-second {args.posts_per_second}",
             ),
             ("seeding s", seeding),
             ("machine before the run", load),
         ],
     )
+    reads = [row for row in results if row[0] != "post"]
     rows: list[tuple[str, object]] = [
-        ("requests", len(results)),
+        ("requests (reads)", len(reads)),
         ("errors", len(errors)),
-        ("requests/s", len(results) / spent),
+        ("requests/s (reads)", len(reads) / spent),
     ]
-    rows += latency_rows("all", [lat for _, lat, _, _ in results], spent)
-    for kind in ("home", "home page", "public", "public page", "public local"):
-        rows += latency_rows(kind, [lat for k, lat, _, _ in results if k == kind], spent)
+    rows += latency_rows("all reads", [lat for _, lat, _, _ in reads], spent)
+    for kind in ("home", "home page", "public", "public page", "public local", "post"):
+        latencies = [lat for k, lat, _, _ in results if k == kind]
+        if latencies:
+            rows += latency_rows(kind, latencies, spent)
     rows += [
         ("CPU %: server", server_cpu),
         ("  clients (this process)", client_cpu),
@@ -305,6 +349,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--limit", type=int, default=20, help="statuses per page")
     parser.add_argument("--profile", action="store_true", help="print the server's pid")
+    parser.add_argument(
+        "--posts-per-second",
+        type=float,
+        default=0.0,
+        help="the bench user also posts this many statuses a second (each one invalidates"
+        " the answer cache)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="turn the answer cache off: every request reads"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -36,6 +36,9 @@ class Settings:
     # Where this instance's source code is published (the AGPL asks that users can get it).
     source_url: str = ""
     max_body_bytes: int = 1_000_000
+    # Timeline answers are cached until a write in this process changes what they show, and
+    # at most this long (for writes by other processes); 0 turns the cache off.
+    answer_cache_seconds: float = 2.0
     signature_window_seconds: int = 3600
     key_refetch_interval_seconds: int = 60
     delivery_concurrency: int = 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.db import Base, IdType, utcnow
@@ -21,6 +21,15 @@ class Note(Base):
         Index("ix_notes_in_reply_to_id", "in_reply_to", "id"),
         # Timelines (web.mastodon_paging) page by (published, id), newest first.
         Index("ix_notes_published_id", "published", "id"),
+        # The home timeline seeks each followed account's newest notes.
+        Index("ix_notes_actor_id_published_id", "actor_id", "published", "id"),
+        # Counting an author's live notes reads this index only.
+        Index(
+            "ix_notes_live_actor_id",
+            "actor_id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)

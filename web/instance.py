@@ -22,6 +22,7 @@ from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
 from federation.blocks import DomainBlocks
+from federation.changes import ContentChanges
 from federation.db import make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
@@ -35,6 +36,7 @@ from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from outbox.delivery import DeliveryWorker
+from web.answer_cache import AnswerCache
 from web.coop import set_up_coop
 from web.mail import MailWorker
 from web.schema import migrate
@@ -59,6 +61,7 @@ class Instance:
     policy: LicencePolicy
     blobs: BlobStore
     blocks: DomainBlocks
+    answers: AnswerCache
     fetch_auth: CavageAuth | None = None
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
@@ -149,6 +152,8 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
 async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
+    changes = ContentChanges()
+    changes.watch(engine)
     async with sessions() as session:
         blocks = DomainBlocks(await domain_rules(session))
     client.event_hooks["request"].append(blocks.check_request)
@@ -197,6 +202,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         policy=policy,
         blobs=BlobStore(settings.data_dir / "files"),
         blocks=blocks,
+        answers=AnswerCache(changes, settings.answer_cache_seconds),
         fetch_auth=fetch_auth,
         mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
         streaming=streaming,

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    false,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -112,21 +120,72 @@ async def _cursor_key(session: AsyncSession, request: Request, name: str) -> Key
     return key_of(item)
 
 
+# A PerAuthor source is read as one UNION ALL of one seek per author, in chunks below
+# SQLite's limit of 500 terms in a compound select.
+UNION_CHUNK = 400
+
+
+@dataclass(frozen=True)
+class PerAuthor:
+    """`query`'s rows by each of `authors` (values of `column`): one index seek per author,
+    so a page costs the same however much the authors, or anyone else, have written."""
+
+    query: Select[Any]
+    column: Any
+    authors: Sequence[int]
+
+
+Source = Select[Any] | PerAuthor
+
+
 async def fetch_page(
-    session: AsyncSession, page: PageRequest, sources: Sequence[Select[Any]]
+    session: AsyncSession, page: PageRequest, sources: Sequence[Source]
 ) -> list[Item]:
     """Newest first; `sources` select Note or DesignVersion rows (already filtered)."""
-    oldest_first = page.min_key is not None
     found: list[Item] = []
-    for query in sources:
-        model = query.column_descriptions[0]["entity"]
-        bounded = _bounded(query, model, page)
-        order = (model.published, model.id)
-        ordered = bounded.order_by(*(c.asc() if oldest_first else c.desc() for c in order))
-        found += list(await session.scalars(ordered.limit(page.limit)))
+    for source in sources:
+        if isinstance(source, PerAuthor):
+            for first in range(0, len(source.authors), UNION_CHUNK):
+                chunk = source.authors[first : first + UNION_CHUNK]
+                found += await _read_per_author(session, source, chunk, page)
+        else:
+            found += await _read(session, _seek(source, page))
+    oldest_first = page.min_key is not None
     found.sort(key=key_of, reverse=not oldest_first)
     chosen = found[: page.limit]
     return chosen[::-1] if oldest_first else chosen
+
+
+def _seek(query: Select[Any], page: PageRequest) -> Select[Any]:
+    """`query` bounded by the page's cursors, in the page's order, at most a page long."""
+    model = query.column_descriptions[0]["entity"]
+    return _ordered(_bounded(query, model, page), model, page).limit(page.limit)
+
+
+def _ordered(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
+    oldest_first = page.min_key is not None
+    order = (model.published, model.id)
+    return query.order_by(*(c.asc() if oldest_first else c.desc() for c in order))
+
+
+async def _read(session: AsyncSession, query: Select[Any]) -> list[Item]:
+    return list(await session.scalars(query))
+
+
+async def _read_per_author(
+    session: AsyncSession, source: PerAuthor, authors: Sequence[int], page: PageRequest
+) -> list[Item]:
+    if not authors:
+        return []
+    model = source.query.column_descriptions[0]["entity"]
+    # Built once and narrowed per author: statement building, not the seeks, is the cost.
+    seek = _seek(source.query.with_only_columns(model.id), page)
+    pages = [seek.where(source.column == author).subquery() for author in authors]
+    ids: CompoundSelect[Any] = union_all(
+        *(select(literal_column("id")).select_from(sub) for sub in pages)
+    )
+    rows = select(model).where(model.id.in_(ids))
+    return await _read(session, _ordered(rows, model, page).limit(page.limit))
 
 
 def _bounded(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:

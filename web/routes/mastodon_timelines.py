@@ -6,9 +6,11 @@ Boosts are not shown in timelines yet.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,7 +22,7 @@ from objects.designs import clean_tags
 from objects.models import Note
 from web.api_json import tags_contain
 from web.instance import instance_of
-from web.mastodon_paging import fetch_page, link_header, page_request, query_flag
+from web.mastodon_paging import PerAuthor, Source, fetch_page, link_header, page_request, query_flag
 from web.mastodon_search import listed_versions
 from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import visible_actor
@@ -45,31 +47,54 @@ def _versions() -> Select[Any]:
     )
 
 
-async def _answer(request: Request, sources: list[Select[Any]], viewer: Actor | None) -> Response:
+Sources = Callable[[AsyncSession], Awaitable[list[Source]]]
+
+
+async def _answer(request: Request, viewer: Actor | None, sources: Sources) -> Response:
+    """A page of the statuses `sources` select, kept in the answer cache until a write."""
     instance = instance_of(request)
-    async with instance.sessions() as session:
-        page = await page_request(session, request)
-        items = await fetch_page(session, page, sources)
-        shown = await entities(session, instance, viewer, items)
-    return JSONResponse(shown, headers=link_header(request, items))
+
+    async def build() -> Response:
+        async with instance.sessions() as session:
+            page = await page_request(session, request)
+            items = await fetch_page(session, page, await sources(session))
+            shown = await entities(session, instance, viewer, items)
+        return JSONResponse(shown, headers=link_header(request, items))
+
+    return await instance.answers.answer(request, viewer.id if viewer else None, build)
+
+
+def _fixed(*sources: Source) -> Sources:
+    async def given(_session: AsyncSession) -> list[Source]:
+        return list(sources)
+
+    return given
 
 
 async def home(request: Request) -> Response:
-    """Notes by people the viewer follows and their own; versions of projects they follow
-    or maintain."""
+    """Notes by people the viewer follows (all but direct ones) and their own; versions of
+    projects they follow or maintain. Each followed account's notes are one index seek, so
+    a page costs the same however many notes the others have written."""
     me = await scoped_actor(request, READ)
-    followees = select(Follow.followee_id).where(
-        Follow.follower_id == me.id, Follow.state == FOLLOW_ACCEPTED
-    )
-    maintained = select(ProjectMaintainer.project_id).where(ProjectMaintainer.actor_id == me.id)
-    notes = _notes().where(
-        or_(
-            Note.actor_id == me.id,
-            Note.actor_id.in_(followees) & (Note.visibility != "direct"),
+
+    async def sources(session: AsyncSession) -> list[Source]:
+        followees = list(
+            await session.scalars(
+                select(Follow.followee_id)
+                .join(Actor, Actor.id == Follow.followee_id)
+                .where(Follow.follower_id == me.id, Follow.state == FOLLOW_ACCEPTED, visible())
+            )
         )
-    )
-    versions = _versions().where(or_(Project.actor_id.in_(followees), Project.id.in_(maintained)))
-    return await _answer(request, [notes, versions], me)
+        live = select(Note).where(Note.deleted_at.is_(None))
+        mine = live.where(Note.actor_id == me.id)
+        theirs = PerAuthor(live.where(Note.visibility != "direct"), Note.actor_id, followees)
+        maintained = select(ProjectMaintainer.project_id).where(ProjectMaintainer.actor_id == me.id)
+        versions = _versions().where(
+            or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
+        )
+        return [mine, theirs, versions]
+
+    return await _answer(request, me, sources)
 
 
 async def public(request: Request) -> Response:
@@ -81,7 +106,7 @@ async def public(request: Request) -> Response:
         notes, versions = notes.where(Note.local), versions.where(DesignVersion.local)
     elif query_flag(request, "remote"):
         notes, versions = notes.where(~Note.local), versions.where(~DesignVersion.local)
-    return await _answer(request, [notes, versions], viewer)
+    return await _answer(request, viewer, _fixed(notes, versions))
 
 
 async def tag(request: Request) -> Response:
@@ -95,7 +120,7 @@ async def tag(request: Request) -> Response:
     versions = listed_versions().where(has_tag)
     if query_flag(request, "local"):
         versions = versions.where(DesignVersion.local)
-    return await _answer(request, [versions], viewer)
+    return await _answer(request, viewer, _fixed(versions))
 
 
 async def account_statuses(request: Request) -> Response:
@@ -111,7 +136,7 @@ async def account_statuses(request: Request) -> Response:
     if query_flag(request, "exclude_replies"):
         notes = notes.where(Note.in_reply_to.is_(None))
     versions = _versions().where(Project.actor_id == actor.id)
-    return await _answer(request, [notes, versions], viewer)
+    return await _answer(request, viewer, _fixed(notes, versions))
 
 
 routes = [
