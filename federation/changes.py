@@ -1,9 +1,11 @@
-"""Which commits change what readers see, so that answers built from the database can be cached.
+"""Which commits change what, so that answers built from the database can be cached.
 
-`ContentChanges` watches an engine's statements. A transaction that wrote to a table readers
-see (anything but the bookkeeping tables below) moves the generation on when it commits, and
-again when its connection goes back to the pool: an answer built while the commit was under
-way may have missed it, and the second move makes sure it is not served afterwards.
+`TableChanges` watches an engine's statements. A transaction that wrote to a table it
+counts moves the generation on when it commits, and again when its connection goes back to
+the pool: an answer built while the commit was under way may have missed it, and the second
+move makes sure it is not served afterwards. `content_changes` counts the tables readers
+see (anything but the bookkeeping tables below); `sign_in_changes` those a bearer token's
+check reads.
 
 Only this process's engine is watched. Writes made by another process (an extra `worker`)
 are seen once a cached answer's age limit has passed.
@@ -12,6 +14,7 @@ are seen once a cached answer's age limit has passed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -32,9 +35,9 @@ BOOKKEEPING_TABLES = frozenset(
         "alembic_version",
     }
 )
+# What checking a bearer token reads: the token, its person and their account.
+SIGN_IN_TABLES = frozenset({"api_tokens", "actors", "accounts"})
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
-_WROTE = "ourdesign_wrote_content"
-_COMMITTED = "ourdesign_committed_content"
 
 
 def written_table(statement: str) -> str | None:
@@ -43,12 +46,15 @@ def written_table(statement: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-class ContentChanges:
-    """A number that moves on whenever committed data that readers see may have changed."""
+class TableChanges:
+    """A number that moves on whenever committed data in the counted tables may have changed."""
 
-    def __init__(self, bookkeeping: frozenset[str] = BOOKKEEPING_TABLES) -> None:
+    def __init__(self, counts: Callable[[str], bool]) -> None:
         self.generation = 0
-        self._bookkeeping = bookkeeping
+        self._counts = counts
+        # Each watcher keeps its own marks on the connections it watches.
+        self._wrote = f"wrote-{id(self)}"
+        self._committed = f"committed-{id(self)}"
 
     def watch(self, engine: AsyncEngine) -> None:
         sync_engine = engine.sync_engine
@@ -59,19 +65,27 @@ class ContentChanges:
 
     def _on_statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         table = written_table(statement)
-        if table is not None and table not in self._bookkeeping:
-            conn.info[_WROTE] = True
+        if table is not None and self._counts(table):
+            conn.info[self._wrote] = True
 
     def _on_commit(self, conn: Any) -> None:
-        if conn.info.pop(_WROTE, None):
-            conn.info[_COMMITTED] = True
+        if conn.info.pop(self._wrote, None):
+            conn.info[self._committed] = True
             self.generation += 1
 
     def _on_rollback(self, conn: Any) -> None:
-        conn.info.pop(_WROTE, None)
+        conn.info.pop(self._wrote, None)
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
         # After the commit, so no answer built from the data before it survives.
-        record.info.pop(_WROTE, None)  # written and never committed: nothing changed
-        if record.info.pop(_COMMITTED, None):
+        record.info.pop(self._wrote, None)  # written and never committed: nothing changed
+        if record.info.pop(self._committed, None):
             self.generation += 1
+
+
+def content_changes() -> TableChanges:
+    return TableChanges(lambda table: table not in BOOKKEEPING_TABLES)
+
+
+def sign_in_changes() -> TableChanges:
+    return TableChanges(lambda table: table in SIGN_IN_TABLES)

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import update
 
+from actors.service import token_row
 from federation.changes import written_table
-from federation.db import make_engine
+from federation.db import make_engine, utcnow
 from objects.models import Note
 from tests.support import Node
 from tests.test_mastodon_api import get, send
-from web import mastodon_paging
 
 
 async def post(node: Node, token: str, text: str, **fields: Any) -> str:
@@ -35,9 +35,7 @@ def test_written_table() -> None:
     assert written_table("WITH x AS (SELECT 1) SELECT * FROM x") is None
 
 
-async def test_home_pages_through_many_followed_accounts(nodes: Any, monkeypatch: Any) -> None:
-    # Chunks of two make the five followed accounts take three UNION queries a page.
-    monkeypatch.setattr(mastodon_paging, "UNION_CHUNK", 2)
+async def test_home_pages_through_many_followed_accounts(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("reader")
     people = [await a.user(f"p{n}") for n in range(6)]
@@ -133,3 +131,25 @@ async def rewrite_in_another_process(node: Node, status_id: str, content: str) -
             )
     finally:
         await other_process.dispose()
+
+
+async def test_a_remembered_sign_in_ends_with_a_revoke_or_a_suspension(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bob, bob_token = await a.user("bob")
+    _, admin_token = await a.user("root", role="admin")
+    for person in (token, bob_token):
+        assert (await get(a, "/api/v1/timelines/home", person)).status_code == 200  # kept
+
+    async with a.instance.sessions() as session:  # as /oauth/revoke does
+        row = await token_row(session, token)
+        assert row is not None
+        row.revoked_at = utcnow()
+        await session.commit()
+    assert (await get(a, "/api/v1/timelines/home", token)).status_code == 401
+
+    action = {"type": "suspend"}
+    path = f"/api/v1/admin/accounts/{bob.id}/action"
+    suspended = await send(a, "POST", path, admin_token, json=action)
+    assert suspended.status_code == 200, suspended.text
+    assert (await get(a, "/api/v1/timelines/home", bob_token)).status_code == 403

@@ -2,7 +2,7 @@
 
 Mastodon apps poll timelines all the time and most polls find nothing new. An answer is
 kept under its full URL and the viewer (favourited, reblogged and bookmarked differ per
-person) with the generation of `federation.changes.ContentChanges` it was built at: any
+person) with the generation of `federation.changes.content_changes` it was built at: any
 commit in this process that writes data readers see makes every kept answer stale, and
 `max_age` bounds how long a write by another process can go unseen.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from federation.changes import ContentChanges
+from federation.changes import TableChanges
 
 # A timeline page of 40 statuses is some 60 kB; at most 32 MB are kept, oldest use dropped.
 MAX_BYTES = 32_000_000
@@ -35,7 +35,7 @@ class KeptAnswer:
 
 
 class AnswerCache:
-    def __init__(self, changes: ContentChanges, max_age: float, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, changes: TableChanges, max_age: float, max_bytes: int = MAX_BYTES) -> None:
         self.changes = changes
         self.max_age = max_age
         self.max_bytes = max_bytes

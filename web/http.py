@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-from actors.models import Actor
+from actors.models import Actor, ApiToken
 from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
 from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
+from web.sign_in_cache import SignInCache
 
 PAGE_SIZE = 20
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -127,7 +128,16 @@ def bearer_token(connection: HTTPConnection, missing: str = NEEDS_TOKEN) -> str:
 
 
 async def authenticate(session: AsyncSession, request: Request, scope: str | None = None) -> Actor:
-    """The local person whose bearer token came with the request, checked in this order.
+    """The local person whose bearer token came with the request: see `check_token`."""
+    actor, _ = await check_token(session, request, scope)
+    return actor
+
+
+async def check_token(
+    session: AsyncSession, request: Request, scope: str | None = None
+) -> tuple[Actor, ApiToken]:
+    """The local person whose bearer token came with the request, and the token, checked in
+    this order.
 
     With `scope` (Mastodon's API): 401 without a live token, 403 when its scopes do not
     cover `scope`. Then: 401 unless the token acts for a person who is not deleted, 403 if
@@ -143,31 +153,49 @@ async def authenticate(session: AsyncSession, request: Request, scope: str | Non
         if not token_allows(row, scope):
             raise FederationError(OUTSIDE_SCOPES, status=403)
     actor, row = await token_person(session, row)
-    if actor is None or actor.deleted_at is not None:
+    if actor is None or row is None or actor.deleted_at is not None:
         raise FederationError(BAD_TOKEN, status=401)
     if actor.suspended_at is not None:
         raise FederationError(
             "this account is suspended; ask the instance's moderators why", status=403
         )
-    if request.method not in READ_METHODS and row is not None and not may_write(row):
+    if request.method not in READ_METHODS and not may_write(row):
         raise FederationError(OUTSIDE_SCOPES, status=403)
-    return actor
+    return actor, row
 
 
 async def signed_in_actor(
     request: Request, scope: str | None = None, role: str | None = None
 ) -> Actor:
-    """`authenticate` in a session of its own; with `role`, 403 unless theirs is that or higher."""
-    async with request.app.state.instance.sessions() as session:
+    """`check_token` in a session of its own; with `role`, 403 unless theirs is that or
+    higher. A read may be answered from the instance's `SignInCache`."""
+    instance = request.app.state.instance
+    cacheable = role is None and request.method in READ_METHODS
+    if cacheable and (known := _known_sign_in(instance.sign_ins, request, scope)) is not None:
+        return known
+    generation = instance.sign_ins.changes.generation
+    async with instance.sessions() as session:
         try:
-            actor = await authenticate(session, request, scope)
+            actor, row = await check_token(session, request, scope)
             if role is not None and not await has_role(session, actor, role):
                 raise FederationError(f"this needs the {role} role; ask an admin", status=403)
         except FederationError:
             await session.commit()  # the token's use is noted even when the request is refused
             raise
         await session.commit()
+    if cacheable:
+        instance.sign_ins.keep(bearer_token(request), generation, actor, row)
     return actor
+
+
+def _known_sign_in(cache: SignInCache, request: Request, scope: str | None) -> Actor | None:
+    token = optional_bearer_token(request)
+    known = cache.get(token) if token is not None else None
+    if known is None:
+        return None
+    if scope is not None and not token_allows(known.token, scope):
+        raise FederationError(OUTSIDE_SCOPES, status=403)
+    return known.actor
 
 
 async def token_actor(request: Request) -> Actor:

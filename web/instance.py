@@ -22,7 +22,7 @@ from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
 from federation.blocks import DomainBlocks
-from federation.changes import ContentChanges
+from federation.changes import content_changes, sign_in_changes
 from federation.db import make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
@@ -40,6 +40,7 @@ from web.answer_cache import AnswerCache
 from web.coop import set_up_coop
 from web.mail import MailWorker
 from web.schema import migrate
+from web.sign_in_cache import SignInCache
 from web.streaming import StreamHub
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Instance:
     blobs: BlobStore
     blocks: DomainBlocks
     answers: AnswerCache
+    sign_ins: SignInCache
     fetch_auth: CavageAuth | None = None
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
@@ -152,8 +154,9 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
 async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
-    changes = ContentChanges()
+    changes, sign_ins = content_changes(), sign_in_changes()
     changes.watch(engine)
+    sign_ins.watch(engine)
     async with sessions() as session:
         blocks = DomainBlocks(await domain_rules(session))
     client.event_hooks["request"].append(blocks.check_request)
@@ -203,6 +206,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         blobs=BlobStore(settings.data_dir / "files"),
         blocks=blocks,
         answers=AnswerCache(changes, settings.answer_cache_seconds),
+        sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
         fetch_auth=fetch_auth,
         mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
         streaming=streaming,

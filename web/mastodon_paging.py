@@ -11,23 +11,29 @@ are merged: a page costs one query per source, each an index-ordered seek.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
-    CompoundSelect,
     Select,
+    bindparam,
     false,
-    literal_column,
+    func,
+    inspect,
     select,
-    union_all,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from starlette.requests import Request
 
+from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion
 from objects.models import Note
@@ -120,18 +126,15 @@ async def _cursor_key(session: AsyncSession, request: Request, name: str) -> Key
     return key_of(item)
 
 
-# A PerAuthor source is read as one UNION ALL of one seek per author, in chunks below
-# SQLite's limit of 500 terms in a compound select.
-UNION_CHUNK = 400
-
-
 @dataclass(frozen=True)
 class PerAuthor:
-    """`query`'s rows by each of `authors` (values of `column`): one index seek per author,
-    so a page costs the same however much the authors, or anyone else, have written."""
+    """The rows of `model` by each of `authors` that meet `condition` (given the model or an
+    alias of it): read with one index seek per author, so a page costs the same however much
+    the authors, or anyone else, have written. The statement's size does not grow with the
+    authors: they go in as one parameter (a JSON array on SQLite, an array on PostgreSQL)."""
 
-    query: Select[Any]
-    column: Any
+    model: Any
+    condition: Callable[[Any], ColumnElement[bool]]
     authors: Sequence[int]
 
 
@@ -145,9 +148,7 @@ async def fetch_page(
     found: list[Item] = []
     for source in sources:
         if isinstance(source, PerAuthor):
-            for first in range(0, len(source.authors), UNION_CHUNK):
-                chunk = source.authors[first : first + UNION_CHUNK]
-                found += await _read_per_author(session, source, chunk, page)
+            found += await _read_per_author(session, source, page)
         else:
             found += await _read(session, _seek(source, page))
     oldest_first = page.min_key is not None
@@ -159,6 +160,8 @@ async def fetch_page(
 def _seek(query: Select[Any], page: PageRequest) -> Select[Any]:
     """`query` bounded by the page's cursors, in the page's order, at most a page long."""
     model = query.column_descriptions[0]["entity"]
+    if model is None:  # a column of an aliased model
+        model = query.column_descriptions[0]["expr"].parententity.entity
     return _ordered(_bounded(query, model, page), model, page).limit(page.limit)
 
 
@@ -173,18 +176,32 @@ async def _read(session: AsyncSession, query: Select[Any]) -> list[Item]:
 
 
 async def _read_per_author(
-    session: AsyncSession, source: PerAuthor, authors: Sequence[int], page: PageRequest
+    session: AsyncSession, source: PerAuthor, page: PageRequest
 ) -> list[Item]:
-    if not authors:
+    if not source.authors:
         return []
-    model = source.query.column_descriptions[0]["entity"]
-    # Built once and narrowed per author: statement building, not the seeks, is the cost.
-    seek = _seek(source.query.with_only_columns(model.id), page)
-    pages = [seek.where(source.column == author).subquery() for author in authors]
-    ids: CompoundSelect[Any] = union_all(
-        *(select(literal_column("id")).select_from(sub) for sub in pages)
+    model, mine = source.model, aliased(source.model)
+    if is_postgres(session):
+        authors = func.unnest(bindparam("authors", list(source.authors), ARRAY(BigInteger)))
+        each = authors.table_valued("value").render_derived(name="author")
+    else:  # json_each names its own columns, `value` among them
+        each = func.json_each(json.dumps(list(source.authors))).table_valued("value").alias()
+    seek = _seek(
+        select(mine.id, mine.published).where(
+            mine.actor_id == each.c.value, source.condition(mine)
+        ),
+        page,
     )
-    rows = select(model).where(model.id.in_(ids))
+    if is_postgres(session):
+        # A LATERAL subquery runs the seek once per author; only the page's rows are loaded.
+        newest = seek.lateral("newest")
+        ids = select(newest.c.id).select_from(each).join(newest, true())
+        ids = _ordered(ids, newest.c, page).limit(page.limit)
+        rows = select(model).where(model.id.in_(ids))
+    else:
+        # SQLite has no LATERAL; a correlated IN runs the seek once per author likewise.
+        ids_only = seek.with_only_columns(mine.id).correlate(each)
+        rows = select(model).select_from(each).join(model, model.id.in_(ids_only))
     return await _read(session, _ordered(rows, model, page).limit(page.limit))
 
 
@@ -199,7 +216,7 @@ def _bounded(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
 
 def _compare(model: Any, key: Key, *, older: bool) -> ColumnElement[bool]:
     """Rows of `model` whose key is below (older) or above `key`."""
-    rank = RANK[model]
+    rank = RANK[inspect(model).mapper.class_]
     same_time = model.published == key.published
     if rank == key.rank:
         tie = same_time & (model.id < key.row_id if older else model.id > key.row_id)

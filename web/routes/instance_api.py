@@ -76,10 +76,12 @@ async def instance_facts(
     users = await member_count(session)
     posts = domains = None
     if count_posts:
+        # Counted per local author on the live-notes index, not by scanning every note.
         posts = await session.scalar(
             select(func.count())
             .select_from(Note)
-            .where(Note.local.is_(True), Note.deleted_at.is_(None))
+            .join(Actor, Actor.id == Note.actor_id)
+            .where(Actor.local.is_(True), Note.deleted_at.is_(None))
         )
     if count_domains:
         domains = await session.scalar(

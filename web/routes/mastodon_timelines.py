@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -71,6 +71,11 @@ def _fixed(*sources: Source) -> Sources:
     return given
 
 
+def _shown_to_followers(note: Any) -> ColumnElement[bool]:
+    shown: ColumnElement[bool] = note.deleted_at.is_(None) & (note.visibility != "direct")
+    return shown
+
+
 async def home(request: Request) -> Response:
     """Notes by people the viewer follows (all but direct ones) and their own; versions of
     projects they follow or maintain. Each followed account's notes are one index seek, so
@@ -85,9 +90,8 @@ async def home(request: Request) -> Response:
                 .where(Follow.follower_id == me.id, Follow.state == FOLLOW_ACCEPTED, visible())
             )
         )
-        live = select(Note).where(Note.deleted_at.is_(None))
-        mine = live.where(Note.actor_id == me.id)
-        theirs = PerAuthor(live.where(Note.visibility != "direct"), Note.actor_id, followees)
+        mine = select(Note).where(Note.deleted_at.is_(None), Note.actor_id == me.id)
+        theirs = PerAuthor(Note, _shown_to_followers, followees)
         maintained = select(ProjectMaintainer.project_id).where(ProjectMaintainer.actor_id == me.id)
         versions = _versions().where(
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
