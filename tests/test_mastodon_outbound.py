@@ -258,15 +258,18 @@ class Scene:
         """Alice's Follow as Mastodon sends it, signed with her key."""
         follow = json.loads((FIXTURES / "follow.json").read_text())
         follow["object"] = self.project
-        body = json.dumps(follow).encode()
-        url = f"https://{self.od.domain}/users/lamp/inbox"
+        await self.post_as_alice("/users/lamp/inbox", json.dumps(follow).encode())
+        return follow
+
+    async def post_as_alice(self, path: str, body: bytes) -> None:
+        """POST `body` to our instance signed with alice's key, and let it be processed."""
+        url = f"https://{self.od.domain}{path}"
         headers = {"Content-Type": "application/activity+json"}
         headers.update(sign_cavage("POST", url, headers, body, ALICE_KEY, self.key))
         async with self.od.client() as client:
             response = await client.post(url, content=body, headers=headers)
         assert response.status_code == 202, response.text
         await settle(self.od)
-        return follow
 
     async def publish(self) -> dict[str, Any]:
         files = [("previews", file) for file in PREVIEWS]
@@ -454,14 +457,7 @@ async def deliver_from_alice(scene: Scene, name: str, target: str) -> None:
     """A fixture payload from alice, aimed at `target`, signed and posted as Mastodon does."""
     raw = (FIXTURES / f"{name}.json").read_text()
     raw = raw.replace("__LOCAL_NOTE__", target).replace("__OD__", f"https://{scene.od.domain}")
-    body = raw.encode()
-    url = f"https://{scene.od.domain}/inbox"
-    headers = {"Content-Type": "application/activity+json"}
-    headers.update(sign_cavage("POST", url, headers, body, ALICE_KEY, scene.key))
-    async with scene.od.client() as client:
-        response = await client.post(url, content=body, headers=headers)
-    assert response.status_code == 202, response.text
-    await settle(scene.od)
+    await scene.post_as_alice("/inbox", raw.encode())
 
 
 async def test_a_mastodon_reply_like_and_boost_of_a_version(scene: Scene) -> None:
