@@ -5,7 +5,7 @@ counts moves the generation on when it commits, and again when its connection go
 the pool: an answer built while the commit was under way may have missed it, and the second
 move makes sure it is not served afterwards. `content_changes` counts the tables readers
 see (anything but the bookkeeping tables below); `sign_in_changes` those a bearer token's
-check reads.
+check reads. `KeptUntilChanged` keeps values built from those tables until then.
 
 Only this process's engine is watched. Writes made by another process (an extra `worker`)
 are seen once a cached answer's age limit has passed.
@@ -14,8 +14,11 @@ are seen once a cached answer's age limit has passed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -89,3 +92,61 @@ def content_changes() -> TableChanges:
 
 def sign_in_changes() -> TableChanges:
     return TableChanges(lambda table: table in SIGN_IN_TABLES)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class _Kept(Generic[V]):
+    generation: int
+    kept_at: float
+    value: V
+    weight: int
+
+
+class KeptUntilChanged(Generic[K, V]):
+    """Values built from the database, each served until `changes` moves on from the
+    generation it was built at, and for at most `max_age` seconds (0 keeps nothing). At most
+    `budget` in all, each weighing `weigh(value)`; the least recently used go first."""
+
+    def __init__(
+        self,
+        changes: TableChanges,
+        max_age: float,
+        budget: int,
+        weigh: Callable[[V], int] = lambda _value: 1,
+    ) -> None:
+        self.changes = changes
+        self.max_age = max_age
+        self.budget = budget
+        self._weigh = weigh
+        self._kept: OrderedDict[K, _Kept[V]] = OrderedDict()
+        self._weight = 0
+
+    def get(self, key: K) -> V | None:
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
+        fresh = time.monotonic() - kept.kept_at < self.max_age
+        if kept.generation != self.changes.generation or not fresh:
+            self._drop(key)
+            return None
+        self._kept.move_to_end(key)
+        return kept.value
+
+    def keep(self, key: K, generation: int, value: V) -> None:
+        """Keep a value whose building began at `generation` (read before reading the data)."""
+        if self.max_age <= 0:
+            return
+        if key in self._kept:
+            self._drop(key)
+        weight = self._weigh(value)
+        self._kept[key] = _Kept(generation, time.monotonic(), value, weight)
+        self._weight += weight
+        while self._weight > self.budget:
+            self._drop(next(iter(self._kept)))
+
+    def _drop(self, key: K) -> None:
+        self._weight -= self._kept.pop(key).weight

@@ -173,7 +173,7 @@ async def signed_in_actor(
     cacheable = role is None and request.method in READ_METHODS
     if cacheable and (known := _known_sign_in(instance.sign_ins, request, scope)) is not None:
         return known
-    generation = instance.sign_ins.changes.generation
+    generation = instance.sign_ins.kept.changes.generation
     async with instance.sessions() as session:
         try:
             actor, row = await check_token(session, request, scope)

@@ -150,18 +150,16 @@ async def fetch_page(
         if isinstance(source, PerAuthor):
             found += await _read_per_author(session, source, page)
         else:
-            found += await _read(session, _seek(source, page))
+            model = source.column_descriptions[0]["entity"]
+            found += list(await session.scalars(_seek(source, model, page)))
     oldest_first = page.min_key is not None
     found.sort(key=key_of, reverse=not oldest_first)
     chosen = found[: page.limit]
     return chosen[::-1] if oldest_first else chosen
 
 
-def _seek(query: Select[Any], page: PageRequest) -> Select[Any]:
-    """`query` bounded by the page's cursors, in the page's order, at most a page long."""
-    model = query.column_descriptions[0]["entity"]
-    if model is None:  # a column of an aliased model
-        model = query.column_descriptions[0]["expr"].parententity.entity
+def _seek(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
+    """`query` on `model` bounded by the page's cursors, in the page's order, a page long."""
     return _ordered(_bounded(query, model, page), model, page).limit(page.limit)
 
 
@@ -171,38 +169,42 @@ def _ordered(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
     return query.order_by(*(c.asc() if oldest_first else c.desc() for c in order))
 
 
-async def _read(session: AsyncSession, query: Select[Any]) -> list[Item]:
-    return list(await session.scalars(query))
-
-
 async def _read_per_author(
     session: AsyncSession, source: PerAuthor, page: PageRequest
 ) -> list[Item]:
     if not source.authors:
         return []
-    model, mine = source.model, aliased(source.model)
-    if is_postgres(session):
-        authors = func.unnest(bindparam("authors", list(source.authors), ARRAY(BigInteger)))
-        each = authors.table_valued("value").render_derived(name="author")
-    else:  # json_each names its own columns, `value` among them
-        each = func.json_each(json.dumps(list(source.authors))).table_valued("value").alias()
-    seek = _seek(
-        select(mine.id, mine.published).where(
-            mine.actor_id == each.c.value, source.condition(mine)
-        ),
-        page,
+    model = source.model
+    per_author = _per_author_postgres if is_postgres(session) else _per_author_sqlite
+    rows = per_author(source, aliased(model), page)
+    return list(await session.scalars(_ordered(rows, model, page).limit(page.limit)))
+
+
+def _per_author_postgres(source: PerAuthor, theirs: Any, page: PageRequest) -> Select[Any]:
+    """A LATERAL subquery runs the seek once per author; only the page's rows are loaded."""
+    authors = func.unnest(bindparam("authors", list(source.authors), ARRAY(BigInteger)))
+    each = authors.table_valued("value").render_derived(name="author")
+    newest = _author_seek(source, theirs, each, page).lateral("newest")
+    ids = select(newest.c.id).select_from(each).join(newest, true())
+    ids = _ordered(ids, newest.c, page).limit(page.limit)
+    return select(source.model).where(source.model.id.in_(ids))
+
+
+def _per_author_sqlite(source: PerAuthor, theirs: Any, page: PageRequest) -> Select[Any]:
+    """SQLite has no LATERAL; a correlated IN over json_each runs the seek once per author."""
+    # json_each names its own columns, `value` among them.
+    each = func.json_each(json.dumps(list(source.authors))).table_valued("value").alias()
+    seek = _author_seek(source, theirs, each, page).with_only_columns(theirs.id)
+    model = source.model
+    return select(model).select_from(each).join(model, model.id.in_(seek.correlate(each)))
+
+
+def _author_seek(source: PerAuthor, theirs: Any, each: Any, page: PageRequest) -> Select[Any]:
+    """The page's seek in one author's rows (`theirs`: an alias of the model)."""
+    query = select(theirs.id, theirs.published).where(
+        theirs.actor_id == each.c.value, source.condition(theirs)
     )
-    if is_postgres(session):
-        # A LATERAL subquery runs the seek once per author; only the page's rows are loaded.
-        newest = seek.lateral("newest")
-        ids = select(newest.c.id).select_from(each).join(newest, true())
-        ids = _ordered(ids, newest.c, page).limit(page.limit)
-        rows = select(model).where(model.id.in_(ids))
-    else:
-        # SQLite has no LATERAL; a correlated IN runs the seek once per author likewise.
-        ids_only = seek.with_only_columns(mine.id).correlate(each)
-        rows = select(model).select_from(each).join(model, model.id.in_(ids_only))
-    return await _read(session, _ordered(rows, model, page).limit(page.limit))
+    return _seek(query, theirs, page)
 
 
 def _bounded(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
