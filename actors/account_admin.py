@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.account_mail import queue_approved, queue_rejected
-from actors.models import ROLES, Account, Actor
+from actors.models import Account, Actor
 from actors.moderation import record_audit
-from actors.service import get_local_actor
+from actors.service import check_role, get_local_actor, local_account
 from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
 
@@ -40,18 +40,22 @@ async def local_accounts(
 
 
 async def account_by_id(session: AsyncSession, actor_id: int) -> tuple[Actor, Account]:
-    actor = await session.get(Actor, actor_id)
-    account = await session.get(Account, actor_id)
-    if actor is None or account is None or actor.deleted_at is not None:
+    found = await local_account(session, Actor.id == actor_id)
+    if found is None:
         raise FederationError(f"there is no local account with id {actor_id}", status=404)
-    return actor, account
+    return found
 
 
 async def account_by_name(session: AsyncSession, username: str) -> tuple[Actor, Account]:
+    found = await local_account(session, Actor.username == username)
+    if found is not None:
+        return found
+    # Only when it fails: a local actor without an account (a project, the instance actor)
+    # is told apart from no such name, as the messages always have.
     actor = await get_local_actor(session, username)
     if actor is None:
         raise FederationError(f"there is no local user {username!r}", status=404)
-    return await account_by_id(session, actor.id)
+    raise FederationError(f"there is no local account with id {actor.id}", status=404)
 
 
 def _pending(actor: Actor, account: Account) -> None:
@@ -91,8 +95,7 @@ async def reject(
 async def set_role(
     session: AsyncSession, moderator: Actor | None, actor_id: int, role: str
 ) -> tuple[Actor, Account]:
-    if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    check_role(role)
     actor, account = await account_by_id(session, actor_id)
     previous = account.role
     if previous == "admin" and role != "admin" and await _admin_count(session) <= 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import OutgoingMail
+from actors.service import MIN_PASSWORD
 from federation.db import utcnow
 from federation.settings import Settings
 
@@ -49,7 +50,7 @@ def queue_password_reset(
         f"someone (hopefully you) asked to reset the password of @{username} at\n"
         f"{settings.base_url}. This reset token is valid for one hour:\n\n"
         f"{token}\n\n"
-        "Send it with your new password (at least 8 characters) to\n"
+        f"Send it with your new password (at least {MIN_PASSWORD} characters) to\n"
         f"POST {settings.base_url}/api/v1/accounts/password_reset/confirm\n"
         '{"token": "...", "password": "..."}\n\n'
         "Setting a new password signs out every app that uses the account.\n"

@@ -21,6 +21,7 @@ from federation.errors import FederationError, ValidationError
 
 MAX_EXPIRES_IN = dt.timedelta(days=366)
 MAX_USES = 100_000
+USED_UP = "this invite has been used as often as it may be; ask for a new one"
 # Letters and digits only: a code never starts with "-" (read as an option by the CLI).
 CODE_ALPHABET = string.ascii_letters + string.digits
 
@@ -33,7 +34,7 @@ def invite_problem(invite: Invite, now: dt.datetime | None = None) -> str | None
     if invite.expires_at is not None and invite.expires_at <= now:
         return "this invite has expired; ask the member who shared it for a new one"
     if invite.max_uses is not None and invite.uses >= invite.max_uses:
-        return "this invite has been used as often as it may be; ask for a new one"
+        return USED_UP
     return None
 
 
@@ -70,7 +71,7 @@ async def admit(session: AsyncSession, invite: Invite) -> None:
         .execution_options(synchronize_session=False)
     )
     if getattr(counted, "rowcount", 1) != 1:
-        raise ValidationError("this invite has been used as often as it may be; ask for a new one")
+        raise ValidationError(USED_UP)
 
 
 async def create_invite(

@@ -23,7 +23,7 @@ from actors.models import Account, AccountToken, Actor, ApiToken
 from actors.service import (
     check_new_password,
     check_password,
-    create_person,
+    create_person_account,
     hash_password,
     local_account,
     secret_hash,
@@ -64,11 +64,9 @@ async def register(
     invite = await usable_invite(session, form.invite_code) if form.invite_code else None
     if invite is None:
         _check_mode_admits(settings.registration_mode, form.reason)
-    actor = await create_person(
+    actor, account = await create_person_account(
         session, urls, username=form.username, email=form.email.strip(), password=form.password
     )
-    account = await session.get(Account, actor.id)
-    assert account is not None
     account.reason = form.reason.strip()
     account.approved = invite is not None or settings.registration_mode == "open"
     if invite is not None:

@@ -27,7 +27,7 @@ from actors.moderation_models import (
     AuditEntry,
     Report,
 )
-from actors.service import INSTANCE_ACTOR_USERNAME, role_of
+from actors.service import INSTANCE_ACTOR_USERNAME, roles_of
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 
@@ -125,7 +125,8 @@ async def check_may_act(session: AsyncSession, moderator: Actor | None, target: 
         return
     if moderator.id == target.id:
         raise FederationError("moderators cannot act on their own account", status=403)
-    if ROLES.index(await role_of(session, target)) > ROLES.index(await role_of(session, moderator)):
+    roles = await roles_of(session, [target, moderator])
+    if ROLES.index(roles[target.id]) > ROLES.index(roles[moderator.id]):
         raise FederationError(
             f"{target.handle} is an admin; only another admin can act on them", status=403
         )

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,11 @@ def check_password(password: str, stored: str) -> bool:
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
 
 
 def secret_hash(secret: str) -> str:
@@ -90,14 +96,36 @@ async def create_person(
     The account is approved and its address counts as confirmed: whoever calls this vouches
     for the person (an admin, or `actors.registration`, which then narrows both).
     """
+    actor, _ = await create_person_account(
+        session,
+        urls,
+        username=username,
+        email=email,
+        password=password,
+        entity_kind=entity_kind,
+        role=role,
+    )
+    return actor
+
+
+async def create_person_account(
+    session: AsyncSession,
+    urls: LocalUrls,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    entity_kind: str = "individual",
+    role: str = "member",
+) -> tuple[Actor, Account]:
+    """`create_person`, also returning the new account (for a caller that changes it)."""
     if not USERNAME_RE.match(username):
         raise ValidationError(
             "a user name is 1 to 30 characters of lower-case letters, digits and '_'"
         )
     if entity_kind not in ENTITY_KINDS:
         raise ValidationError(f"kind must be one of {', '.join(ENTITY_KINDS)}")
-    if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    check_role(role)
     if "@" not in email:
         raise ValidationError("an email address needs an '@'")
     check_new_password(password)
@@ -109,16 +137,15 @@ async def create_person(
     actor.entity_kind = entity_kind
     session.add(actor)
     await session.flush()
-    session.add(
-        Account(
-            actor_id=actor.id,
-            email=email,
-            password_hash=hash_password(password),
-            role=role,
-            confirmed_at=utcnow(),
-        )
+    account = Account(
+        actor_id=actor.id,
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        confirmed_at=utcnow(),
     )
-    return actor
+    session.add(account)
+    return actor, account
 
 
 async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> Actor:
@@ -167,6 +194,25 @@ async def role_of(session: AsyncSession, actor: Actor) -> str:
     """A local person's role; remote actors and the instance actor count as members."""
     role = await session.scalar(select(Account.role).where(Account.actor_id == actor.id))
     return role or "member"
+
+
+async def roles_of(session: AsyncSession, actors: Sequence[Actor]) -> dict[int, str]:
+    """`role_of` for several actors in one query, by actor id."""
+    rows = await session.execute(
+        select(Account.actor_id, Account.role).where(
+            Account.actor_id.in_({actor.id for actor in actors})
+        )
+    )
+    found = {actor_id: role for actor_id, role in rows.all()}
+    return {actor.id: found.get(actor.id) or "member" for actor in actors}
+
+
+async def actors_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Actor]:
+    """The actors with these ids (None and unknown ids are left out), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {a.id: a for a in await session.scalars(select(Actor).where(Actor.id.in_(wanted)))}
 
 
 async def has_role(session: AsyncSession, actor: Actor, role: str) -> bool:

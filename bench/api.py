@@ -39,13 +39,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.service import create_person, create_token
 from bench.common import (
+    actor_row,
     child,
     cpu_snapshot,
     free_port,
+    latency_summary,
     load_note,
-    percentile,
     print_table,
     raw_exchange_with_head,
+    server_env,
     temp_database,
     wait_ready,
 )
@@ -63,6 +65,29 @@ VISIBILITY = (("public", 85), ("unlisted", 8), ("followers", 5), ("direct", 2))
 NEXT_RE = re.compile(rb'<http://[^/]+(/[^>]*)>; rel="next"')
 
 
+def local_actors(urls: LocalUrls, pem: str) -> list[dict[str, Any]]:
+    """The other local people (no account, no private key needed)."""
+    return [
+        actor_row(urls.actor(f"p{n}"), f"p{n}", urls.host, local=True, name=f"Person {n}", pem=pem)
+        for n in range(1, LOCAL)
+    ]
+
+
+def remote_actors(pem: str) -> list[dict[str, Any]]:
+    return [
+        actor_row(
+            f"https://h{n % 20}.remote.test/users/r{n}",
+            f"r{n}",
+            f"h{n % 20}.remote.test",
+            local=False,
+            name=f"Remote {n}",
+            pem=pem,
+            entity_kind="unknown",
+        )
+        for n in range(REMOTE)
+    ]
+
+
 async def seed(url: str, settings: Settings, statuses: int) -> tuple[str, dict[str, int]]:
     """Migrate, then seed; the bench user's token and counts of what was made."""
     engine = create_async_engine(url)
@@ -78,46 +103,7 @@ async def seed(url: str, settings: Settings, statuses: int) -> tuple[str, dict[s
             token = await create_token(session, me, "bench")
             await session.commit()
         pem = me.public_key_pem
-        actors: list[dict[str, Any]] = []
-        for n in range(1, LOCAL):  # the other local people (no account, no private key needed)
-            uri = urls.actor(f"p{n}")
-            actors.append(
-                {
-                    "uri": uri,
-                    "local": True,
-                    "username": f"p{n}",
-                    "domain": urls.host,
-                    "name": f"Person {n}",
-                    "url": urls.profile(f"p{n}"),
-                    "inbox": urls.inbox(f"p{n}"),
-                    "shared_inbox": urls.shared_inbox,
-                    "outbox": urls.outbox(f"p{n}"),
-                    "followers_url": urls.followers(f"p{n}"),
-                    "public_key_id": urls.key_id(uri),
-                    "public_key_pem": pem,
-                    "entity_kind": "individual",
-                }
-            )
-        for n in range(REMOTE):
-            host = f"h{n % 20}.remote.test"
-            uri = f"https://{host}/users/r{n}"
-            actors.append(
-                {
-                    "uri": uri,
-                    "local": False,
-                    "username": f"r{n}",
-                    "domain": host,
-                    "name": f"Remote {n}",
-                    "url": f"https://{host}/@r{n}",
-                    "inbox": f"{uri}/inbox",
-                    "shared_inbox": f"https://{host}/inbox",
-                    "outbox": f"{uri}/outbox",
-                    "followers_url": f"{uri}/followers",
-                    "public_key_id": f"{uri}#main-key",
-                    "public_key_pem": pem,
-                    "entity_kind": "unknown",
-                }
-            )
+        actors = local_actors(urls, pem) + remote_actors(pem)
         async with engine.begin() as conn:
             await conn.execute(insert(Actor), actors)
             rows = (await conn.execute(select(Actor.id, Actor.uri, Actor.local))).all()
@@ -270,10 +256,7 @@ def latency_rows(name: str, values: list[float], spent: float) -> list[tuple[str
         ("  requests/s", len(ms) / spent),
         (
             "  p50 / p90 / p99 / max ms",
-            " / ".join(
-                f"{v:.1f}"
-                for v in (*(percentile(ms, p) for p in (50, 90, 99)), ms[-1] if ms else 0)
-            ),
+            " / ".join(f"{value:.1f}" for value in latency_summary(ms)),
         ),
     ]
 
@@ -288,9 +271,7 @@ async def run(args: argparse.Namespace) -> None:
         token, made = await seed(url, settings, args.statuses)
         seeding = time.perf_counter() - started
         print(f"seeded {made} in {seeding:.1f}s")
-        values = [f"127.0.0.1:{port}", "http", str(data_dir), url]
-        names = ("DOMAIN", "SCHEME", "DATA_DIR", "DATABASE_URL")
-        env = {f"OURDESIGN_{name}": value for name, value in zip(names, values, strict=True)}
+        env = server_env(port, data_dir, url)
         if args.no_cache:
             env["OURDESIGN_ANSWER_CACHE_SECONDS"] = "0"
         with child("serve", str(port), env=env) as server:

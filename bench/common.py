@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import secrets
@@ -25,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,6 +34,8 @@ HERE = Path(__file__).resolve().parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 REASONS = {200: "OK", 202: "Accepted", 404: "Not Found", 405: "Method Not Allowed"}
+EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+DUMMY_PEM = "-----BEGIN PUBLIC KEY-----\nbench\n-----END PUBLIC KEY-----\n"
 # (method, path, lower-cased headers, body) -> (status, JSON body)
 Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, bytes]]
 
@@ -131,6 +135,60 @@ def percentile(sorted_values: list[float], pct: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, round(pct / 100 * (len(sorted_values) - 1)))
     return sorted_values[index]
+
+
+def latency_summary(sorted_values: list[float]) -> tuple[float, float, float, float]:
+    """p50, p90, p99 and max of sorted latencies (NaN for none)."""
+    p50, p90, p99 = (percentile(sorted_values, pct) for pct in (50, 90, 99))
+    return p50, p90, p99, sorted_values[-1] if sorted_values else float("nan")
+
+
+def server_env(port: int, data_dir: Path, database_url: str, **settings: str) -> dict[str, str]:
+    """The OURDESIGN_* variables of an instance served on 127.0.0.1:`port`; `settings` are
+    further variables, by setting name."""
+    values = {
+        "domain": f"127.0.0.1:{port}",
+        "scheme": "http",
+        "data_dir": str(data_dir),
+        "database_url": database_url,
+        **settings,
+    }
+    return {f"OURDESIGN_{name.upper()}": value for name, value in values.items()}
+
+
+def actor_row(
+    uri: str,
+    username: str,
+    domain: str,
+    *,
+    kind: str = "Person",
+    local: bool,
+    name: str | None = None,
+    pem: str = DUMMY_PEM,
+    entity_kind: str = "individual",
+) -> dict[str, Any]:
+    """An `actors` row to insert in bulk, with the URLs an instance would give the actor."""
+    base = uri.rsplit("/users/", 1)[0]
+    return {
+        "uri": uri,
+        "type": kind,
+        "local": local,
+        "username": username,
+        "domain": domain,
+        "name": name if name is not None else username,
+        "summary": "",
+        "url": f"{base}/@{username}",
+        "inbox": f"{uri}/inbox",
+        "shared_inbox": f"{base}/inbox",
+        "outbox": f"{uri}/outbox",
+        "followers_url": f"{uri}/followers",
+        "following_url": f"{uri}/following",
+        "public_key_id": f"{uri}#main-key",
+        "public_key_pem": pem,
+        "entity_kind": entity_kind,
+        "created_at": EPOCH,
+        "updated_at": EPOCH,
+    }
 
 
 def print_table(title: str, rows: list[tuple[str, object]]) -> None:

@@ -47,7 +47,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actors.models import Actor
 from actors.service import new_local_actor
-from bench.common import load_note, percentile, print_table, temp_database
+from bench.common import (
+    EPOCH,
+    actor_row,
+    latency_summary,
+    load_note,
+    print_table,
+    temp_database,
+)
 from federation.settings import Settings
 from federation.vocab import PUBLIC
 from objects import lineage
@@ -71,8 +78,6 @@ from web.instance import Instance
 AP_JSON = {"Accept": "application/activity+json"}
 LICENCE = "CC-BY-SA-4.0"
 BATCH = 5_000
-EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-DUMMY_PEM = "-----BEGIN PUBLIC KEY-----\nbench\n-----END PUBLIC KEY-----\n"
 
 
 @dataclass
@@ -101,30 +106,6 @@ async def bulk(conn: AsyncConnection, model: Any, rows: Sequence[dict[str, Any]]
     """Core INSERT executemany in batches (insertmanyvalues on PostgreSQL)."""
     for start in range(0, len(rows), BATCH):
         await conn.execute(insert(model), list(rows[start : start + BATCH]))
-
-
-def actor_row(uri: str, username: str, domain: str, *, kind: str, local: bool) -> dict[str, Any]:
-    base = uri.rsplit("/users/", 1)[0]
-    return {
-        "uri": uri,
-        "type": kind,
-        "local": local,
-        "username": username,
-        "domain": domain,
-        "name": username,
-        "summary": "",
-        "url": f"{base}/@{username}",
-        "inbox": f"{uri}/inbox",
-        "shared_inbox": f"{base}/inbox",
-        "outbox": f"{uri}/outbox",
-        "followers_url": f"{uri}/followers",
-        "following_url": f"{uri}/following",
-        "public_key_id": f"{uri}#main-key",
-        "public_key_pem": DUMMY_PEM,
-        "entity_kind": "individual",
-        "created_at": EPOCH,
-        "updated_at": EPOCH,
-    }
 
 
 def published(number: int) -> dt.datetime:
@@ -497,12 +478,9 @@ class Timing:
     note: str = ""
 
     def row(self) -> str:
-        lat = self.latencies
+        latency = " ".join(f"{value:7.2f}" for value in latency_summary(self.latencies))
         ok = ",".join(f"{s}x{n}" for s, n in sorted(self.statuses.items()))
-        return (
-            f"{percentile(lat, 50):7.2f} {percentile(lat, 90):7.2f} {percentile(lat, 99):7.2f}"
-            f" {lat[-1]:7.2f} {self.statements:5.1f} {self.sql_ms:7.2f}  {ok} {self.note}"
-        )
+        return f"{latency} {self.statements:5.1f} {self.sql_ms:7.2f}  {ok} {self.note}"
 
 
 async def measure(

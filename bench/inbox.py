@@ -36,17 +36,19 @@ from bench.common import (
     child,
     cpu_snapshot,
     free_port,
+    latency_summary,
     load_note,
-    percentile,
     print_table,
     raw_exchange,
     serve_http,
+    server_env,
     temp_database,
     wait_ready,
 )
 from federation.signatures import sign_cavage
 
 AS = "https://www.w3.org/ns/activitystreams"
+LATENCY_ROWS = ("latency p50 ms", "latency p90 ms", "latency p99 ms", "latency max ms")
 PUBLIC = AS + "#Public"
 Prepared = tuple[dict[str, str], bytes, bytes]  # headers, body, the whole raw request
 
@@ -189,9 +191,7 @@ async def run(args: argparse.Namespace) -> None:
 
     key_server = await serve_http(key_doc, key_port)
     async with temp_database(args.db) as (url, data_dir):
-        settings = [f"127.0.0.1:{port}", "http", "true", str(data_dir), url]
-        names = ("DOMAIN", "SCHEME", "ALLOW_PRIVATE_ADDRESSES", "DATA_DIR", "DATABASE_URL")
-        env = {f"OURDESIGN_{name}": value for name, value in zip(names, settings, strict=True)}
+        env = server_env(port, data_dir, url, allow_private_addresses="true")
         engine = create_async_engine(url)
         try:
             web = "serve-web" if args.split else "serve"
@@ -242,10 +242,7 @@ async def run(args: argparse.Namespace) -> None:
             ("accepted (202)", accepted),
             ("errors", len(errors)),
             ("accepted/s", accepted / send_time),
-            ("latency p50 ms", percentile(latencies, 50)),
-            ("latency p90 ms", percentile(latencies, 90)),
-            ("latency p99 ms", percentile(latencies, 99)),
-            ("latency max ms", latencies[-1] if latencies else float("nan")),
+            *zip(LATENCY_ROWS, latency_summary(latencies), strict=True),
             ("CPU while sending %: server", server),
             ("  sender (this process)", sender),
             ("  whole machine (2 cores = 200)", machine),

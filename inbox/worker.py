@@ -260,21 +260,19 @@ def _object_ids(items: list[InboxItem]) -> set[str]:
 
 def _carried_uris(item: InboxItem) -> set[str]:
     """The activity's actor, its object, and the object's author."""
-    obj = item.payload.get("object")
-    found = {item.actor_uri, first_id(obj)}
-    if isinstance(obj, dict):
-        found.add(first_id(obj.get("attributedTo")))
+    found = {item.actor_uri, first_id(item.payload.get("object")), _author(item)}
     return {uri for uri in found if uri}
 
 
 def _authors(items: list[InboxItem]) -> set[str]:
     """Authors of carried objects (an Announced note's), looked up to see if suspended."""
-    return {
-        author
-        for item in items
-        if isinstance(obj := item.payload.get("object"), dict)
-        and (author := first_id(obj.get("attributedTo")))
-    }
+    return {author for item in items if (author := _author(item))}
+
+
+def _author(item: InboxItem) -> str | None:
+    """The attributedTo of the object the activity carries embedded, if it carries one."""
+    obj = item.payload.get("object")
+    return first_id(obj.get("attributedTo")) if isinstance(obj, dict) else None
 
 
 async def _actors_by_uri(session: AsyncSession, uris: set[str]) -> dict[str, Actor]:

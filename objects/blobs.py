@@ -70,9 +70,14 @@ def human_bytes(count: int) -> str:
     return "1 byte" if count == 1 else f"{count} bytes"
 
 
+def is_sha256(name: object) -> bool:
+    """True for 64 lower-case hex digits: a blob's name."""
+    return isinstance(name, str) and _SHA256_HEX.fullmatch(name) is not None
+
+
 def check_sha256(sha256: str) -> str:
     """`sha256` unchanged if it is 64 lower-case hex digits; anything else could walk the tree."""
-    if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
+    if not is_sha256(sha256):
         raise ValidationError(
             f"{sha256!r:.80} is not a SHA-256 digest; give 64 lower-case hexadecimal digits",
             status=400,

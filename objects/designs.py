@@ -127,6 +127,16 @@ async def project_of(session: AsyncSession, version: DesignVersion) -> tuple[Pro
     return project, actor
 
 
+async def project_actor_ids(session: AsyncSession, project_ids: set[int]) -> dict[int, int]:
+    """The actor id of each of these projects, in one query."""
+    if not project_ids:
+        return {}
+    rows = await session.execute(
+        select(Project.id, Project.actor_id).where(Project.id.in_(project_ids))
+    )
+    return {project_id: actor_id for project_id, actor_id in rows.all()}
+
+
 async def version_files(session: AsyncSession, version: DesignVersion) -> list[VersionFile]:
     rows = await session.scalars(
         select(VersionFile)

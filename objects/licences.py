@@ -162,11 +162,12 @@ class LicenceTerms:
         """What goes on the wire and in a JSON column: a string or a component mapping."""
         return self.expression if self.expression is not None else self.components()
 
-    def summary(self) -> str:
-        """Human text, e.g. "hardware: CERN-OHL-S-2.0; documentation: CC-BY-SA-4.0; ..."."""
+    def summary(self, named: Callable[[str], str] = str) -> str:
+        """Human text, e.g. "hardware: CERN-OHL-S-2.0; documentation: CC-BY-SA-4.0; ...";
+        `named` turns each expression into the words shown for it."""
         if self.expression is not None:
-            return self.expression
-        return "; ".join(f"{name}: {part}" for name, part in self.components().items())
+            return named(self.expression)
+        return "; ".join(f"{name}: {named(part)}" for name, part in self.components().items())
 
 
 @dataclass(frozen=True)
@@ -649,9 +650,7 @@ def _lower_first(text: str) -> str:
 
 def licence_words(policy: LicencePolicy, terms: LicenceTerms) -> str:
     """E.g. "MIT License (MIT)", or per component "hardware: ... (CERN-OHL-S-2.0); ..."."""
-    if terms.expression is not None:
-        return _named(policy, terms.expression)
-    return "; ".join(f"{name}: {_named(policy, part)}" for name, part in terms.components().items())
+    return terms.summary(functools.partial(_named, policy))
 
 
 def _named(policy: LicencePolicy, expression: str) -> str:

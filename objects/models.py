@@ -72,19 +72,6 @@ class Interaction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-# What a local person is told about, in Mastodon's notification types; a fork of one of
-# their designs is "ourdesign.fork" (shown to Mastodon apps as a status notification).
-NOTIFICATION_KINDS = (
-    "follow",
-    "follow_request",
-    "favourite",
-    "reblog",
-    "mention",
-    "status",
-    "ourdesign.fork",
-)
-
-
 class Notification(Base):
     """One event for a local recipient: who did what, on which note or design version."""
 

@@ -16,6 +16,7 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.resolve import ActorResolver
 from federation.db import utcnow
 from federation.errors import ValidationError
+from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
 from objects.html import plain_text, sanitize_html, text_to_html
@@ -230,13 +231,18 @@ async def _undo(
         raise ValidationError(
             "Undo needs the id of one of your own Follow, Like or Announce activities"
         )
+    return await undo_sent(session, resolver.urls, actor, original)
+
+
+async def undo_sent(
+    session: AsyncSession, urls: LocalUrls, actor: Actor, original: OutboxActivity
+) -> OutboxActivity:
+    """Withdraw the actor's own Follow, Like or Announce and tell its audience (an Undo)."""
     if original.type == "Follow":
         await session.execute(delete(Follow).where(Follow.uri == original.uri))
     else:
         await remove_interaction(session, original.uri, actor)
-    return await publish(
-        session, resolver.urls, actor, activities.undo(resolver.urls, actor, original.payload)
-    )
+    return await publish(session, urls, actor, activities.undo(urls, actor, original.payload))
 
 
 async def _react(

@@ -89,10 +89,13 @@ class DeliveryWorker:
             await session.commit()
         if not rows:
             return 0
-        blocked = [row for row in rows if self.blocks.is_suspended(row.host)]
+        blocked: list[Delivery] = []
+        allowed: list[Delivery] = []
+        for row in rows:
+            (blocked if self.blocks.is_suspended(row.host) else allowed).append(row)
         if blocked:
             await self._give_up_blocked(blocked)
-            rows = [row for row in rows if not self.blocks.is_suspended(row.host)]
+            rows = allowed
             if not rows:
                 return len(blocked)
         by_host: defaultdict[str, list[Delivery]] = defaultdict(list)

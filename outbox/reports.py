@@ -18,7 +18,8 @@ from actors.service import ensure_instance_actor
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import AS_CONTEXT
-from objects.design_models import DesignVersion, Project
+from objects.design_models import DesignVersion
+from objects.designs import project_actor_ids
 from objects.models import Note
 from outbox.publish import publish
 
@@ -53,10 +54,13 @@ async def objects_of(session: AsyncSession, target: Actor, refs: Iterable[str]) 
     """The URIs of the target's notes and design versions that `refs` name (ids or URIs).
 
     A note is named by its numeric id or URI, a design version by its URI; anything not by
-    the target is refused, so that a report cannot drag in someone else's posts."""
+    the target is refused, so that a report cannot drag in someone else's posts. Looked up
+    with a few IN queries for all the refs together."""
+    named = list(refs)
+    uris = await _object_uris_by(session, target, [ref.strip() for ref in named])
     found: list[str] = []
-    for ref in refs:
-        uri = await _object_uri_by(session, target, ref.strip())
+    for ref in named:
+        uri = uris.get(ref.strip())
         if uri is None:
             raise ValidationError(
                 f"status {ref!r:.100} is not a comment or design version by {target.handle}"
@@ -68,17 +72,56 @@ async def objects_of(session: AsyncSession, target: Actor, refs: Iterable[str]) 
     return found
 
 
-async def _object_uri_by(session: AsyncSession, target: Actor, ref: str) -> str | None:
-    by_id = Note.id == int(ref) if ref.isdigit() and len(ref) <= 18 else Note.uri == ref
-    note = await session.scalar(select(Note).where(by_id, Note.deleted_at.is_(None)))
-    if note is not None:
-        return note.uri if note.actor_id == target.id else None
-    version = await session.scalar(select(DesignVersion).where(DesignVersion.uri == ref))
-    if version is None or version.deleted_at is not None:
-        return None
-    project_actor = (await _project_actors(session, {version.project_id})).get(version.project_id)
-    authors = version.authors.get("authors", [])
-    return version.uri if project_actor == target.id or target.uri in authors else None
+async def _object_uris_by(
+    session: AsyncSession, target: Actor, refs: list[str]
+) -> dict[str, str | None]:
+    """Each ref naming a live note or design version: its URI if it is the target's, else
+    None (a ref naming nothing is left out)."""
+    notes = await _live_notes(session, refs)
+    uris: dict[str, str | None] = {
+        ref: note.uri if note.actor_id == target.id else None for ref, note in notes.items()
+    }
+    versions = await _live_versions(session, {ref for ref in refs if ref not in notes})
+    project_actors = await project_actor_ids(session, {v.project_id for v in versions.values()})
+    for ref, version in versions.items():
+        authors = version.authors.get("authors", [])
+        by_target = project_actors.get(version.project_id) == target.id or target.uri in authors
+        uris[ref] = version.uri if by_target else None
+    return uris
+
+
+def _note_id(ref: str) -> int | None:
+    """The note id a ref is, if it is one; longer digit strings would overflow a bigint."""
+    return int(ref) if ref.isdigit() and len(ref) <= 18 else None
+
+
+async def _live_notes(session: AsyncSession, refs: list[str]) -> dict[str, Note]:
+    """The not deleted note each ref names: by id if it is digits, else by URI."""
+    ids = {ref: note_id for ref in refs if (note_id := _note_id(ref)) is not None}
+    texts = {ref for ref in refs if ref not in ids}
+    found: dict[str, Note] = {}
+    if ids:
+        rows = await session.scalars(
+            select(Note).where(Note.id.in_(set(ids.values())), Note.deleted_at.is_(None))
+        )
+        by_id = {note.id: note for note in rows}
+        found.update({ref: by_id[note_id] for ref, note_id in ids.items() if note_id in by_id})
+    if texts:
+        rows = await session.scalars(
+            select(Note).where(Note.uri.in_(texts), Note.deleted_at.is_(None))
+        )
+        found.update({note.uri: note for note in rows})
+    return found
+
+
+async def _live_versions(session: AsyncSession, uris: set[str]) -> dict[str, DesignVersion]:
+    """The not deleted design versions with these URIs, by URI."""
+    if not uris:
+        return {}
+    rows = await session.scalars(
+        select(DesignVersion).where(DesignVersion.uri.in_(uris), DesignVersion.deleted_at.is_(None))
+    )
+    return {version.uri: version for version in rows}
 
 
 async def local_targets(session: AsyncSession, uris: Iterable[str]) -> dict[int, list[str]]:
@@ -144,13 +187,13 @@ async def _version_authors(
         rows = await session.execute(
             select(Actor.uri, Actor.id).where(Actor.uri.in_(wanted), Actor.local.is_(True))
         )
-        local = dict(rows.tuples().all())
+        local = {uri: actor_id for uri, actor_id in rows}
     ids = {
         version.uri: list(dict.fromkeys(local[a] for a in named[version.uri] if a in local))
         for version in versions
     }
     orphans = {version.project_id for version in versions if not ids[version.uri]}
-    projects = await _project_actors(session, orphans)
+    projects = await project_actor_ids(session, orphans)
     return {
         version.uri: (
             False,
@@ -159,13 +202,3 @@ async def _version_authors(
         )
         for version in versions
     }
-
-
-async def _project_actors(session: AsyncSession, project_ids: set[int]) -> dict[int, int]:
-    """The actor id of each of these projects."""
-    if not project_ids:
-        return {}
-    rows = await session.execute(
-        select(Project.id, Project.actor_id).where(Project.id.in_(project_ids))
-    )
-    return dict(rows.tuples().all())

@@ -20,10 +20,9 @@ import httpx
 import uvicorn
 
 from federation.settings import Settings
-from tests.support import Node
+from tests.support import PASSWORD, Node
 from web.app import create_app
 
-PASSWORD = "correct horse"  # what `Node.user` gives everyone
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _SHOWN_CODE = re.compile(r'id="code" value="([^"]+)"')
 T = TypeVar("T")

@@ -7,18 +7,30 @@ other instance's real ASGI app; only the socket is replaced.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+from click.testing import CliRunner
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from actors.models import Account, Actor
-from actors.service import create_person, create_token
+from actors.models import Account, Actor, OAuthApp
+from actors.moderation_models import AuditEntry
+from actors.service import create_person, create_token, token_row
 from federation.settings import Settings
+from federation.signatures import sign_cavage
 from web.app import create_app
+from web.cli import main
 from web.instance import Instance
+
+PASSWORD = "correct horse"  # what `Node.user` gives everyone
+ACTIVITY_JSON = "application/activity+json"
 
 
 class Network(httpx.AsyncBaseTransport):
@@ -72,7 +84,7 @@ class Node:
                 self.instance.urls,
                 username=username,
                 email=f"{username}@{self.domain}",
-                password="correct horse",
+                password=PASSWORD,
                 entity_kind=kind,
             )
             if role != "member":
@@ -88,7 +100,7 @@ class Node:
             return await client.post(
                 f"/users/{username}/outbox",
                 json=body,
-                headers={"Authorization": f"Bearer {token}"},
+                headers=bearer(token),
             )
 
 
@@ -115,3 +127,104 @@ async def running_node(
     async with app.router.lifespan_context(app):
         network.add(domain, app)
         yield Node(domain, app, network)
+
+
+# --- the HTTP API ----------------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def call(
+    node: Node, method: str, path: str, token: str | None = None, **kw: Any
+) -> httpx.Response:
+    """One request to `node`, as `token`'s holder when given; `headers=` adds to the bearer."""
+    headers = {**(bearer(token) if token else {}), **kw.pop("headers", {})}
+    async with node.client() as client:
+        return await client.request(method, path, headers=headers, **kw)
+
+
+async def get(node: Node, path: str, token: str | None = None, **params: Any) -> httpx.Response:
+    # No params at all when none are given: an empty mapping would drop the path's query.
+    return await call(node, "GET", path, token, params=params or None)
+
+
+async def signed_post(node: Node, path: str, body: bytes, key_id: str, key: Any) -> httpx.Response:
+    """POST an activity to `node`, signed with `key` as servers sign (draft-cavage)."""
+    headers = {"Content-Type": ACTIVITY_JSON}
+    url = f"https://{node.domain}{path}"
+    headers.update(sign_cavage("POST", url, headers, body, key_id, key))
+    async with node.client() as client:
+        return await client.post(path, content=body, headers=headers)
+
+
+async def app_token(node: Node, actor: Actor, scopes: str = "read") -> str:
+    """A token of an OAuth app (not a password sign-in) for `actor`, with only `scopes`."""
+    async with node.instance.sessions() as session:
+        app = OAuthApp(client_id="c", client_secret_hash="x", name="reader", redirect_uris="")
+        session.add(app)
+        await session.flush()
+        token = await create_token(session, actor, "reader", scopes=scopes)
+        row = await token_row(session, token)
+        assert row is not None
+        row.app_id = app.id
+        await session.commit()
+    return token
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+async def count(node: Node, model: Any, *where: Any) -> int:
+    """How many rows of `model` match every condition of `where`."""
+    async with node.instance.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def audit_actions(node: Node) -> list[str]:
+    async with node.instance.sessions() as session:
+        return list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def cli_env(data_dir: Path, **settings: str) -> dict[str, str | None]:
+    """The environment of an `ourdesign` command on `data_dir` (None unsets a variable);
+    `settings` are further OURDESIGN_ variables, by setting name."""
+    return {
+        "OURDESIGN_DATA_DIR": str(data_dir),
+        "OURDESIGN_DOMAIN": "coop.test",
+        "OURDESIGN_SCHEME": "https",
+        "OURDESIGN_DATABASE_URL": None,
+        "OURDESIGN_CONFIG": None,
+        **{f"OURDESIGN_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
+def run_cli(env: dict[str, str | None], *args: str, code: int = 0) -> str:
+    """Run an `ourdesign` command in this process; check its exit code and return its output."""
+    result = CliRunner().invoke(main, list(args), env=env)
+    assert result.exit_code == code, (result.output, result.exception)
+    return result.output
+
+
+def ourdesign(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the `ourdesign` entry point as a real subprocess on a SQLite database in `data_dir`."""
+    env = {
+        **os.environ,
+        "OURDESIGN_DATA_DIR": str(data_dir),
+        "OURDESIGN_DOMAIN": "coop.test",
+        "OURDESIGN_SCHEME": "https",
+    }
+    env.pop("OURDESIGN_DATABASE_URL", None)
+    # The entry point (web.cli:main), with the commands its modules add.
+    program = "from web.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", program, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )

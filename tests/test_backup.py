@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -23,11 +22,10 @@ from federation.settings import Settings
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion
 from objects.models import Note
-from tests.support import Network, Node, running_node, settle
-from tests.test_design_api import PNG, STL, call, new_project, publish
+from tests.support import Network, Node, call, cli_env, run_cli, running_node, settle
+from tests.test_design_api import PNG, STL, new_project, publish
 from web.backup import BackupError, backup, restore
 from web.backup_db import pg_connection
-from web.cli import main
 
 ACTIVITY_JSON = "application/activity+json"
 
@@ -241,24 +239,11 @@ async def test_restore_refuses_a_used_target_and_a_damaged_backup(nodes, new_dat
     assert again.files == 2
 
 
-def _env(data_dir: Path) -> dict[str, str | None]:
-    return {
-        "OURDESIGN_DATA_DIR": str(data_dir),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-        "OURDESIGN_DATABASE_URL": None,
-        "OURDESIGN_CONFIG": None,
-    }
-
-
 def test_backup_and_restore_commands(tmp_path):
-    runner = CliRunner()
     source, target, dest = tmp_path / "source", tmp_path / "target", tmp_path / "backup"
 
     def run(data_dir: Path, *args: str, code: int = 0) -> str:
-        result = runner.invoke(main, list(args), env=_env(data_dir))
-        assert result.exit_code == code, (result.output, result.exception)
-        return result.output
+        return run_cli(cli_env(data_dir), *args, code=code)
 
     run(source, "user", "create", "ada", "--email", "ada@coop.test", "--password", "long enough")
     stored = asyncio.run(BlobStore(source / "files").put_bytes(STL))

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-
-def _ourdesign(tmp_path, *args, check=True):
-    env = {
-        **os.environ,
-        "OURDESIGN_DATA_DIR": str(tmp_path),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-    }
-    env.pop("OURDESIGN_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=check,
-    )
+from tests.support import ourdesign
 
 
 def test_help_lists_every_command(tmp_path):
-    out = _ourdesign(tmp_path, "--help").stdout
+    out = ourdesign(tmp_path, "--help").stdout
     for command in ("serve", "worker", "migrate", "user", "token"):
         assert command in out
 
 
 def test_migrate_user_and_token(tmp_path):
-    assert "up to date" in _ourdesign(tmp_path, "migrate").stdout
-    created = _ourdesign(
+    assert "up to date" in ourdesign(tmp_path, "migrate").stdout
+    created = ourdesign(
         tmp_path,
         "user",
         "create",
@@ -45,9 +26,9 @@ def test_migrate_user_and_token(tmp_path):
         "cooperative",
     )
     assert "https://coop.test/users/ada" in created.stdout
-    token = _ourdesign(tmp_path, "token", "create", "ada").stdout.strip()
+    token = ourdesign(tmp_path, "token", "create", "ada").stdout.strip()
     assert len(token) >= 40
-    duplicate = _ourdesign(
+    duplicate = ourdesign(
         tmp_path,
         "user",
         "create",
@@ -59,10 +40,10 @@ def test_migrate_user_and_token(tmp_path):
         check=False,
     )
     assert duplicate.returncode != 0 and "taken" in duplicate.stderr
-    missing = _ourdesign(tmp_path, "token", "create", "nobody", check=False)
+    missing = ourdesign(tmp_path, "token", "create", "nobody", check=False)
     assert missing.returncode != 0 and "nobody" in missing.stderr
 
 
 def test_password_is_required_off_a_terminal(tmp_path):
-    result = _ourdesign(tmp_path, "user", "create", "bo", "--email", "bo@coop.test", check=False)
+    result = ourdesign(tmp_path, "user", "create", "bo", "--email", "bo@coop.test", check=False)
     assert result.returncode != 0 and "--password" in result.stderr

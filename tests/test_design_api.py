@@ -21,7 +21,7 @@ from federation.settings import Settings
 from objects.design_models import DesignVersion, Fork, Project
 from objects.models import Note
 from outbox.models import OutboxActivity
-from tests.support import Network, Node, settle
+from tests.support import Network, Node, call, count, settle
 from web.app import create_app
 from web.routes.api import routes as api_routes
 from web.routes.api_edits import routes as api_edit_routes
@@ -32,16 +32,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 40
 
 
 # Helpers
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def call(node: Node, method: str, path: str, token: str | None = None, **kw: Any):
-    headers = auth(token) if token else {}
-    async with node.client() as client:
-        return await client.request(method, path, headers=headers, **kw)
 
 
 async def new_project(node: Node, token: str, slug: str, **fields: str) -> dict[str, Any]:
@@ -67,11 +57,6 @@ async def version(node: Node, token: str, slug: str, licence: str, **data: Any) 
     response = await publish(node, token, slug, {"licence": licence, **data})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def count(node: Node, model: Any) -> int:
-    async with node.instance.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def blob_files(node: Node) -> list[Path]:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from objects.design_models import DesignVersion
 from outbox.models import OutboxActivity
-from tests.support import settle
-from tests.test_design_api import call, new_project, version
+from tests.support import call, settle
+from tests.test_design_api import new_project, version
 
 
 async def _stored_version(node, uri):

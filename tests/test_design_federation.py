@@ -15,7 +15,7 @@ import zlib
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.keys import load_rsa_private_pem
@@ -25,7 +25,7 @@ from inbox.models import InboxItem
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Fork, Project, VersionFile
 from objects.models import Note
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Node, settle
+from tests.support import Node, bearer, call, count, get, settle
 
 ACTIVITY_JSON = "application/activity+json"
 STL = b"solid gear\n  facet normal 0 0 1\n  endfacet\nendsolid gear\n"
@@ -51,18 +51,8 @@ PNG = tiny_png()
 # --- the JSON API -------------------------------------------------------------------------
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def api_post(node: Node, token: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    async with node.client() as client:
-        return await client.post(path, json=body, headers=bearer(token))
-
-
-async def api_get(node: Node, path: str, **params: str) -> httpx.Response:
-    async with node.client() as client:
-        return await client.get(path, params=params)
+    return await call(node, "POST", path, token, json=body)
 
 
 async def new_project(node: Node, token: str, slug: str) -> dict[str, Any]:
@@ -106,11 +96,6 @@ async def activity_json(node: Node, url: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
-
-
-async def count(node: Node, model: Any, *where: Any) -> int:
-    async with node.instance.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def version_row(node: Node, uri: str) -> DesignVersion | None:
@@ -211,17 +196,17 @@ async def test_a_design_travels_is_forked_commented_and_downloaded(nodes: Any) -
     assert on_a is not None and on_a.upstream_uri == version_uri
     assert alice.uri in on_a.credits["credits"]
 
-    lineage_b = await api_get(b, "/api/v1/lineage", version=fork_uri)
+    lineage_b = await get(b, "/api/v1/lineage", version=fork_uri)
     assert lineage_b.status_code == 200, lineage_b.text
     assert lineage_b.json()["ancestors"] == [fork_uri, version_uri]
     assert lineage_b.json()["unknown_upstream"] is None
-    lineage_a = await api_get(a, "/api/v1/lineage", version=version_uri)
+    lineage_a = await get(a, "/api/v1/lineage", version=version_uri)
     assert lineage_a.status_code == 200, lineage_a.text
     tree = lineage_a.json()["descendants"]
     assert tree["project"] == project["id"]
     assert [(n["project"], n["version"]) for n in tree["forks"]] == [(fork_project["id"], fork_uri)]
     assert lineage_a.json()["ancestors"] == [version_uri]
-    fork_on_a = await api_get(a, "/api/v1/lineage", version=fork_uri)
+    fork_on_a = await get(a, "/api/v1/lineage", version=fork_uri)
     assert fork_on_a.json()["ancestors"] == [fork_uri, version_uri]
 
     # 4. A fork under CC-BY-4.0 is refused with the reason, and nothing is stored.
@@ -279,7 +264,7 @@ async def test_a_design_travels_is_forked_commented_and_downloaded(nodes: Any) -
     replies_path = "/users/gearbox/versions/1/replies"
     assert (await activity_json(a, replies_path))["totalItems"] == 1
     assert (await activity_json(a, f"{replies_path}?page=true"))["orderedItems"] == [comment_uri]
-    on_b = await api_get(b, "/api/v1/versions", uri=version_uri)
+    on_b = await get(b, "/api/v1/versions", uri=version_uri)
     assert on_b.status_code == 200, on_b.text
     assert on_b.json()["licence"] == "CC-BY-SA-4.0"
 

@@ -26,7 +26,6 @@ from starlette.routing import Route
 
 from actors.models import Actor
 from federation.keys import generate_rsa_pem, load_rsa_private_pem
-from federation.signatures import sign_cavage
 from federation.vocab import DESIGN_CONTEXT, PUBLIC
 from inbox.models import InboxItem
 from objects.design_models import DesignVersion, Fork, Project
@@ -34,7 +33,7 @@ from objects.designs import VersionSpec, create_project
 from objects.models import Note
 from outbox.designs import publish_version
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Network, Node, settle
+from tests.support import Network, Node, settle, signed_post
 
 ACTIVITY_JSON = "application/activity+json"
 SPDX = "https://spdx.org/licenses/{}.html"
@@ -158,12 +157,7 @@ def activity(sender: Sender, kind: str, obj: Any) -> dict[str, Any]:
 async def send(
     node: Node, sender: Sender, body: dict[str, Any], path: str = "/inbox"
 ) -> httpx.Response:
-    raw = json.dumps(body).encode()
-    url = f"https://{node.domain}{path}"
-    headers = {"Content-Type": ACTIVITY_JSON}
-    headers.update(sign_cavage("POST", url, headers, raw, sender.key_id, sender.key))
-    async with node.client() as client:
-        return await client.post(path, content=raw, headers=headers)
+    return await signed_post(node, path, json.dumps(body).encode(), sender.key_id, sender.key)
 
 
 def hand_made_host(

@@ -11,7 +11,7 @@ import pytest
 
 from federation.keys import load_public_pem
 from federation.webfinger import resolve_handle
-from tests.support import Node, settle
+from tests.support import Node, call, settle
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -21,8 +21,7 @@ BASE = "https://disc.test"
 
 async def get(node: Node, path: str, accept: str | None = ACTIVITY_JSON, **params: str) -> Any:
     headers = {"Accept": accept} if accept else {}
-    async with node.client() as client:
-        return await client.get(path, headers=headers, params=params or None)
+    return await call(node, "GET", path, headers=headers, params=params or None)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import hashlib
 from typing import Any
 
 import httpx
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from actors.moderation_models import AuditEntry, DomainBlock
@@ -20,13 +19,10 @@ from federation.queue import FAILED
 from inbox.models import InboxItem
 from objects.models import Note
 from outbox.models import Delivery
-from tests.support import Node, settle
+from tests.support import Node, call, cli_env, count, get, run_cli, settle
 from tests.test_design_federation import (
     activity_json,
-    api_get,
     api_post,
-    bearer,
-    count,
     new_project,
     publish,
     version_row,
@@ -45,8 +41,7 @@ def refused(response: httpx.Response, status: int, *words: str) -> None:
 async def admin(
     node: Node, token: str, method: str, path: str = ADMIN, **kw: Any
 ) -> httpx.Response:
-    async with node.client() as client:
-        return await client.request(method, path, headers=bearer(token), **kw)
+    return await call(node, method, path, token, **kw)
 
 
 def federation_requests(node: Node, host: str) -> list[str]:
@@ -59,7 +54,7 @@ def federation_requests(node: Node, host: str) -> list[str]:
 
 
 async def listed(node: Node, **params: str) -> list[str]:
-    response = await api_get(node, "/api/v1/designs", **params)
+    response = await get(node, "/api/v1/designs", **params)
     assert response.status_code == 200, response.text
     return [project["id"] for project in response.json()]
 
@@ -124,7 +119,7 @@ async def test_suspending_a_domain_stops_everything_and_lifting_restores_it(node
     replies = "/users/gearbox/versions/1/replies"
     assert await replies_of(a, replies) == [comment.json()["id"]]
     assert bobgear["id"] in await listed(a) and bobgear["id"] in await listed(a, q="Bobgear")
-    assert (await api_get(a, "/api/v1/versions", uri=bob_version)).status_code == 200
+    assert (await get(a, "/api/v1/versions", uri=bob_version)).status_code == 200
 
     # Bob comments again; it reaches a.test's inbox but is not processed before the block.
     late = await api_post(
@@ -175,9 +170,9 @@ async def test_suspending_a_domain_stops_everything_and_lifting_restores_it(node
     # Bob's design, version and comment are gone from a.test's listings and direct gets.
     assert bobgear["id"] not in await listed(a)
     assert await listed(a, q="Bobgear") == []
-    refused(await api_get(a, "/api/v1/versions", uri=bob_version), 404)
-    refused(await api_get(a, "/api/v1/designs/by-uri", uri=bobgear["id"]), 404)
-    refused(await api_get(a, "/api/v1/lineage", version=bob_version), 404)
+    refused(await get(a, "/api/v1/versions", uri=bob_version), 404)
+    refused(await get(a, "/api/v1/designs/by-uri", uri=bobgear["id"]), 404)
+    refused(await get(a, "/api/v1/lineage", version=bob_version), 404)
     assert await replies_of(a, replies) == []
 
     # Following or resolving b.test's people from a.test is refused without asking b.test.
@@ -194,7 +189,7 @@ async def test_suspending_a_domain_stops_everything_and_lifting_restores_it(node
     lifted = await admin(a, mod_token, "DELETE", f"{ADMIN}/{entity['id']}")
     assert lifted.status_code == 200, lifted.text
     assert bobgear["id"] in await listed(a) and bobgear["id"] in await listed(a, q="Bobgear")
-    assert (await api_get(a, "/api/v1/versions", uri=bob_version)).status_code == 200
+    assert (await get(a, "/api/v1/versions", uri=bob_version)).status_code == 200
     assert await replies_of(a, replies) == [comment.json()["id"]]
     new_bob = (await publish(b, bob_token, "bobgear", "CC-BY-SA-4.0"))["id"]
     new_alice = (await publish(a, alice_token, "gearbox", "CC-BY-SA-4.0"))["id"]
@@ -225,8 +220,8 @@ async def test_silencing_hides_from_listings_but_not_from_direct_gets(nodes: Any
     block = await admin(a, mod_token, "POST", data={"domain": "b.test", "severity": "silence"})
     assert block.status_code == 200, block.text
     assert bobgear["id"] not in await listed(a) and await listed(a, q="Bobgear") == []
-    assert (await api_get(a, "/api/v1/versions", uri=first)).status_code == 200
-    assert (await api_get(a, "/api/v1/designs/by-uri", uri=bobgear["id"])).status_code == 200
+    assert (await get(a, "/api/v1/versions", uri=first)).status_code == 200
+    assert (await get(a, "/api/v1/designs/by-uri", uri=bobgear["id"])).status_code == 200
     # A silenced domain still federates: its new versions arrive.
     second = (await publish(b, bob_token, "bobgear", "CC-BY-SA-4.0"))["id"]
     await settle(a, b)
@@ -237,7 +232,7 @@ async def test_silencing_hides_from_listings_but_not_from_direct_gets(nodes: Any
         a, mod_token, "PUT", f"{ADMIN}/{block.json()['id']}", json={"reject_media": True}
     )
     assert changed.json()["severity"] == "silence" and changed.json()["reject_media"] is True
-    files = (await api_get(a, "/api/v1/versions", uri=second)).json()["files"]
+    files = (await get(a, "/api/v1/versions", uri=second)).json()["files"]
     assert [f["filename"] for f in files] == ["gearbox.stl"]
 
     # Another POST of the same domain points to PUT.
@@ -264,7 +259,7 @@ async def test_members_are_refused_and_the_public_list_obfuscates(nodes: Any) ->
         ("POST", f"{ADMIN}/import"),
     ):
         refused(await admin(a, member_token, method, path, json={}), 403, "moderator")
-    refused(await api_get(a, ADMIN), 401)
+    refused(await get(a, ADMIN), 401)
 
     for body in (
         {"domain": "verybadplace.example", "obfuscate": True, "public_comment": "harassment"},
@@ -275,7 +270,7 @@ async def test_members_are_refused_and_the_public_list_obfuscates(nodes: Any) ->
     refused(await admin(a, mod_token, "POST", json={"domain": "a.test"}), 422, "own domain")
     refused(await admin(a, mod_token, "POST", json={"domain": "x", "severity": "bad"}), 422)
 
-    public = (await api_get(a, "/api/v1/instance/domain_blocks")).json()
+    public = (await get(a, "/api/v1/instance/domain_blocks")).json()
     assert public == [
         {
             "domain": "veryba******.**ample",
@@ -346,20 +341,10 @@ async def test_csv_round_trips_and_a_bad_file_changes_nothing(nodes: Any) -> Non
 
 
 def test_the_blocks_commands(tmp_path: Any) -> None:
-    from web.cli import main
-
-    env = {
-        "OURDESIGN_DATA_DIR": str(tmp_path),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-        "OURDESIGN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
-    }
-    runner = CliRunner()
+    env = cli_env(tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
 
     def run(*args: str) -> str:
-        result = runner.invoke(main, ["blocks", *args], env=env)
-        assert result.exit_code == 0, result.output
-        return result.output
+        return run_cli(env, "blocks", *args)
 
     added = run("add", "Spam.Example", "--severity", "silence", "--reject-media", "--reason", "ads")
     assert "spam.example: silence" in added and "within 10 s" in added
@@ -370,6 +355,5 @@ def test_the_blocks_commands(tmp_path: Any) -> None:
     exported = run("export")
     assert "bad.example,suspend,false,false,,false" in exported
     assert "lifted the block of bad.example" in run("remove", "bad.example")
-    missing = runner.invoke(main, ["blocks", "remove", "bad.example"], env=env)
-    assert missing.exit_code != 0 and "not blocked" in missing.output
+    assert "not blocked" in run_cli(env, "blocks", "remove", "bad.example", code=1)
     assert "bad.example" not in run("list")

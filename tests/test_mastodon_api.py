@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
-from tests.support import Node, settle
-from tests.test_design_federation import bearer
-
-
-async def get(node: Node, path: str, token: str | None = None, **params: Any) -> httpx.Response:
-    async with node.client() as client:
-        # No params at all when none are given: an empty mapping would drop the path's query.
-        query = params or None
-        return await client.get(path, params=query, headers=bearer(token) if token else {})
-
-
-async def send(node: Node, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-    async with node.client() as client:
-        return await client.request(method, path, headers=bearer(token), **kwargs)
+from tests.support import Node, call, get, settle
 
 
 async def actor_row(node: Node, uri: str) -> Actor | None:
@@ -62,7 +48,7 @@ async def test_update_credentials_reaches_a_remote_follower(nodes: Any) -> None:
     await settle(a, b)
     assert await follow_state(b, bob.uri, alice.uri) == FOLLOW_ACCEPTED
 
-    response = await send(
+    response = await call(
         a,
         "PATCH",
         "/api/v1/accounts/update_credentials",
@@ -86,7 +72,7 @@ async def test_update_credentials_reaches_a_remote_follower(nodes: Any) -> None:
     seen = await actor_row(b, alice.uri)
     assert seen is not None and seen.name == "Alice Maker" and seen.entity_kind == "nonprofit"
 
-    direct = await send(
+    direct = await call(
         a, "PATCH", "/api/v1/accounts/update_credentials", token, json={"entity_kind": "company"}
     )
     assert direct.json()["source"]["fields"][-1]["value"] == "company"
@@ -95,7 +81,7 @@ async def test_update_credentials_reaches_a_remote_follower(nodes: Any) -> None:
 async def test_update_credentials_accepts_a_form(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
-    response = await send(
+    response = await call(
         a,
         "PATCH",
         "/api/v1/accounts/update_credentials",
@@ -121,7 +107,7 @@ async def test_errors_have_mastodons_shape(nodes: Any) -> None:
     unknown = await get(a, "/api/v1/accounts/999999")
     assert unknown.status_code == 404 and unknown.json() == {"error": "Record not found"}
     assert (await get(a, "/api/v1/accounts/nonsense")).status_code == 404
-    bad = await send(
+    bad = await call(
         a, "PATCH", "/api/v1/accounts/update_credentials", token, json={"entity_kind": "guild"}
     )
     assert bad.status_code == 422 and "entity kind" in bad.json()["error"]
@@ -160,7 +146,7 @@ async def test_follow_and_unfollow_a_remote_person_by_id(nodes: Any) -> None:
     [found] = (await get(a, "/api/v1/accounts/search", token, q="bob@b.test", resolve="1")).json()
     path = f"/api/v1/accounts/{found['id']}"
 
-    followed = await send(a, "POST", f"{path}/follow", token)
+    followed = await call(a, "POST", f"{path}/follow", token)
     assert followed.status_code == 200
     assert followed.json()["requested"] is True and followed.json()["following"] is False
     await settle(a, b)
@@ -169,7 +155,7 @@ async def test_follow_and_unfollow_a_remote_person_by_id(nodes: Any) -> None:
     assert relationships.json()[0]["following"] is True
     assert (await get(a, path)).json()["followers_count"] == 1
 
-    unfollowed = await send(a, "POST", f"{path}/unfollow", token)
+    unfollowed = await call(a, "POST", f"{path}/unfollow", token)
     assert unfollowed.json()["following"] is False and unfollowed.json()["requested"] is False
     await settle(a, b)
     assert await follow_state(b, alice.uri, bob.uri) is None
@@ -181,7 +167,7 @@ async def test_followers_are_paged_with_link_headers(nodes: Any) -> None:
     names = ["bea", "cal", "dee"]
     for name in names:
         _, token = await a.user(name)
-        response = await send(a, "POST", f"/api/v1/accounts/{alice.id}/follow", token)
+        response = await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", token)
         assert response.json()["following"] is True
     first = await get(a, f"/api/v1/accounts/{alice.id}/followers", limit="2")
     assert [acct["acct"] for acct in first.json()] == ["dee", "cal"]
@@ -239,16 +225,16 @@ async def test_start_up_endpoints_answer_with_their_shapes(nodes: Any) -> None:
     ]
     assert (await get(a, "/api/v1/markers", token)).json() == {}
     marker = {"home": {"last_read_id": "7"}}
-    assert (await send(a, "POST", "/api/v1/markers", token, json=marker)).json() == marker
+    assert (await call(a, "POST", "/api/v1/markers", token, json=marker)).json() == marker
 
 
 async def test_follow_requests_list_the_people_waiting(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
-    await send(a, "PATCH", "/api/v1/accounts/update_credentials", token, json={"locked": True})
+    await call(a, "PATCH", "/api/v1/accounts/update_credentials", token, json={"locked": True})
     alice = (await get(a, "/api/v1/accounts/verify_credentials", token)).json()
     _, bea_token = await a.user("bea")
-    asked = await send(a, "POST", f"/api/v1/accounts/{alice['id']}/follow", bea_token)
+    asked = await call(a, "POST", f"/api/v1/accounts/{alice['id']}/follow", bea_token)
     assert asked.json()["requested"] is True
     waiting = await get(a, "/api/v1/follow_requests", token)
     assert [acct["acct"] for acct in waiting.json()] == ["bea"]

@@ -7,13 +7,12 @@ from typing import Any
 
 import httpx
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from objects.media_models import MediaAttachment
 from objects.models import Note
 from tests import test_mastodon_payloads
-from tests.support import Node, settle
-from tests.test_mastodon_api import get, send
+from tests.support import Node, call, count, get, settle
 from tests.test_mastodon_payloads import STATUS, Scene
 
 # The signed Mastodon deliveries of tests.test_mastodon_payloads, used here too.
@@ -36,23 +35,13 @@ async def upload(
     **fields: str,
 ) -> httpx.Response:
     files = {"file": ("picture", data, claimed)}
-    return await send(node, "POST", f"/api/{version}/media", token, files=files, data=fields)
+    return await call(node, "POST", f"/api/{version}/media", token, files=files, data=fields)
 
 
 async def uploaded(node: Node, token: str, **fields: str) -> dict[str, Any]:
     response = await upload(node, token, image_bytes(), **fields)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def media_count(node: Node) -> int:
-    async with node.instance.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(MediaAttachment)) or 0
-
-
-async def note_count(node: Node) -> int:
-    async with node.instance.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(Note)) or 0
 
 
 async def test_upload_v1_and_v2_and_serve_the_file(nodes: Any) -> None:
@@ -97,13 +86,13 @@ async def test_refuses_what_is_not_an_image_and_what_is_too_large(nodes: Any) ->
     assert svg.status_code == 422
     large = await upload(a, token, image_bytes("BMP", (200, 200)), claimed="image/png")
     assert large.status_code == 413 and "limit" in large.json()["error"]
-    no_file = await send(a, "POST", "/api/v1/media", token, files={"other": ("x", b"x")})
+    no_file = await call(a, "POST", "/api/v1/media", token, files={"other": ("x", b"x")})
     assert no_file.status_code == 422 and "'file'" in no_file.json()["error"]
     bad_focus = await upload(a, token, image_bytes(), focus="2,0")
     assert bad_focus.status_code == 422 and "focus" in bad_focus.json()["error"]
     anonymous = await a.client().post("/api/v1/media", files={"file": ("x", image_bytes())})
     assert anonymous.status_code == 401
-    assert await media_count(a) == 0
+    assert await count(a, MediaAttachment) == 0
 
 
 async def test_description_changes_only_while_unattached_and_only_by_the_uploader(
@@ -114,47 +103,43 @@ async def test_description_changes_only_while_unattached_and_only_by_the_uploade
     _, bea_token = await a.user("bea")
     media = await uploaded(a, token)
     path = f"/api/v1/media/{media['id']}"
-    changed = await send(a, "PUT", path, token, json={"description": "Gear, top view"})
+    changed = await call(a, "PUT", path, token, json={"description": "Gear, top view"})
     assert changed.status_code == 200 and changed.json()["description"] == "Gear, top view"
-    form = await send(a, "PUT", path, token, data={"focus": "0,1"})
+    form = await call(a, "PUT", path, token, data={"focus": "0,1"})
     assert form.json()["meta"]["focus"] == {"x": 0.0, "y": 1.0}
     assert form.json()["description"] == "Gear, top view"
     for method in ("GET", "PUT"):
-        theirs = await send(a, method, path, bea_token, json={"description": "mine now"})
+        theirs = await call(a, method, path, bea_token, json={"description": "mine now"})
         assert theirs.status_code == 404 and theirs.json() == {"error": "Record not found"}
 
-    stolen = await send(
+    stolen = await call(
         a, "POST", "/api/v1/statuses", bea_token, json={"status": "x", "media_ids": [media["id"]]}
     )
     assert stolen.status_code == 422 and "media_ids" in stolen.json()["error"]
-    assert await note_count(a) == 0
+    assert await count(a, Note) == 0
 
-    posted = await send(a, "POST", "/api/v1/statuses", token, data={"media_ids[]": media["id"]})
+    posted = await call(a, "POST", "/api/v1/statuses", token, data={"media_ids[]": media["id"]})
     assert posted.status_code == 200, posted.text
-    late = await send(a, "PUT", path, token, json={"description": "too late"})
+    late = await call(a, "PUT", path, token, json={"description": "too late"})
     assert late.status_code == 422 and "attached" in late.json()["error"]
-    again = await send(
+    again = await call(
         a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": [media["id"]]}
     )
-    assert again.status_code == 422 and await note_count(a) == 1
+    assert again.status_code == 422 and await count(a, Note) == 1
 
 
 async def test_at_most_four_and_nothing_posted_when_one_is_refused(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
     ids = [(await uploaded(a, token))["id"] for _ in range(5)]
-    five = await send(a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": ids})
+    five = await call(a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": ids})
     assert five.status_code == 422 and "at most 4" in five.json()["error"]
-    unknown = await send(
+    unknown = await call(
         a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": [ids[0], "999"]}
     )
     assert unknown.status_code == 422
-    assert await note_count(a) == 0
-    async with a.instance.sessions() as session:
-        attached = await session.scalar(
-            select(func.count()).where(MediaAttachment.note_id.is_not(None))
-        )
-    assert attached == 0
+    assert await count(a, Note) == 0
+    assert await count(a, MediaAttachment, MediaAttachment.note_id.is_not(None)) == 0
 
 
 async def test_media_federate_as_documents_and_show_on_the_other_side(nodes: Any) -> None:
@@ -164,11 +149,11 @@ async def test_media_federate_as_documents_and_show_on_the_other_side(nodes: Any
     [alice] = (
         await get(b, "/api/v1/accounts/search", bob_token, q="alice@a.test", resolve="true")
     ).json()
-    await send(b, "POST", f"/api/v1/accounts/{alice['id']}/follow", bob_token)
+    await call(b, "POST", f"/api/v1/accounts/{alice['id']}/follow", bob_token)
     await settle(a, b)
     one = await uploaded(a, token, description="First")
     two = await uploaded(a, token, description="Second")
-    status = await send(
+    status = await call(
         a, "POST", "/api/v1/statuses", token, json={"media_ids": [two["id"], one["id"]]}
     )
     assert status.status_code == 200, status.text
@@ -204,7 +189,7 @@ async def test_media_federate_as_documents_and_show_on_the_other_side(nodes: Any
 
     # A domain block that rejects media hides them, and only them.
     _, mod_token = await b.user("mod", role="admin")
-    block = await send(
+    block = await call(
         b,
         "POST",
         "/api/v1/admin/domain_blocks",

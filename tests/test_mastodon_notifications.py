@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from actors.models import ApiToken, OAuthApp
-from actors.service import create_token
-from tests.support import Node, settle
-from tests.test_design_api import call, new_project, version
-from tests.test_mastodon_api import get, send
+from tests.support import Node, app_token, call, get, settle
+from tests.test_design_api import new_project, version
 from tests.test_mastodon_statuses import design, post
 
 
@@ -52,8 +47,8 @@ async def test_no_notification_for_ones_own_actions(nodes: Any) -> None:
     _, token = await a.user("alice")
     note = await post(a, token, "Mine")
     await post(a, token, "Me again", in_reply_to_id=note["id"])
-    await send(a, "POST", f"/api/v1/statuses/{note['id']}/favourite", token)
-    await send(a, "POST", f"/api/v1/statuses/{note['id']}/reblog", token)
+    await call(a, "POST", f"/api/v1/statuses/{note['id']}/favourite", token)
+    await call(a, "POST", f"/api/v1/statuses/{note['id']}/reblog", token)
     assert await notifications(a, token) == []
 
 
@@ -100,8 +95,8 @@ async def test_filters_paging_dismiss_and_clear(nodes: Any) -> None:
     note = await post(a, token, "Follow me")
     followers = [await a.user(f"fan{n}") for n in range(5)]
     for _, fan_token in followers:
-        await send(a, "POST", f"/api/v1/accounts/{alice.id}/follow", fan_token)
-    await send(a, "POST", f"/api/v1/statuses/{note['id']}/favourite", followers[0][1])
+        await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", fan_token)
+    await call(a, "POST", f"/api/v1/statuses/{note['id']}/favourite", followers[0][1])
 
     everything = await notifications(a, token)
     assert kinds(everything) == ["favourite"] + ["follow"] * 5
@@ -120,16 +115,16 @@ async def test_filters_paging_dismiss_and_clear(nodes: Any) -> None:
     count = await get(a, "/api/v1/notifications/unread_count", token)
     assert count.json() == {"count": 6}
 
-    dismissed = await send(a, "POST", f"/api/v1/notifications/{everything[0]['id']}/dismiss", token)
+    dismissed = await call(a, "POST", f"/api/v1/notifications/{everything[0]['id']}/dismiss", token)
     assert dismissed.status_code == 200
     gone = await get(a, f"/api/v1/notifications/{everything[0]['id']}", token)
     assert gone.status_code == 404
-    not_hers = await send(
+    not_hers = await call(
         a, "POST", f"/api/v1/notifications/{everything[1]['id']}/dismiss", followers[0][1]
     )
     assert not_hers.status_code == 404
     assert len(await notifications(a, token)) == 5
-    assert (await send(a, "POST", "/api/v1/notifications/clear", token)).status_code == 200
+    assert (await call(a, "POST", "/api/v1/notifications/clear", token)).status_code == 200
     assert await notifications(a, token) == []
 
 
@@ -137,18 +132,10 @@ async def test_a_read_only_token_reads_and_cannot_clear(nodes: Any) -> None:
     a = await nodes("a.test")
     alice, token = await a.user("alice")
     _, bea_token = await a.user("bea")
-    await send(a, "POST", f"/api/v1/accounts/{alice.id}/follow", bea_token)
-    async with a.instance.sessions() as session:
-        app = OAuthApp(client_id="c", client_secret_hash="x", name="reader", redirect_uris="")
-        session.add(app)
-        await session.flush()
-        read_only = await create_token(session, alice, "reader", scopes="read")
-        row = await session.scalar(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
-        assert row is not None
-        row.app_id = app.id
-        await session.commit()
+    await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", bea_token)
+    read_only = await app_token(a, alice)
     assert kinds(await notifications(a, read_only)) == ["follow"]
-    refused = await send(a, "POST", "/api/v1/notifications/clear", read_only)
+    refused = await call(a, "POST", "/api/v1/notifications/clear", read_only)
     assert refused.status_code == 403
     assert (await get(a, "/api/v1/notifications")).status_code == 401
     assert kinds(await notifications(a, token)) == ["follow"]

@@ -38,13 +38,13 @@ from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Follow
 from federation.keys import generate_rsa_pem, load_rsa_private_pem
-from federation.signatures import sign_cavage
 from objects.design_convert import MAX_LINKED_FILES, mastodon_summary, parse_remote_version
 from objects.design_models import DesignVersion, VersionFile
 from objects.licences import LicencePolicy
-from tests.support import Network, Node, settle
-from tests.test_design_api import JPEG, PNG, call, new_project
-from tests.test_mastodon_payloads import ALICE, ALICE_KEY, FIXTURES, FakeMastodon
+from tests.mastodon import mastodon_fixture
+from tests.support import Network, Node, call, settle, signed_post
+from tests.test_design_api import JPEG, PNG, new_project
+from tests.test_mastodon_payloads import ALICE, ALICE_KEY, FakeMastodon
 
 MASTODON = "mastodon.test"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -256,18 +256,14 @@ class Scene:
 
     async def follow_project(self) -> dict[str, Any]:
         """Alice's Follow as Mastodon sends it, signed with her key."""
-        follow = json.loads((FIXTURES / "follow.json").read_text())
+        follow = mastodon_fixture("follow")
         follow["object"] = self.project
         await self.post_as_alice("/users/lamp/inbox", json.dumps(follow).encode())
         return follow
 
     async def post_as_alice(self, path: str, body: bytes) -> None:
         """POST `body` to our instance signed with alice's key, and let it be processed."""
-        url = f"https://{self.od.domain}{path}"
-        headers = {"Content-Type": "application/activity+json"}
-        headers.update(sign_cavage("POST", url, headers, body, ALICE_KEY, self.key))
-        async with self.od.client() as client:
-            response = await client.post(url, content=body, headers=headers)
+        response = await signed_post(self.od, path, body, ALICE_KEY, self.key)
         assert response.status_code == 202, response.text
         await settle(self.od)
 
@@ -299,7 +295,7 @@ async def scene(nodes: Any, network: Network) -> Scene:
     _, token = await od.user("maker")
     project = await new_project(od, token, "lamp", name="Desk lamp")
     private_pem, public_pem = generate_rsa_pem()
-    actor = json.loads((FIXTURES / "actor.json").read_text())
+    actor = mastodon_fixture("actor")
     actor["publicKey"]["publicKeyPem"] = public_pem
     mastodon = FakeMastodon(actor)
     network.add(MASTODON, mastodon.app())
@@ -455,9 +451,8 @@ def test_a_page_from_other_software_is_read_from_summary_and_attachment() -> Non
 
 async def deliver_from_alice(scene: Scene, name: str, target: str) -> None:
     """A fixture payload from alice, aimed at `target`, signed and posted as Mastodon does."""
-    raw = (FIXTURES / f"{name}.json").read_text()
-    raw = raw.replace("__LOCAL_NOTE__", target).replace("__OD__", f"https://{scene.od.domain}")
-    await scene.post_as_alice("/inbox", raw.encode())
+    payload = mastodon_fixture(name, local_note=target, od=f"https://{scene.od.domain}")
+    await scene.post_as_alice("/inbox", json.dumps(payload).encode())
 
 
 async def test_a_mastodon_reply_like_and_boost_of_a_version(scene: Scene) -> None:

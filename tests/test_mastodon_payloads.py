@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,12 +26,12 @@ from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.keys import generate_rsa_pem, load_public_pem, load_rsa_private_pem
-from federation.signatures import parse_signature, sign_cavage, verify_signature
+from federation.signatures import parse_signature, verify_signature
 from inbox.models import InboxItem
 from objects.models import Interaction, Note
-from tests.support import Network, Node, settle
+from tests.mastodon import FIXTURES, mastodon_fixture
+from tests.support import Network, Node, settle, signed_post
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 ALICE = "https://mastodon.test/users/alice"
 ALICE_KEY = f"{ALICE}#main-key"
 STATUS = f"{ALICE}/statuses/112233445566778899"
@@ -103,13 +102,8 @@ class Scene:
 
     def payload(self, name: str, **values: str) -> dict[str, Any]:
         """A fixture with our instance's URLs (and alice's key) filled in."""
-        text = (FIXTURES / f"{name}.json").read_text()
-        for placeholder, value in values.items():
-            text = text.replace(f"__{placeholder.upper()}__", value)
-        text = text.replace("__OD__", f"https://{self.od.domain}")
-        text = text.replace("__OD_HOST__", self.od.domain)
-        text = text.replace("__LOCAL_NOTE__", self.local_note)
-        doc: dict[str, Any] = json.loads(text)
+        ours = {"od": f"https://{self.od.domain}", "od_host": self.od.domain}
+        doc = mastodon_fixture(name, **values, **ours, local_note=self.local_note)
         for holder in (doc, doc.get("object")):
             if isinstance(holder, dict) and isinstance(holder.get("publicKey"), dict):
                 holder["publicKey"]["publicKeyPem"] = self.public_pem
@@ -117,12 +111,9 @@ class Scene:
 
     async def deliver(self, activity: dict[str, Any], path: str = "/inbox") -> httpx.Response:
         body = json.dumps(activity).encode()
-        headers = {"Content-Type": ACTIVITY_JSON}
-        url = f"https://{self.od.domain}{path}"
-        headers.update(sign_cavage("POST", url, headers, body, ALICE_KEY, self.key))
-        assert "content-type" in headers["Signature"]  # like Mastodon's
-        async with self.od.client() as client:
-            return await client.post(path, content=body, headers=headers)
+        response = await signed_post(self.od, path, body, ALICE_KEY, self.key)
+        assert "content-type" in response.request.headers["Signature"]  # like Mastodon's
+        return response
 
     async def accept(self, activity: dict[str, Any], path: str = "/inbox") -> None:
         response = await self.deliver(activity, path)
@@ -168,7 +159,7 @@ async def scene(nodes: Any, network: Network) -> Scene:
 
 def test_fixtures_are_mastodon_shaped() -> None:
     """Guard the fixtures themselves: the fields Mastodon really sends are all there."""
-    actor = json.loads((FIXTURES / "actor.json").read_text())
+    actor = mastodon_fixture("actor")
     context = actor["@context"][2]
     terms = "toot featured featuredTags discoverable indexable memorial alsoKnownAs PropertyValue"
     for term in [*terms.split(), "devices"]:
@@ -177,14 +168,14 @@ def test_fixtures_are_mastodon_shaped() -> None:
     for name in [*names.split(), "endpoints", "icon", "image", "publicKey"]:
         assert name in actor, name
     assert actor["attachment"][0]["type"] == "PropertyValue"
-    note = json.loads((FIXTURES / "create_note.json").read_text())["object"]
+    note = mastodon_fixture("create_note")["object"]
     names = "contentMap tag attachment sensitive summary atomUri conversation replies inReplyTo"
     for name in [*names.split(), "to", "cc"]:
         assert name in note, name
     assert {t["type"] for t in note["tag"]} == {"Mention", "Hashtag"}
     image = note["attachment"][0]
     assert image["type"] == "Document" and {"blurhash", "width", "height"} <= set(image)
-    delete = json.loads((FIXTURES / "delete_note.json").read_text())
+    delete = mastodon_fixture("delete_note")
     assert delete["object"]["type"] == "Tombstone"
 
 

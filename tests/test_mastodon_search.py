@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from objects.design_models import DesignVersion
 from objects.models import Note
-from tests.support import Node
-from tests.test_mastodon_api import get
+from tests.support import Node, count, get
 from tests.test_mastodon_statuses import design, post
 
 SEARCH = "/api/v2/search"
@@ -20,11 +19,6 @@ async def search(node: Node, token: str | None = None, **params: Any) -> dict[st
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
-
-
-async def count(node: Node, model: Any) -> int:
-    async with node.instance.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model)) or 0
 
 
 async def refuse_licence(node: Node, uri: str) -> None:

@@ -9,19 +9,16 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from actors.models import ApiToken, OAuthApp
-from actors.service import create_token
 from federation.db import utcnow
 from objects.media_models import StatusIdempotencyKey
 from objects.models import Note
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Network, Node, running_node, settle
+from tests.support import Network, Node, app_token, call, get, running_node, settle
 from tests.test_design_api import PNG, STL, new_project, publish
-from tests.test_mastodon_api import get, send
 
 
 async def post(node: Node, token: str, text: str, **fields: Any) -> dict[str, Any]:
-    response = await send(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
+    response = await call(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -58,9 +55,9 @@ async def test_post_get_thread_and_delete(nodes: Any) -> None:
     assert [s["id"] for s in thread["ancestors"]] == [first["id"]]
     assert [s["id"] for s in thread["descendants"]] == [deeper["id"]]
 
-    not_mine = await send(a, "DELETE", f"/api/v1/statuses/{first['id']}", bea_token)
+    not_mine = await call(a, "DELETE", f"/api/v1/statuses/{first['id']}", bea_token)
     assert not_mine.status_code == 404
-    deleted = await send(a, "DELETE", f"/api/v1/statuses/{deeper['id']}", token)
+    deleted = await call(a, "DELETE", f"/api/v1/statuses/{deeper['id']}", token)
     assert deleted.status_code == 200 and deleted.json()["text"] == "Again"
     gone = await get(a, f"/api/v1/statuses/{deeper['id']}")
     assert gone.status_code == 404 and gone.json() == {"error": "Record not found"}
@@ -97,21 +94,20 @@ async def test_idempotency_key_returns_the_first_status_after_a_restart(
 
 
 async def keyed(node: Node, token: str, key: str, text: str) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-    async with node.client() as client:
-        return await client.post("/api/v1/statuses", json={"status": text}, headers=headers)
+    body, headers = {"status": text}, {"Idempotency-Key": key}
+    return await call(node, "POST", "/api/v1/statuses", token, json=body, headers=headers)
 
 
 async def test_errors_and_scopes(nodes: Any) -> None:
     a = await nodes("a.test")
     alice, token = await a.user("alice")
-    blank = await send(a, "POST", "/api/v1/statuses", token, json={"status": " "})
+    blank = await call(a, "POST", "/api/v1/statuses", token, json={"status": " "})
     assert blank.status_code == 422 and "blank" in blank.json()["error"]
-    secret = await send(
+    secret = await call(
         a, "POST", "/api/v1/statuses", token, json={"status": "x", "visibility": "secret"}
     )
     assert secret.status_code == 422 and "visibility" in secret.json()["error"]
-    media = await send(
+    media = await call(
         a, "POST", "/api/v1/statuses", token, json={"status": "x", "media_ids": ["1"]}
     )
     assert media.status_code == 422 and "media" in media.json()["error"]
@@ -119,16 +115,8 @@ async def test_errors_and_scopes(nodes: Any) -> None:
     assert (await get(a, "/api/v1/statuses/nonsense")).status_code == 404
     assert (await get(a, "/api/v1/timelines/home")).status_code == 401
 
-    async with a.instance.sessions() as session:
-        app = OAuthApp(client_id="c", client_secret_hash="x", name="reader", redirect_uris="")
-        session.add(app)
-        await session.flush()
-        read_only = await create_token(session, alice, "reader", scopes="read")
-        row = await session.scalar(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
-        assert row is not None
-        row.app_id = app.id
-        await session.commit()
-    refused = await send(a, "POST", "/api/v1/statuses", read_only, json={"status": "x"})
+    read_only = await app_token(a, alice)
+    refused = await call(a, "POST", "/api/v1/statuses", read_only, json={"status": "x"})
     assert refused.status_code == 403
     assert (await get(a, "/api/v1/timelines/home", read_only)).status_code == 200
 
@@ -139,17 +127,17 @@ async def test_favourites_and_boosts_count_and_list_who(nodes: Any) -> None:
     bea, bea_token = await a.user("bea")
     status = await post(a, token, "Like me")
     path = f"/api/v1/statuses/{status['id']}"
-    liked = await send(a, "POST", f"{path}/favourite", bea_token)
+    liked = await call(a, "POST", f"{path}/favourite", bea_token)
     assert liked.json()["favourited"] is True and liked.json()["favourites_count"] == 1
-    again = await send(a, "POST", f"{path}/favourite", bea_token)
+    again = await call(a, "POST", f"{path}/favourite", bea_token)
     assert again.json()["favourites_count"] == 1
-    boosted = await send(a, "POST", f"{path}/reblog", bea_token)
+    boosted = await call(a, "POST", f"{path}/reblog", bea_token)
     assert boosted.json()["reblogged"] is True and boosted.json()["reblogs_count"] == 1
     assert [x["id"] for x in (await get(a, f"{path}/favourited_by")).json()] == [str(bea.id)]
     assert [x["id"] for x in (await get(a, f"{path}/reblogged_by")).json()] == [str(bea.id)]
-    undone = await send(a, "POST", f"{path}/unfavourite", bea_token)
+    undone = await call(a, "POST", f"{path}/unfavourite", bea_token)
     assert undone.json()["favourited"] is False and undone.json()["favourites_count"] == 0
-    unboosted = await send(a, "POST", f"{path}/unreblog", bea_token)
+    unboosted = await call(a, "POST", f"{path}/unreblog", bea_token)
     assert unboosted.json()["reblogs_count"] == 0
 
 
@@ -174,7 +162,7 @@ async def test_design_version_is_a_status_and_a_reply_is_a_comment(nodes: Any) -
     async with a.client() as client:
         replies = await client.get(version["id"] + "/replies?page=true")
     assert reply["uri"] in replies.text
-    refused = await send(a, "POST", f"/api/v1/statuses/{status['id']}/favourite", bea_token)
+    refused = await call(a, "POST", f"/api/v1/statuses/{status['id']}/favourite", bea_token)
     assert refused.status_code == 422
 
 
@@ -183,7 +171,7 @@ async def test_home_timeline_shows_a_followed_remote_post(nodes: Any) -> None:
     _, token = await a.user("alice")
     _, bob_token = await b.user("bob")
     [bob] = (await get(a, "/api/v1/accounts/search", token, q="bob@b.test", resolve="true")).json()
-    await send(a, "POST", f"/api/v1/accounts/{bob['id']}/follow", token)
+    await call(a, "POST", f"/api/v1/accounts/{bob['id']}/follow", token)
     await settle(a, b)
     await post(b, bob_token, "From far away")
     await settle(a, b)
@@ -219,7 +207,7 @@ async def test_timelines_page_with_link_headers(nodes: Any) -> None:
 
 async def follow(node: Node, token: str, handle: str) -> dict[str, Any]:
     [found] = (await get(node, "/api/v1/accounts/search", token, q=handle, resolve="true")).json()
-    await send(node, "POST", f"/api/v1/accounts/{found['id']}/follow", token)
+    await call(node, "POST", f"/api/v1/accounts/{found['id']}/follow", token)
     return found
 
 
@@ -316,7 +304,7 @@ async def test_bookmarks_of_notes_and_versions(nodes: Any) -> None:
     assert version_status["uri"] == version["id"]
     # Bookmarking twice changes nothing: the note stays the older bookmark.
     for status in (note, version_status, note):
-        kept = await send(a, "POST", f"/api/v1/statuses/{status['id']}/bookmark", bea_token)
+        kept = await call(a, "POST", f"/api/v1/statuses/{status['id']}/bookmark", bea_token)
         assert kept.status_code == 200 and kept.json()["bookmarked"] is True
 
     page = await get(a, "/api/v1/bookmarks", bea_token, limit="1")
@@ -330,11 +318,11 @@ async def test_bookmarks_of_notes_and_versions(nodes: Any) -> None:
     assert (await get(a, f"/api/v1/statuses/{note['id']}", token)).json()["bookmarked"] is False
     assert (await get(a, "/api/v1/bookmarks", token)).json() == []
 
-    removed = await send(a, "POST", f"/api/v1/statuses/{note['id']}/unbookmark", bea_token)
+    removed = await call(a, "POST", f"/api/v1/statuses/{note['id']}/unbookmark", bea_token)
     assert removed.status_code == 200 and removed.json()["bookmarked"] is False
     left = (await get(a, "/api/v1/bookmarks", bea_token)).json()
     assert [s["id"] for s in left] == [version_status["id"]]
-    missing = await send(a, "POST", "/api/v1/statuses/999999/bookmark", bea_token)
+    missing = await call(a, "POST", "/api/v1/statuses/999999/bookmark", bea_token)
     assert missing.status_code == 404
     assert (await get(a, "/api/v1/bookmarks")).status_code == 401
     bad = await get(a, "/api/v1/bookmarks", bea_token, max_id="v1")

@@ -18,12 +18,11 @@ from websockets.asyncio.client import connect
 
 from federation.vocab import PUBLIC
 from outbox.c2s import submit
-from tests.live import live_server
-from tests.support import Node, settle
-from tests.test_mastodon_api import get, send
+from tests.live import live_server, wait_for
+from tests.support import Node, call, get, settle
 from tests.test_mastodon_statuses import post
 from web.instance import open_instance
-from web.streaming import QUEUE_LIMIT, StreamHub, Subscriber
+from web.streaming import QUEUE_LIMIT, StreamHub, Subscriber, stream_channel
 
 WAIT = 10.0
 
@@ -147,7 +146,7 @@ async def test_user_stream_gets_followed_notes_and_notifications(nodes: Any) -> 
     _, alice_token = await a.user("alice")
     _, bob_token = await b.user("bob")
     mine = await post(a, alice_token, "Lamp news")
-    await send(
+    await call(
         a,
         "POST",
         "/users/alice/outbox",
@@ -182,7 +181,7 @@ async def test_public_local_stream_gets_local_posts_and_deletes(nodes: Any) -> N
         note = await post(a, token, "Freshly posted")
         update = await stream.next_of("update")
         assert update["id"] == note["id"] and "Freshly posted" in update["content"]
-        await send(a, "DELETE", f"/api/v1/statuses/{note['id']}", token)
+        await call(a, "DELETE", f"/api/v1/statuses/{note['id']}", token)
         assert await stream.next_of("delete") == note["id"]
 
 
@@ -217,7 +216,8 @@ async def test_websocket_subscribe_to_public(nodes: Any) -> None:
     _, token = await a.user("alice")
     async with AsgiSocket(a) as socket:
         await socket.send_json({"type": "subscribe", "stream": "public"})
-        await asyncio.sleep(0.05)  # the subscription is handled before the post
+        public = stream_channel("public", None, None)
+        await wait_for(lambda: a.instance.streaming.listens(public))  # before the post
         note = await post(a, token, "Over a socket")
         frame = await socket.frame()
         assert frame["stream"] == ["public"] and frame["event"] == "update"

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import aliased
@@ -28,9 +27,8 @@ from federation.db import make_engine
 from federation.settings import Settings
 from objects.design_models import DesignVersion
 from tests.conftest import PG_DSN, _admin, _pg_available, _pg_url
-from tests.support import Network, running_node, settle
-from tests.test_design_api import PNG, STL, call, new_project, publish, version
-from web.cli import main
+from tests.support import Network, call, cli_env, run_cli, running_node, settle
+from tests.test_design_api import PNG, STL, new_project, publish, version
 from web.move import MoveError, move_to_postgres
 from web.schema import head_revisions, metadata, migrate
 
@@ -303,18 +301,10 @@ def test_the_command(tmp_path: Path, empty_pg: Callable[[], Awaitable[str]]) -> 
     import asyncio
 
     target = asyncio.run(_in_thread(empty_pg))
-    runner = CliRunner()
-    env = {
-        "OURDESIGN_DATA_DIR": str(tmp_path / "data"),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_DATABASE_URL": None,
-        "OURDESIGN_CONFIG": None,
-    }
+    env = cli_env(tmp_path / "data")
 
     def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(main, list(args), env=env)
-        assert result.exit_code == code, (result.output, result.exception)
-        return result.output
+        return run_cli(env, *args, code=code)
 
     run("user", "create", "ada", "--email", "ada@coop.test", "--password", "long enough")
     out = run("db", "move-to-postgres", target)

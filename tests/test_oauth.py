@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +19,7 @@ from actors.oauth import scope_covers
 from federation.db import utcnow
 from federation.errors import FederationError
 from tests.live import authorize_in_browser, hidden_fields, in_thread, live_server, shown_code
-from tests.support import Node
+from tests.support import PASSWORD, Node, bearer
 from web.oauth import require_scope
 
 CALLBACK = "https://app.example/callback"
@@ -50,7 +49,7 @@ async def authorize(
     redirect_uri: str = CALLBACK,
     challenge: str | None = None,
     decision: str = "authorize",
-    password: str = "correct horse",
+    password: str = PASSWORD,
 ) -> httpx.Response:
     """Open the authorize page, then send its form back as a browser would."""
     params = {
@@ -93,10 +92,6 @@ async def exchange(
     if verifier:
         data["code_verifier"] = verifier
     return await client.post("/oauth/token", data=data)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_code_flow_with_pkce(nodes) -> None:
@@ -182,7 +177,7 @@ async def test_wrong_password_deny_and_csrf(nodes) -> None:
         )
         forged = hidden_fields(page.text) | {
             "login": "alice",
-            "password": "correct horse",
+            "password": PASSWORD,
             "decision": "authorize",
         }
         del forged["csrf_token"]
@@ -199,13 +194,11 @@ async def test_oob_shows_the_code(nodes) -> None:
         app = await register(client, redirect_uris=OOB)
         page = await authorize(client, app, redirect_uri=OOB)
         assert page.status_code == 200
-        code = re.search(r'id="code" value="([^"]+)"', page.text)
-        assert code is not None
         issued = await client.post(
             "/oauth/token",
             data={
                 "grant_type": "authorization_code",
-                "code": code.group(1),
+                "code": shown_code(page),
                 "redirect_uri": OOB,
                 "client_id": app["client_id"],
                 "client_secret": app["client_secret"],

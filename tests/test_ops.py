@@ -8,13 +8,12 @@ import logging
 import uuid
 
 import httpx
-from click.testing import CliRunner
 from sqlalchemy import text
 
 from federation.db import make_engine
 from federation.settings import Settings
 from tests.conftest import _pg_url
-from tests.support import settle
+from tests.support import cli_env, run_cli, settle
 from web.checks import (
     DISK_FAIL_BYTES,
     SELF_TEST_HINT,
@@ -24,7 +23,6 @@ from web.checks import (
     check_migrations,
     run_checks,
 )
-from web.cli import main
 from web.logs import configure_logging
 
 
@@ -165,30 +163,20 @@ def test_disk_and_data_dir_checks(tmp_path):
 
 
 def test_cli_check_offline(tmp_path):
-    env = {
-        "OURDESIGN_DATA_DIR": str(tmp_path),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-        "OURDESIGN_DATABASE_URL": None,
-        "OURDESIGN_CONFIG": None,
-    }
-    runner = CliRunner()
-    before = runner.invoke(main, ["check", "--offline"], env=env)
-    assert before.exit_code == 1 and "run `ourdesign migrate`" in before.output
+    env = cli_env(tmp_path)
+    assert "run `ourdesign migrate`" in run_cli(env, "check", "--offline", code=1)
 
-    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
-    result = runner.invoke(main, ["check", "--offline"], env=env)
-    assert result.exit_code == 0, result.output
-    assert "FAIL" not in result.output
+    run_cli(env, "migrate")
+    checked = run_cli(env, "check", "--offline")
+    assert "FAIL" not in checked
     for name in ("config", "database", "migrations", "instance key", "disk space", "data dir"):
-        assert f"{name}:" in result.output
+        assert f"{name}:" in checked
 
     # Nothing listens on port 9: the self-test fails with a hint.
     local = {**env, "OURDESIGN_DOMAIN": "127.0.0.1:9", "OURDESIGN_SCHEME": "http"}
     local["OURDESIGN_ALLOW_PRIVATE_ADDRESSES"] = "true"
-    online = runner.invoke(main, ["check"], env=local)
-    assert online.exit_code == 1
-    assert "FAIL  federation" in online.output and "ourdesign serve" in online.output
+    online = run_cli(local, "check", code=1)
+    assert "FAIL  federation" in online and "ourdesign serve" in online
 
 
 async def test_requests_are_logged_as_json_lines(nodes):

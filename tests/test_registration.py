@@ -6,24 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import os
 import re
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from actors.models import Account, AccountToken, Actor, Invite, OutgoingMail
 from actors.moderation_models import AuditEntry
 from federation.db import utcnow
 from federation.queue import DONE, PENDING
-from tests.support import Node
+from tests.live import free_port
+from tests.support import PASSWORD as NODE_USER_PASSWORD
+from tests.support import Node, audit_actions, call, count, ourdesign
 
 PASSWORD = "long enough"
 
@@ -41,12 +39,6 @@ class Mailbox:
 
     def bodies_to(self, address: str) -> list[str]:
         return [m.get_content() for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class SmtpServer:
@@ -87,18 +79,6 @@ def smtp_down() -> Iterator[SmtpServer]:
 # Helpers
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def call(
-    node: Node, method: str, path: str, token: str | None = None, **kw: Any
-) -> httpx.Response:
-    async with node.client() as client:
-        headers = {**(auth(token) if token else {}), **kw.pop("headers", {})}
-        return await client.request(method, path, headers=headers, **kw)
-
-
 async def register(node: Node, username: str, **fields: Any) -> httpx.Response:
     body = {
         "username": username,
@@ -120,16 +100,6 @@ async def send_mail(node: Node) -> int:
     worker = node.instance.mail_worker
     assert worker is not None
     return await worker.run_once()
-
-
-async def count(node: Node, model: Any) -> int:
-    async with node.instance.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def audit_actions(node: Node) -> list[str]:
-    async with node.instance.sessions() as session:
-        return list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 def confirm_path(body: str) -> str:
@@ -420,7 +390,7 @@ async def test_password_reset_through_the_mailed_token(nodes, smtp):
     done = await call(a, "POST", path, json={"token": token, "password": "a new password"})
     assert done.status_code == 200, done.text
     assert (await call(a, "GET", "/api/v1/invites", old_token)).status_code == 401
-    assert (await sign_in(a, "ada", "correct horse")).status_code == 401
+    assert (await sign_in(a, "ada", NODE_USER_PASSWORD)).status_code == 401
     assert (await sign_in(a, "ada", "a new password")).status_code == 200
     reused = await call(a, "POST", path, json={"token": token, "password": "another one"})
     assert reused.status_code == 410
@@ -449,25 +419,8 @@ async def test_mail_is_retried_until_the_server_is_up(nodes, smtp_down):
 # Command line
 
 
-def _ourdesign(tmp_path, *args, check=True):
-    env = {
-        **os.environ,
-        "OURDESIGN_DATA_DIR": str(tmp_path),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-    }
-    env.pop("OURDESIGN_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=check,
-    )
-
-
 def test_cli_roles_passwords_and_invites(tmp_path):
-    _ourdesign(
+    ourdesign(
         tmp_path,
         "user",
         "create",
@@ -479,27 +432,25 @@ def test_cli_roles_passwords_and_invites(tmp_path):
         "--role",
         "admin",
     )
-    _ourdesign(
-        tmp_path, "user", "create", "mia", "--email", "mia@coop.test", "--password", PASSWORD
-    )
-    listed = _ourdesign(tmp_path, "user", "list").stdout
+    ourdesign(tmp_path, "user", "create", "mia", "--email", "mia@coop.test", "--password", PASSWORD)
+    listed = ourdesign(tmp_path, "user", "list").stdout
     assert "ann\tann@coop.test\tadmin\tapproved" in listed
     assert "mia\tmia@coop.test\tmember" in listed
-    assert "moderator" in _ourdesign(tmp_path, "user", "role", "mia", "moderator").stdout
-    assert _ourdesign(tmp_path, "user", "list", "--pending").stdout == ""
-    demoted = _ourdesign(tmp_path, "user", "role", "ann", "member", check=False)
+    assert "moderator" in ourdesign(tmp_path, "user", "role", "mia", "moderator").stdout
+    assert ourdesign(tmp_path, "user", "list", "--pending").stdout == ""
+    demoted = ourdesign(tmp_path, "user", "role", "ann", "member", check=False)
     assert demoted.returncode != 0 and "only admin" in demoted.stderr
-    assert "approved already" in _ourdesign(tmp_path, "user", "approve", "mia", check=False).stderr
-    changed = _ourdesign(tmp_path, "user", "password", "mia", "--password", "a new password")
+    assert "approved already" in ourdesign(tmp_path, "user", "approve", "mia", check=False).stderr
+    changed = ourdesign(tmp_path, "user", "password", "mia", "--password", "a new password")
     assert "changed" in changed.stdout
-    short = _ourdesign(tmp_path, "user", "password", "mia", "--password", "short", check=False)
+    short = ourdesign(tmp_path, "user", "password", "mia", "--password", "short", check=False)
     assert short.returncode != 0 and "8 characters" in short.stderr
 
-    url = _ourdesign(tmp_path, "invite", "create", "--expires-in", "7d", "--max-uses", "2").stdout
+    url = ourdesign(tmp_path, "invite", "create", "--expires-in", "7d", "--max-uses", "2").stdout
     code = url.strip().rsplit("/", 1)[1]
     assert url.startswith("https://coop.test/invite/")
-    assert f"{code}\t0/2 uses" in _ourdesign(tmp_path, "invite", "list").stdout
-    _ourdesign(tmp_path, "invite", "revoke", code)
-    assert "not valid" in _ourdesign(tmp_path, "invite", "list").stdout
-    odd = _ourdesign(tmp_path, "invite", "create", "--expires-in", "soon", check=False)
+    assert f"{code}\t0/2 uses" in ourdesign(tmp_path, "invite", "list").stdout
+    ourdesign(tmp_path, "invite", "revoke", code)
+    assert "not valid" in ourdesign(tmp_path, "invite", "list").stdout
+    odd = ourdesign(tmp_path, "invite", "create", "--expires-in", "soon", check=False)
     assert odd.returncode != 0 and "12h" in odd.stderr

@@ -12,9 +12,6 @@ InstanceActorSerializer.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,36 +27,21 @@ from actors.moderation import put_domain_block
 from actors.moderation_models import AuditEntry, Report
 from federation.blocks import NOOP
 from federation.keys import generate_rsa_pem, load_rsa_private_pem
-from federation.signatures import sign_cavage
 from outbox.models import OutboxActivity
-from tests.support import Node, settle
+from tests.mastodon import mastodon_fixture
+from tests.support import Node, call, count, get, ourdesign, settle, signed_post
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 MASTODON_ACTOR = "https://mastodon.test/actor"
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+ACCEPT_ACTIVITY = {"Accept": "application/activity+json"}
 
 
 async def post(node: Node, path: str, token: str, body: Any = None) -> httpx.Response:
-    async with node.client() as client:
-        return await client.post(path, json=body if body is not None else {}, headers=auth(token))
-
-
-async def get(node: Node, path: str, token: str | None = None, **headers: str) -> httpx.Response:
-    async with node.client() as client:
-        return await client.get(path, headers={**(auth(token) if token else {}), **headers})
+    return await call(node, "POST", path, token, json=body if body is not None else {})
 
 
 async def reports_on(node: Node) -> list[Report]:
     async with node.instance.sessions() as session:
         return list(await session.scalars(select(Report).order_by(Report.id)))
-
-
-async def audit_count(node: Node) -> int:
-    async with node.instance.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
 
 async def local_note(node: Node, username: str, token: str, text: str) -> str:
@@ -144,19 +126,7 @@ def mastodon_app(actor: dict[str, Any]) -> Starlette:
 
 async def deliver_flag(od: Node, flag: dict[str, Any], key: Any) -> httpx.Response:
     body = json.dumps(flag).encode()
-    headers = {"Content-Type": "application/activity+json"}
-    url = f"https://{od.domain}/inbox"
-    headers.update(sign_cavage("POST", url, headers, body, f"{MASTODON_ACTOR}#main-key", key))
-    async with od.client() as client:
-        return await client.post("/inbox", content=body, headers=headers)
-
-
-def fixture(name: str, **values: str) -> dict[str, Any]:
-    text = (FIXTURES / f"{name}.json").read_text()
-    for placeholder, value in values.items():
-        text = text.replace(f"__{placeholder}__", value)
-    doc: dict[str, Any] = json.loads(text)
-    return doc
+    return await signed_post(od, "/inbox", body, f"{MASTODON_ACTOR}#main-key", key)
 
 
 async def test_mastodon_flag_files_one_report(nodes: Any, network: Any) -> None:
@@ -164,10 +134,10 @@ async def test_mastodon_flag_files_one_report(nodes: Any, network: Any) -> None:
     bob, bob_token = await od.user("bob")
     note = await local_note(od, "bob", bob_token, "Free printers, click here")
     private_pem, public_pem = generate_rsa_pem()
-    actor = fixture("instance_actor")
+    actor = mastodon_fixture("instance_actor")
     actor["publicKey"]["publicKeyPem"] = public_pem
     network.add("mastodon.test", mastodon_app(actor))
-    flag = fixture("flag", OD="https://od.test", LOCAL_NOTE=note)
+    flag = mastodon_fixture("flag", OD="https://od.test", LOCAL_NOTE=note)
     key = load_rsa_private_pem(private_pem)
 
     for _ in range(2):  # Mastodon retries deliveries; the second changes nothing
@@ -234,20 +204,21 @@ async def test_suspending_the_reported_account_resolves_the_report(nodes: Any) -
     # Suspended: the token is refused and the account is gone from the outside.
     refused = await post(a, "/api/v1/reports", alice_token, {"account_id": "carol"})
     assert refused.status_code == 403 and "suspended" in refused.json()["error"]
-    actor_doc = await get(a, "/users/alice", Accept="application/activity+json")
+    actor_doc = await call(a, "GET", "/users/alice", headers=ACCEPT_ACTIVITY)
     assert actor_doc.status_code == 404 and "suspended" in actor_doc.json()["error"]
     finger = await get(a, "/.well-known/webfinger?resource=acct:alice@a.test")
     assert finger.status_code == 404
 
     restored = await post(a, f"/api/v1/admin/accounts/{alice.id}/unsuspend", mod_token)
     assert restored.status_code == 200, restored.text
-    assert (await get(a, "/users/alice", Accept="application/activity+json")).status_code == 200
+    assert (await call(a, "GET", "/users/alice", headers=ACCEPT_ACTIVITY)).status_code == 200
     assert (await get(a, "/.well-known/webfinger?resource=acct:alice@a.test")).status_code == 200
     ok = await post(a, "/api/v1/reports", alice_token, {"account_id": "carol"})
     assert ok.status_code == 200, ok.text
     log = await get(a, "/api/v1/admin/audit_log?limit=1", mod_token)
     assert log.json()[0]["action"] == "account.unsuspend" and 'rel="next"' in log.headers["link"]
-    assert mod.id != alice.id
+    unsuspend = log.json()[0]
+    assert unsuspend["moderator"]["id"] == str(mod.id) and unsuspend["target"] == alice.uri
 
 
 async def test_remote_accounts_can_be_silenced_and_queue_is_worked(nodes: Any) -> None:
@@ -336,7 +307,7 @@ async def test_members_are_refused_and_bad_input_changes_nothing(nodes: Any) -> 
     )
     assert response.status_code == 403 and "instance actor" in response.json()["error"]
 
-    assert await reports_on(a) == [] and await audit_count(a) == 0
+    assert await reports_on(a) == [] and await count(a, AuditEntry) == 0
     async with a.instance.sessions() as session:
         suspended = await session.scalar(
             select(func.count()).select_from(Actor).where(Actor.suspended_at.is_not(None))
@@ -345,25 +316,6 @@ async def test_members_are_refused_and_bad_input_changes_nothing(nodes: Any) -> 
 
 
 # --- the command line --------------------------------------------------------------------------
-
-
-def ourdesign(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "OURDESIGN_DATA_DIR": str(tmp_path),
-        "OURDESIGN_DOMAIN": "coop.test",
-        "OURDESIGN_SCHEME": "https",
-    }
-    env.pop("OURDESIGN_DATABASE_URL", None)
-    # The `ourdesign` entry point (web.cli:main), with the commands its modules add.
-    program = "from web.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", program, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=check,
-    )
 
 
 def test_cli_suspends_and_audits(tmp_path: Path) -> None:

@@ -11,12 +11,11 @@ from actors.service import token_row
 from federation.changes import written_table
 from federation.db import make_engine, utcnow
 from objects.models import Note
-from tests.support import Node
-from tests.test_mastodon_api import get, send
+from tests.support import Node, call, get
 
 
 async def post(node: Node, token: str, text: str, **fields: Any) -> str:
-    response = await send(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
+    response = await call(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
     assert response.status_code == 200, response.text
     status_id: str = response.json()["id"]
     return status_id
@@ -40,7 +39,7 @@ async def test_home_pages_through_many_followed_accounts(nodes: Any) -> None:
     _, token = await a.user("reader")
     people = [await a.user(f"p{n}") for n in range(6)]
     for actor, _ in people[:5]:
-        followed = await send(a, "POST", f"/api/v1/accounts/{actor.id}/follow", token)
+        followed = await call(a, "POST", f"/api/v1/accounts/{actor.id}/follow", token)
         assert followed.json()["following"] is True, followed.text
     expected = []
     for round_ in range(3):
@@ -78,7 +77,7 @@ async def test_a_write_shows_at_once_and_a_kept_answer_is_per_viewer(nodes: Any)
     second = await post(a, token, "second")
     assert ids_of(await get(a, "/api/v1/timelines/public")) == [second, first]
 
-    liked = await send(a, "POST", f"/api/v1/statuses/{second}/favourite", token)
+    liked = await call(a, "POST", f"/api/v1/statuses/{second}/favourite", token)
     assert liked.status_code == 200, liked.text
     mine = (await get(a, "/api/v1/timelines/public", token)).json()
     anyone = (await get(a, "/api/v1/timelines/public")).json()
@@ -150,6 +149,6 @@ async def test_a_remembered_sign_in_ends_with_a_revoke_or_a_suspension(nodes: An
 
     action = {"type": "suspend"}
     path = f"/api/v1/admin/accounts/{bob.id}/action"
-    suspended = await send(a, "POST", path, admin_token, json=action)
+    suspended = await call(a, "POST", path, admin_token, json=action)
     assert suspended.status_code == 200, suspended.text
     assert (await get(a, "/api/v1/timelines/home", bob_token)).status_code == 403

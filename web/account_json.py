@@ -4,6 +4,7 @@ moderation routes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import escape
@@ -17,7 +18,7 @@ from web.files import media_type_essence
 from web.http import json_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-TRUE_WORDS = ("1", "true", "yes", "on")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 async def fields_of(request: Request, limit: int) -> dict[str, Any]:
@@ -36,6 +37,17 @@ async def form_pairs(request: Request) -> list[tuple[str, str]] | None:
         return None
     async with request.form(max_files=0, max_fields=100) as form:
         return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+async def form_or_json(
+    request: Request, limit: int, fold: Callable[[list[tuple[str, str]]], dict[str, Any]]
+) -> dict[str, Any]:
+    """A Mastodon app's body: a form's pairs made a dict by `fold`, else JSON (at most
+    `limit` bytes)."""
+    pairs = await form_pairs(request)
+    if pairs is None:
+        return await json_body(request, limit)
+    return fold(pairs)
 
 
 def text(fields: dict[str, Any], name: str, *, required: bool = False, limit: int = 1000) -> str:

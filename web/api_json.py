@@ -339,7 +339,7 @@ def _filtered(
     if filters.text:
         query = query.where(_text_matches(filters.text))
     if filters.tag:
-        query = query.where(_has_tag(filters.tag, postgres=postgres))
+        query = query.where(tags_contain(Project.tags, filters.tag, postgres=postgres))
     if filters.licence:
         query = query.where(_has_licence(filters.licence))
     if filters.domain:
@@ -366,10 +366,6 @@ def _text_matches(text: str) -> ColumnElement[bool]:
         Actor.summary.ilike(pattern, escape="\\"),
         in_versions,
     )
-
-
-def _has_tag(tag: str, *, postgres: bool) -> ColumnElement[bool]:
-    return tags_contain(Project.tags, tag, postgres=postgres)
 
 
 def tags_contain(column: Any, tag: str, *, postgres: bool) -> ColumnElement[bool]:

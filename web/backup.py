@@ -35,9 +35,8 @@ from sqlalchemy.pool import NullPool
 
 from actors.models import Account
 from federation.db import make_engine
-from federation.errors import ValidationError
 from federation.settings import Settings
-from objects.blobs import BlobStore, check_sha256
+from objects.blobs import BlobStore, is_sha256
 from web.backup_db import (
     BackupError,
     database_kind,
@@ -179,17 +178,9 @@ def _blob_paths(root: Path) -> Iterator[Path]:
     for directory, _, names in sorted(os.walk(root)):
         for name in sorted(names):
             path = Path(directory) / name
-            if not _is_sha256(name) or path.parent.parent.parent != root:
+            if not is_sha256(name) or path.parent.parent.parent != root:
                 continue  # not a blob (the store keeps staged writes elsewhere)
             yield path
-
-
-def _is_sha256(name: str) -> bool:
-    try:
-        check_sha256(name)
-    except ValidationError:
-        return False
-    return True
 
 
 def _copy_hashing(source: Path, target: Path) -> tuple[str, int]:
@@ -318,7 +309,7 @@ def _read_manifest(src: Path) -> dict[str, Any]:
         files = manifest["files"]["sha256"]
         database = manifest["database"]
         assert isinstance(files, dict) and isinstance(database, dict)
-        assert all(_is_sha256(k) and isinstance(v, int) for k, v in files.items())
+        assert all(is_sha256(k) and isinstance(v, int) for k, v in files.items())
         assert {"kind", "file", "sha256", "size"} <= database.keys()
     except (KeyError, TypeError, AssertionError) as exc:
         raise BackupError(f"{path} is incomplete or damaged") from exc

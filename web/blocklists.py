@@ -25,6 +25,7 @@ from actors.moderation_models import SEVERITIES, DomainBlock
 from federation.blocks import SILENCE, SUSPEND
 from federation.errors import ValidationError
 from objects.convert import iso
+from web.account_json import TRUE_WORDS
 
 CSV_COLUMNS = (
     "domain",
@@ -35,7 +36,6 @@ CSV_COLUMNS = (
     "obfuscate",
 )
 CSV_HEADER = ",".join(f"#{name}" for name in CSV_COLUMNS)
-TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
 # What an import compares to decide whether a block changed.
 COMPARED = ("severity", "reject_media", "reject_reports", "public_comment", "obfuscate")

@@ -20,11 +20,11 @@ from actors.reports import (
     resolve_report,
     undo_account_action,
 )
+from actors.service import actors_by_id
 from federation.errors import FederationError
 from federation.webfinger import parse_handle
 from web.cli import _run, _settings, main, user
 from web.instance import Instance
-from web.report_json import actors_by_id
 
 
 async def _actor_named(session: AsyncSession, instance: Instance, ref: str) -> Actor:

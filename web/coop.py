@@ -23,11 +23,13 @@ from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
 from federation.urls import LocalUrls
 from federation.vocab import ACTOR_TERMS, AS_CONTEXT, SECURITY_CONTEXT
+from objects.design_models import DesignVersion
 from objects.designs import get_version, project_of
 from objects.html import text_to_html
 from objects.models import ANNOUNCE, Interaction
-from objects.notes import add_interaction, remove_interaction
+from objects.notes import add_interaction
 from outbox import activities
+from outbox.c2s import undo_sent
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 
@@ -146,6 +148,12 @@ async def boost(
             f"there is no design version {version_uri} here; fetch it first", status=404
         )
     _, author = await project_of(session, version)
+    return await _announce(session, urls, coop, version, author)
+
+
+async def _announce(
+    session: AsyncSession, urls: LocalUrls, coop: Actor, version: DesignVersion, author: Actor
+) -> bool:
     activity = activities.announce(urls, coop, version.uri, author)
     if not await add_interaction(session, ANNOUNCE, activity["id"], coop, version.uri):
         return False
@@ -170,17 +178,22 @@ async def unboost(
     )
     if original is None:
         return False
-    await remove_interaction(session, original.uri, coop)
-    await publish(session, urls, coop, activities.undo(urls, coop, original.payload))
+    await undo_sent(session, urls, coop, original)
     return True
 
 
 async def boost_member_design(
-    session: AsyncSession, urls: LocalUrls, settings: Settings, version_uri: str
+    session: AsyncSession,
+    urls: LocalUrls,
+    settings: Settings,
+    version: DesignVersion,
+    project_actor: Actor,
 ) -> None:
-    """Called when a member publishes: boost it if the cooperative is set up to."""
+    """Called when a member publishes `version` of `project_actor`'s design: boost it if
+    the cooperative is set up to (the caller holds both, so nothing is fetched again)."""
     if settings.coop_boosts_member_designs:
-        await boost(session, urls, settings, version_uri)
+        coop = await _coop_or_error(session, settings)
+        await _announce(session, urls, coop, version, project_actor)
 
 
 async def _coop_or_error(session: AsyncSession, settings: Settings) -> Actor:

@@ -144,14 +144,11 @@ async def check_token(
     they are suspended, 403 if the method changes something and the token may not write.
     The token's use is noted in `session`; the caller commits.
     """
+    row: ApiToken | None
     if scope is None:
         row = await token_row(session, bearer_token(request))
     else:
-        row = await token_row(session, bearer_token(request, NEEDS_BEARER))
-        if row is None:
-            raise FederationError(INVALID_TOKEN, status=401)
-        if not token_allows(row, scope):
-            raise FederationError(OUTSIDE_SCOPES, status=403)
+        row = await scoped_token_row(session, request, scope)
     actor, row = await token_person(session, row)
     if actor is None or row is None or actor.deleted_at is not None:
         raise FederationError(BAD_TOKEN, status=401)
@@ -162,6 +159,19 @@ async def check_token(
     if request.method not in READ_METHODS and not may_write(row):
         raise FederationError(OUTSIDE_SCOPES, status=403)
     return actor, row
+
+
+async def scoped_token_row(
+    session: AsyncSession, request: Request, scope: str | None = None
+) -> ApiToken:
+    """The live token row of the request's bearer token (401 otherwise); with `scope`, 403
+    unless the token's scopes cover it."""
+    row = await token_row(session, bearer_token(request, NEEDS_BEARER))
+    if row is None:
+        raise FederationError(INVALID_TOKEN, status=401)
+    if scope is not None and not token_allows(row, scope):
+        raise FederationError(OUTSIDE_SCOPES, status=403)
+    return row
 
 
 async def signed_in_actor(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.moderation import visible
+from actors.service import get_local_actor
 from federation.errors import FederationError
 from federation.webfinger import parse_handle
 from web.instance import Instance
@@ -31,19 +32,49 @@ async def known_by_handle(session: AsyncSession, instance: Instance, acct: str) 
 
 
 async def resolve_remote(instance: Instance, ref: str) -> Actor | None:
-    """A remote person by handle or URL, fetched (network first: the resolver uses sessions
-    of its own); None when it cannot be found or its domain is blocked."""
+    """A remote person by handle or URL, fetched; None when it cannot be found or its
+    domain is blocked."""
     try:
-        if is_url(ref):
-            instance.blocks.check(ref)
-            return await instance.resolver.get_actor(ref)
-        _, host = parse_handle(ref)
-        instance.blocks.check(host)
-        if host == instance.urls.host:
-            return None
-        return await instance.resolver.resolve_handle(ref)
+        return await remote_actor(instance, ref)
     except FederationError:
         return None
+
+
+async def remote_actor(instance: Instance, ref: str, *, check_blocks: bool = True) -> Actor | None:
+    """The person a URL or handle names, fetched (network first: the resolver uses sessions
+    of its own); None when the handle is one of ours. Blocked domains raise unless
+    `check_blocks` is off (a report may name an account on a blocked domain)."""
+    if is_url(ref):
+        if check_blocks:
+            instance.blocks.check(ref)
+        return await instance.resolver.get_actor(ref)
+    _, host = parse_handle(ref)
+    if check_blocks:
+        instance.blocks.check(host)
+    if host == instance.urls.host:
+        return None
+    return await instance.resolver.resolve_handle(ref)
+
+
+async def actor_by_ref(
+    instance: Instance, ref: str, not_found: str, *, check_blocks: bool = True
+) -> Actor:
+    """The actor a URL or handle names: others fetched (`remote_actor`), ours looked up,
+    404 with `not_found` when we have no such person."""
+    actor = await remote_actor(instance, ref, check_blocks=check_blocks)
+    if actor is not None:
+        return actor
+    username, _ = parse_handle(ref)
+    return await local_actor(instance, username, not_found)
+
+
+async def local_actor(instance: Instance, username: str, not_found: str) -> Actor:
+    """One of our people by user name, in a session of its own; 404 with `not_found`."""
+    async with instance.sessions() as session:
+        actor = await get_local_actor(session, username)
+    if actor is None:
+        raise FederationError(not_found, status=404)
+    return actor
 
 
 def known_accounts(query: str) -> Select[Any]:

@@ -42,6 +42,8 @@ from web.mastodon_status import VERSION_PREFIX, Item, status_id
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
+# Our visibilities anyone may read; followers-only and direct notes depend on the viewer.
+SHOWN_TO_ALL = ("public", "unlisted")
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
 RANK = {Note: 0, DesignVersion: 1}
 Row = TypeVarTuple("Row")
@@ -280,3 +282,38 @@ def id_page(
         query = query.where(column > bounds["min_id"])
     order = column.asc() if oldest_first else column.desc()
     return query.order_by(order).limit(page_limit(request, default, maximum)), oldest_first
+
+
+async def read_id_page(
+    session: AsyncSession,
+    request: Request,
+    query: Select[*Row],
+    column: Any,
+    *,
+    what: str,
+    default: int = DEFAULT_LIMIT,
+    maximum: int = MAX_LIMIT,
+) -> Sequence[tuple[*Row]]:
+    """The rows of `id_page`'s page, newest first (a min_id page is read oldest first)."""
+    paged, oldest_first = id_page(
+        request, query, column, what=what, default=default, maximum=maximum
+    )
+    rows = list(await session.execute(paged))
+    return rows[::-1] if oldest_first else rows
+
+
+def ids_link_header(
+    request: Request,
+    ids: Sequence[int],
+    *,
+    default: int = DEFAULT_LIMIT,
+    maximum: int = MAX_LIMIT,
+    keep_filters: bool = True,
+) -> dict[str, str]:
+    """`id_link_header` for a page of rows paged by id, newest first; none for no rows."""
+    if not ids:
+        return {}
+    limit = page_limit(request, default, maximum)
+    return id_link_header(
+        request, str(ids[0]), str(ids[-1]), limit=limit, keep_filters=keep_filters
+    )

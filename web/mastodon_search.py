@@ -24,6 +24,7 @@ from objects.models import Note
 from objects.resolve import store_fetched_note
 from web.api_json import like_pattern, tags_contain
 from web.instance import Instance
+from web.mastodon_paging import SHOWN_TO_ALL
 from web.mastodon_status import Item
 
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
@@ -123,7 +124,7 @@ async def known_item(session: AsyncSession, url: str) -> Item | None:
         .where(
             or_(Note.uri == url, Note.url == url),
             Note.deleted_at.is_(None),
-            Note.visibility.in_(("public", "unlisted")),
+            Note.visibility.in_(SHOWN_TO_ALL),
             publicly_listed(),
         )
     )

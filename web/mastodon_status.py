@@ -20,11 +20,12 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from actors.service import actors_by_id
 from federation.urls import LocalUrls
 from objects.convert import iso, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
-from objects.designs import licence_of
+from objects.designs import licence_of, project_actor_ids
 from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
@@ -75,10 +76,7 @@ async def account_entities(
 
 
 async def _actors(session: AsyncSession, actor_ids: Iterable[int]) -> list[Actor]:
-    ids = set(actor_ids)
-    if not ids:
-        return []
-    return list(await session.scalars(select(Actor).where(Actor.id.in_(ids))))
+    return list((await actors_by_id(session, actor_ids)).values())
 
 
 async def entities_of_actors(
@@ -135,7 +133,7 @@ async def status_context(
     context = StatusContext(urls=urls, policy=policy, viewer=viewer)
     notes = [item for item in items if isinstance(item, Note)]
     versions = [item for item in items if isinstance(item, DesignVersion)]
-    by_project = await _project_actors(session, {v.project_id for v in versions})
+    by_project = await project_actor_ids(session, {v.project_id for v in versions})
     context.version_actor = {v.id: by_project[v.project_id] for v in versions}
     context.files = await files_of(session, versions)
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
@@ -149,15 +147,6 @@ async def status_context(
     if rejects_media is not None:
         context.media_rejected = _media_rejected(actors, rejects_media)
     return context
-
-
-async def _project_actors(session: AsyncSession, project_ids: set[int]) -> dict[int, int]:
-    if not project_ids:
-        return {}
-    rows = await session.execute(
-        select(Project.id, Project.actor_id).where(Project.id.in_(project_ids))
-    )
-    return {project_id: actor_id for project_id, actor_id in rows.all()}
 
 
 async def _parents(session: AsyncSession, uris: set[str | None]) -> dict[str, tuple[str, int]]:

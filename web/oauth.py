@@ -38,16 +38,14 @@ from actors.oauth import (
     CODE_LIFETIME_SECONDS,
     DEFAULT_SCOPE,
     KNOWN_SCOPES,
-    OUTSIDE_SCOPES,
     check_scopes,
     scope_list,
     scopes_within,
-    token_allows,
 )
-from actors.service import secret_hash, token_row
+from actors.service import secret_hash
 from federation.db import utcnow
-from federation.errors import FederationError, ValidationError
-from web.http import INVALID_TOKEN, NEEDS_BEARER, bearer_token, signed_in_actor
+from federation.errors import ValidationError
+from web.http import scoped_token_row, signed_in_actor
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 GRANT_TYPES = ("authorization_code", "client_credentials")
@@ -180,11 +178,6 @@ class IssuedToken(TokenMixin):
 # --- grants and endpoints ---------------------------------------------------------------------
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands datetimes back without their zone; we store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 class S256Challenge(CodeChallenge):
     """PKCE as Mastodon does it: S256 only, never the plain method."""
 
@@ -222,7 +215,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 OAuthCode.code_hash == secret_hash(code), OAuthCode.app_id == client.app.id
             )
         )
-        if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
+        if row is None or row.used_at is not None or row.expires_at <= utcnow():
             return None
         return IssuedCode(row)
 
@@ -334,10 +327,7 @@ def _bearer_token(
 async def request_token(request: Request) -> ApiToken:
     """The live token row of the request's bearer token (401 otherwise)."""
     async with request.app.state.instance.sessions() as session:
-        row = await token_row(session, bearer_token(request, NEEDS_BEARER))
-    if row is None:
-        raise FederationError(INVALID_TOKEN, status=401)
-    return row
+        return await scoped_token_row(session, request)
 
 
 async def require_scope(request: Request, scope: str) -> ApiToken:
@@ -346,10 +336,8 @@ async def require_scope(request: Request, scope: str) -> ApiToken:
     "read" covers "read:accounts"; tokens made by the CLI or POST /api/v1/auth/token belong
     to no app and carry every scope.
     """
-    row = await request_token(request)
-    if not token_allows(row, scope):
-        raise FederationError(OUTSIDE_SCOPES, status=403)
-    return row
+    async with request.app.state.instance.sessions() as session:
+        return await scoped_token_row(session, request, scope)
 
 
 async def scoped_actor(request: Request, scope: str) -> Actor:

@@ -12,6 +12,10 @@ from typing import Any
 Schema = dict[str, Any]
 
 
+def _list(name: str) -> Schema:
+    return {"type": "array", "items": _ref(name)}
+
+
 def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -71,7 +75,7 @@ SCHEMAS: dict[str, Schema] = {
         upstream=NULLABLE_URI,
         published={"type": "string", "format": "date-time"},
         replies_count=INT,
-        files={"type": "array", "items": _ref("File")},
+        files=_list("File"),
     ),
     "Project": _obj(
         ["id", "handle", "name", "local", "maintainers"],
@@ -183,7 +187,7 @@ SCHEMAS: dict[str, Schema] = {
         ["project", "version", "forks"],
         project=URI,
         version=NULLABLE_URI,
-        forks={"type": "array", "items": _ref("ForkNode")},
+        forks=_list("ForkNode"),
     ),
     "Lineage": _obj(
         ["version", "ancestors", "unknown_upstream", "descendants"],
@@ -227,17 +231,25 @@ def _slashed(path: str, item: Schema) -> dict[str, Schema]:
 FIELDS_NOTE = "JSON, or a form (application/x-www-form-urlencoded or multipart/form-data)"
 
 
-def _fields_body(name: str, description: str | None = FIELDS_NOTE) -> Schema:
-    """A body read as JSON or a form, e.g. by `web.account_json.fields_of`: the same
-    schema for each (`description` None: none)."""
-    schema = _ref(name)
-    body: Schema = {"required": True}
+def _fields_body(
+    schema: str | Schema,
+    description: str | None = FIELDS_NOTE,
+    *,
+    required: bool = True,
+    form: Schema | None = None,
+) -> Schema:
+    """A body read as JSON or a form, e.g. by `web.account_json.fields_of`: `schema` (a name
+    stands for a reference to it) for each, or `form` for the two forms when given
+    (`description` None: none)."""
+    json_schema = _ref(schema) if isinstance(schema, str) else schema
+    form_schema = json_schema if form is None else form
+    body: Schema = {"required": True} if required else {}
     if description is not None:
         body["description"] = description
     body["content"] = {
-        "application/json": {"schema": schema},
-        "application/x-www-form-urlencoded": {"schema": schema},
-        "multipart/form-data": {"schema": schema},
+        "application/json": {"schema": json_schema},
+        "application/x-www-form-urlencoded": {"schema": form_schema},
+        "multipart/form-data": {"schema": form_schema},
     }
     return body
 
@@ -272,7 +284,7 @@ PATHS: dict[str, Schema] = {
                 _query("limit", "at most 40 (default 20)", schema=INT),
             ],
             "responses": {
-                "200": _ok("projects", {"type": "array", "items": _ref("Project")}, LINK),
+                "200": _ok("projects", _list("Project"), LINK),
                 **BAD,
                 "422": _error("an invalid licence expression"),
             },

@@ -24,6 +24,7 @@ from web.openapi import (
     _error,
     _fields_body,
     _json_body,
+    _list,
     _obj,
     _ok,
     _query,
@@ -366,7 +367,7 @@ SCHEMAS: dict[str, Schema] = {
                 "type": ["object", "null"],
                 "description": "the cooperative's account (Mastodon's Account)",
             },
-            rules={"type": "array", "items": _ref("Rule")},
+            rules=_list("Rule"),
         ),
     },
     "InstanceV2": {
@@ -408,7 +409,7 @@ SCHEMAS: dict[str, Schema] = {
                 email=STR,
                 account={"type": ["object", "null"], "description": "the cooperative's account"},
             ),
-            rules={"type": "array", "items": _ref("Rule")},
+            rules=_list("Rule"),
             ourdesign={
                 "type": "object",
                 "description": "the NodeInfo metadata: organization, rules, registrations, "
@@ -422,10 +423,6 @@ SCHEMAS: dict[str, Schema] = {
     "Boosted": _obj(["boosted"], boosted=URI),
     "Unboosted": _obj(["unboosted"], unboosted=URI),
 }
-
-
-def _list(name: str) -> Schema:
-    return {"type": "array", "items": _ref(name)}
 
 
 def _path(name: str, description: str) -> Schema:

@@ -16,6 +16,8 @@ from web.openapi import (
     STR,
     Schema,
     _error,
+    _fields_body,
+    _list,
     _obj,
     _ok,
     _query,
@@ -41,7 +43,8 @@ PAGING = [
 ]
 FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
 ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
-ACCOUNTS: Schema = {"type": "array", "items": _ref("Account")}
+ANY_FORM: Schema = {"type": "object"}  # a form's fields are not described
+ACCOUNTS: Schema = _list("Account")
 NOTIFICATION_TYPES = ["follow", "follow_request", "favourite", "reblog", "mention", "status"]
 
 SCHEMAS: dict[str, Schema] = {
@@ -104,7 +107,6 @@ SCHEMAS: dict[str, Schema] = {
         muting=BOOL,
     ),
     "Preferences": {"type": "object", "description": "posting and reading defaults"},
-    "Rule": _obj(["id", "text", "hint"], id=STR, text=STR, hint=STR),
     "Status": _obj(
         ["id", "uri", "created_at", "account", "content", "visibility"],
         id={"type": "string", "description": "a note's row id, or \"v\" and a version's row id"},
@@ -172,8 +174,8 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Context": _obj(
         ["ancestors", "descendants"],
-        ancestors={"type": "array", "items": _ref("Status")},
-        descendants={"type": "array", "items": _ref("Status")},
+        ancestors=_list("Status"),
+        descendants=_list("Status"),
     ),
 }
 
@@ -184,7 +186,7 @@ STATUS_PAGING = [
     _query("since_id", "newer than this status"),
     _query("min_id", "the page just after this status"),
 ]
-STATUSES: Schema = {"type": "array", "items": _ref("Status")}
+STATUSES: Schema = _list("Status")
 
 
 def _media_upload(summary: str) -> Schema:
@@ -211,13 +213,7 @@ def _media_op(method: str, summary: str, *, body: bool = False) -> Schema:
     operation[method]["security"] = SECURED
     if body:
         fields = _obj([], description=STR, focus=STR)
-        operation[method]["requestBody"] = {
-            "content": {
-                "application/json": {"schema": fields},
-                "application/x-www-form-urlencoded": {"schema": fields},
-                "multipart/form-data": {"schema": fields},
-            }
-        }
+        operation[method]["requestBody"] = _fields_body(fields, None, required=False)
     return operation
 
 
@@ -330,7 +326,7 @@ _NOTIFICATIONS: dict[str, Schema] = {
                 *STATUS_PAGING,
             ],
             "responses": {
-                "200": _ok("a page", {"type": "array", "items": _ref("Notification")}, PAGE_LINK),
+                "200": _ok("a page", _list("Notification"), PAGE_LINK),
                 **AUTH,
                 **INVALID,
             },
@@ -360,13 +356,7 @@ PATHS: dict[str, Schema] = {
         "patch": {
             "summary": "Change the signed-in person's profile; followers get an Update",
             "security": SECURED,
-            "requestBody": {
-                "content": {
-                    "application/json": {"schema": _ref("ProfileChange")},
-                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-                    "multipart/form-data": {"schema": {"type": "object"}},
-                }
-            },
+            "requestBody": _fields_body("ProfileChange", None, required=False, form=ANY_FORM),
             "responses": {"200": _ok("changed", _ref("CredentialAccount")), **AUTH, **INVALID},
         }
     },
@@ -394,7 +384,7 @@ PATHS: dict[str, Schema] = {
             "security": SECURED,
             "parameters": [_query("id[]", "account ids (repeat)")],
             "responses": {
-                "200": _ok("one per id", {"type": "array", "items": _ref("Relationship")}),
+                "200": _ok("one per id", _list("Relationship")),
                 **AUTH,
             },
         }
@@ -422,13 +412,7 @@ PATHS: dict[str, Schema] = {
             "parameters": [
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR}
             ],
-            "requestBody": {
-                "content": {
-                    "application/json": {"schema": _ref("NewStatus")},
-                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-                    "multipart/form-data": {"schema": {"type": "object"}},
-                }
-            },
+            "requestBody": _fields_body("NewStatus", None, required=False, form=ANY_FORM),
             "responses": {"200": _ok("posted", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
         }
     },
@@ -549,6 +533,6 @@ PATHS: dict[str, Schema] = {
     **_slashed("/api/v1/instance/activity", _get(_EMPTY, ANY_LIST)),
     **_slashed(
         "/api/v1/instance/rules",
-        _get("The cooperative's rules", {"type": "array", "items": _ref("Rule")}),
+        _get("The cooperative's rules", _list("Rule")),
     ),
 }

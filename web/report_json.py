@@ -15,14 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Account, Actor
 from actors.moderation_models import REPORT_RESOLVED, AuditEntry, Report
+from actors.service import actors_by_id
 from objects.convert import iso
-
-
-async def actors_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Actor]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {a.id: a for a in await session.scalars(select(Actor).where(Actor.id.in_(wanted)))}
 
 
 async def roles_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:

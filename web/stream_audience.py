@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from objects.models import Note
@@ -38,19 +39,35 @@ async def followers_streaming(
     session: AsyncSession, hub: StreamHub, followee_ids: set[int]
 ) -> defaultdict[int, list[int]]:
     """Each followee's followers among the people streaming now (only they matter)."""
+    return await readers_streaming(
+        session,
+        hub,
+        Follow.followee_id,
+        Follow.follower_id,
+        followee_ids,
+        Follow.state == FOLLOW_ACCEPTED,
+    )
+
+
+async def readers_streaming(
+    session: AsyncSession,
+    hub: StreamHub,
+    key: InstrumentedAttribute[int],
+    reader: InstrumentedAttribute[int],
+    keys: set[int],
+    *where: ColumnElement[bool],
+) -> defaultdict[int, list[int]]:
+    """For each of `keys`, the readers streaming now whose rows link them to it (`key` and
+    `reader` are the row's two columns, `where` any further conditions)."""
     found: defaultdict[int, list[int]] = defaultdict(list)
     readers = hub.user_ids()
-    if not readers or not followee_ids:
+    if not readers or not keys:
         return found
     rows = await session.execute(
-        select(Follow.followee_id, Follow.follower_id).where(
-            Follow.followee_id.in_(followee_ids),
-            Follow.follower_id.in_(readers),
-            Follow.state == FOLLOW_ACCEPTED,
-        )
+        select(key, reader).where(key.in_(keys), reader.in_(readers), *where)
     )
-    for followee, follower in rows.all():
-        found[followee].append(follower)
+    for key_id, reader_id in rows.all():
+        found[key_id].append(reader_id)
     return found
 
 

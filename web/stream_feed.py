@@ -24,13 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.moderation import visible
+from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.models import Note, Notification
 from web.instance import Instance
 from web.mastodon_status import Item
 from web.routes.mastodon_notifications import notification_entities
 from web.routes.mastodon_statuses import entities
-from web.stream_audience import followers_streaming, note_channels, publish_to
+from web.stream_audience import (
+    followers_streaming,
+    note_channels,
+    publish_to,
+    readers_streaming,
+)
 from web.streaming import (
     HASHTAG,
     HASHTAG_LOCAL,
@@ -178,18 +184,9 @@ def version_channels(version: DesignVersion, listed: bool, readers: list[int]) -
 async def _maintainers(
     session: AsyncSession, hub: StreamHub, project_ids: set[int]
 ) -> defaultdict[int, list[int]]:
-    found: defaultdict[int, list[int]] = defaultdict(list)
-    readers = hub.user_ids()
-    if not readers:
-        return found
-    rows = await session.execute(
-        select(ProjectMaintainer.project_id, ProjectMaintainer.actor_id).where(
-            ProjectMaintainer.project_id.in_(project_ids), ProjectMaintainer.actor_id.in_(readers)
-        )
+    return await readers_streaming(
+        session, hub, ProjectMaintainer.project_id, ProjectMaintainer.actor_id, project_ids
     )
-    for project_id, actor_id in rows.all():
-        found[project_id].append(actor_id)
-    return found
 
 
 async def _new_notifications(
@@ -211,8 +208,9 @@ async def _new_notifications(
     for row in rows:
         if row.recipient_id in readers:
             by_recipient[row.recipient_id].append(row)
+    recipients = await actors_by_id(session, by_recipient)
     for recipient_id, mine in by_recipient.items():
-        me = await session.get(Actor, recipient_id)
+        me = recipients.get(recipient_id)
         if me is None:
             continue
         for entity in await notification_entities(session, instance, me, mine):

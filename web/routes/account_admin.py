@@ -15,11 +15,11 @@ from starlette.routing import BaseRoute, Route
 
 from actors import account_admin
 from actors.models import Account, Actor
-from federation.errors import FederationError
 from federation.settings import Settings
 from web.account_json import admin_account_json, fields_of, text
 from web.http import query_int, staff_actor
 from web.instance import instance_of
+from web.mastodon_paging import whole_id
 
 MAX_LIMIT = 200
 Decision = Callable[[AsyncSession, Settings, Actor | None, int], Awaitable[tuple[Actor, Account]]]
@@ -27,9 +27,7 @@ Decision = Callable[[AsyncSession, Settings, Actor | None, int], Awaitable[tuple
 
 def _account_id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise FederationError(f"there is no local account with id {raw!r}", status=404)
-    return int(raw)
+    return whole_id(raw, f"there is no local account with id {raw!r}")
 
 
 async def list_accounts(request: Request) -> Response:

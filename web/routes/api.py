@@ -18,9 +18,8 @@ from starlette.routing import Route
 
 from actors.models import Actor, Follow
 from actors.moderation import refuse_blocked
-from actors.service import ConflictError, get_local_actor
+from actors.service import ConflictError
 from federation.errors import FederationError, ValidationError
-from federation.webfinger import parse_handle
 from objects.design_models import DesignVersion, Project
 from objects.design_resolve import fetch_remote_version, find_or_fetch_version
 from objects.designs import (
@@ -55,6 +54,7 @@ from web.api_json import (
 from web.coop import boost_member_design
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
+from web.mastodon_lookup import actor_by_ref
 from web.openapi import openapi_document
 from web.routes.designs import project_or_404
 from web.uploads import read_upload
@@ -159,7 +159,9 @@ async def publish_design_version(request: Request) -> Response:
                 session, instance.urls, instance.policy, project_row, project_actor, spec
             )
             files = await version_files(session, version)
-            await boost_member_design(session, instance.urls, instance.settings, version.uri)
+            await boost_member_design(
+                session, instance.urls, instance.settings, version, project_actor
+            )
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError("another version was published at the same moment; retry") from exc
@@ -236,7 +238,7 @@ async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
         async with instance.sessions() as session:
             project, actor, version = await fork(session, instance.urls, instance.policy, request)
             files = await version_files(session, version)
-            await boost_member_design(session, instance.urls, instance.settings, version.uri)
+            await boost_member_design(session, instance.urls, instance.settings, version, actor)
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError(f"the handle {request.slug!r} was taken just now") from exc
@@ -315,21 +317,9 @@ async def create_follow(request: Request) -> Response:
 
 
 async def _follow_target(instance: Instance, ref: str) -> Actor:
-    """The actor a handle or URL names: ours looked up, others through WebFinger and a fetch
-    (network first: the resolver uses sessions of its own)."""
+    """The actor a handle or URL names: ours looked up, others through WebFinger and a fetch."""
     ref = ref.strip()
-    if ref.startswith(("https://", "http://")):
-        instance.blocks.check(ref)
-        return await instance.resolver.get_actor(ref)
-    username, host = parse_handle(ref)
-    instance.blocks.check(host)
-    if host != instance.urls.host:
-        return await instance.resolver.resolve_handle(ref)
-    async with instance.sessions() as session:
-        actor = await get_local_actor(session, username)
-    if actor is None:
-        raise FederationError(f"there is no {ref!r:.80} here", status=404)
-    return actor
+    return await actor_by_ref(instance, ref, f"there is no {ref!r:.80} here")
 
 
 async def lineage(request: Request) -> Response:

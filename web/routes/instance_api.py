@@ -20,6 +20,7 @@ from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import record_audit
 from federation.errors import ValidationError
 from objects.models import Note
+from outbox.c2s import MAX_MEDIA
 from web.blocklists import public_block_entries
 from web.coop import (
     boost,
@@ -41,6 +42,8 @@ from web.http import (
 from web.instance import Instance, instance_of
 from web.mastodon import VERSION_STRING, account_entity, rule_entities
 from web.pages import render
+from web.routes import both
+from web.routes.mastodon_media import MAX_PIXELS
 
 MAX_CHARACTERS = 5000
 MEMBERS_PAGE = 50
@@ -151,13 +154,13 @@ def _configuration() -> dict[str, Any]:
     return {
         "statuses": {
             "max_characters": MAX_CHARACTERS,
-            "max_media_attachments": 4,
+            "max_media_attachments": MAX_MEDIA,
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
             "supported_mime_types": ["image/png", "image/jpeg", "image/gif", "image/webp"],
             "image_size_limit": 16_777_216,
-            "image_matrix_limit": 33_177_600,
+            "image_matrix_limit": MAX_PIXELS,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
@@ -328,10 +331,8 @@ async def missing_avatar(request: Request) -> Response:
 
 routes = [
     Route("/about", about),
-    Route("/api/v1/instance", instance_v1),
-    Route("/api/v1/instance/", instance_v1),
-    Route("/api/v2/instance", instance_v2),
-    Route("/api/v2/instance/", instance_v2),
+    *both("/api/v1/instance", instance_v1),
+    *both("/api/v2/instance", instance_v2),
     Route("/users/{username}/members", members),
     Route("/api/v1/coop/boosts", create_boost, methods=["POST"]),
     Route("/api/v1/coop/boosts", delete_boost, methods=["DELETE"]),

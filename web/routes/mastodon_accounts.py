@@ -25,8 +25,7 @@ from outbox import activities
 from outbox.c2s import submit
 from outbox.models import OutboxActivity
 from outbox.publish import publish
-from web.account_json import form_pairs
-from web.http import json_body
+from web.account_json import form_or_json
 from web.instance import Instance, instance_of
 from web.mastodon import (
     credential_account_entity,
@@ -34,7 +33,14 @@ from web.mastodon import (
     shown_fields,
 )
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
-from web.mastodon_paging import id_link_header, id_page, page_limit, query_flag, whole_id
+from web.mastodon_paging import (
+    NOT_FOUND,
+    ids_link_header,
+    page_limit,
+    query_flag,
+    read_id_page,
+    whole_id,
+)
 from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
 from web.mastodon_status import entities_of_actors
 from web.oauth import scoped_actor
@@ -42,7 +48,6 @@ from web.routes import both
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
-NOT_FOUND = "Record not found"
 
 
 # Entities
@@ -143,7 +148,8 @@ async def verify_credentials(request: Request) -> Response:
 async def update_credentials(request: Request) -> Response:
     instance = instance_of(request)
     me = await scoped_actor(request, "write:accounts")
-    change = parse_profile_change(await _profile_body(request, instance))
+    body = await form_or_json(request, instance.settings.max_body_bytes, form_to_body)
+    change = parse_profile_change(body)
     async with instance.sessions() as session:
         actor = await session.get(Actor, me.id)
         assert actor is not None
@@ -157,13 +163,6 @@ async def update_credentials(request: Request) -> Response:
         entity = await credential_json(session, instance, actor)
     instance.wake_delivery()
     return JSONResponse(entity)
-
-
-async def _profile_body(request: Request, instance: Instance) -> dict[str, Any]:
-    pairs = await form_pairs(request)
-    if pairs is not None:
-        return form_to_body(pairs)
-    return await json_body(request, instance.settings.max_body_bytes)
 
 
 def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:
@@ -266,13 +265,20 @@ async def _follow_list(request: Request, *, followers: bool) -> Response:
         actor = await visible_actor(session, request.path_params["id"])
         rows = await _follow_page(session, request, actor, followers=followers)
         accounts = await accounts_json(session, instance, [other for _, other in rows])
-    headers = _link_header(request, [follow_id for follow_id, _ in rows])
+    # Unlike the status pages', the links keep no other query parameters.
+    headers = ids_link_header(
+        request,
+        [follow_id for follow_id, _ in rows],
+        default=DEFAULT_LIMIT,
+        maximum=MAX_LIMIT,
+        keep_filters=False,
+    )
     return JSONResponse(accounts, headers=headers)
 
 
 async def _follow_page(
     session: AsyncSession, request: Request, actor: Actor, *, followers: bool
-) -> list[tuple[int, Actor]]:
+) -> Sequence[tuple[int, Actor]]:
     mine, theirs = (
         (Follow.followee_id, Follow.follower_id)
         if followers
@@ -284,19 +290,9 @@ async def _follow_page(
         .where(mine == actor.id, Follow.state == FOLLOW_ACCEPTED, visible())
     )
     # With min_id: the page just after it, oldest first, then shown newest first like the others.
-    paged, oldest_first = id_page(
-        request, query, Follow.id, what="an id", default=DEFAULT_LIMIT, maximum=MAX_LIMIT
+    return await read_id_page(
+        session, request, query, Follow.id, what="an id", default=DEFAULT_LIMIT, maximum=MAX_LIMIT
     )
-    rows = [(i, a) for i, a in await session.execute(paged)]
-    return rows[::-1] if oldest_first else rows
-
-
-def _link_header(request: Request, ids: list[int]) -> dict[str, str]:
-    """Unlike the status pages', the links keep no other query parameters."""
-    if not ids:
-        return {}
-    limit = _limit(request)
-    return id_link_header(request, str(ids[0]), str(ids[-1]), limit=limit, keep_filters=False)
 
 
 # Routes: following and unfollowing

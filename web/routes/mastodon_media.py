@@ -25,10 +25,9 @@ from federation.errors import FederationError, ValidationError
 from objects.blobs import BlobStore, StoredBlob, check_sha256
 from objects.convert import MAX_DESCRIPTION_CHARS, MEDIA_EXTENSIONS
 from objects.media_models import MediaAttachment
-from web.account_json import form_pairs
+from web.account_json import form_or_json
 from web.files import blob_response
-from web.http import json_body
-from web.instance import Instance, instance_of
+from web.instance import instance_of
 from web.mastodon_paging import NOT_FOUND, whole_id
 from web.mastodon_status import media_entity
 from web.oauth import scoped_actor
@@ -173,7 +172,7 @@ async def update_media(request: Request) -> Response:
     """The description and focal point, while the upload is not attached to a status."""
     instance = instance_of(request)
     me = await scoped_actor(request, WRITE_MEDIA)
-    body = await _body(request, instance)
+    body = await form_or_json(request, instance.settings.max_body_bytes, dict)
     description = _description(body.get("description")) if "description" in body else None
     focus = _focus(body.get("focus")) if "focus" in body else None
     async with instance.sessions() as session:
@@ -186,13 +185,6 @@ async def update_media(request: Request) -> Response:
             media.focus_x, media.focus_y = focus
         await session.commit()
         return JSONResponse(media_entity(instance.urls, media))
-
-
-async def _body(request: Request, instance: Instance) -> dict[str, Any]:
-    pairs = await form_pairs(request)
-    if pairs is None:
-        return await json_body(request, instance.settings.max_body_bytes)
-    return dict(pairs)
 
 
 async def _own_media(session: Any, me: Actor, raw_id: str) -> MediaAttachment:

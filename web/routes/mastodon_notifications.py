@@ -24,16 +24,16 @@ from federation.errors import FederationError, ValidationError
 from objects.convert import iso
 from objects.design_models import DesignVersion
 from objects.models import Note, Notification
-from objects.notifications import FORK
+from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from web.instance import Instance, instance_of
-from web.mastodon_paging import NOT_FOUND, id_link_header, id_page, page_limit, whole_id
+from web.mastodon_paging import NOT_FOUND, ids_link_header, page_limit, read_id_page, whole_id
 from web.mastodon_status import Item, account_entities
 from web.oauth import scoped_actor
 from web.routes.mastodon_statuses import entities
 
 READ_NOTIFICATIONS = "read:notifications"
 WRITE_NOTIFICATIONS = "write:notifications"
-WITH_STATUS = ("favourite", "reblog", "mention", "status", FORK)
+WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK)
 SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
 OUR_TYPES = {FORK: "fork"}
 UNREAD_LIMIT = 1000
@@ -77,20 +77,16 @@ def _number(raw: str, name: str) -> int:
     return whole_id(raw, f"{name!r} must be {ID_WANTED}", status=ValidationError.status)
 
 
-def _paged(request: Request, query: Select[Any]) -> tuple[Select[Any], bool]:
-    """The page's bounds and order; True when it is read oldest first (min_id)."""
-    return id_page(request, query, Notification.id, what=ID_WANTED)
-
-
 async def index(request: Request) -> Response:
     me = await scoped_actor(request, READ_NOTIFICATIONS)
     instance = instance_of(request)
-    query, oldest_first = _paged(request, _filtered(request, _mine(me)))
+    query = _filtered(request, _mine(me))
     async with instance.sessions() as session:
-        rows = list(await session.scalars(query))
-        rows = rows[::-1] if oldest_first else rows
+        page = await read_id_page(session, request, query, Notification.id, what=ID_WANTED)
+        rows = [row for (row,) in page]
         shown = await notification_entities(session, instance, me, rows)
-    return JSONResponse(shown, headers=_link_header(request, rows))
+    # next (older: max_id) and prev (newer: min_id), keeping the filters.
+    return JSONResponse(shown, headers=ids_link_header(request, [row.id for row in rows]))
 
 
 async def show(request: Request) -> Response:
@@ -194,13 +190,6 @@ def _entity(
     if row.kind in OUR_TYPES:
         entity["ourdesign_type"] = OUR_TYPES[row.kind]
     return entity
-
-
-def _link_header(request: Request, rows: Sequence[Notification]) -> dict[str, str]:
-    """next (older: max_id) and prev (newer: min_id), keeping the filters."""
-    if not rows:
-        return {}
-    return id_link_header(request, str(rows[0].id), str(rows[-1].id), limit=page_limit(request))
 
 
 routes = [

@@ -23,11 +23,9 @@ from web.instance import Instance, instance_of
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
 from web.mastodon_paging import page_limit, query_flag, whole_id
 from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
-from web.mastodon_status import Item, account_entities
+from web.mastodon_status import Item, entities_of_actors
 from web.routes.mastodon_statuses import entities, viewer_of
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 40
 MAX_OFFSET = 10_000
 TYPES = ("accounts", "statuses", "hashtags")
 
@@ -55,7 +53,7 @@ async def search_request(request: Request) -> SearchRequest:
         types=(kind,) if kind else TYPES,
         viewer=viewer,
         resolve=viewer is not None and query_flag(request, "resolve"),
-        limit=page_limit(request, DEFAULT_LIMIT, MAX_LIMIT),
+        limit=page_limit(request),
         offset=min(_whole(params.get("offset"), "offset") or 0, MAX_OFFSET),
         account_id=_whole(params.get("account_id"), "account_id"),
         following=query_flag(request, "following"),
@@ -137,10 +135,10 @@ async def search_results(request: Request) -> dict[str, Any]:
     async with instance.sessions() as session:
         if "hashtags" in wanted.types and not is_url(wanted.text):
             tags = await tags_matching(session, wanted.text, wanted.offset, wanted.limit)
-        by_id = await account_entities(session, instance.urls, [a.id for a in accounts])
+        by_id = await entities_of_actors(session, instance.urls, accounts)
         status_list = await entities(session, instance, wanted.viewer, statuses)
     return {
-        "accounts": [by_id[a.id] for a in accounts if a.id in by_id],
+        "accounts": [by_id[a.id] for a in accounts],
         "statuses": status_list,
         "hashtags": [
             {"name": tag, "url": f"{instance.urls.base_url}/tags/{tag}", "history": []}

@@ -19,9 +19,9 @@ from actors.moderation import visible
 from web.http import json_body
 from web.instance import instance_of
 from web.mastodon import rule_entities
-from web.mastodon_status import entities_of_actors
 from web.oauth import scoped_actor
 from web.routes import both as _both
+from web.routes.mastodon_accounts import accounts_json
 
 PREFERENCES = {
     "posting:default:visibility": "public",
@@ -63,8 +63,7 @@ async def follow_requests(request: Request) -> Response:
     )
     async with instance.sessions() as session:
         waiting = list(await session.scalars(query))
-        by_id = await entities_of_actors(session, instance.urls, waiting)
-        return JSONResponse([by_id[a.id] for a in waiting])
+        return JSONResponse(await accounts_json(session, instance, waiting))
 
 
 async def get_markers(request: Request) -> Response:

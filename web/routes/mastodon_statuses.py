@@ -8,8 +8,8 @@ Status ids are explained in `web.mastodon_status`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,22 +23,30 @@ from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import visible
+from actors.service import secret_hash
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
-from objects.design_models import DesignVersion
+from objects.design_models import DesignVersion, Project
 from objects.designs import project_of
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
-from web.account_json import form_pairs
-from web.http import json_body
+from web.account_json import form_or_json
 from web.instance import Instance, instance_of
-from web.mastodon_paging import NOT_FOUND, find_item, id_link_header, id_page, page_limit
-from web.mastodon_status import Item, account_entities, status_context, status_entities
+from web.mastodon_paging import (
+    NOT_FOUND,
+    SHOWN_TO_ALL,
+    find_item,
+    ids_link_header,
+    read_id_page,
+    whole_id,
+)
+from web.mastodon_status import MASTODON_VISIBILITY, Item, status_context, status_entities
 from web.oauth import scoped_actor
+from web.routes.mastodon_accounts import accounts_json
 from web.stream_audience import publish_delete
 
 IDEMPOTENCY_SECONDS = 3600
@@ -49,14 +57,8 @@ WRITE_STATUSES = "write:statuses"
 WRITE_FAVOURITES = "write:favourites"
 READ_BOOKMARKS = "read:bookmarks"
 WRITE_BOOKMARKS = "write:bookmarks"
-READABLE = ("public", "unlisted")
 # Mastodon's visibilities to ours (a private status is for the followers).
-VISIBILITIES = {
-    "public": "public",
-    "unlisted": "unlisted",
-    "private": "followers",
-    "direct": "direct",
-}
+VISIBILITIES = {mastodon: ours for ours, mastodon in MASTODON_VISIBILITY.items()}
 MAX_MENTIONS = 20
 # @user or @user@host, not inside a word, an e-mail address or a URL path.
 MENTION = re.compile(
@@ -108,19 +110,45 @@ async def _author_shown(session: AsyncSession, item: Item) -> bool:
 
 
 async def _may_read(session: AsyncSession, viewer: Actor | None, note: Note) -> bool:
-    if note.visibility in READABLE:
+    return bool(await _readable(session, viewer, [note]))
+
+
+async def _readable(session: AsyncSession, viewer: Actor | None, notes: list[Note]) -> list[Note]:
+    """The notes the viewer may read, in order; one query however many are followers-only."""
+    followed = await _followed_authors(session, viewer, notes)
+    return [note for note in notes if _shown_to(viewer, note, followed)]
+
+
+async def _followed_authors(
+    session: AsyncSession, viewer: Actor | None, notes: list[Note]
+) -> set[int]:
+    """Which authors of the followers-only notes the viewer follows (accepted)."""
+    if viewer is None:
+        return set()
+    # The viewer reads their own notes without following themselves.
+    authors = {note.actor_id for note in notes if note.visibility == "followers"} - {viewer.id}
+    if not authors:
+        return set()
+    followed = await session.scalars(
+        select(Follow.followee_id).where(
+            Follow.follower_id == viewer.id,
+            Follow.followee_id.in_(authors),
+            Follow.state == FOLLOW_ACCEPTED,
+        )
+    )
+    return set(followed)
+
+
+def _shown_to(viewer: Actor | None, note: Note, followed: Collection[int]) -> bool:
+    """Whether the viewer may read the note, given the authors they follow (accepted)."""
+    if note.visibility in SHOWN_TO_ALL:
         return True
     if viewer is None:
         return False
     if viewer.id == note.actor_id:
         return True
     if note.visibility == "followers":
-        state = await session.scalar(
-            select(Follow.state).where(
-                Follow.follower_id == viewer.id, Follow.followee_id == note.actor_id
-            )
-        )
-        return state == FOLLOW_ACCEPTED
+        return note.actor_id in followed
     return viewer.uri in note.to.get("to", []) + note.to.get("cc", [])
 
 
@@ -177,7 +205,7 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
             .order_by(Note.id)
             .limit(MAX_THREAD - len(found))
         )
-        level = [note for note in replies if await _may_read(session, viewer, note)]
+        level = await _readable(session, viewer, list(replies))
         found += level
         frontier = [note.uri for note in level]
     return sorted(found, key=lambda note: (note.published, note.id))
@@ -200,7 +228,7 @@ class StatusDraft:
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
     me = await scoped_actor(request, WRITE_STATUSES)
-    body = await _status_body(request, instance)
+    body = await form_or_json(request, instance.settings.max_body_bytes, _listed_fields)
     key = _key_hash(request)
     earlier = await _remembered(instance, me, key)
     if earlier is not None:
@@ -228,10 +256,8 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
     return JSONResponse(entity)
 
 
-async def _status_body(request: Request, instance: Instance) -> dict[str, Any]:
-    pairs = await form_pairs(request)
-    if pairs is None:
-        return await json_body(request, instance.settings.max_body_bytes)
+def _listed_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A form's pairs as JSON carries them: the values of `name[]` fields in a list."""
     body: dict[str, Any] = {}
     for name, value in pairs:
         if name.endswith("[]"):
@@ -267,12 +293,14 @@ def _media_ids(value: Any) -> list[int]:
     values = value if isinstance(value, list) else [] if value in (None, "") else [value]
     if len(values) > MAX_MEDIA:
         raise ValidationError(f"a status can have at most {MAX_MEDIA} media attachments")
-    ids = []
-    for raw in values:
-        if not str(raw).isdigit() or len(str(raw)) > 18:
-            raise ValidationError(f"media_ids: {str(raw)!r:.40} is not the id of an upload")
-        ids.append(int(raw))
-    return ids
+    return [
+        whole_id(
+            str(raw),
+            f"media_ids: {str(raw)!r:.40} is not the id of an upload",
+            status=ValidationError.status,
+        )
+        for raw in values
+    ]
 
 
 async def _publish_status(
@@ -398,7 +426,7 @@ async def _comment_on_design(
 
 def _key_hash(request: Request) -> str | None:
     key = request.headers.get("idempotency-key", "").strip()
-    return hashlib.sha256(key.encode()).hexdigest() if key else None
+    return secret_hash(key) if key else None
 
 
 def _key_cutoff() -> dt.datetime:
@@ -507,16 +535,15 @@ async def _reactors(request: Request, kind: str) -> Response:
     viewer = await viewer_of(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
-        rows = await session.scalars(
-            select(Actor.id)
+        reactors = await session.scalars(
+            select(Actor)
             .join(Interaction, Interaction.actor_id == Actor.id)
             .where(Interaction.kind == kind, Interaction.object_uri == item.uri, visible())
             .order_by(Interaction.id.desc())
             .limit(MAX_REACTORS)
         )
-        ids = list(rows)
-        accounts = await account_entities(session, instance.urls, ids)
-    return JSONResponse([accounts[i] for i in ids if i in accounts])
+        accounts = await accounts_json(session, instance, list(reactors))
+    return JSONResponse(accounts)
 
 
 # Bookmarks
@@ -551,16 +578,11 @@ async def bookmarks(request: Request) -> Response:
     instance = instance_of(request)
     me = await scoped_actor(request, READ_BOOKMARKS)
     query = select(Bookmark.id, Bookmark.status_uri).where(Bookmark.account_id == me.id)
-    paged, oldest_first = id_page(request, query, Bookmark.id, what="a bookmark id")
     async with instance.sessions() as session:
-        rows = [(i, uri) for i, uri in await session.execute(paged)]
-        rows = rows[::-1] if oldest_first else rows
+        rows = await read_id_page(session, request, query, Bookmark.id, what="a bookmark id")
         items = await _bookmarked_items(session, me, [uri for _, uri in rows])
         shown = await entities(session, instance, me, items)
-    headers = {}
-    if rows:
-        newest, oldest = str(rows[0][0]), str(rows[-1][0])
-        headers = id_link_header(request, newest, oldest, limit=page_limit(request))
+    headers = ids_link_header(request, [bookmark_id for bookmark_id, _ in rows])
     return JSONResponse(shown, headers=headers)
 
 
@@ -574,14 +596,14 @@ async def _bookmarked_items(session: AsyncSession, me: Actor, uris: list[str]) -
         .where(Note.uri.in_(uris), Note.deleted_at.is_(None), visible())
     )
     versions = await session.scalars(
-        select(DesignVersion).where(DesignVersion.uri.in_(uris), DesignVersion.deleted_at.is_(None))
+        select(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .join(Actor, Actor.id == Project.actor_id)
+        .where(DesignVersion.uri.in_(uris), DesignVersion.deleted_at.is_(None), visible())
     )
-    by_uri: dict[str, Item] = {note.uri: note for note in notes}
-    for version in versions:
-        if await _author_shown(session, version):
-            by_uri[version.uri] = version
-    found = [by_uri[uri] for uri in uris if uri in by_uri]
-    return [i for i in found if not isinstance(i, Note) or await _may_read(session, me, i)]
+    by_uri: dict[str, Item] = {note.uri: note for note in await _readable(session, me, list(notes))}
+    by_uri |= {version.uri: version for version in versions}
+    return [by_uri[uri] for uri in uris if uri in by_uri]
 
 
 routes = [

@@ -28,14 +28,13 @@ from actors.models import Actor
 from actors.oauth import scope_covers, scope_list
 from actors.service import actor_for_token
 from federation.errors import FederationError, ValidationError
-from web.http import optional_bearer_token
+from web.http import INVALID_TOKEN, optional_bearer_token
 from web.instance import Instance, instance_of
 from web.stream_feed import feed_of
-from web.streaming import StreamMessage, Subscriber
+from web.streaming import PUBLIC_STREAMS, USER_STREAMS, StreamMessage, Subscriber
 
 HEARTBEAT_SECONDS = 15.0
 READ_SCOPES = ("read:statuses", "read:notifications")
-INVALID_TOKEN = "The access token is invalid"
 # Closing a WebSocket before accepting it refuses it (with an HTTP 403) when the server
 # cannot send an HTTP answer of our choosing.
 POLICY_VIOLATION = 1008
@@ -197,15 +196,8 @@ def _handle_message(subscriber: Subscriber, reader: Actor | None, text: str) -> 
             subscriber.queue.put_nowait(StreamMessage([], ERROR, error))
 
 
-STREAMS = {
-    "user": "user",
-    "user/notification": "user:notification",
-    "public": "public",
-    "public/local": "public:local",
-    "public/remote": "public:remote",
-    "hashtag": "hashtag",
-    "hashtag/local": "hashtag:local",
-}
+# Each stream's SSE path: its name with "/" for ":" ("public:local" at public/local).
+STREAMS = {name.replace(":", "/"): name for name in (*USER_STREAMS, *PUBLIC_STREAMS)}
 
 routes = [
     Route("/api/v1/streaming/health", health, methods=["GET"]),

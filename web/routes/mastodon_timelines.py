@@ -22,13 +22,19 @@ from objects.designs import clean_tags
 from objects.models import Note
 from web.api_json import tags_contain
 from web.instance import instance_of
-from web.mastodon_paging import PerAuthor, Source, fetch_page, link_header, page_request, query_flag
+from web.mastodon_paging import (
+    SHOWN_TO_ALL,
+    PerAuthor,
+    Source,
+    fetch_page,
+    link_header,
+    page_request,
+    query_flag,
+)
 from web.mastodon_search import listed_versions
 from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import visible_actor
 from web.routes.mastodon_statuses import READ, entities, viewer_of
-
-SHOWN_TO_ALL = ("public", "unlisted")
 
 
 def _notes(listed: bool = False) -> Select[Any]:
@@ -56,8 +62,10 @@ async def _answer(request: Request, viewer: Actor | None, sources: Sources) -> R
 
     async def build() -> Response:
         async with instance.sessions() as session:
+            # The sources first: an account that is not shown is a 404 before a bad cursor.
+            selected = await sources(session)
             page = await page_request(session, request)
-            items = await fetch_page(session, page, await sources(session))
+            items = await fetch_page(session, page, selected)
             shown = await entities(session, instance, viewer, items)
         return JSONResponse(shown, headers=link_header(request, items))
 
@@ -129,18 +137,21 @@ async def tag(request: Request) -> Response:
 
 async def account_statuses(request: Request) -> Response:
     """The account's notes that anyone may read (all but direct ones for the account
-    itself), and, for a project, its versions."""
+    itself), and, for a project, its versions. The account is looked up while building
+    the answer, so that a kept answer costs no query."""
     viewer = await viewer_of(request)
-    instance = instance_of(request)
-    async with instance.sessions() as session:
+
+    async def sources(session: AsyncSession) -> list[Source]:
         actor = await visible_actor(session, request.path_params["id"])
-    notes = _notes().where(Note.actor_id == actor.id)
-    if viewer is None or viewer.id != actor.id:
-        notes = notes.where(Note.visibility.in_(SHOWN_TO_ALL))
-    if query_flag(request, "exclude_replies"):
-        notes = notes.where(Note.in_reply_to.is_(None))
-    versions = _versions().where(Project.actor_id == actor.id)
-    return await _answer(request, viewer, _fixed(notes, versions))
+        notes = _notes().where(Note.actor_id == actor.id)
+        if viewer is None or viewer.id != actor.id:
+            notes = notes.where(Note.visibility.in_(SHOWN_TO_ALL))
+        if query_flag(request, "exclude_replies"):
+            notes = notes.where(Note.in_reply_to.is_(None))
+        versions = _versions().where(Project.actor_id == actor.id)
+        return [notes, versions]
+
+    return await _answer(request, viewer, sources)
 
 
 routes = [

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from actors.models import Actor
 from actors.moderation import get_domain_block, lift_domain_block, put_domain_block, record_audit
 from actors.moderation_models import DomainBlock
 from federation.errors import FederationError, ValidationError
@@ -57,12 +58,7 @@ async def create_block(request: Request) -> Response:
                 f"{existing.domain} is already blocked; change that block with "
                 f"PUT /api/v1/admin/domain_blocks/{existing.id}"
             )
-        block, _ = await put_domain_block(session, domain, local_host=instance.urls.host, **fields)
-        await record_audit(
-            session, moderator, "domain_block.create", "domain", block.domain, **fields
-        )
-        await session.commit()
-        doc = block_json(block)
+        doc = await _save_block(session, instance, moderator, "create", domain, fields, fields)
     await instance.reload_blocks()
     return JSONResponse(doc)
 
@@ -75,16 +71,29 @@ async def update_block(request: Request) -> Response:
     async with instance.sessions() as session:
         block = await _block_or_404(session, request)
         current = {name: getattr(block, name) for name in (*TEXT_FIELDS, *FLAG_FIELDS)}
-        block, _ = await put_domain_block(
-            session, block.domain, local_host=instance.urls.host, **(current | fields)
+        doc = await _save_block(
+            session, instance, moderator, "update", block.domain, current | fields, fields
         )
-        await record_audit(
-            session, moderator, "domain_block.update", "domain", block.domain, **fields
-        )
-        await session.commit()
-        doc = block_json(block)
     await instance.reload_blocks()
     return JSONResponse(doc)
+
+
+async def _save_block(
+    session: AsyncSession,
+    instance: Instance,
+    moderator: Actor,
+    change: str,
+    domain: str,
+    settings: dict[str, Any],
+    changed: dict[str, Any],
+) -> dict[str, Any]:
+    """Store the block with `settings`, audit the `changed` fields, commit; its JSON."""
+    block, _ = await put_domain_block(session, domain, local_host=instance.urls.host, **settings)
+    await record_audit(
+        session, moderator, f"domain_block.{change}", "domain", block.domain, **changed
+    )
+    await session.commit()
+    return block_json(block)
 
 
 async def delete_block(request: Request) -> Response:

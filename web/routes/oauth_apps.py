@@ -14,6 +14,7 @@ from actors.oauth import register_app, scope_list
 from federation.errors import FederationError, ValidationError
 from web.account_json import FORM_TYPES, fields_of
 from web.files import media_type_essence
+from web.http import INVALID_TOKEN
 from web.instance import instance_of
 from web.oauth import request_token
 
@@ -97,7 +98,7 @@ async def verify_app(request: Request) -> Response:
     async with instance_of(request).sessions() as session:
         app = await session.get(OAuthApp, token.app_id)
     if app is None:
-        raise FederationError("The access token is invalid", status=401)
+        raise FederationError(INVALID_TOKEN, status=401)
     return JSONResponse(app_entity(app))
 
 

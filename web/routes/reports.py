@@ -26,13 +26,13 @@ from actors.reports import (
     unassign_report,
     undo_account_action,
 )
-from actors.service import get_local_actor
 from federation.errors import FederationError
-from federation.webfinger import parse_handle
 from outbox.reports import forward_report, objects_of
 from web.api_json import text_field
 from web.http import json_body, query_int, staff_actor, token_actor
 from web.instance import Instance, instance_of
+from web.mastodon_lookup import actor_by_ref, is_url, local_actor
+from web.mastodon_paging import whole_id
 from web.report_json import admin_reports_json, audit_json, report_json
 
 DEFAULT_LIMIT = 40
@@ -90,23 +90,15 @@ def _status_ids(body: dict[str, Any]) -> list[str]:
 
 async def _target(instance: Instance, ref: str) -> Actor:
     """The reported account: our numeric id, an actor URI, a handle user@domain, or a local
-    name. Remote ones are fetched first (the resolver uses sessions of its own)."""
+    name. Remote ones are fetched first, even from blocked domains."""
     ref = ref.strip()
-    if ref.startswith(("https://", "http://")):
-        return await instance.resolver.get_actor(ref)
+    not_found = f"there is no account {ref!r:.80} here"
+    if is_url(ref) or "@" in ref.lstrip("@"):
+        return await actor_by_ref(instance, ref, not_found, check_blocks=False)
     if ref.isdigit() and len(ref) <= 18:
         async with instance.sessions() as session:
             return await _actor_by_id(session, int(ref))
-    username, host = (ref.lstrip("@"), instance.urls.host)
-    if "@" in username:
-        username, host = parse_handle(ref)
-    if host != instance.urls.host:
-        return await instance.resolver.resolve_handle(ref)
-    async with instance.sessions() as session:
-        actor = await get_local_actor(session, username)
-    if actor is None:
-        raise FederationError(f"there is no account {ref!r:.80} here", status=404)
-    return actor
+    return await local_actor(instance, ref.lstrip("@"), not_found)
 
 
 async def _actor_by_id(session: AsyncSession, actor_id: int) -> Actor:
@@ -178,9 +170,10 @@ async def account_action(request: Request) -> Response:
         target = await _actor_by_id(session, _path_id(request))
         report = None
         if report_id is not None:
-            if not str(report_id).isdigit() or len(str(report_id)) > 18:
-                raise FederationError("'report_id' must be a report's id", status=400)
-            report = await get_report(session, int(report_id))
+            report_row_id = whole_id(
+                str(report_id), "'report_id' must be a report's id", status=400
+            )
+            report = await get_report(session, report_row_id)
         await act_on_account(session, moderator, target, action, text=text, report=report)
         await session.commit()
     return JSONResponse({})
@@ -217,9 +210,7 @@ async def audit_log(request: Request) -> Response:
 
 def _path_id(request: Request) -> int:
     value = request.path_params["id"]
-    if not value.isdigit() or len(value) > 18:
-        raise FederationError(f"{value!r:.40} is not an id (a whole number)", status=404)
-    return int(value)
+    return whole_id(value, f"{value!r:.40} is not an id (a whole number)")
 
 
 def _flag_param(request: Request, name: str) -> bool:
