@@ -38,6 +38,9 @@ async def test_verify_credentials_shows_the_person_and_what_they_edit(nodes: Any
         assert me["role"]["name"] == "moderator"
         assert {"name": "Entity kind", "value": "cooperative", "verified_at": None} in me["fields"]
         assert me["followers_count"] == 0 and me["statuses_count"] == 0
+    # Apps load every account's avatar; the URL must answer with an image.
+    avatar = await get(a, me["avatar"].removeprefix("https://a.test"))
+    assert avatar.status_code == 200 and avatar.headers["content-type"] == "image/png"
 
 
 async def test_update_credentials_reaches_a_remote_follower(nodes: Any) -> None:
