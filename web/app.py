@@ -38,6 +38,7 @@ from web.routes import (
     reports,
     wellknown,
 )
+from web.routing import IndexedRouter
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -98,6 +99,7 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={FederationError: federation_error_handler},
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates()
     ops.install(app)
     return app

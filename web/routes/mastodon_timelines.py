@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import publicly_listed, visible
+from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
@@ -72,13 +73,6 @@ async def _answer(request: Request, viewer: Actor | None, sources: Sources) -> R
     return await instance.answers.answer(request, viewer.id if viewer else None, build)
 
 
-def _fixed(*sources: Source) -> Sources:
-    async def given(_session: AsyncSession) -> list[Source]:
-        return list(sources)
-
-    return given
-
-
 def _shown_to_followers(note: Any) -> ColumnElement[bool]:
     shown: ColumnElement[bool] = note.deleted_at.is_(None) & (note.visibility != "direct")
     return shown
@@ -112,13 +106,17 @@ async def home(request: Request) -> Response:
 async def public(request: Request) -> Response:
     """Public notes and every design version; ?local=true or ?remote=true narrows them."""
     viewer = await viewer_of(request)
-    notes = _notes(listed=True).where(Note.visibility == "public")
-    versions = listed_versions()
-    if query_flag(request, "local"):
-        notes, versions = notes.where(Note.local), versions.where(DesignVersion.local)
-    elif query_flag(request, "remote"):
-        notes, versions = notes.where(~Note.local), versions.where(~DesignVersion.local)
-    return await _answer(request, viewer, _fixed(notes, versions))
+
+    async def sources(_session: AsyncSession) -> list[Source]:
+        notes = _notes(listed=True).where(Note.visibility == "public")
+        versions = listed_versions()
+        if query_flag(request, "local"):
+            return [notes.where(Note.local), versions.where(DesignVersion.local)]
+        if query_flag(request, "remote"):
+            return [notes.where(~Note.local), versions.where(~DesignVersion.local)]
+        return [notes, versions]
+
+    return await _answer(request, viewer, sources)
 
 
 async def tag(request: Request) -> Response:
@@ -127,12 +125,15 @@ async def tag(request: Request) -> Response:
     names = clean_tags([request.path_params["hashtag"]])
     if not names:
         return JSONResponse([])
-    postgres = instance_of(request).engine.dialect.name == "postgresql"
-    has_tag = tags_contain(DesignVersion.tags, names[0], postgres=postgres)
-    versions = listed_versions().where(has_tag)
-    if query_flag(request, "local"):
-        versions = versions.where(DesignVersion.local)
-    return await _answer(request, viewer, _fixed(versions))
+
+    async def sources(session: AsyncSession) -> list[Source]:
+        has_tag = tags_contain(DesignVersion.tags, names[0], postgres=is_postgres(session))
+        versions = listed_versions().where(has_tag)
+        if query_flag(request, "local"):
+            versions = versions.where(DesignVersion.local)
+        return [versions]
+
+    return await _answer(request, viewer, sources)
 
 
 async def account_statuses(request: Request) -> Response:
