@@ -243,3 +243,15 @@ async def test_follow_requests_list_the_people_waiting(nodes: Any) -> None:
     assert [acct["acct"] for acct in waiting.json()] == ["bea"]
     me = (await get(a, "/api/v1/accounts/verify_credentials", token)).json()
     assert me["source"]["follow_requests_count"] == 1
+
+
+async def test_the_advertised_status_length_is_the_one_posting_applies(nodes: Any) -> None:
+    node = await nodes("a.test")
+    _, token = await node.user("alice")
+    instance = (await get(node, "/api/v2/instance")).json()
+    longest = instance["configuration"]["statuses"]["max_characters"]
+    fits = await call(node, "POST", "/api/v1/statuses", token, json={"status": "x" * longest})
+    assert fits.status_code == 200, fits.text
+    too_long = "x" * (longest + 1)
+    refused = await call(node, "POST", "/api/v1/statuses", token, json={"status": too_long})
+    assert refused.status_code == 422 and str(longest) in refused.json()["error"]

@@ -21,6 +21,7 @@ from actors.moderation import record_audit
 from federation.errors import ValidationError
 from objects.models import Note
 from outbox.c2s import MAX_MEDIA
+from outbox.comments import MAX_COMMENT_CHARS
 from web.blocklists import public_block_entries
 from web.coop import (
     boost,
@@ -45,7 +46,8 @@ from web.pages import render
 from web.routes import both
 from web.routes.mastodon_media import MAX_PIXELS
 
-MAX_CHARACTERS = 5000
+# What apps count down from: the limit posting actually applies.
+MAX_CHARACTERS = MAX_COMMENT_CHARS
 MEMBERS_PAGE = 50
 # A 1x1 transparent PNG: Mastodon apps expect every account to have an avatar URL that loads.
 MISSING_AVATAR = base64.b64decode(
