@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The 3D viewer's three.js, from npm (package-lock.json), copied where the pages load it.
+VENDOR := web/static/vendor/three/three.module.js
 
 # Local development defaults for `make run` only; the environment overrides them.
 RUN_ENV := OURDESIGN_DATA_DIR=$${OURDESIGN_DATA_DIR:-data} \
@@ -17,10 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## Start an instance on SQLite at http://localhost:8000
+$(VENDOR): package.json package-lock.json scripts/vendor_three.py
+	npm ci --no-audit --no-fund
+	$(PYTHON) scripts/vendor_three.py
+
+run: $(STAMP) $(VENDOR)  ## Start an instance on SQLite at http://localhost:8000
 	$(RUN_ENV) $(BIN)/ourdesign serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
+test: $(STAMP) $(VENDOR)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)  ## ruff, mypy (strict on federation/) and the import-layer contract
@@ -32,6 +38,7 @@ lint: $(STAMP)  ## ruff, mypy (strict on federation/) and the import-layer contr
 bench: $(STAMP)
 	$(BIN)/python bench/inbox.py --db sqlite
 	$(BIN)/python bench/fanout.py --db sqlite
+	$(BIN)/python bench/thumbnail.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor

@@ -4,11 +4,13 @@
 accepts each request), invite (only with an invite code) or closed (only with an invite
 code). With mail set up, a new address is confirmed through a mailed link first. Mailed
 tokens are single-use and stored only as SHA-256. Every function leaves the commit to the
-caller, and raises before changing anything when the input is wrong.
+caller, and raises before changing anything when the input is wrong; the one exception is
+a wrong password, which `sign_in` commits so that the sign-in limits count it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import secrets
@@ -18,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.account_mail import queue_confirmation, queue_password_reset
+from actors.browser_models import BrowserSession
 from actors.invites import admit, usable_invite
 from actors.models import Account, AccountToken, Actor, ApiToken
 from actors.service import (
@@ -26,8 +29,10 @@ from actors.service import (
     create_person_account,
     hash_password,
     local_account,
+    password_needs_rehash,
     secret_hash,
 )
+from actors.sign_in_limits import clear_failures, failure_keys, note_failure, refuse_if_limited
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
@@ -182,15 +187,42 @@ def _decoy_hash() -> str:
     return hash_password(secrets.token_hex(16))
 
 
-async def sign_in(session: AsyncSession, settings: Settings, login: str, password: str) -> Actor:
-    """The person whose login and password match, if they may sign in now."""
+async def sign_in(
+    session: AsyncSession, settings: Settings, login: str, password: str, *, client_ip: str
+) -> Actor:
+    """The person whose login and password match, if they may sign in now.
+
+    Every password sign-in (browser form, OAuth authorize form, /api/v1/auth/token) comes
+    here, so all share one limit on failures per login and per `client_ip` (see
+    `sign_in_limits`). A wrong password is committed at once, since the caller rolls back
+    on the error: call this before anything else is pending in `session`. A success clears
+    the login's failures and upgrades an old password hash; the caller commits those.
+    """
     found = await _account_by_login(session, login.strip())
+    keys = failure_keys(found[0].username if found else login, client_ip)
+    await refuse_if_limited(session, keys)
     if found is None:
-        check_password(password, _decoy_hash())
+        await asyncio.to_thread(check_password, password, _decoy_hash())
+        await note_failure(session, keys)
         raise FederationError(WRONG_LOGIN, status=401)
     actor, account = found
-    if not check_password(password, account.password_hash):
+    if not await asyncio.to_thread(check_password, password, account.password_hash):
+        await note_failure(session, keys)
         raise FederationError(WRONG_LOGIN, status=401)
+    _check_may_sign_in(actor, account)
+    if await confirmation_pending(session, settings, account):
+        raise FederationError(
+            f"confirm your address first: follow the link mailed to {account.email}. For a "
+            'new link, POST /api/v1/accounts/confirmation with {"email": "..."}',
+            status=403,
+        )
+    await clear_failures(session, keys)
+    if password_needs_rehash(account.password_hash):
+        account.password_hash = await asyncio.to_thread(hash_password, password)
+    return actor
+
+
+def _check_may_sign_in(actor: Actor, account: Account) -> None:
     if actor.suspended_at is not None:
         raise FederationError(
             "this account is suspended; ask the instance's moderators why", status=403
@@ -201,13 +233,6 @@ async def sign_in(session: AsyncSession, settings: Settings, login: str, passwor
             "once it is approved",
             status=403,
         )
-    if await confirmation_pending(session, settings, account):
-        raise FederationError(
-            f"confirm your address first: follow the link mailed to {account.email}. For a "
-            'new link, POST /api/v1/accounts/confirmation with {"email": "..."}',
-            status=403,
-        )
-    return actor
 
 
 async def _account_by_login(session: AsyncSession, login: str) -> tuple[Actor, Account] | None:
@@ -244,13 +269,15 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Ac
 
 
 async def set_password(session: AsyncSession, actor: Actor, password: str) -> None:
-    """Set a new password and sign out every app: a reset may follow a stolen password."""
+    """Set a new password and sign out every app and browser: a reset may follow a stolen
+    password."""
     check_new_password(password)
     account = await session.get(Account, actor.id)
     if account is None:
         raise FederationError(f"{actor.username!r} has no account to sign in with", status=404)
     account.password_hash = hash_password(password)
     await session.execute(delete(ApiToken).where(ApiToken.actor_id == actor.id))
+    await session.execute(delete(BrowserSession).where(BrowserSession.actor_id == actor.id))
     await session.execute(
         update(AccountToken)
         .where(

@@ -35,6 +35,8 @@ BOOKKEEPING_TABLES = frozenset(
         "account_tokens",
         "oauth_codes",
         "audit_log",
+        "browser_sessions",
+        "sign_in_failures",
         "alembic_version",
     }
 )

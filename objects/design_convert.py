@@ -68,10 +68,23 @@ def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
     }
 
 
-def attached_files(files: Sequence[VersionFile]) -> list[VersionFile]:
+def attached_files(files: Sequence[VersionFile], limit: int = MAX_ATTACHMENTS) -> list[VersionFile]:
     """The files Mastodon shows as media: preview images first, at most four in all."""
     previews_first = sorted(files, key=lambda file: not file.preview)
-    return previews_first[:MAX_ATTACHMENTS]
+    return previews_first[:limit]
+
+
+def thumbnail_to_as(
+    base_url: str, source_sha256: str, files: Sequence[VersionFile]
+) -> dict[str, Any]:
+    """The server-made picture of a 3D file, shown by Mastodon as the version's image."""
+    name = next((file.filename for file in files if file.sha256 == source_sha256), "")
+    return {
+        "type": "Image",
+        "mediaType": "image/png",
+        "url": f"{base_url}/thumbnails/{source_sha256}.png",
+        "name": f"Preview of {name}" if name else "Preview",
+    }
 
 
 def mastodon_summary(
@@ -112,12 +125,16 @@ def version_to_as(
     base_url: str,
     *,
     with_context: bool = True,
+    thumbnail: str | None = None,
 ) -> dict[str, Any]:
+    """`thumbnail`: the SHA-256 of a 3D file whose made thumbnail leads the attachments of a
+    local version that has no preview image of its own."""
     if version.deleted_at is not None:
         return tombstone_as(version.uri, version.deleted_at, with_context=with_context)
     licence = licence_of(version)
     urls = policy.license_urls(licence)
-    attached = attached_files(files)
+    previews = _drawn_previews(version, files, thumbnail, base_url)
+    attached = attached_files(files, MAX_ATTACHMENTS - len(previews))
     unattached = [file for file in files if file not in attached]
     summary = mastodon_summary(
         version.summary, licence_words(policy, licence), unattached, base_url
@@ -140,7 +157,7 @@ def version_to_as(
         "credits": version.credits.get("credits", []) or None,
         "forkedFrom": version.upstream_uri,
         "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
-        "attachment": [file_to_as(base_url, file) for file in attached],
+        "attachment": [*previews, *(file_to_as(base_url, file) for file in attached)],
         "files": [file_to_as(base_url, file) for file in files],
         "published": iso(version.published),
         "updated": iso(version.edited_at) if version.edited_at else None,
@@ -153,6 +170,14 @@ def version_to_as(
     if with_context:
         doc = {"@context": DESIGN_CONTEXT, **doc}
     return {key: value for key, value in doc.items() if value is not None}
+
+
+def _drawn_previews(
+    version: DesignVersion, files: Sequence[VersionFile], thumbnail: str | None, base_url: str
+) -> list[dict[str, Any]]:
+    if thumbnail is None or not version.local or any(file.preview for file in files):
+        return []
+    return [thumbnail_to_as(base_url, thumbnail, files)]
 
 
 def _hashtag(base_url: str, name: str) -> dict[str, str]:

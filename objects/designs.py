@@ -29,6 +29,7 @@ from objects.design_models import (
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
 from objects.notifications import FORK, notify
+from objects.thumbnails import queue_thumbnails
 
 MAX_TAGS = 20
 
@@ -179,6 +180,10 @@ async def add_version(
     session.add(version)
     await session.flush()
     _add_files(session, version, spec.files)
+    # Our own copies only: a remote file's bytes are not in our blob store to be drawn.
+    await queue_thumbnails(
+        session, [(file.filename, file.sha256) for file in spec.files if not file.remote_url]
+    )
     project.versions_count = number
     project.latest_version_uri = uri
     project.tags = {

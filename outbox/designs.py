@@ -36,6 +36,7 @@ from objects.designs import (
 )
 from objects.licences import LicencePolicy, LicenceTerms
 from objects.models import Note
+from objects.thumbnails import page_thumbnail
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 
@@ -80,7 +81,25 @@ async def _page(
     project_actor: Actor,
 ) -> dict[str, Any]:
     files = await version_files(session, version)
-    return version_to_as(version, project_actor, files, policy, urls.base_url, with_context=False)
+    drawn = await page_thumbnail(session, files)
+    base_url = urls.base_url
+    return version_to_as(
+        version, project_actor, files, policy, base_url, with_context=False, thumbnail=drawn
+    )
+
+
+async def send_page_update(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    version: DesignVersion,
+    project_actor: Actor,
+) -> OutboxActivity:
+    """Send a local version's Page as it is now, as Update(Page); the caller commits."""
+    page = await _page(session, urls, policy, version, project_actor)
+    return await publish(
+        session, urls, project_actor, version_activity(urls, project_actor, page, "Update")
+    )
 
 
 def announce(urls: LocalUrls, project_actor: Actor, object_uri: str) -> dict[str, Any]:

@@ -35,8 +35,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def live_server(database_url: str, data_dir: Path) -> AsyncIterator[Node]:
-    """An instance served by uvicorn on a free loopback port, workers running."""
+async def live_server(database_url: str, data_dir: Path, **options: Any) -> AsyncIterator[Node]:
+    """An instance served by uvicorn on a free loopback port, workers running; `options`
+    are further settings."""
     port = free_port()
     settings = Settings(
         domain=f"127.0.0.1:{port}",
@@ -44,6 +45,7 @@ async def live_server(database_url: str, data_dir: Path) -> AsyncIterator[Node]:
         data_dir=data_dir,
         database_url=database_url,
         allow_private_addresses=True,  # development setting: federate on loopback
+        **options,
     )
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -10,13 +10,14 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
 from web.http import federation_error_handler
 from web.instance import open_instance
-from web.pages import home, make_templates
+from web.pages import STATIC_DIR, make_templates
 from web.routes import (
     accounts,
     activitypub,
@@ -36,9 +37,14 @@ from web.routes import (
     oauth,
     ops,
     reports,
+    thumbnails,
+    web_accounts,
+    web_designs,
+    web_publish,
     wellknown,
 )
 from web.routing import IndexedRouter
+from web.security_headers import SecurityHeaders
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -72,7 +78,6 @@ def create_app(
                 await instance.stop_workers()
 
     routes = [
-        Route("/", home),
         Route("/@{username}", profile_redirect),
         *ops.routes,
         *wellknown.routes,
@@ -93,6 +98,11 @@ def create_app(
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
+        *web_accounts.routes,
+        *web_designs.routes,
+        *web_publish.routes,
+        *thumbnails.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -102,4 +112,5 @@ def create_app(
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates()
     ops.install(app)
+    app.add_middleware(SecurityHeaders, scheme=settings.scheme)
     return app

@@ -89,7 +89,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
     )
 
 
-@main.command(help="Run extra inbox and delivery workers in this process (no web server).")
+@main.command(help="Run extra inbox, delivery and thumbnail workers here (no web server).")
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     async def work(instance: Instance) -> None:
@@ -102,6 +102,7 @@ def worker(ctx: click.Context) -> None:
         await asyncio.gather(
             instance.inbox_worker.run_forever(stop),
             instance.delivery_worker.run_forever(stop),
+            instance.thumbnail_worker.run_forever(stop),
             instance.refresh_blocks_forever(stop),
             *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
         )

@@ -61,7 +61,10 @@ def _mac(request: Request, nonce: str, issued: str, purpose: str) -> str:
 
 def issue(request: Request, purpose: str) -> tuple[str, str]:
     """A (cookie nonce, hidden field value) pair for a form about `purpose`."""
-    nonce = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
+    # All forms of one page share a new nonce: the page can set only one cookie.
+    nonce = request.cookies.get(COOKIE) or request.scope.setdefault(
+        "ourdesign.form_nonce", secrets.token_urlsafe(24)
+    )
     issued = str(int(time.time()))
     return nonce, f"{nonce}.{issued}.{_mac(request, nonce, issued, purpose)}"
 

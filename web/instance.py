@@ -36,6 +36,7 @@ from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from outbox.delivery import DeliveryWorker
+from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.coop import set_up_coop
 from web.mail import MailWorker
@@ -59,6 +60,7 @@ class Instance:
     receiver: Receiver
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
+    thumbnail_worker: ThumbnailWorker
     policy: LicencePolicy
     blobs: BlobStore
     blocks: DomainBlocks
@@ -82,6 +84,7 @@ class Instance:
         self._tasks += [
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
+            asyncio.create_task(self.thumbnail_worker.run_forever(self._stop)),
         ]
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
@@ -108,6 +111,7 @@ class Instance:
         self._stop.set()
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
+        self.thumbnail_worker.wakeup.set()
         self.wake_mail()
         await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -168,6 +172,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
     )
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
+    blobs = BlobStore(settings.data_dir / "files")
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks)
     streaming = StreamHub()
 
@@ -202,8 +207,11 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         receiver=receiver,
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
+        thumbnail_worker=ThumbnailWorker(
+            sessions, blobs, urls, policy, on_published=delivery.wakeup.set
+        ),
         policy=policy,
-        blobs=BlobStore(settings.data_dir / "files"),
+        blobs=blobs,
         blocks=blocks,
         answers=AnswerCache(changes, settings.answer_cache_seconds),
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),

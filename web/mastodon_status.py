@@ -30,6 +30,7 @@ from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnails_for
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
 
@@ -66,6 +67,7 @@ class StatusContext:
     # Likes and Announces of design versions by anyone, (kind, version uri) -> count: notes
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
+    thumbnails: dict[str, str] = field(default_factory=dict)  # 3D file sha256 -> its PNG's
 
 
 async def account_entities(
@@ -136,6 +138,7 @@ async def status_context(
     by_project = await project_actor_ids(session, {v.project_id for v in versions})
     context.version_actor = {v.id: by_project[v.project_id] for v in versions}
     context.files = await files_of(session, versions)
+    context.thumbnails = await thumbnails_for(session, _drawable(versions, context.files))
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
     actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
     actors = await _actors(session, actor_ids)
@@ -269,6 +272,8 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
     actor_id = context.version_actor[version.id]
     images = _preview_images(context, version, actor_id)
     media = [_attachment(context.urls, version, image) for image in images]
+    if not media and version.local:
+        media = _thumbnail_media(context, version)
     tags = version.tags.get("tags", [])
     return {
         **_common(version.uri, context),
@@ -335,20 +340,42 @@ def _preview_images(
     return images
 
 
-def _attachment(urls: LocalUrls, version: DesignVersion, file: VersionFile) -> dict[str, Any]:
-    url = file_url(urls.base_url, file)
+def _drawable(versions: list[DesignVersion], files: dict[int, list[VersionFile]]) -> set[str]:
+    """Our own 3D files of our own versions: those whose thumbnails a status may show."""
     return {
-        "id": f"{VERSION_PREFIX}{version.id}-{file.id}",
-        "type": "image",
-        "url": url,
-        "preview_url": url,
-        "remote_url": file.remote_url,
-        "preview_remote_url": None,
-        "text_url": None,
-        "meta": None,
-        "description": f"{version.name}: {file.filename}",
-        "blurhash": None,
+        file.sha256
+        for version in versions
+        if version.local
+        for file in files.get(version.id, [])
+        if not file.remote_url and model_format(file.filename)
     }
+
+
+def _thumbnail_media(context: StatusContext, version: DesignVersion) -> list[dict[str, Any]]:
+    """A version without preview images shows the thumbnail the worker drew of its 3D file."""
+    files = context.files.get(version.id, [])
+    if any(file.preview for file in files):
+        return []
+    drawn = next((file for file in files if file.sha256 in context.thumbnails), None)
+    if drawn is None:
+        return []
+    return [
+        _image_entity(
+            f"{VERSION_PREFIX}{version.id}-{drawn.id}-thumbnail",
+            f"{context.urls.base_url}/thumbnails/{drawn.sha256}.png",
+            f"{version.name}: a picture of {drawn.filename}",
+            meta=_image_meta(WIDTH, HEIGHT),
+        )
+    ]
+
+
+def _attachment(urls: LocalUrls, version: DesignVersion, file: VersionFile) -> dict[str, Any]:
+    return _image_entity(
+        f"{VERSION_PREFIX}{version.id}-{file.id}",
+        file_url(urls.base_url, file),
+        f"{version.name}: {file.filename}",
+        remote_url=file.remote_url,
+    )
 
 
 def _note_media(note: Note, context: StatusContext) -> list[dict[str, Any]]:
@@ -377,35 +404,49 @@ def _is_image(attachment: dict[str, Any]) -> bool:
 
 def media_entity(urls: LocalUrls, media: MediaAttachment) -> dict[str, Any]:
     """Mastodon's MediaAttachment for an upload of ours."""
-    url = media_url(urls.base_url, media)
     meta = _image_meta(media.width, media.height) or {}
-    return {
-        "id": str(media.id),
-        "type": "image",
-        "url": url,
-        "preview_url": url,
-        "remote_url": None,
-        "preview_remote_url": None,
-        "text_url": None,
-        "meta": meta | {"focus": {"x": media.focus_x, "y": media.focus_y}},
-        "description": media.description,
-        "blurhash": media.blurhash,
-    }
+    return _image_entity(
+        str(media.id),
+        media_url(urls.base_url, media),
+        media.description,
+        meta=meta | {"focus": {"x": media.focus_x, "y": media.focus_y}},
+        blurhash=media.blurhash,
+    )
 
 
 def _remote_media(note: Note, index: int, attachment: dict[str, Any]) -> dict[str, Any]:
     # Received attachments have no row: the note's id and their position name them.
+    return _image_entity(
+        f"{note.id}-{index}",
+        attachment["url"],
+        attachment.get("name"),
+        meta=_image_meta(attachment.get("width"), attachment.get("height")),
+        remote_url=attachment["url"],
+        blurhash=attachment.get("blurhash"),
+    )
+
+
+def _image_entity(
+    media_id: str,
+    url: str,
+    description: str | None,
+    *,
+    meta: dict[str, Any] | None = None,
+    remote_url: str | None = None,
+    blurhash: str | None = None,
+) -> dict[str, Any]:
+    """Mastodon's MediaAttachment of an image, shown at `url` (no separate preview size)."""
     return {
-        "id": f"{note.id}-{index}",
+        "id": media_id,
         "type": "image",
-        "url": attachment["url"],
-        "preview_url": attachment["url"],
-        "remote_url": attachment["url"],
+        "url": url,
+        "preview_url": url,
+        "remote_url": remote_url,
         "preview_remote_url": None,
         "text_url": None,
-        "meta": _image_meta(attachment.get("width"), attachment.get("height")),
-        "description": attachment.get("name"),
-        "blurhash": attachment.get("blurhash"),
+        "meta": meta,
+        "description": description,
+        "blurhash": blurhash,
     }
 
 

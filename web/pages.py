@@ -9,10 +9,12 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from actors.models import Actor
 from objects.html import sanitize_html
+from web import form_guard
+from web.browser import signed_in
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def make_templates() -> jinja2.Environment:
@@ -24,17 +26,28 @@ def make_templates() -> jinja2.Environment:
 
 
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    """`template` with `context`. Forms in it call `csrf_field("purpose")`; the cookie that
+    the field is bound to is set on the response."""
     instance = request.app.state.instance
     env: jinja2.Environment = request.app.state.templates
+    nonces: list[str] = []
+
+    def csrf_field(purpose: str) -> Markup:
+        nonce, value = form_guard.issue(request, purpose)
+        nonces.append(nonce)
+        return Markup('<input type="hidden" name="{}" value="{}">').format(form_guard.FIELD, value)
+
     html = env.get_template(template).render(
-        instance_name=instance.settings.instance_name, **context
+        instance_name=instance.settings.instance_name, csrf_field=csrf_field, **context
     )
-    return HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status)
+    if nonces:
+        form_guard.set_cookie(request, response, nonces[-1])
+    return response
 
 
-def render_actor_page(request: Request, actor: Actor) -> HTMLResponse:
-    return render(request, "actor.html", actor=actor)
-
-
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "home.html")
+async def render_page(
+    request: Request, template: str, status: int = 200, **context: object
+) -> HTMLResponse:
+    """A page for a browser: `render` with `viewer`, the signed-in person or None."""
+    return render(request, template, status, viewer=await signed_in(request), **context)

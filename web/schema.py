@@ -11,12 +11,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import actors.browser_models
 import actors.models
 import actors.moderation_models
 import inbox.models
 import objects.design_models
 import objects.media_models
 import objects.models
+import objects.thumbnail_models
 import outbox.models
 from federation.db import Base
 from federation.settings import Settings
@@ -25,10 +27,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x6F7572_6465736967  # "ourdesig": any constant shared by every process
 _MODEL_MODULES = (
     actors.models,
+    actors.browser_models,
     actors.moderation_models,
     objects.models,
     objects.design_models,
     objects.media_models,
+    objects.thumbnail_models,
     outbox.models,
     inbox.models,
 )

@@ -24,6 +24,7 @@ from objects.resolve import ensure_note
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.models import OutboxActivity
+from web.actor_pages import actor_page
 from web.coop import ORGANIZATION, coop_document
 from web.http import (
     PAGE_SIZE,
@@ -37,7 +38,8 @@ from web.http import (
     wants_activity_json,
 )
 from web.instance import instance_of
-from web.pages import render_actor_page
+from web.negotiation import see_page, wants_html
+from web.note_pages import note_page
 from web.routes.designs import project_document
 
 
@@ -59,7 +61,7 @@ async def _local_actor(request: Request) -> Actor:
 async def actor_document(request: Request) -> Response:
     actor = await _local_actor(request)
     if not wants_activity_json(request):
-        return render_actor_page(request, actor)
+        return await actor_page(request, actor)
     doc = actor_to_as(actor, instance_of(request).urls)
     if actor.type == PROJECT_ACTOR_TYPE:
         async with instance_of(request).sessions() as session:
@@ -73,6 +75,8 @@ async def actor_document(request: Request) -> Response:
 
 async def instance_actor(request: Request) -> Response:
     instance = instance_of(request)
+    if wants_html(request):
+        return see_page("/")
     async with instance.sessions() as session:
         actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
     assert actor is not None
@@ -111,6 +115,8 @@ async def _read_activity_body(request: Request, limit: int) -> bytes:
 async def outbox_get(request: Request) -> Response:
     actor = await _local_actor(request)
     assert actor.outbox is not None
+    if wants_html(request):
+        return see_page(actor.uri)
     async with instance_of(request).sessions() as session:
         if "page" not in request.query_params:
             return ActivityResponse(
@@ -155,6 +161,8 @@ async def follows_collection(request: Request) -> Response:
     followers = request.url.path.endswith("/followers")
     collection = actor.followers_url if followers else actor.following_url
     assert collection is not None
+    if wants_html(request):
+        return see_page(actor.uri)
     async with instance_of(request).sessions() as session:
         if "page" not in request.query_params:
             total = await count_follows(session, actor, followers=followers)
@@ -178,6 +186,8 @@ async def note_document(request: Request) -> Response:
     note, actor_uri = row
     if note.visibility not in ("public", "unlisted"):
         raise FederationError("there is no such note", status=404)
+    if wants_html(request):
+        return await _note_html(request, note)
     return ActivityResponse(
         note_to_as(note, actor_uri), status_code=410 if note.deleted_at else 200
     )
@@ -192,6 +202,8 @@ async def note_replies(request: Request) -> Response:
             note = await session.scalar(select(Note).where(Note.uri == uri))
         if note is None:
             raise FederationError("there is no such note", status=404)
+        if wants_html(request):
+            return see_page(f"{uri}#comments")
         return ActivityResponse(ordered_collection(collection, note.replies_count))
     async with instance.sessions() as session:
         notes = await replies_page(
@@ -208,7 +220,27 @@ async def activity_document(request: Request) -> Response:
         row = await session.scalar(select(OutboxActivity).where(OutboxActivity.uri == uri))
     if row is None or not row.public:
         raise FederationError("there is no such activity", status=404)
+    if wants_html(request):
+        return see_page(_page_of_activity(row.payload, instance.urls.base_url))
     return ActivityResponse(row.payload)
+
+
+async def _note_html(request: Request, note: Note) -> Response:
+    async with instance_of(request).sessions() as session:
+        author = await session.get(Actor, note.actor_id)
+    assert author is not None
+    return await note_page(request, note, author)
+
+
+def _page_of_activity(payload: dict[str, Any], base_url: str) -> str:
+    """What a browser sees for an activity: its object when that is ours, else its actor."""
+    target = payload.get("object")
+    if isinstance(target, dict):
+        target = target.get("id")
+    for uri in (target, payload.get("actor")):
+        if isinstance(uri, str) and uri.startswith(f"{base_url}/"):
+            return uri
+    return "/"
 
 
 routes = [

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,9 +21,10 @@ from actors.models import Actor, Follow
 from actors.moderation import refuse_blocked
 from actors.service import ConflictError
 from federation.errors import FederationError, ValidationError
-from objects.design_models import DesignVersion, Project
+from objects.design_models import DesignVersion, Project, VersionFile
 from objects.design_resolve import fetch_remote_version, find_or_fetch_version
 from objects.designs import (
+    VersionSpec,
     create_project,
     get_version,
     is_maintainer,
@@ -32,6 +34,7 @@ from objects.designs import (
 )
 from objects.licences import LicenceError, LicenceTerms
 from objects.lineage import ancestors, descendants
+from objects.models import Note
 from outbox.c2s import submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from outbox.designs import ForkRequest, fork, publish_version
@@ -155,12 +158,8 @@ async def publish_design_version(request: Request) -> Response:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)
             assert project_row is not None
-            version, _ = await publish_version(
-                session, instance.urls, instance.policy, project_row, project_actor, spec
-            )
-            files = await version_files(session, version)
-            await boost_member_design(
-                session, instance.urls, instance.settings, version, project_actor
+            version, files = await add_published_version(
+                session, instance, project_row, project_actor, spec
             )
             await session.commit()
     except IntegrityError as exc:
@@ -168,6 +167,22 @@ async def publish_design_version(request: Request) -> Response:
     instance.wake_delivery()
     doc = version_json(version, project_actor, files, instance.policy, instance.urls.base_url)
     return JSONResponse(doc, status_code=201, headers={"Location": version.uri})
+
+
+async def add_published_version(
+    session: AsyncSession,
+    instance: Instance,
+    project: Project,
+    project_actor: Actor,
+    spec: VersionSpec,
+) -> tuple[DesignVersion, list[VersionFile]]:
+    """Publish a local version in the caller's session (the API and the web form share it)."""
+    version, _ = await publish_version(
+        session, instance.urls, instance.policy, project, project_actor, spec
+    )
+    files = await version_files(session, version)
+    await boost_member_design(session, instance.urls, instance.settings, version, project_actor)
+    return version, files
 
 
 async def get_design_version(request: Request) -> Response:
@@ -217,12 +232,25 @@ async def create_fork(request: Request) -> Response:
         return await _fork_check(instance, forker, upstream_uri, licence)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name")
+    request_ = await fork_request(instance, forker, upstream_uri, slug, name, licence)
+    return await _publish_fork(instance, request_)
+
+
+async def fork_request(
+    instance: Instance,
+    forker: Actor,
+    upstream_uri: str,
+    slug: str,
+    name: str | None,
+    licence: LicenceTerms | None,
+) -> ForkRequest:
+    """What a fork of `upstream_uri` needs, the upstream fetched and stored if remote."""
     upstream, upstream_actor = await find_or_fetch_version(
         instance.sessions, instance.resolver, instance.policy, upstream_uri
     )
     _refuse_deleted(upstream)
     refuse_blocked(instance.blocks, upstream_actor)
-    request_ = ForkRequest(
+    return ForkRequest(
         forker=forker,
         upstream=upstream,
         upstream_project=upstream_actor,
@@ -230,10 +258,12 @@ async def create_fork(request: Request) -> Response:
         name=(name or "").strip() or upstream.name,
         licence=licence or licence_of(upstream),
     )
-    return await _publish_fork(instance, request_)
 
 
-async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
+async def store_fork(
+    instance: Instance, request: ForkRequest
+) -> tuple[Project, Actor, DesignVersion, list[VersionFile]]:
+    """Publish the fork (its licence checked by `fork`) in a session of its own."""
     try:
         async with instance.sessions() as session:
             project, actor, version = await fork(session, instance.urls, instance.policy, request)
@@ -243,6 +273,11 @@ async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
     except IntegrityError as exc:
         raise ConflictError(f"the handle {request.slug!r} was taken just now") from exc
     instance.wake_delivery()
+    return project, actor, version, files
+
+
+async def _publish_fork(instance: Instance, request: ForkRequest) -> Response:
+    project, actor, version, files = await store_fork(instance, request)
     doc = {
         "project": project_json(project, actor, [request.forker.uri]),
         "version": version_json(version, actor, files, instance.policy, instance.urls.base_url),
@@ -254,24 +289,34 @@ async def _fork_check(
     instance: Instance, forker: Actor, upstream_uri: str, licence: LicenceTerms | None
 ) -> Response:
     """Would this fork be allowed? Nothing is stored (a fetched upstream is not kept)."""
+    _, upstream_terms = await fork_upstream(instance, upstream_uri)
+    chosen = licence or upstream_terms
+    reason = fork_refusal(instance, forker, upstream_terms, chosen)
+    return JSONResponse({"allowed": reason is None, "reason": reason, "licence": chosen.to_json()})
+
+
+async def fork_upstream(instance: Instance, upstream_uri: str) -> tuple[str, LicenceTerms]:
+    """The name and licence of the version to fork, without storing a fetched one."""
     async with instance.sessions() as session:
         upstream = await get_version(session, upstream_uri)
     if upstream is not None:
         _refuse_deleted(upstream)
-        upstream_terms = licence_of(upstream)
-    elif instance.urls.is_local(upstream_uri):
+        return upstream.name, licence_of(upstream)
+    if instance.urls.is_local(upstream_uri):
         raise ValidationError(f"there is no design version {upstream_uri}", status=404)
-    else:
-        spec, _ = await fetch_remote_version(instance.resolver, instance.policy, upstream_uri)
-        upstream_terms = spec.licence
-    chosen = licence or upstream_terms
+    spec, _ = await fetch_remote_version(instance.resolver, instance.policy, upstream_uri)
+    return spec.name, spec.licence
+
+
+def fork_refusal(
+    instance: Instance, forker: Actor, upstream: LicenceTerms, chosen: LicenceTerms
+) -> str | None:
+    """Why the policy refuses this fork by `forker`, or None when it allows it."""
     try:
-        instance.policy.check_fork(upstream_terms, chosen, forker.entity_kind)
+        instance.policy.check_fork(upstream, chosen, forker.entity_kind)
     except LicenceError as error:
-        return JSONResponse(
-            {"allowed": False, "reason": error.message, "licence": chosen.to_json()}
-        )
-    return JSONResponse({"allowed": True, "reason": None, "licence": chosen.to_json()})
+        return error.message
+    return None
 
 
 # Comments, follows, lineage
@@ -284,6 +329,14 @@ async def create_comment(request: Request) -> Response:
     parent_uri = text_field(body, "in_reply_to", required=True) or ""
     content = text_field(body, "content", required=True) or ""
     summary = text_field(body, "summary")
+    note = await post_comment(instance, author, parent_uri, content, summary)
+    return JSONResponse(comment_json(note, author), status_code=201, headers={"Location": note.uri})
+
+
+async def post_comment(
+    instance: Instance, author: Actor, parent_uri: str, content: str, summary: str | None
+) -> Note:
+    """Comment on a version or reply to a note (the API and the web form share it)."""
     check_comment(content, summary)
     instance.blocks.check(parent_uri)
     target = await resolve_comment_target(
@@ -295,7 +348,7 @@ async def create_comment(request: Request) -> Response:
         )
         await session.commit()
     instance.wake_delivery()
-    return JSONResponse(comment_json(note, author), status_code=201, headers={"Location": note.uri})
+    return note
 
 
 async def create_follow(request: Request) -> Response:

@@ -6,7 +6,9 @@ Every URL serves ActivityStreams JSON to ActivityPub clients and HTML to browser
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -17,11 +19,12 @@ from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
 from federation.vocab import PROJECT_CONTEXT
-from objects.blobs import check_sha256
-from objects.design_convert import version_to_as
+from objects.blobs import StoredBlob, check_sha256, human_bytes
+from objects.design_convert import file_url, version_to_as
 from objects.design_models import DesignVersion, Fork, Project, VersionFile
 from objects.designs import licence_of, local_project, version_files
 from objects.notes import replies_page
+from objects.thumbnails import page_thumbnail
 from web.files import blob_response
 from web.http import (
     PAGE_SIZE,
@@ -32,7 +35,11 @@ from web.http import (
     wants_activity_json,
 )
 from web.instance import instance_of
-from web.pages import render
+from web.lineage_svg import MAX_NODES, Lineage, lineage_svg, load_lineage, outline
+from web.negotiation import see_page, wants_html
+from web.pages import render_page
+from web.version_page import VersionPage, load_version_page, web_link
+from web.version_rights import licence_view
 
 
 def project_document(doc: dict[str, Any], project: Project) -> dict[str, Any]:
@@ -68,29 +75,79 @@ async def _version(request: Request) -> tuple[DesignVersion, Actor]:
 
 
 async def version_document(request: Request) -> Response:
+    if not wants_activity_json(request):
+        return await version_html(request)
     instance = instance_of(request)
     version, project_actor = await _version(request)
     async with instance.sessions() as session:
         files = await version_files(session, version)
-    page = version_to_as(version, project_actor, files, instance.policy, instance.urls.base_url)
-    if wants_activity_json(request):
-        return ActivityResponse(page, status_code=410 if version.deleted_at else 200)
-    licence = licence_of(version)
-    return render(
+        drawn = await page_thumbnail(session, files)
+    page = version_to_as(
+        version, project_actor, files, instance.policy, instance.urls.base_url, thumbnail=drawn
+    )
+    return ActivityResponse(page, status_code=410 if version.deleted_at else 200)
+
+
+async def version_html(request: Request) -> Response:
+    """The version's page: preview first, then the licence in plain words, the credit
+    chain, the files and the comments."""
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        page = await load_version_page(
+            session, request.path_params["slug"], request.path_params["number"]
+        )
+    version = page.version
+    if version.deleted_at is not None:
+        return await render_page(request, "version.html", status=410, page=page, deleted=True)
+    return await render_page(
         request,
         "version.html",
-        version=version,
-        project=project_actor,
-        files=page.get("files", []),
-        licence_summary=licence.summary(),
-        commercial_use=instance.policy.commercial_use(licence),
-        who_may_fork=instance.policy.who_may_fork(licence),
+        page=page,
+        deleted=False,
+        licence=licence_view(instance.policy, licence_of(version)),
+        files=[file_row(instance.urls.base_url, file) for file in page.files],
+        previews=[
+            file_row(instance.urls.base_url, file)
+            for file in page.files
+            if file.preview and file.media_type.startswith("image/")
+        ],
+        fork_href="/fork?from=" + quote(version.uri, safe=""),
+        lineage_href=f"/users/{page.project_actor.username}/lineage",
+        comment_target=_reply_target(request, page),
+        return_to=request.url.path,
     )
+
+
+def file_row(base_url: str, file: VersionFile) -> dict[str, str]:
+    return {
+        "name": file.filename,
+        "size": human_bytes(file.size),
+        "bytes": str(file.size),
+        "media_type": file.media_type,
+        "sha256": file.sha256,
+        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "url": web_link(file_url(base_url, file)),
+    }
+
+
+def _reply_target(request: Request, page: VersionPage) -> str:
+    """What the comment form answers: a comment of this page named by `?reply_to=`, else
+    the version (one form on the page; a reply link only changes what it answers)."""
+    wanted = request.query_params.get("reply_to")
+    stack = list(page.comments)
+    while stack and wanted:
+        comment = stack.pop()
+        if comment.uri == wanted and not comment.deleted:
+            return comment.uri
+        stack.extend(comment.replies)
+    return page.version.uri
 
 
 async def version_replies(request: Request) -> Response:
     version, _ = await _version(request)
     collection = f"{version.uri}/replies"
+    if wants_html(request):
+        return see_page(f"{version.uri}#comments")
     if "page" not in request.query_params:
         return ActivityResponse(ordered_collection(collection, version.replies_count))
     async with instance_of(request).sessions() as session:
@@ -108,6 +165,8 @@ async def forks_collection(request: Request) -> Response:
     async with instance_of(request).sessions() as session:
         project, actor = await project_or_404(session, request.path_params["slug"])
         collection = f"{actor.uri}/forks"
+        if wants_html(request):
+            return see_page(actor.uri)
         if "page" not in request.query_params:
             return ActivityResponse(ordered_collection(collection, project.forks_count))
         hidden = select(Actor.uri).where(~visible())
@@ -146,8 +205,40 @@ async def file_download(request: Request) -> Response:
     )
 
 
+async def _lineage(request: Request) -> tuple[Lineage, Actor]:
+    async with instance_of(request).sessions() as session:
+        project, actor = await project_or_404(session, request.path_params["slug"])
+        return await load_lineage(session, actor, project), actor
+
+
+async def lineage_page(request: Request) -> Response:
+    """The family tree: the picture, and the same tree as a list for screen readers."""
+    lineage, actor = await _lineage(request)
+    return await render_page(
+        request,
+        "lineage.html",
+        project=actor,
+        lineage=lineage,
+        picture=Markup(lineage_svg(lineage)),
+        outline=outline(lineage.root),
+        max_nodes=MAX_NODES,
+    )
+
+
+async def lineage_picture(request: Request) -> Response:
+    lineage, _ = await _lineage(request)
+    return Response(
+        lineage_svg(lineage),
+        media_type="image/svg+xml",
+        # Presentation attributes only: the picture needs nothing, not even styles.
+        headers={"Content-Security-Policy": "default-src 'none'"},
+    )
+
+
 routes = [
     Route("/users/{slug}/versions/{number:int}", version_document),
+    Route("/users/{slug}/lineage", lineage_page),
+    Route("/users/{slug}/lineage.svg", lineage_picture),
     Route("/users/{slug}/versions/{number:int}/replies", version_replies),
     Route("/users/{slug}/forks", forks_collection),
     Route("/files/{sha256}/{filename}", file_download),

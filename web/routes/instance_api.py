@@ -42,6 +42,7 @@ from web.http import (
 )
 from web.instance import Instance, instance_of
 from web.mastodon import VERSION_STRING, account_entity, rule_entities
+from web.negotiation import see_page, wants_html
 from web.pages import render
 from web.routes import both
 from web.routes.mastodon_media import MAX_PIXELS
@@ -274,6 +275,8 @@ async def members(request: Request) -> Response:
         if coop is None or coop.username != request.path_params["username"]:
             return JSONResponse({"error": "only the cooperative has a members list"}, 404)
         collection_id = members_url(instance.urls, coop)
+        if wants_html(request):
+            return see_page(coop.uri)
         if "page" not in request.query_params:
             total = await member_count(session)
             return ActivityResponse(ordered_collection(collection_id, total))

@@ -151,18 +151,25 @@ async def update_credentials(request: Request) -> Response:
     body = await form_or_json(request, instance.settings.max_body_bytes, form_to_body)
     change = parse_profile_change(body)
     async with instance.sessions() as session:
-        actor = await session.get(Actor, me.id)
-        assert actor is not None
-        _apply_profile_change(actor, change)
-        await session.flush()
-        doc = actor_to_as(actor, instance.urls)
-        await publish(
-            session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc)
-        )
+        actor = await save_profile_change(session, instance, me.id, change)
         await session.commit()
         entity = await credential_json(session, instance, actor)
     instance.wake_delivery()
     return JSONResponse(entity)
+
+
+async def save_profile_change(
+    session: AsyncSession, instance: Instance, actor_id: int, change: ProfileChange
+) -> Actor:
+    """Apply `change` to the person and queue the Update(Person) for their followers, in the
+    session's transaction (the caller commits, then wakes delivery)."""
+    actor = await session.get(Actor, actor_id)
+    assert actor is not None
+    _apply_profile_change(actor, change)
+    await session.flush()
+    doc = actor_to_as(actor, instance.urls)
+    await publish(session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc))
+    return actor
 
 
 def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:

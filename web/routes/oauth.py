@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from actors.models import Actor
 from actors.oauth import KNOWN_SCOPES, OOB_REDIRECT_URI, scope_list
 from actors.registration import sign_in
+from actors.sign_in_limits import SignInLimited
 from federation.errors import FederationError
 from web import form_guard
 from web.account_json import fields_of
@@ -116,20 +117,16 @@ def _decide(checked: Checked, parsed: ParsedRequest, actor: Actor | None) -> OAu
 def _page(
     request: Request, fields: dict[str, str], consent: Consent, error: str = "", status: int = 200
 ) -> Response:
-    nonce, token = form_guard.issue(request, _form_purpose(fields))
-    response = render(
+    return render(
         request,
         "oauth_authorize.html",
         status=status,
         consent=consent,
         scopes=[(scope, plain_scope(scope)) for scope in consent.scopes],
         fields=fields,
-        csrf_field=form_guard.FIELD,
-        csrf_token=token,
+        purpose=_form_purpose(fields),
         error=error,
     )
-    form_guard.set_cookie(request, response, nonce)
-    return response
 
 
 def _refusal_page(request: Request, reply: OAuthReply) -> Response:
@@ -203,9 +200,15 @@ async def authorize_decision(request: Request) -> Response:
         if form.get("decision") == "authorize":
             try:
                 login, password = str(form.get("login", "")), str(form.get("password", ""))
-                actor = await sign_in(session, instance.settings, login, password)
+                client_ip = request.client.host if request.client else ""
+                actor = await sign_in(
+                    session, instance.settings, login, password, client_ip=client_ip
+                )
             except FederationError as exc:
-                return _page(request, fields, checked.consent, exc.message, exc.status)
+                page = _page(request, fields, checked.consent, exc.message, exc.status)
+                if isinstance(exc, SignInLimited):
+                    page.headers["Retry-After"] = str(exc.retry_after)
+                return page
         reply = await session.run_sync(lambda _db: _decide(checked, parsed, actor))
         await session.commit()
     return _answer(request, reply)

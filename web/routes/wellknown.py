@@ -31,7 +31,7 @@ async def webfinger(request: Request) -> Response:
         return error_response(404, f"there is no {resource} here", CORS)
     if actor.suspended_at is not None:
         return error_response(404, f"{resource} is suspended by this server's moderators", CORS)
-    return JSONResponse(_jrd(actor), headers=CORS, media_type=JRD_JSON)
+    return JSONResponse(_jrd(actor, instance), headers=CORS, media_type=JRD_JSON)
 
 
 def _username_for(resource: str, instance: Instance) -> str | None:
@@ -48,12 +48,15 @@ def _username_for(resource: str, instance: Instance) -> str | None:
     return None
 
 
-def _jrd(actor: Actor) -> dict[str, object]:
+def _jrd(actor: Actor, instance: Instance) -> dict[str, object]:
     links: list[dict[str, str]] = [{"rel": "self", "type": ACTIVITY_JSON, "href": actor.uri}]
     if actor.url:
         links.append(
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.url}
         )
+    # "Follow from your instance" on other servers sends people here to follow `{uri}`.
+    subscribe = f"{instance.urls.base_url}/authorize_interaction?uri={{uri}}"
+    links.append({"rel": "http://ostatus.org/schema/1.0/subscribe", "template": subscribe})
     return {
         "subject": f"acct:{actor.username}@{actor.domain}",
         "aliases": [a for a in (actor.uri, actor.url) if a],

@@ -1,0 +1,122 @@
+"""Limits on failed password sign-ins, per login and per client address, over a sliding window.
+
+Failures are rows (`SignInFailure`), so every process and a restart see the same count. An
+attempt over a limit is refused before the password is checked and is not counted itself:
+a guesser who keeps trying does not extend the wait of the person they lock out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.browser_models import SignInFailure
+from federation.db import utcnow
+from federation.errors import FederationError
+
+WINDOW = dt.timedelta(minutes=15)
+# Ten guesses per quarter hour leave a person room for typos, and cap a guesser at about
+# a thousand tries a day against one account: useless against any password worth having.
+MAX_PER_LOGIN = 10
+# More per address, since people behind one address (a makerspace, a school, carrier NAT)
+# share it; still few enough that guessing across many logins from one address is slow.
+MAX_PER_ADDRESS = 30
+
+
+@dataclass(frozen=True)
+class FailureKeys:
+    """What failures are counted under: the login and, when known, the client's address."""
+
+    login: str
+    address: str | None
+
+
+class SignInLimited(FederationError):
+    """Too many recent failures; `retry_after` is in whole seconds (for Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def failure_keys(login: str, client_ip: str) -> FailureKeys:
+    """The keys for a login (a known person's user name, else what was typed) and address.
+
+    `client_ip` must be the connection's address as the ASGI server resolved it (uvicorn
+    trusts proxy headers only from its configured proxies), never a header taken as sent.
+    """
+    address = f"ip:{client_ip}" if client_ip else None
+    return FailureKeys(f"user:{login.strip().lower()}", address)
+
+
+async def refuse_if_limited(session: AsyncSession, keys: FailureKeys) -> None:
+    """Raise `SignInLimited` when the login or the address has used up its failures."""
+    now = utcnow()
+    limits = {keys.login: MAX_PER_LOGIN}
+    if keys.address is not None:
+        limits[keys.address] = MAX_PER_ADDRESS
+    rows = await session.execute(
+        select(SignInFailure.key, SignInFailure.failed_at)
+        .where(SignInFailure.key.in_(limits), SignInFailure.failed_at > now - WINDOW)
+        .order_by(SignInFailure.failed_at)
+    )
+    times: dict[str, list[dt.datetime]] = {key: [] for key in limits}
+    for key, failed_at in rows.all():
+        times[key].append(failed_at)
+    waits = {
+        key: _wait(times[key], limit, now)
+        for key, limit in limits.items()
+        if len(times[key]) >= limit
+    }
+    if waits:
+        key = max(waits, key=lambda k: waits[k])
+        raise SignInLimited(_limited_message(key == keys.login, waits[key], now), waits[key])
+
+
+def _wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+    """Seconds until enough of `times` (sorted) leave the window to fall under `limit`."""
+    freed_at = times[len(times) - limit] + WINDOW
+    return max(1, math.ceil((freed_at - now).total_seconds()))
+
+
+def _limited_message(for_login: bool, seconds: int, now: dt.datetime) -> str:
+    whose = "for this account" if for_login else "from your network address"
+    minutes = math.ceil(seconds / 60)
+    at = (now + dt.timedelta(seconds=seconds)).strftime("%H:%M UTC")
+    return (
+        f"too many failed sign-ins {whose}; the password was not checked. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''} (after {at}), or reset the password "
+        "if you have forgotten it"
+    )
+
+
+async def note_failure(session: AsyncSession, keys: FailureKeys) -> None:
+    """Count one failure under both keys and commit it (the caller rolls back on the error
+    that follows). Rows that left the window are deleted on the way, so the table stays
+    about as small as one window's failures."""
+    now = utcnow()
+    await session.execute(
+        delete(SignInFailure)
+        .where(SignInFailure.failed_at <= now - WINDOW)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(SignInFailure(key=keys.login, failed_at=now))
+    if keys.address is not None:
+        session.add(SignInFailure(key=keys.address, failed_at=now))
+    await session.commit()
+
+
+async def clear_failures(session: AsyncSession, keys: FailureKeys) -> None:
+    """Forget the login's failures after a success (the address's stay: it may be a guesser
+    who also owns one account). The caller commits."""
+    await session.execute(
+        delete(SignInFailure)
+        .where(SignInFailure.key == keys.login)
+        .execution_options(synchronize_session=False)
+    )

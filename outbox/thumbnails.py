@@ -1,0 +1,161 @@
+"""The thumbnail worker: draws queued 3D files and tells followers about the pictures.
+
+A job row is the record: it is claimed under a lease (a crashed worker's claim expires and
+the job is due again), the drawing runs in a thread so the event loop never waits on it,
+the PNG goes into the blob store, and the job is marked done in the same commit as an
+Update of every local version Page it now pictures, so Mastodon shows the image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.models import Actor
+from federation.db import utcnow
+from federation.queue import DONE, FAILED, claim_due, retry_values, run_until_stopped
+from federation.urls import LocalUrls
+from objects.blobs import BlobStore
+from objects.design_models import DesignVersion, Project, VersionFile
+from objects.designs import version_files
+from objects.licences import LicencePolicy
+from objects.thumbnail_models import ThumbnailJob
+from objects.thumbnails import (
+    MAX_SECONDS,
+    MAX_SOURCE_BYTES,
+    ThumbnailError,
+    page_thumbnail,
+)
+from outbox.designs import send_page_update
+
+log = logging.getLogger(__name__)
+# Longer than any drawing should take, so a claim outlives its work.
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+
+
+class ThumbnailWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        blobs: BlobStore,
+        urls: LocalUrls,
+        policy: LicencePolicy,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        on_published: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions = sessions
+        self.blobs = blobs
+        self.urls = urls
+        self.policy = policy
+        self.clock = clock
+        self.on_published = on_published
+        self.wakeup = asyncio.Event()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
+
+    async def run_once(self, limit: int = 2) -> int:
+        """Claim and draw a few due jobs (drawing takes a core); return how many."""
+        now = self.clock()
+        async with self.sessions() as session:
+            jobs = list(await claim_due(session, ThumbnailJob, now=now, limit=limit, lease=LEASE))
+            # Counted when claimed, so that a file that kills the worker (out of memory, say)
+            # is given up after a few tries instead of taking it down forever.
+            for job in jobs:
+                job.attempts += 1
+            await session.commit()
+        for job in jobs:
+            await self._make(job, now)
+        return len(jobs)
+
+    async def _make(self, job: ThumbnailJob, now: dt.datetime) -> None:
+        if job.attempts > MAX_ATTEMPTS:
+            error = f"drawing {job.file_name} stopped the worker {MAX_ATTEMPTS} times; given up"
+            await self._record(job, {"state": FAILED}, error)
+            return
+        try:
+            png = await asyncio.wait_for(asyncio.to_thread(self._draw, job), MAX_SECONDS * 2)
+            blob = await self.blobs.put_bytes(png)
+        except ThumbnailError as exc:
+            await self._record(job, {"state": FAILED}, exc.message)
+            return
+        except TimeoutError:
+            error = f"{job.file_name} took too long to draw; no thumbnail is made"
+            await self._record(job, {"state": FAILED}, error)
+            return
+        except Exception as exc:  # a disk or memory trouble: try again later
+            log.exception("drawing %s failed", job.source_sha256)
+            values = retry_values(job.attempts - 1, MAX_ATTEMPTS, now)
+            await self._record(job, values, f"{type(exc).__name__}: {exc}")
+            return
+        async with self.sessions() as session:
+            await _finish(session, job, blob.sha256)
+            updated = await self._update_pages(session, job.source_sha256)
+            await session.commit()
+        if updated:
+            self.on_published()
+
+    def _draw(self, job: ThumbnailJob) -> bytes:
+        stored = self.blobs.get(job.source_sha256)
+        if stored is None:
+            raise ThumbnailError(f"{job.file_name} is not in this instance's file store")
+        if stored.size > MAX_SOURCE_BYTES:
+            raise ThumbnailError(f"{job.file_name} is too large to draw a thumbnail of")
+        # numpy and trimesh load on the first drawing, not with the server.
+        from objects.mesh_render import render_thumbnail
+
+        with self.blobs.open(job.source_sha256) as file:
+            return render_thumbnail(file.read(), job.file_name)
+
+    async def _record(self, job: ThumbnailJob, values: dict[str, object], error: str) -> None:
+        async with self.sessions() as session:
+            await session.execute(
+                update(ThumbnailJob)
+                .where(ThumbnailJob.id == job.id)
+                .values(**values, locked_until=None, last_error=error[:1000])
+            )
+            await session.commit()
+
+    async def _update_pages(self, session: AsyncSession, source_sha256: str) -> int:
+        """Send an Update of each local version Page this thumbnail now pictures."""
+        rows = await session.execute(
+            select(DesignVersion, Actor)
+            .join(VersionFile, VersionFile.version_id == DesignVersion.id)
+            .join(Project, Project.id == DesignVersion.project_id)
+            .join(Actor, Actor.id == Project.actor_id)
+            .where(
+                VersionFile.sha256 == source_sha256,
+                VersionFile.remote_url.is_(None),
+                DesignVersion.local.is_(True),
+                DesignVersion.deleted_at.is_(None),
+            )
+        )
+        # A version holding the same file twice is one Page (no DISTINCT: JSON columns).
+        pictured = {version.id: (version, actor) for version, actor in rows.all()}
+        sent = 0
+        for version, project_actor in pictured.values():
+            files = await version_files(session, version)
+            if await page_thumbnail(session, files) == source_sha256:
+                await send_page_update(session, self.urls, self.policy, version, project_actor)
+                sent += 1
+        return sent
+
+
+async def _finish(session: AsyncSession, job: ThumbnailJob, thumbnail_sha256: str) -> None:
+    await session.execute(
+        update(ThumbnailJob)
+        .where(ThumbnailJob.id == job.id)
+        .values(
+            state=DONE,
+            locked_until=None,
+            last_error=None,
+            thumbnail_sha256=thumbnail_sha256,
+        )
+    )
