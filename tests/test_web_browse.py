@@ -26,28 +26,11 @@ from objects.designs import VersionSpec, create_project, local_project
 from outbox.designs import publish_version
 from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
-from tests.web_support import csrf_for, signed_in_browser, text_of
+from tests.web_support import TETRAHEDRON, csrf_for, signed_in_browser, text_of
 from web.form_guard import FIELD
 
 ACTIVITY_JSON = "application/activity+json"
 HTML = "text/html,application/xhtml+xml,*/*;q=0.8"
-CUBE_STL = b"""solid cube
-facet normal 0 0 1
-outer loop
-vertex 0 0 1
-vertex 1 0 1
-vertex 0 1 1
-endloop
-endfacet
-facet normal 0 0 -1
-outer loop
-vertex 0 0 0
-vertex 0 1 0
-vertex 1 0 0
-endloop
-endfacet
-endsolid cube
-"""
 
 
 async def design(
@@ -193,7 +176,7 @@ async def test_cards_show_the_thumbnail_once_made_else_the_preview_image(nodes: 
     a = await nodes("a.test")
     _, token = await a.user("alice")
     for slug, files in (
-        ("cube", [("files", ("cube.stl", CUBE_STL, "model/stl"))]),
+        ("tetra", [("files", ("tetra.stl", TETRAHEDRON, "model/stl"))]),
         ("poster", [("previews", ("poster.png", tiny_png(), "image/png"))]),
     ):
         made = await call(a, "POST", "/api/v1/designs", token, json={"slug": slug})
@@ -207,7 +190,7 @@ async def test_cards_show_the_thumbnail_once_made_else_the_preview_image(nodes: 
             files=files,
         )
         assert published.status_code == 201, published.text
-    stl_sha = hashlib.sha256(CUBE_STL).hexdigest()
+    stl_sha = hashlib.sha256(TETRAHEDRON).hexdigest()
     png_sha = hashlib.sha256(tiny_png()).hexdigest()
 
     before = await page(a, "/")

@@ -17,8 +17,7 @@ from starlette.requests import Request
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from tests.support import Node, call, count, settle
-from tests.web_support import csrf_for, hidden_fields, text_of
-from web.browser import SESSION_COOKIE, start_session
+from tests.web_support import browser_and_token, csrf_for, hidden_fields, text_of
 from web.form_guard import COOKIE, FIELD, issue
 
 STL = b"solid lamp\n  facet normal 0 0 1\n  endfacet\nendsolid lamp\n"
@@ -30,19 +29,6 @@ FILES = [
 
 
 # Helpers
-
-
-async def browser(
-    node: Node, username: str, kind: str = "individual"
-) -> tuple[httpx.AsyncClient, str]:
-    """A signed-in browser for a new person, and that person's API token."""
-    actor, token = await node.user(username, kind)
-    async with node.instance.sessions() as session:
-        session_token = await start_session(session, actor, "tests")
-        await session.commit()
-    client = node.client(follow_redirects=False)
-    client.cookies.set(SESSION_COOKIE, session_token, domain=node.domain)
-    return client, token
 
 
 def form_field(node: Node, client: httpx.AsyncClient, purpose: str) -> str:
@@ -90,7 +76,7 @@ def alert_of(html: str) -> str:
 
 async def test_publish_form_stores_the_project_its_version_and_files(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
+    alice, _ = await browser_and_token(node, "alice")
     response = await publish_form(
         alice,
         name="Desk lamp",
@@ -135,7 +121,7 @@ async def test_publish_form_stores_the_project_its_version_and_files(nodes: Any)
 
 async def test_publish_form_defaults_to_the_instance_licence(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
+    alice, _ = await browser_and_token(node, "alice")
     page = await alice.get("/publish")
     assert 'value="PPL" checked' in page.text
     for words in ("An individual", "A non-profit", "A cooperative", "A company", "CERN-OHL-W-2.0"):
@@ -146,7 +132,7 @@ async def test_publish_form_defaults_to_the_instance_licence(nodes: Any) -> None
 
 async def test_refused_publish_forms_change_nothing(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
+    alice, _ = await browser_and_token(node, "alice")
     await alice.get("/publish")  # the form cookie, but no field
     no_field = await alice.post("/publish", data={"name": "Lamp", "licence": "PPL"}, files=FILES)
     assert no_field.status_code == 403
@@ -184,8 +170,8 @@ async def test_signed_out_browsers_are_sent_to_sign_in(nodes: Any) -> None:
 
 async def test_only_maintainers_publish_new_versions(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
-    bob, _ = await browser(node, "bob")
+    alice, _ = await browser_and_token(node, "alice")
+    bob, _ = await browser_and_token(node, "bob")
     await published(node, alice, "lamp", "PPL")
 
     page = await bob.get("/users/lamp/publish")
@@ -207,7 +193,7 @@ async def test_only_maintainers_publish_new_versions(nodes: Any) -> None:
 
 async def test_preview_is_sanitised(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
+    alice, _ = await browser_and_token(node, "alice")
     hidden = await csrf_for(alice, "/publish", "/publish")
     markdown = "**bold** <script>alert(1)</script>\n\n<img src=x onerror=alert(2)>"
     fragment = await alice.post(
@@ -235,8 +221,8 @@ async def test_preview_is_sanitised(nodes: Any) -> None:
 
 async def test_fork_check_gives_the_api_verdict(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
-    acme, acme_token = await browser(node, "acme", "company")
+    alice, _ = await browser_and_token(node, "alice")
+    acme, acme_token = await browser_and_token(node, "acme", "company")
     share_alike = await published(node, alice, "shelf", "CC-BY-SA-4.0")
     peer = await published(node, alice, "chair", "PPL")
 
@@ -266,8 +252,8 @@ async def test_fork_check_gives_the_api_verdict(nodes: Any) -> None:
 
 async def test_fork_form_refuses_an_incompatible_licence_then_forks(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
-    bob, _ = await browser(node, "bob")
+    alice, _ = await browser_and_token(node, "alice")
+    bob, _ = await browser_and_token(node, "bob")
     upstream = await published(node, alice, "shelf", "CC-BY-SA-4.0")
     page_url = f"/fork?from={quote(upstream, safe='')}"
     page = await bob.get(page_url)
@@ -297,9 +283,9 @@ async def test_fork_form_refuses_an_incompatible_licence_then_forks(nodes: Any) 
 async def test_forking_a_remote_version_from_the_form(nodes: Any) -> None:
     a = await nodes("a.test")
     b = await nodes("b.test")
-    alice, _ = await browser(a, "alice")
+    alice, _ = await browser_and_token(a, "alice")
     upstream = await published(a, alice, "lamp", "PPL")
-    bob, _ = await browser(b, "bob", "cooperative")
+    bob, _ = await browser_and_token(b, "bob", "cooperative")
     page_url = f"/fork?from={quote(upstream, safe='')}"
     page = await bob.get(page_url)
     assert page.status_code == 200 and "lamp" in page.text
@@ -320,8 +306,8 @@ async def test_forking_a_remote_version_from_the_form(nodes: Any) -> None:
 
 async def test_comments_and_threaded_replies(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
-    bob, _ = await browser(node, "bob")
+    alice, _ = await browser_and_token(node, "alice")
+    bob, _ = await browser_and_token(node, "bob")
     version = await published(node, alice, "lamp", "PPL")
     page = "/users/lamp/versions/1"
 
@@ -358,7 +344,7 @@ async def test_comments_and_threaded_replies(nodes: Any) -> None:
 
 async def test_refused_comments_change_nothing(nodes: Any) -> None:
     node = await nodes("a.test")
-    alice, _ = await browser(node, "alice")
+    alice, _ = await browser_and_token(node, "alice")
     version = await published(node, alice, "lamp", "PPL")
     fields = {"in_reply_to": version, "content": "Hello"}
 

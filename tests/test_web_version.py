@@ -33,42 +33,10 @@ from tests.test_design_federation import (
     new_project,
     publish,
 )
-from tests.web_support import text_of
+from tests.web_support import TETRAHEDRON, text_of
 from web.lineage_svg import MAX_NODES, Lineage, LineageNode, _first_nodes, lineage_svg, outline
 
 SVG = "{http://www.w3.org/2000/svg}"
-# A tetrahedron: a mesh the thumbnail worker can draw.
-TETRAHEDRON = b"""solid tetra
-facet normal 0 0 -1
- outer loop
-  vertex 0 0 0
-  vertex 0 1 0
-  vertex 1 0 0
- endloop
-endfacet
-facet normal 0 -1 0
- outer loop
-  vertex 0 0 0
-  vertex 1 0 0
-  vertex 0 0 1
- endloop
-endfacet
-facet normal -1 0 0
- outer loop
-  vertex 0 0 0
-  vertex 0 0 1
-  vertex 0 1 0
- endloop
-endfacet
-facet normal 1 1 1
- outer loop
-  vertex 1 0 0
-  vertex 0 1 0
-  vertex 0 0 1
- endloop
-endfacet
-endsolid tetra
-"""
 HOSTILE_HTML = (
     '<p>Nice<script>alert(1)</script><img src="x" onerror="alert(2)">'
     '<a href="javascript:alert(3)">click</a></p>'

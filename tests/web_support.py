@@ -11,17 +11,59 @@ from tests.support import Node
 from web.browser import SESSION_COOKIE, start_session
 from web.form_guard import FIELD
 
+# A tetrahedron as an ASCII STL: the smallest mesh the thumbnail worker draws.
+TETRAHEDRON = b"""solid tetra
+facet normal 0 0 -1
+ outer loop
+  vertex 0 0 0
+  vertex 0 1 0
+  vertex 1 0 0
+ endloop
+endfacet
+facet normal 0 -1 0
+ outer loop
+  vertex 0 0 0
+  vertex 1 0 0
+  vertex 0 0 1
+ endloop
+endfacet
+facet normal -1 0 0
+ outer loop
+  vertex 0 0 0
+  vertex 0 0 1
+  vertex 0 1 0
+ endloop
+endfacet
+facet normal 1 1 1
+ outer loop
+  vertex 1 0 0
+  vertex 0 1 0
+  vertex 0 0 1
+ endloop
+endfacet
+endsolid tetra
+"""
 
-async def signed_in_browser(
+
+async def browser_and_token(
     node: Node, username: str, kind: str = "individual"
-) -> httpx.AsyncClient:
-    """A client of `node` signed in as a new person `username` (a real session row)."""
-    actor, _token = await node.user(username, kind)
+) -> tuple[httpx.AsyncClient, str]:
+    """A client of `node` signed in as a new person `username` (a real session row), and
+    that person's API token."""
+    actor, api_token = await node.user(username, kind)
     async with node.instance.sessions() as session:
         token = await start_session(session, actor, "tests")
         await session.commit()
     client = node.client(follow_redirects=False)
     client.cookies.set(SESSION_COOKIE, token, domain=node.domain)
+    return client, api_token
+
+
+async def signed_in_browser(
+    node: Node, username: str, kind: str = "individual"
+) -> httpx.AsyncClient:
+    """A client of `node` signed in as a new person `username` (a real session row)."""
+    client, _ = await browser_and_token(node, username, kind)
     return client
 
 
