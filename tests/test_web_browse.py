@@ -27,6 +27,7 @@ from outbox.designs import publish_version
 from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
 from tests.web_support import TETRAHEDRON, csrf_for, signed_in_browser, text_of
+from web.browser import SESSION_COOKIE
 from web.form_guard import FIELD
 
 ACTIVITY_JSON = "application/activity+json"
@@ -258,6 +259,13 @@ async def test_the_follow_form_follows_and_refuses_a_forged_post(nodes: Any) -> 
     assert state == FOLLOW_ACCEPTED
     after = await page(a, "/users/gearbox", carol)
     assert "You follow @gearbox@a.test" in text_of(after.text)
+
+    # Signed out (the session ended elsewhere): sent to sign in, back to the page after.
+    carol.cookies.delete(SESSION_COOKIE)
+    stranger = await carol.post("/follow", data=fields)
+    assert stranger.status_code == 303
+    assert stranger.headers["location"] == "/sign-in?next=%2Fusers%2Fgearbox"
+    assert await count(a, Follow) == 1
 
 
 async def test_follow_from_your_instance_goes_through_its_subscribe_template(

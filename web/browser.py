@@ -113,6 +113,22 @@ async def checked_form(request: Request, purpose: str) -> FormData:
     return form
 
 
+def is_local_path(value: str, limit: int = 2000) -> bool:
+    """A path on this site, safe to redirect to: never another site ("//host", "/\\host"),
+    a scheme, or control characters."""
+    return (
+        value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and len(value) <= limit
+        and value.isprintable()
+    )
+
+
+def local_path_or_home(value: str) -> str:
+    return value if is_local_path(value) else "/"
+
+
 async def require_signed_in(request: Request) -> Actor:
     actor = await signed_in(request)
     if actor is None:

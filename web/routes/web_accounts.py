@@ -25,7 +25,14 @@ from federation.db import utcnow
 from federation.errors import FederationError
 from objects.html import plain_text
 from web.account_json import TRUE_WORDS, text
-from web.browser import checked_form, end_session, set_session_cookie, signed_in, start_session
+from web.browser import (
+    checked_form,
+    end_session,
+    local_path_or_home,
+    set_session_cookie,
+    signed_in,
+    start_session,
+)
 from web.instance import instance_of
 from web.mastodon_profile import parse_profile_change
 from web.pages import render_page
@@ -42,19 +49,6 @@ KIND_WORDS = {
     "unknown": "You would rather not say. Licences that depend on who you are then count you "
     "out, so some designs cannot be forked.",
 }
-MAX_NEXT = 2000
-
-
-def local_next(value: str) -> str:
-    """`value` if it is a path on this site, else "/": never a redirect to elsewhere."""
-    if (
-        not value.startswith("/")
-        or value.startswith(("//", "/\\"))
-        or len(value) > MAX_NEXT
-        or any(c == "\\" or ord(c) < 0x20 for c in value)
-    ):
-        return "/"
-    return value
 
 
 def _fields(form: FormData) -> dict[str, Any]:
@@ -68,7 +62,7 @@ def _client_ip(request: Request) -> str:
 
 
 def _signed_in_redirect(request: Request, token: str, next_path: str) -> Response:
-    response = RedirectResponse(local_next(next_path), status_code=303)
+    response = RedirectResponse(local_path_or_home(next_path), status_code=303)
     set_session_cookie(request, response, token)
     return response
 
@@ -90,7 +84,7 @@ async def _sign_up_form(
         status,
         mode=instance_of(request).settings.registration_mode,
         typed=typed,
-        next=local_next(next_path),
+        next=local_path_or_home(next_path),
         error=error,
     )
 
@@ -165,7 +159,7 @@ async def _sign_in_form(
         "sign_in.html",
         status,
         login=login,
-        next=local_next(next_path),
+        next=local_path_or_home(next_path),
         error=error,
     )
 

@@ -20,7 +20,7 @@ from objects.licence_rules import TITLES
 from objects.licences import LicenceError, LicencePolicy
 from outbox.c2s import submit
 from web.actor_pages import actor_page, follow_state
-from web.browser import checked_form, require_signed_in, signed_in
+from web.browser import checked_form, local_path_or_home, signed_in
 from web.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
 from web.follow_pages import subscribe_url
 from web.instance import instance_of
@@ -154,7 +154,10 @@ async def follow(request: Request) -> Response:
     """POST /follow: the signed-in person follows `target` (an actor URI or handle), by the
     same steps as POST /api/v1/follows."""
     form = await checked_form(request, "follow")
-    follower = await require_signed_in(request)
+    follower = await signed_in(request)
+    if follower is None:
+        back = local_path_or_home(str(form.get("return_to", "")))
+        return RedirectResponse(f"/sign-in?{urlencode({'next': back})}", status_code=303)
     instance = instance_of(request)
     ref = str(form.get("target", "")).strip()
     try:
@@ -170,12 +173,7 @@ async def follow(request: Request) -> Response:
         return await _interaction_page(request, None, ref, None, error)
     instance.wake_delivery()
     back = str(form.get("return_to", ""))
-    return RedirectResponse(back if is_local_path(back) else "/", status_code=303)
-
-
-def is_local_path(path: str) -> bool:
-    """A path on this site, never another site ("//host" and "/\\host" are other sites)."""
-    return path.startswith("/") and not path.startswith(("//", "/\\"))
+    return RedirectResponse(local_path_or_home(back), status_code=303)
 
 
 async def remote_follow(request: Request) -> Response:

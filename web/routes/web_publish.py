@@ -27,7 +27,7 @@ from objects.designs import create_project, is_maintainer, render_markdown
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from web import form_guard
 from web.api_json import check_file_parts, upload_licence, version_spec
-from web.browser import FORM_EXPIRED, checked_form, signed_in
+from web.browser import FORM_EXPIRED, checked_form, is_local_path, local_path_or_home, signed_in
 from web.instance import Instance, instance_of
 from web.pages import render_page
 from web.routes.api import (
@@ -72,19 +72,6 @@ def _sign_in_redirect(next_path: str) -> RedirectResponse:
 def _this_path(request: Request) -> str:
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
-
-
-def is_local_path(value: str) -> bool:
-    """A path on this site (never "//host" or a scheme): safe to redirect to."""
-    parts = urlsplit(value)
-    return (
-        value.startswith("/")
-        and not value.startswith("//")
-        and "\\" not in value
-        and not parts.scheme
-        and not parts.netloc
-        and value.isprintable()
-    )
 
 
 # The licence chooser
@@ -490,7 +477,7 @@ async def comment(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
         return_to = str((await request.form()).get("return_to", ""))
-        return _sign_in_redirect(return_to if is_local_path(return_to) else "/")
+        return _sign_in_redirect(local_path_or_home(return_to))
     form = await checked_form(request, COMMENT)
     values = {name: str(form.get(name, "")) for name in ("in_reply_to", "return_to", "content")}
     return_to = values["return_to"].strip()
@@ -521,7 +508,7 @@ async def _comment_error(
         error.status,
         comment_page=True,
         comment_target=values["in_reply_to"],
-        return_to=return_to if is_local_path(return_to) else "/",
+        return_to=local_path_or_home(return_to),
         content=values["content"],
         error=error.message,
     )
