@@ -32,7 +32,7 @@ from actors.service import (
     password_needs_rehash,
     secret_hash,
 )
-from actors.sign_in_limits import clear_failures, failure_keys, note_failure, refuse_if_limited
+from actors.sign_in_limits import attempt_succeeded, begin_attempt, failure_keys
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
@@ -194,21 +194,23 @@ async def sign_in(
 
     Every password sign-in (browser form, OAuth authorize form, /api/v1/auth/token) comes
     here, so all share one limit on failures per login and per `client_ip` (see
-    `sign_in_limits`). A wrong password is committed at once, since the caller rolls back
-    on the error: call this before anything else is pending in `session`. A success clears
-    the login's failures and upgrades an old password hash; the caller commits those.
+    `sign_in_limits`). The attempt is committed as a failure before the password is
+    checked, and a right password clears it and the login's failures, committed at once:
+    call this before anything else is pending in `session`. A success upgrades an old
+    password hash; the caller commits that.
     """
     found = await _account_by_login(session, login.strip())
     keys = failure_keys(found[0].username if found else login, client_ip)
-    await refuse_if_limited(session, keys)
+    attempt = await begin_attempt(session, keys)  # counted (and committed) as a failure
     if found is None:
         await asyncio.to_thread(check_password, password, _decoy_hash())
-        await note_failure(session, keys)
         raise FederationError(WRONG_LOGIN, status=401)
     actor, account = found
     if not await asyncio.to_thread(check_password, password, account.password_hash):
-        await note_failure(session, keys)
         raise FederationError(WRONG_LOGIN, status=401)
+    # The password was right: whatever else stops the sign-in is no failure to count.
+    await attempt_succeeded(session, keys, attempt)
+    await session.commit()
     _check_may_sign_in(actor, account)
     if await confirmation_pending(session, settings, account):
         raise FederationError(
@@ -216,7 +218,6 @@ async def sign_in(
             'new link, POST /api/v1/accounts/confirmation with {"email": "..."}',
             status=403,
         )
-    await clear_failures(session, keys)
     if password_needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(hash_password, password)
     return actor

@@ -1,8 +1,12 @@
 """Limits on failed password sign-ins, per login and per client address, over a sliding window.
 
-Failures are rows (`SignInFailure`), so every process and a restart see the same count. An
-attempt over a limit is refused before the password is checked and is not counted itself:
-a guesser who keeps trying does not extend the wait of the person they lock out.
+Failures are rows (`SignInFailure`), so every process and a restart see the same count.
+Each attempt is written as a failure and committed before its password is checked (which
+takes a tenth of a second), and the limit counts every other attempt's rows: attempts sent
+at once see each other, so a burst cannot slip past the limit while its checks run. A
+success removes its rows. An attempt over a limit is refused before the password is checked
+and is not counted itself: a guesser who keeps trying does not extend the wait of the
+person they lock out.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,15 +60,53 @@ def failure_keys(login: str, client_ip: str) -> FailureKeys:
     return FailureKeys(f"user:{login.strip().lower()}", address)
 
 
-async def refuse_if_limited(session: AsyncSession, keys: FailureKeys) -> None:
-    """Raise `SignInLimited` when the login or the address has used up its failures."""
+async def begin_attempt(session: AsyncSession, keys: FailureKeys) -> list[int]:
+    """Count this attempt as a failure (committed), unless the login or the address has used
+    up its failures: then its rows go again and `SignInLimited` says how long to wait. The
+    ids of the attempt's rows, for `attempt_succeeded`."""
     now = utcnow()
+    await session.execute(
+        delete(SignInFailure)
+        .where(SignInFailure.failed_at <= now - WINDOW)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [SignInFailure(key=key, failed_at=now) for key in _limits(keys)]
+    session.add_all(rows)
+    await session.commit()
+    own = [row.id for row in rows]
+    try:
+        await _refuse_if_limited(session, keys, own, now)
+    except SignInLimited:
+        await _delete(session, SignInFailure.id.in_(own))
+        await session.commit()
+        raise
+    return own
+
+
+async def attempt_succeeded(session: AsyncSession, keys: FailureKeys, own: list[int]) -> None:
+    """Forget this attempt and the login's earlier failures (the address's stay: it may be a
+    guesser who also owns one account). The caller commits."""
+    await _delete(session, SignInFailure.id.in_(own) | (SignInFailure.key == keys.login))
+
+
+def _limits(keys: FailureKeys) -> dict[str, int]:
     limits = {keys.login: MAX_PER_LOGIN}
     if keys.address is not None:
         limits[keys.address] = MAX_PER_ADDRESS
+    return limits
+
+
+async def _refuse_if_limited(
+    session: AsyncSession, keys: FailureKeys, own: list[int], now: dt.datetime
+) -> None:
+    limits = _limits(keys)
     rows = await session.execute(
         select(SignInFailure.key, SignInFailure.failed_at)
-        .where(SignInFailure.key.in_(limits), SignInFailure.failed_at > now - WINDOW)
+        .where(
+            SignInFailure.key.in_(limits),
+            SignInFailure.failed_at > now - WINDOW,
+            SignInFailure.id.not_in(own),
+        )
         .order_by(SignInFailure.failed_at)
     )
     times: dict[str, list[dt.datetime]] = {key: [] for key in limits}
@@ -96,27 +139,7 @@ def _limited_message(for_login: bool, seconds: int, now: dt.datetime) -> str:
     )
 
 
-async def note_failure(session: AsyncSession, keys: FailureKeys) -> None:
-    """Count one failure under both keys and commit it (the caller rolls back on the error
-    that follows). Rows that left the window are deleted on the way, so the table stays
-    about as small as one window's failures."""
-    now = utcnow()
+async def _delete(session: AsyncSession, which: Any) -> None:
     await session.execute(
-        delete(SignInFailure)
-        .where(SignInFailure.failed_at <= now - WINDOW)
-        .execution_options(synchronize_session=False)
-    )
-    session.add(SignInFailure(key=keys.login, failed_at=now))
-    if keys.address is not None:
-        session.add(SignInFailure(key=keys.address, failed_at=now))
-    await session.commit()
-
-
-async def clear_failures(session: AsyncSession, keys: FailureKeys) -> None:
-    """Forget the login's failures after a success (the address's stay: it may be a guesser
-    who also owns one account). The caller commits."""
-    await session.execute(
-        delete(SignInFailure)
-        .where(SignInFailure.key == keys.login)
-        .execution_options(synchronize_session=False)
+        delete(SignInFailure).where(which).execution_options(synchronize_session=False)
     )

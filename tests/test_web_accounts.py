@@ -3,9 +3,11 @@ hash upgrades, settings, API tokens, and the security headers of pages."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
+from collections import Counter
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -174,6 +176,10 @@ async def test_forms_without_a_valid_csrf_field_are_refused_and_change_nothing(n
         refused = await client.post(path, data=data)
         assert refused.status_code == 403, (path, refused.text)
         assert "reload the page" in refused.text
+    # A browser gets the refusal as a page.
+    page = await browser.post("/settings", data=change, headers={"Accept": "text/html,*/*"})
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert '<p role="alert">' in page.text and "reload the page" in page.text
     async with a.instance.sessions() as session:
         ada = await session.scalar(select(Actor).where(Actor.username == "ada"))
     assert ada is not None and ada.name == "ada" and ada.entity_kind == "individual"
@@ -258,6 +264,21 @@ async def test_the_eleventh_failure_is_refused_on_every_sign_in_even_with_the_pa
         await session.commit()
     assert (await form_sign_in(browser, "ada", PASSWORD)).status_code == 303
     assert await count(a, SignInFailure, SignInFailure.key == "user:ada") == 0
+
+
+async def test_guesses_sent_at_once_get_no_more_checks_than_the_limit(nodes):
+    a = await nodes("a.test")
+    await a.user("ada")
+    answers = await asyncio.gather(
+        *(token_sign_in(a, "ada", f"guess {n}") for n in range(4 * MAX_PER_LOGIN))
+    )
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) <= {401, 429} and statuses[401] <= MAX_PER_LOGIN, statuses
+    assert await count(a, SignInFailure, SignInFailure.key == "user:ada") == statuses[401]
+    # However the burst went, the limit holds for what follows.
+    for n in range(MAX_PER_LOGIN + 1):
+        statuses[(await token_sign_in(a, "ada", f"later {n}")).status_code] += 1
+    assert statuses[401] == MAX_PER_LOGIN, statuses
 
 
 async def test_one_address_failing_for_many_logins_is_held_back(nodes):

@@ -13,7 +13,7 @@ import re
 import uuid
 from html import unescape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 from sqlalchemy import event, select
@@ -28,6 +28,7 @@ from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
 from tests.web_support import TETRAHEDRON, csrf_for, signed_in_browser, text_of
 from web.browser import SESSION_COOKIE
+from web.follow_pages import SUBSCRIBE_REL
 from web.form_guard import FIELD
 
 ACTIVITY_JSON = "application/activity+json"
@@ -106,6 +107,11 @@ async def test_home_lists_latest_designs_newest_first_and_filters(nodes: Any) ->
     assert card_names((await page(a, "/?licence=MIT")).text) == ["Boat design", "Gear design"]
     assert card_names((await page(a, "/?tag=%23gears")).text) == ["Gear design"]
     assert card_names((await page(a, "/?scope=remote")).text) == ["Boat design"]
+    # Signed in, a remote design can be forked from here; local ones have their own button.
+    signed = await page(a, "/", await signed_in_browser(a, "carl"))
+    fork_links = re.findall(r'href="/fork\?from=([^"]+)">Fork it here', signed.text)
+    assert [unquote(link) for link in fork_links] == ["https://b.test/users/boat/versions/2"]
+    assert "Fork it here" not in home.text
     local = card_names((await page(a, "/?scope=local&licence=CC-BY-NC-4.0")).text)
     assert local == ["Chair design"]
 
@@ -295,6 +301,18 @@ async def test_follow_from_your_instance_goes_through_its_subscribe_template(
         )
         plain = await browser.get("/users/gearbox/remote-follow", params={"handle": "cleo@c.test"})
         assert plain.status_code == 422 and "does not offer" in text_of(plain.text)
+        # A template on another site is shown as a link to choose, never a blind redirect.
+        elsewhere = "https://evil.example/follow?uri={uri}"
+        network.intercept["c.test"] = lambda request: httpx.Response(
+            200,
+            json={
+                "subject": "acct:cleo@c.test",
+                "links": [{"rel": SUBSCRIBE_REL, "template": elsewhere}],
+            },
+        )
+        shown = await browser.get("/users/gearbox/remote-follow", params={"handle": "cleo@c.test"})
+        assert shown.status_code == 200 and "location" not in shown.headers
+        assert "Continue to evil.example" in text_of(shown.text)
 
     async with b.client() as stranger:
         asked = await stranger.get(location)

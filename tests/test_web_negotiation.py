@@ -109,6 +109,7 @@ async def test_activitypub_clients_get_activity_json_everywhere(made: Objects) -
                 response = await client.get(url)
             assert response.status_code == 200, (url, accept, response.text[:200])
             assert response.headers["content-type"].split(";")[0] == ACTIVITY_JSON, url
+            assert response.headers.get("vary") == "Accept", url  # caches key on Accept
             doc = response.json()
             assert doc["id"].split("?")[0] == url.split("?")[0], url
             assert "type" in doc, url
@@ -122,6 +123,7 @@ async def test_browsers_get_html_pages_with_the_alternate_link(made: Objects) ->
         assert first.status_code in (200, 303), (url, first.status_code)
         assert response.status_code == 200, (url, response.text[:200])
         assert response.headers["content-type"].startswith("text/html"), url
+        assert response.headers.get("vary") == "Accept", url
         assert shown in ALTERNATE.findall(response.text), (url, ALTERNATE.findall(response.text))
 
 
@@ -137,3 +139,6 @@ async def test_unknown_objects_are_404_for_browsers_too(made: Objects) -> None:
         async with made.node.client(headers={"Accept": BROWSER}) as client:
             response = await client.get(path)
         assert response.status_code == 404, path
+        # A page saying so, not the JSON programs get.
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert '<p role="alert">' in response.text and "Not found" in response.text, path

@@ -270,6 +270,7 @@ async def test_fork_across_instances_has_credit_chain_and_lineage_picture(nodes:
     assert picture.status_code == 200
     assert picture.headers["content-type"].startswith("image/svg+xml")
     assert picture.headers["content-security-policy"] == "default-src 'none'"
+    assert picture.headers["x-content-type-options"] == "nosniff"
     tree = ET.fromstring(picture.text)
     assert tree.tag == f"{SVG}svg"
     assert len(list(tree.iter(f"{SVG}rect"))) == 2 and len(list(tree.iter(f"{SVG}path"))) == 1

@@ -49,7 +49,6 @@ async def actor_page(
             response = await _project_page(request, session, project, status, common)
         else:
             response = await _person_page(request, session, actor, status, common)
-    response.headers["Vary"] = "Accept"  # the same URL is the actor's JSON for servers
     return response
 
 

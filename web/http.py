@@ -16,6 +16,7 @@ from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
+from web.pages import render
 from web.sign_in_cache import SignInCache
 
 PAGE_SIZE = 20
@@ -33,6 +34,11 @@ INVALID_TOKEN = "The access token is invalid"
 class ActivityResponse(Response):
     media_type = ACTIVITY_JSON
 
+    def __init__(self, content: Any, status_code: int = 200, **options: Any) -> None:
+        super().__init__(content, status_code, **options)
+        # The same URL serves a page to browsers: caches must key on Accept.
+        self.headers.setdefault("vary", "Accept")
+
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -48,9 +54,29 @@ def error_response(
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+ERROR_HEADINGS = {
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    410: "Gone",
+    413: "Too large",
+    429: "Too many attempts",
+}
+
+
 async def federation_error_handler(request: Request, exc: Exception) -> Response:
+    """JSON for programs (Mastodon's shape); a page for a browser opening a page."""
     assert isinstance(exc, FederationError)
+    if _browser_page_request(request):
+        heading = ERROR_HEADINGS.get(exc.status, "That did not work")
+        return render(request, "error.html", exc.status, heading=heading, message=exc.message)
     return error_response(exc.status, exc.message)
+
+
+def _browser_page_request(request: Request) -> bool:
+    """A browser navigating (its Accept starts with text/html), not a program asking."""
+    accept = request.headers.get("accept", "").lstrip().lower()
+    return accept.startswith("text/html") and not wants_activity_json(request)
 
 
 def query_int(request: Request, name: str) -> int | None:

@@ -46,7 +46,6 @@ async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse
             context=context,
             replies=[(reply, authors[reply.actor_id]) for reply in replies],
         )
-    response.headers["Vary"] = "Accept"  # the same URL is the note's JSON for servers
     return response
 
 

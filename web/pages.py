@@ -40,7 +40,8 @@ def render(request: Request, template: str, status: int = 200, **context: object
     html = env.get_template(template).render(
         instance_name=instance.settings.instance_name, csrf_field=csrf_field, **context
     )
-    response = HTMLResponse(html, status_code=status)
+    # Pages share their URLs with ActivityStreams documents: caches must key on Accept.
+    response = HTMLResponse(html, status_code=status, headers={"vary": "Accept"})
     if nonces:
         form_guard.set_cookie(request, response, nonces[-1])
     return response

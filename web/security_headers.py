@@ -67,8 +67,17 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# A picture needs nothing: an SVG opened on its own may neither run nor load anything.
+PICTURE_POLICY = "default-src 'none'"
+
+
 def _add_page_headers(headers: MutableHeaders, policy: str) -> None:
-    if not headers.get("content-type", "").lower().startswith("text/html"):
+    content_type = headers.get("content-type", "").lower()
+    if content_type.startswith("image/svg+xml"):
+        headers.setdefault("content-security-policy", PICTURE_POLICY)
+        headers.setdefault("x-content-type-options", "nosniff")
+        return
+    if not content_type.startswith("text/html"):
         return
     headers.setdefault("content-security-policy", policy)
     for name, value in PAGE_HEADERS.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -187,6 +187,17 @@ async def remote_follow(request: Request) -> Response:
         url = await subscribe_url(instance, handle, actor.uri)
     except FederationError as error:
         return await actor_page(request, actor, error=error.message, status=error.status)
+    destination = urlsplit(url).hostname or ""
+    if destination != handle.rsplit("@", 1)[-1].split(":")[0].lower():
+        # Anyone's WebFinger answer could name any site: no blind redirect to elsewhere.
+        return await render_page(
+            request,
+            "remote_follow.html",
+            actor=actor,
+            handle=handle.lstrip("@"),
+            url=url,
+            destination_host=destination,
+        )
     return RedirectResponse(url, status_code=303)
 
 
