@@ -156,6 +156,11 @@ class StagedBlob:
     def is_open(self) -> bool:
         return self._state == "open"
 
+    @property
+    def sha256(self) -> str:
+        """The digest of what was written so far."""
+        return self._hash.hexdigest()
+
     def write(self, chunk: bytes) -> None:
         """Append `chunk`; over `max_bytes` the blob is discarded and BlobTooLarge raised."""
         with self._lock:

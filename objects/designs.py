@@ -180,9 +180,11 @@ async def add_version(
     session.add(version)
     await session.flush()
     _add_files(session, version, spec.files)
-    # Our own copies only: a remote file's bytes are not in our blob store to be drawn.
+    # Our versions' files, including those a fork made here keeps on another instance (the
+    # worker fetches a copy first); a received version's files stay where they are.
     await queue_thumbnails(
-        session, [(file.filename, file.sha256) for file in spec.files if not file.remote_url]
+        session,
+        [(file.filename, file.sha256) for file in spec.files if local or not file.remote_url],
     )
     project.versions_count = number
     project.latest_version_uri = uri

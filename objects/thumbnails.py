@@ -78,6 +78,6 @@ async def page_thumbnail(session: AsyncSession, files: Sequence[VersionFile]) ->
     version brings its own preview image or no thumbnail is made yet."""
     if any(file.preview for file in files):
         return None
-    sources = [f.sha256 for f in files if not f.remote_url and model_format(f.filename)]
+    sources = [f.sha256 for f in files if model_format(f.filename)]
     made = await thumbnails_for(session, sources)
     return next((sha256 for sha256 in sources if sha256 in made), None)

@@ -13,17 +13,20 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from federation.db import utcnow
+from federation.errors import FetchError
 from federation.queue import DONE, FAILED, claim_due, retry_values, run_until_stopped
 from federation.urls import LocalUrls
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import version_files
 from objects.licences import LicencePolicy
+from objects.mirror import mirror_blob
 from objects.thumbnail_models import ThumbnailJob
 from objects.thumbnails import (
     MAX_SECONDS,
@@ -47,10 +50,12 @@ class ThumbnailWorker:
         urls: LocalUrls,
         policy: LicencePolicy,
         *,
+        client: httpx.AsyncClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         on_published: Callable[[], None] = lambda: None,
     ) -> None:
         self.sessions = sessions
+        self.client = client
         self.blobs = blobs
         self.urls = urls
         self.policy = policy
@@ -81,6 +86,7 @@ class ThumbnailWorker:
             await self._record(job, {"state": FAILED}, error)
             return
         try:
+            await self._fetch_if_elsewhere(job)
             png = await asyncio.wait_for(asyncio.to_thread(self._draw, job), MAX_SECONDS * 2)
             blob = await self.blobs.put_bytes(png)
         except ThumbnailError as exc:
@@ -89,6 +95,9 @@ class ThumbnailWorker:
         except TimeoutError:
             error = f"{job.file_name} took too long to draw; no thumbnail is made"
             await self._record(job, {"state": FAILED}, error)
+            return
+        except FetchError as exc:  # the other instance may answer later
+            await self._record(job, retry_values(job.attempts - 1, MAX_ATTEMPTS, now), exc.message)
             return
         except Exception as exc:  # a disk or memory trouble: try again later
             log.exception("drawing %s failed", job.source_sha256)
@@ -101,6 +110,27 @@ class ThumbnailWorker:
             await session.commit()
         if updated:
             self.on_published()
+
+    async def _fetch_if_elsewhere(self, job: ThumbnailJob) -> None:
+        """A copy of a file one of our forks keeps on another instance (see objects.mirror);
+        FetchError (retried) when it cannot be had."""
+        if self.client is None or self.blobs.exists(job.source_sha256):
+            return
+        async with self.sessions() as session:
+            url = await session.scalar(
+                select(VersionFile.remote_url)
+                .join(DesignVersion, DesignVersion.id == VersionFile.version_id)
+                .where(
+                    VersionFile.sha256 == job.source_sha256,
+                    VersionFile.remote_url.is_not(None),
+                    DesignVersion.local.is_(True),
+                )
+                .limit(1)
+            )
+        if url is not None:
+            await mirror_blob(
+                self.client, self.blobs, url, job.source_sha256, max_bytes=MAX_SOURCE_BYTES
+            )
 
     def _draw(self, job: ThumbnailJob) -> bytes:
         stored = self.blobs.get(job.source_sha256)
@@ -132,7 +162,6 @@ class ThumbnailWorker:
             .join(Actor, Actor.id == Project.actor_id)
             .where(
                 VersionFile.sha256 == source_sha256,
-                VersionFile.remote_url.is_(None),
                 DesignVersion.local.is_(True),
                 DesignVersion.deleted_at.is_(None),
             )

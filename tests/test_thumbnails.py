@@ -11,6 +11,7 @@ import json
 import struct
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import trimesh
@@ -282,3 +283,67 @@ async def test_a_file_that_keeps_stopping_the_worker_is_given_up(nodes):
     assert job.state == FAILED and job.thumbnail_sha256 is None
     assert job.last_error is not None and "given up" in job.last_error
     assert await a.instance.thumbnail_worker.run_once() == 0
+
+
+async def fork_on(node: Node, token: str, upstream: str, slug: str) -> None:
+    response = await call(
+        node,
+        "POST",
+        "/api/v1/forks",
+        token,
+        json={"upstream": upstream, "slug": slug, "licence": "CC-BY-SA-4.0"},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice = await a.user("alice")
+    _, bob = await b.user("bob")
+    await new_project(a, alice, "lamp")
+    stl = cube_stl()
+    sha = hashlib.sha256(stl).hexdigest()
+    upstream = (await publish(a, alice, "lamp", [("lamp.stl", stl)]))["id"]
+    await fork_on(b, bob, upstream, "bobslamp")
+    assert not b.instance.blobs.exists(sha), "the fork points at a.test's file"
+
+    await run_thumbnail_worker(b)
+    job = (await jobs(b))[sha]
+    assert job.state == DONE, job.last_error
+    with b.instance.blobs.open(sha) as copy:
+        assert copy.read() == stl
+    served = await call(b, "GET", f"/files/{sha}/lamp.stl")
+    assert served.status_code == 200 and served.content == stl
+    page = (
+        await call(b, "GET", "/users/bobslamp/versions/1", headers={"Accept": "text/html"})
+    ).text
+    assert f'data-model="/files/{sha}/lamp.stl"' in page
+    assert f'<img class="thumbnail" src="/thumbnails/{sha}.png"' in page
+
+
+async def test_a_remote_file_that_is_not_what_its_digest_says_is_not_kept(nodes, network):
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice = await a.user("alice")
+    _, bob = await b.user("bob")
+    await new_project(a, alice, "lamp")
+    stl = cube_stl()
+    sha = hashlib.sha256(stl).hexdigest()
+    upstream = (await publish(a, alice, "lamp", [("lamp.stl", stl)]))["id"]
+    await fork_on(b, bob, upstream, "bobslamp")
+    network.intercept["a.test"] = lambda request: (
+        httpx.Response(200, content=b"solid other\nendsolid other\n")
+        if request.url.path.startswith("/files/")
+        else None
+    )
+    await b.instance.thumbnail_worker.run_once()
+    job = (await jobs(b))[sha]
+    assert job.state == PENDING and job.thumbnail_sha256 is None  # tried again later
+    assert (
+        job.last_error is not None and "does not hold the file its design names" in job.last_error
+    )
+    assert not b.instance.blobs.exists(sha)
+    assert (await call(b, "GET", f"/files/{sha}/lamp.stl")).status_code == 404
+    page = (
+        await call(b, "GET", "/users/bobslamp/versions/1", headers={"Accept": "text/html"})
+    ).text
+    assert 'class="viewer"' not in page

@@ -208,7 +208,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
         thumbnail_worker=ThumbnailWorker(
-            sessions, blobs, urls, policy, on_published=delivery.wakeup.set
+            sessions, blobs, urls, policy, client=client, on_published=delivery.wakeup.set
         ),
         policy=policy,
         blobs=blobs,

@@ -347,7 +347,7 @@ def _drawable(versions: list[DesignVersion], files: dict[int, list[VersionFile]]
         for version in versions
         if version.local
         for file in files.get(version.id, [])
-        if not file.remote_url and model_format(file.filename)
+        if model_format(file.filename)
     }
 
 

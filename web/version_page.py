@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
+from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
 from objects.lineage import ancestors
 from objects.models import Note
@@ -100,7 +101,9 @@ def person(actor: Any) -> Person:
     )
 
 
-async def load_version_page(session: AsyncSession, slug: str, number: int) -> VersionPage:
+async def load_version_page(
+    session: AsyncSession, slug: str, number: int, blobs: BlobStore
+) -> VersionPage:
     version, project, project_actor = await _version_row(session, slug, number)
     files = await _files(session, version)
     people = await _people(session, project, version)
@@ -118,7 +121,7 @@ async def load_version_page(session: AsyncSession, slug: str, number: int) -> Ve
         upstream_uri=web_link(upstream_uri) or None,
         comments=comments,
         comment_count=count,
-        viewer=await _viewer_model(session, files),
+        viewer=await _viewer_model(session, files, blobs),
     )
 
 
@@ -283,16 +286,19 @@ async def _thread(session: AsyncSession, version_uri: str) -> tuple[list[Comment
     return top, len(parents)
 
 
-def viewer_format(file: VersionFile) -> str | None:
-    """stl, obj, gltf or glb for a 3D file the viewer can load from this instance."""
-    if file.remote_url is not None:
-        return None  # served by another instance: the page's policy only fetches from ours
+def viewer_format(file: VersionFile, blobs: BlobStore) -> str | None:
+    """stl, obj, gltf or glb for a 3D file the viewer can load from this instance: ours, or a
+    copy of one kept elsewhere (the page's policy only fetches from here)."""
+    if file.remote_url is not None and not blobs.exists(file.sha256):
+        return None
     return model_format(file.filename)
 
 
-async def _viewer_model(session: AsyncSession, files: list[VersionFile]) -> ViewerModel | None:
+async def _viewer_model(
+    session: AsyncSession, files: list[VersionFile], blobs: BlobStore
+) -> ViewerModel | None:
     for file in files:
-        kind = viewer_format(file)
+        kind = viewer_format(file, blobs)
         if kind is not None:
             made = await thumbnails_for(session, [file.sha256])
             thumbnail = thumbnail_path(file.sha256) if file.sha256 in made else None

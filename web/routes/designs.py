@@ -94,7 +94,7 @@ async def version_html(request: Request) -> Response:
     instance = instance_of(request)
     async with instance.sessions() as session:
         page = await load_version_page(
-            session, request.path_params["slug"], request.path_params["number"]
+            session, request.path_params["slug"], request.path_params["number"], instance.blobs
         )
     version = page.version
     if version.deleted_at is not None:
@@ -188,10 +188,9 @@ async def file_download(request: Request) -> Response:
     instance = instance_of(request)
     sha256 = check_sha256(request.path_params["sha256"])
     async with instance.sessions() as session:
+        # Ours, or a verified copy of a file a fork made here keeps elsewhere (objects.mirror).
         file = await session.scalar(
-            select(VersionFile)
-            .where(VersionFile.sha256 == sha256, VersionFile.remote_url.is_(None))
-            .limit(1)
+            select(VersionFile).where(VersionFile.sha256 == sha256).limit(1)
         )
     blob = instance.blobs.get(sha256)
     if file is None or blob is None:
