@@ -13,7 +13,7 @@ import re
 import uuid
 from html import unescape
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import event, select
@@ -22,7 +22,9 @@ from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import silence_actor, suspend_actor
 from federation.keys import load_rsa_private_pem
 from federation.vocab import PUBLIC
+from objects.design_models import DesignVersion
 from objects.designs import VersionSpec, create_project, local_project
+from objects.models import Note
 from outbox.designs import publish_version
 from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
@@ -69,6 +71,13 @@ async def page(node: Node, path: str, client: httpx.AsyncClient | None = None) -
         return await browser.get(path, headers={"Accept": HTML})
 
 
+async def version_id(node: Node, uri: str) -> int:
+    async with node.instance.sessions() as session:
+        found = await session.scalar(select(DesignVersion.id).where(DesignVersion.uri == uri))
+    assert found is not None
+    return found
+
+
 def card_names(html: str) -> list[str]:
     return re.findall(r'<h3><a href="[^"]+">([^<]+)</a>', html)
 
@@ -107,11 +116,19 @@ async def test_home_lists_latest_designs_newest_first_and_filters(nodes: Any) ->
     assert card_names((await page(a, "/?licence=MIT")).text) == ["Boat design", "Gear design"]
     assert card_names((await page(a, "/?tag=%23gears")).text) == ["Gear design"]
     assert card_names((await page(a, "/?scope=remote")).text) == ["Boat design"]
-    # Signed in, a remote design can be forked from here; local ones have their own button.
-    signed = await page(a, "/", await signed_in_browser(a, "carl"))
-    fork_links = re.findall(r'href="/fork\?from=([^"]+)">Fork it here', signed.text)
-    assert [unquote(link) for link in fork_links] == ["https://b.test/users/boat/versions/2"]
-    assert "Fork it here" not in home.text
+    # A remote design's card leads to its page here, to comment on and fork it from here.
+    boat = re.search(r'<h3><a href="(/designs/\d+)">Boat design</a>', home.text)
+    assert boat is not None, "a remote card leads to its page on this instance"
+    boat_page = await page(a, boat[1])
+    assert boat_page.status_code == 200
+    remote_uri = "https://b.test/users/boat/versions/2"
+    assert f'href="/fork?from={quote(remote_uri, safe="")}"' in boat_page.text
+    assert f'<a href="{remote_uri}" rel="noopener noreferrer">see it on its own' in boat_page.text
+    lamp = re.search(r'<h3><a href="([^"]+)">Lamp design</a>', home.text)
+    assert lamp is not None and lamp[1] == "https://a.test/users/lamp/versions/2"
+    lamp_id = await version_id(a, lamp[1])
+    moved = await page(a, f"/designs/{lamp_id}")
+    assert moved.status_code == 301 and moved.headers["location"] == lamp[1]
     local = card_names((await page(a, "/?scope=local&licence=CC-BY-NC-4.0")).text)
     assert local == ["Chair design"]
 
@@ -207,6 +224,31 @@ async def test_cards_show_the_thumbnail_once_made_else_the_preview_image(nodes: 
         pass
     after = await page(a, "/")
     assert f'<img src="https://a.test/thumbnails/{stl_sha}.png"' in after.text
+
+
+async def test_a_remote_design_is_commented_on_from_its_page_here(nodes: Any) -> None:
+    a, b = await nodes("a.test"), await nodes("b.test")
+    bob, _ = await b.user("bob")
+    remote_uri = await design(b, bob, "boat", "MIT")
+    _, alicia_token = await a.user("alicia")
+    follow = await call(a, "POST", "/api/v1/follows", alicia_token, json={"target": "@boat@b.test"})
+    assert follow.status_code == 202, follow.text
+    await settle(a, b)
+    await design(b, bob, "boat", "MIT")  # delivered to a.test now that it follows
+    await settle(a, b)
+    remote_uri = remote_uri.replace("/versions/1", "/versions/2")
+    here = f"/designs/{await version_id(a, remote_uri)}"
+
+    carl = await signed_in_browser(a, "carl")
+    fields = await csrf_for(carl, here, "/comments")
+    assert fields["in_reply_to"] == remote_uri and fields["return_to"] == here
+    sent = await carl.post("/comments", data=fields | {"content": "Sails well, thanks!"})
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"{here}#comment-")
+    assert "Sails well, thanks!" in text_of((await page(a, here)).text)
+    await settle(a, b)
+    async with b.instance.sessions() as session:
+        reply = await session.scalar(select(Note).where(Note.in_reply_to == remote_uri))
+    assert reply is not None and "Sails well, thanks!" in reply.content
 
 
 # --- project and person pages, following ----------------------------------------------------

@@ -56,6 +56,12 @@ class DesignCard:
     local: bool
     image_url: str | None
 
+    @property
+    def page_url(self) -> str:
+        """Where the card leads: our versions' own page, others' page here (to comment on
+        and fork them from this instance)."""
+        return self.version_url if self.local else f"/designs/{self.version_id}"
+
 
 # Only what a card shows: whole rows would drag along documents, keys and descriptions.
 CARD_COLUMNS = (

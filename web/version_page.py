@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -104,7 +104,26 @@ def person(actor: Any) -> Person:
 async def load_version_page(
     session: AsyncSession, slug: str, number: int, blobs: BlobStore
 ) -> VersionPage:
-    version, project, project_actor = await _version_row(session, slug, number)
+    """Version `number` of our project `slug`."""
+    mine = (Actor.local.is_(True), Actor.username == slug, DesignVersion.number == number)
+    missing = f"there is no version {number} of a design project {slug!r:.80} here"
+    return await _load(session, blobs, await _version_row(session, missing, *mine))
+
+
+async def load_stored_version_page(
+    session: AsyncSession, version_id: int, blobs: BlobStore
+) -> VersionPage:
+    """Any version stored here, by row id: how we show designs from other instances."""
+    missing = "there is no such design version here"
+    return await _load(
+        session, blobs, await _version_row(session, missing, DesignVersion.id == version_id)
+    )
+
+
+async def _load(
+    session: AsyncSession, blobs: BlobStore, row: tuple[DesignVersion, Project, Actor]
+) -> VersionPage:
+    version, project, project_actor = row
     files = await _files(session, version)
     people = await _people(session, project, version)
     upstream_uri = version.upstream_uri or project.upstream_uri
@@ -126,25 +145,18 @@ async def load_version_page(
 
 
 async def _version_row(
-    session: AsyncSession, slug: str, number: int
+    session: AsyncSession, missing: str, *conditions: ColumnElement[bool]
 ) -> tuple[DesignVersion, Project, Actor]:
     row = (
         await session.execute(
             select(DesignVersion, Project, Actor)
             .join(Project, Project.id == DesignVersion.project_id)
             .join(Actor, Actor.id == Project.actor_id)
-            .where(
-                Actor.local.is_(True),
-                Actor.username == slug,
-                Actor.deleted_at.is_(None),
-                DesignVersion.number == number,
-            )
+            .where(Actor.deleted_at.is_(None), *conditions)
         )
     ).first()
     if row is None:
-        raise FederationError(
-            f"there is no version {number} of a design project {slug!r:.80} here", status=404
-        )
+        raise FederationError(missing, status=404)
     return row[0], row[1], row[2]
 
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from actors.models import Actor
@@ -38,7 +38,7 @@ from web.instance import instance_of
 from web.lineage_svg import MAX_NODES, Lineage, lineage_svg, load_lineage, outline
 from web.negotiation import see_page, wants_html
 from web.pages import render_page
-from web.version_page import VersionPage, load_version_page, web_link
+from web.version_page import VersionPage, load_stored_version_page, load_version_page, web_link
 from web.version_rights import licence_view
 
 
@@ -96,6 +96,22 @@ async def version_html(request: Request) -> Response:
         page = await load_version_page(
             session, request.path_params["slug"], request.path_params["number"], instance.blobs
         )
+    return await _version_page(request, page)
+
+
+async def stored_version_html(request: Request) -> Response:
+    """A version from another instance, shown here (GET /designs/{id}): people comment on
+    it and fork it from their own instance. Ours redirect to their own address."""
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        page = await load_stored_version_page(session, request.path_params["id"], instance.blobs)
+    if page.version.local:
+        return RedirectResponse(page.version.uri, status_code=301)
+    return await _version_page(request, page)
+
+
+async def _version_page(request: Request, page: VersionPage) -> Response:
+    instance = instance_of(request)
     version = page.version
     if version.deleted_at is not None:
         return await render_page(request, "version.html", status=410, page=page, deleted=True)
@@ -112,7 +128,7 @@ async def version_html(request: Request) -> Response:
             if file.preview and file.media_type.startswith("image/")
         ],
         fork_href="/fork?from=" + quote(version.uri, safe=""),
-        lineage_href=f"/users/{page.project_actor.username}/lineage",
+        lineage_href=f"/users/{page.project_actor.username}/lineage" if version.local else None,
         comment_target=_reply_target(request, page),
         return_to=request.url.path,
     )
@@ -236,6 +252,7 @@ async def lineage_picture(request: Request) -> Response:
 
 routes = [
     Route("/users/{slug}/versions/{number:int}", version_document),
+    Route("/designs/{id:int}", stored_version_html),
     Route("/users/{slug}/lineage", lineage_page),
     Route("/users/{slug}/lineage.svg", lineage_picture),
     Route("/users/{slug}/versions/{number:int}/replies", version_replies),
