@@ -296,7 +296,8 @@ async def fork_on(node: Node, token: str, upstream: str, slug: str) -> None:
     assert response.status_code == 201, response.text
 
 
-async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
+async def fork_of_a_remote_lamp(nodes: Any) -> tuple[Node, bytes, str]:
+    """b.test's fork of a.test's lamp, whose STL stays on a.test: (b, the STL, its digest)."""
     a, b = await nodes("a.test"), await nodes("b.test")
     _, alice = await a.user("alice")
     _, bob = await b.user("bob")
@@ -305,6 +306,11 @@ async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
     sha = hashlib.sha256(stl).hexdigest()
     upstream = (await publish(a, alice, "lamp", [("lamp.stl", stl)]))["id"]
     await fork_on(b, bob, upstream, "bobslamp")
+    return b, stl, sha
+
+
+async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
+    b, stl, sha = await fork_of_a_remote_lamp(nodes)
     assert not b.instance.blobs.exists(sha), "the fork points at a.test's file"
 
     await run_thumbnail_worker(b)
@@ -322,14 +328,7 @@ async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
 
 
 async def test_a_remote_file_that_is_not_what_its_digest_says_is_not_kept(nodes, network):
-    a, b = await nodes("a.test"), await nodes("b.test")
-    _, alice = await a.user("alice")
-    _, bob = await b.user("bob")
-    await new_project(a, alice, "lamp")
-    stl = cube_stl()
-    sha = hashlib.sha256(stl).hexdigest()
-    upstream = (await publish(a, alice, "lamp", [("lamp.stl", stl)]))["id"]
-    await fork_on(b, bob, upstream, "bobslamp")
+    b, _, sha = await fork_of_a_remote_lamp(nodes)
     network.intercept["a.test"] = lambda request: (
         httpx.Response(200, content=b"solid other\nendsolid other\n")
         if request.url.path.startswith("/files/")
