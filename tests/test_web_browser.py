@@ -67,8 +67,18 @@ async def publish(page, base: str, name: str) -> str:  # type: ignore[no-untyped
         "input[name=files]",
         files=[{"name": "hitch.stl", "mimeType": "model/stl", "buffer": cube_stl()}],
     )
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(request.resource_type)
+            if request.method == "POST" and request.url.endswith("/publish")
+            else None
+        ),
+    )
     await page.click("#publish-button")
     await page.wait_for_url(re.compile(r".*/versions/1$"), timeout=WAIT_MS)
+    assert sent == ["xhr"], "the files go up through the script that shows the progress"
     return str(page.url)
 
 
