@@ -276,7 +276,7 @@ async def set_password(session: AsyncSession, actor: Actor, password: str) -> No
     account = await session.get(Account, actor.id)
     if account is None:
         raise FederationError(f"{actor.username!r} has no account to sign in with", status=404)
-    account.password_hash = hash_password(password)
+    account.password_hash = await asyncio.to_thread(hash_password, password)
     await session.execute(delete(ApiToken).where(ApiToken.actor_id == actor.id))
     await session.execute(delete(BrowserSession).where(BrowserSession.actor_id == actor.id))
     await session.execute(

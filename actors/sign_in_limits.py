@@ -49,6 +49,10 @@ class SignInLimited(FederationError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 def failure_keys(login: str, client_ip: str) -> FailureKeys:
     """The keys for a login (a known person's user name, else what was typed) and address.

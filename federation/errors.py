@@ -18,6 +18,11 @@ class FederationError(Exception):
         if status is not None:
             self.status = status
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries with the status (none unless a subclass says)."""
+        return {}
+
 
 class SignatureError(FederationError):
     """An HTTP signature is missing, malformed, stale or does not verify."""

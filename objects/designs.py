@@ -76,16 +76,21 @@ def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(cleaned[:MAX_TAGS])
 
 
-async def create_project(
-    session: AsyncSession, urls: LocalUrls, owner: Actor, *, slug: str, name: str, summary: str
-) -> tuple[Project, Actor]:
-    """A new local project actor maintained by `owner`; the caller commits."""
+async def check_free_handle(session: AsyncSession, slug: str) -> None:
+    """Refuse a project handle that is malformed or taken (by a person or a project)."""
     if not USERNAME_RE.match(slug):
         raise ValidationError(
             "a project handle is 1 to 30 characters of lower-case letters, digits and '_'"
         )
     if await get_local_actor(session, slug) is not None:
         raise ConflictError(f"the handle {slug!r} is taken by a person or another project")
+
+
+async def create_project(
+    session: AsyncSession, urls: LocalUrls, owner: Actor, *, slug: str, name: str, summary: str
+) -> tuple[Project, Actor]:
+    """A new local project actor maintained by `owner`; the caller commits."""
+    await check_free_handle(session, slug)
     actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
     actor.name = name.strip()[:255] or slug
     actor.summary = sanitize_html(summary)

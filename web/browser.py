@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from urllib.parse import urlencode
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from actors.browser_models import BrowserSession
 from actors.models import Actor
@@ -129,8 +130,6 @@ def local_path_or_home(value: str) -> str:
     return value if is_local_path(value) else "/"
 
 
-async def require_signed_in(request: Request) -> Actor:
-    actor = await signed_in(request)
-    if actor is None:
-        raise FederationError("sign in first: this page is for signed-in people", status=401)
-    return actor
+def sign_in_redirect(next_path: str) -> RedirectResponse:
+    """To the sign-in page, and back to `next_path` (a local path) after."""
+    return RedirectResponse(f"/sign-in?{urlencode({'next': next_path})}", status_code=303)

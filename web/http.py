@@ -69,8 +69,17 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
     assert isinstance(exc, FederationError)
     if _browser_page_request(request):
         heading = ERROR_HEADINGS.get(exc.status, "That did not work")
-        return render(request, "error.html", exc.status, heading=heading, message=exc.message)
-    return error_response(exc.status, exc.message)
+        page = render(request, "error.html", exc.status, heading=heading, message=exc.message)
+        page.headers.update(exc.headers)
+        return page
+    return error_response(exc.status, exc.message, exc.headers or None)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address as uvicorn resolved it: its proxy-headers middleware put the
+    forwarded address here, and only for a trusted proxy; a header read directly could be
+    forged by anyone."""
+    return request.client.host if request.client else ""
 
 
 def _browser_page_request(request: Request) -> bool:

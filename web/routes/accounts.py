@@ -26,10 +26,9 @@ from actors.registration import (
     sign_in,
 )
 from actors.service import ConflictError, create_token
-from actors.sign_in_limits import SignInLimited
 from federation.errors import FederationError
 from web.account_json import fields_of, flag, iso, message_page, text
-from web.http import error_response
+from web.http import client_ip
 from web.instance import Instance, instance_of
 from web.routes import account_admin, account_invites
 
@@ -145,12 +144,10 @@ async def issue_token(request: Request) -> Response:
         raise FederationError("send 'username' (or 'email') and 'password'", status=422)
     password = text(fields, "password", required=True)
     label = text(fields, "label", limit=255) or "signed in"
-    client_ip = request.client.host if request.client else ""
     async with instance.sessions() as session:
-        try:
-            actor = await sign_in(session, instance.settings, login, password, client_ip=client_ip)
-        except SignInLimited as exc:
-            return error_response(429, exc.message, {"Retry-After": str(exc.retry_after)})
+        actor = await sign_in(
+            session, instance.settings, login, password, client_ip=client_ip(request)
+        )
         token = await create_token(session, actor, label)
         await session.commit()
     return JSONResponse({"token": token, "token_type": "Bearer", "username": actor.username})

@@ -43,7 +43,8 @@ from web.note_pages import note_page
 from web.routes.designs import project_document
 
 
-async def _local_actor(request: Request) -> Actor:
+async def local_actor_or_404(request: Request) -> Actor:
+    """The local person or project the path names (not the instance actor, not suspended)."""
     async with instance_of(request).sessions() as session:
         actor = await get_local_actor(session, request.path_params["username"])
     if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
@@ -59,7 +60,7 @@ async def _local_actor(request: Request) -> Actor:
 
 
 async def actor_document(request: Request) -> Response:
-    actor = await _local_actor(request)
+    actor = await local_actor_or_404(request)
     if not wants_activity_json(request):
         return await actor_page(request, actor)
     doc = actor_to_as(actor, instance_of(request).urls)
@@ -86,7 +87,7 @@ async def instance_actor(request: Request) -> Response:
 async def inbox(request: Request) -> Response:
     instance = instance_of(request)
     if "username" in request.path_params:
-        await _local_actor(request)
+        await local_actor_or_404(request)
     body = await _read_activity_body(request, instance.settings.max_body_bytes)
     url = (
         instance.urls.base_url
@@ -113,7 +114,7 @@ async def _read_activity_body(request: Request, limit: int) -> bytes:
 
 
 async def outbox_get(request: Request) -> Response:
-    actor = await _local_actor(request)
+    actor = await local_actor_or_404(request)
     assert actor.outbox is not None
     if wants_html(request):
         return see_page(actor.uri)
@@ -138,7 +139,7 @@ def _page(
 
 async def outbox_post(request: Request) -> Response:
     instance = instance_of(request)
-    actor = await _local_actor(request)
+    actor = await local_actor_or_404(request)
     await _authorize(request, actor)
     body = await json_body(request, instance.settings.max_body_bytes)
     for uri in referenced_notes(body):
@@ -157,7 +158,7 @@ async def _authorize(request: Request, actor: Actor) -> None:
 
 
 async def follows_collection(request: Request) -> Response:
-    actor = await _local_actor(request)
+    actor = await local_actor_or_404(request)
     followers = request.url.path.endswith("/followers")
     collection = actor.followers_url if followers else actor.following_url
     assert collection is not None

@@ -355,7 +355,17 @@ async def create_follow(request: Request) -> Response:
     instance = instance_of(request)
     follower = await token_actor(request)
     body = await json_body(request, instance.settings.max_body_bytes)
-    target = await _follow_target(instance, text_field(body, "target", required=True) or "")
+    target, state = await follow_actor(
+        instance, follower, text_field(body, "target", required=True) or ""
+    )
+    return JSONResponse({"following": target.uri, "state": state}, status_code=202)
+
+
+async def follow_actor(instance: Instance, follower: Actor, ref: str) -> tuple[Actor, str | None]:
+    """`follower` follows the actor a handle or URL names (ours looked up, others through
+    WebFinger and a fetch); the target and the follow's state. Delivery is woken."""
+    ref = ref.strip()
+    target = await actor_by_ref(instance, ref, f"there is no {ref!r:.80} here")
     refuse_blocked(instance.blocks, target)
     async with instance.sessions() as session:
         await submit(session, instance.resolver, follower, {"type": "Follow", "object": target.uri})
@@ -366,13 +376,7 @@ async def create_follow(request: Request) -> Response:
         )
         await session.commit()
     instance.wake_delivery()
-    return JSONResponse({"following": target.uri, "state": state}, status_code=202)
-
-
-async def _follow_target(instance: Instance, ref: str) -> Actor:
-    """The actor a handle or URL names: ours looked up, others through WebFinger and a fetch."""
-    ref = ref.strip()
-    return await actor_by_ref(instance, ref, f"there is no {ref!r:.80} here")
+    return target, state
 
 
 async def lineage(request: Request) -> Response:

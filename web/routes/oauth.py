@@ -16,10 +16,10 @@ from starlette.routing import BaseRoute, Route
 from actors.models import Actor
 from actors.oauth import KNOWN_SCOPES, OOB_REDIRECT_URI, scope_list
 from actors.registration import sign_in
-from actors.sign_in_limits import SignInLimited
 from federation.errors import FederationError
 from web import form_guard
 from web.account_json import fields_of
+from web.http import client_ip
 from web.instance import instance_of
 from web.oauth import (
     CLIENT_AUTH_METHODS,
@@ -200,14 +200,12 @@ async def authorize_decision(request: Request) -> Response:
         if form.get("decision") == "authorize":
             try:
                 login, password = str(form.get("login", "")), str(form.get("password", ""))
-                client_ip = request.client.host if request.client else ""
                 actor = await sign_in(
-                    session, instance.settings, login, password, client_ip=client_ip
+                    session, instance.settings, login, password, client_ip=client_ip(request)
                 )
             except FederationError as exc:
                 page = _page(request, fields, checked.consent, exc.message, exc.status)
-                if isinstance(exc, SignInLimited):
-                    page.headers["Retry-After"] = str(exc.retry_after)
+                page.headers.update(exc.headers)
                 return page
         reply = await session.run_sync(lambda _db: _decide(checked, parsed, actor))
         await session.commit()

@@ -22,7 +22,7 @@ from federation.queue import DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
 from web.checks import schema_problem
-from web.http import staff_actor
+from web.http import client_ip, staff_actor
 from web.instance import instance_of
 from web.logs import log_request
 from web.schema import current_revisions, head_revisions
@@ -118,7 +118,7 @@ def _label(value: str) -> str:
 
 
 async def metrics(request: Request) -> Response:
-    client = request.client.host if request.client else ""
+    client = client_ip(request)
     if client not in LOCAL_CLIENTS:
         if "authorization" not in request.headers:
             return JSONResponse(

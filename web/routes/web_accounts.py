@@ -20,7 +20,6 @@ from starlette.routing import BaseRoute, Route
 from actors.models import ENTITY_KINDS, Actor, ApiToken, OAuthApp
 from actors.registration import Registration, register, sign_in
 from actors.service import ConflictError
-from actors.sign_in_limits import SignInLimited
 from federation.db import utcnow
 from federation.errors import FederationError
 from objects.html import plain_text
@@ -33,6 +32,7 @@ from web.browser import (
     signed_in,
     start_session,
 )
+from web.http import client_ip
 from web.instance import instance_of
 from web.mastodon_profile import parse_profile_change
 from web.pages import render_page
@@ -53,12 +53,6 @@ KIND_WORDS = {
 
 def _fields(form: FormData) -> dict[str, Any]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def _client_ip(request: Request) -> str:
-    # uvicorn's proxy-headers middleware already put the forwarded address here, and only
-    # when the proxy is trusted; a header read directly could be forged by anyone.
-    return request.client.host if request.client else ""
 
 
 def _signed_in_redirect(request: Request, token: str, next_path: str) -> Response:
@@ -172,14 +166,13 @@ async def sign_in_submit(request: Request) -> Response:
     try:
         async with instance.sessions() as session:
             actor = await sign_in(
-                session, instance.settings, login, password, client_ip=_client_ip(request)
+                session, instance.settings, login, password, client_ip=client_ip(request)
             )
             token = await start_session(session, actor, _user_agent(request))
             await session.commit()
     except FederationError as exc:
         page = await _sign_in_form(request, login, next_path, exc.message, exc.status)
-        if isinstance(exc, SignInLimited):
-            page.headers["Retry-After"] = str(exc.retry_after)
+        page.headers.update(exc.headers)
         return page
     return _signed_in_redirect(request, token, next_path)
 

@@ -5,28 +5,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from actors.models import Actor
-from actors.moderation import refuse_blocked
-from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from objects.designs import clean_tags
 from objects.licence_rules import TITLES
 from objects.licences import LicenceError, LicencePolicy
-from outbox.c2s import submit
 from web.actor_pages import actor_page, follow_state
-from web.browser import checked_form, local_path_or_home, signed_in
+from web.browser import checked_form, local_path_or_home, sign_in_redirect, signed_in
 from web.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
 from web.follow_pages import subscribe_url
 from web.instance import instance_of
 from web.mastodon_lookup import actor_by_ref, is_url
 from web.mastodon_search import versions_matching
 from web.pages import render_page
+from web.routes.activitypub import local_actor_or_404
+from web.routes.api import follow_actor
 from web.routes.mastodon_search import SearchRequest, find_accounts
 
 SCOPES = ("local", "remote")
@@ -157,21 +156,15 @@ async def follow(request: Request) -> Response:
     follower = await signed_in(request)
     if follower is None:
         back = local_path_or_home(str(form.get("return_to", "")))
-        return RedirectResponse(f"/sign-in?{urlencode({'next': back})}", status_code=303)
+        return sign_in_redirect(back)
     instance = instance_of(request)
     ref = str(form.get("target", "")).strip()
     try:
         if not ref:
             raise FederationError("say whom to follow: the form needs 'target'", status=400)
-        target = await actor_by_ref(instance, ref, f"there is no {ref!r:.80} here")
-        refuse_blocked(instance.blocks, target)
-        async with instance.sessions() as session:
-            follow = {"type": "Follow", "object": target.uri}
-            await submit(session, instance.resolver, follower, follow)
-            await session.commit()
+        await follow_actor(instance, follower, ref)
     except FederationError as error:
         return await _interaction_page(request, None, ref, None, error)
-    instance.wake_delivery()
     back = str(form.get("return_to", ""))
     return RedirectResponse(local_path_or_home(back), status_code=303)
 
@@ -179,7 +172,7 @@ async def follow(request: Request) -> Response:
 async def remote_follow(request: Request) -> Response:
     """GET /users/{username}/remote-follow?handle=user@host: on to the person's own server."""
     instance = instance_of(request)
-    actor = await _shown_local_actor(request)
+    actor = await local_actor_or_404(request)
     handle = request.query_params.get("handle", "").strip()
     try:
         if not handle:
@@ -201,15 +194,6 @@ async def remote_follow(request: Request) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-async def _shown_local_actor(request: Request) -> Actor:
-    username = request.path_params["username"]
-    async with instance_of(request).sessions() as session:
-        actor = await get_local_actor(session, username)
-    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME or actor.suspended_at:
-        raise FederationError(f"there is no user {username!r:.80} here", status=404)
-    return actor
-
-
 async def authorize_interaction(request: Request) -> Response:
     """Where our "follow from your instance" template sends people: signed in, the account
     at `uri` with a follow button; else sign in first and come back."""
@@ -218,7 +202,7 @@ async def authorize_interaction(request: Request) -> Response:
     uri = request.query_params.get("uri", "").strip()
     if viewer is None:
         back = "/authorize_interaction?" + urlencode({"uri": uri})
-        return RedirectResponse(f"/sign-in?next={quote(back, safe='')}", status_code=303)
+        return sign_in_redirect(back)
     actor, error = None, None
     try:
         if not uri:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
@@ -20,14 +20,21 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from actors.models import Actor
-from actors.service import USERNAME_RE, ConflictError, get_local_actor
+from actors.service import ConflictError
 from federation.errors import FederationError, ValidationError
 from objects.design_models import Project
-from objects.designs import create_project, is_maintainer, render_markdown
+from objects.designs import check_free_handle, create_project, is_maintainer, render_markdown
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from web import form_guard
 from web.api_json import check_file_parts, upload_licence, version_spec
-from web.browser import FORM_EXPIRED, checked_form, is_local_path, local_path_or_home, signed_in
+from web.browser import (
+    FORM_EXPIRED,
+    checked_form,
+    is_local_path,
+    local_path_or_home,
+    sign_in_redirect,
+    signed_in,
+)
 from web.instance import Instance, instance_of
 from web.pages import render_page
 from web.routes.api import (
@@ -63,10 +70,6 @@ _NOT_SLUG = re.compile(r"[^a-z0-9_]+")
 
 
 # Signed-in people and where to send them
-
-
-def _sign_in_redirect(next_path: str) -> RedirectResponse:
-    return RedirectResponse(f"/sign-in?{urlencode({'next': next_path})}", status_code=303)
 
 
 def _this_path(request: Request) -> str:
@@ -157,7 +160,7 @@ def _chooser(
 async def publish_page(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
-        return _sign_in_redirect(_this_path(request))
+        return sign_in_redirect(_this_path(request))
     if request.method == "GET":
         return await _publish_form(request, project=None)
     return await _publish_post(request, viewer, project=None)
@@ -166,7 +169,7 @@ async def publish_page(request: Request) -> Response:
 async def version_page(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
-        return _sign_in_redirect(_this_path(request))
+        return sign_in_redirect(_this_path(request))
     instance = instance_of(request)
     try:
         project = await _maintained_project(instance, request.path_params["slug"], viewer)
@@ -297,14 +300,8 @@ async def _free_slug(instance: Instance, values: Mapping[str, str]) -> str:
     slug = values["slug"].strip() or slug_from(values["name"])
     if not slug:
         raise ValidationError("give the project a name or a handle (letters, digits and '_')")
-    if not USERNAME_RE.match(slug):
-        raise ValidationError(
-            "a project handle is 1 to 30 characters of lower-case letters, digits and '_'"
-        )
     async with instance.sessions() as session:
-        taken = await get_local_actor(session, slug) is not None
-    if taken:
-        raise ConflictError(f"the handle {slug!r} is taken by a person or another project")
+        await check_free_handle(session, slug)
     return slug
 
 
@@ -371,7 +368,7 @@ async def _upstream(request: Request, viewer: Actor, uri: str) -> Upstream:
 async def fork_page(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
-        return _sign_in_redirect(_this_path(request))
+        return sign_in_redirect(_this_path(request))
     if request.method == "POST":
         return await _fork_post(request, viewer)
     uri = request.query_params.get("from", "").strip()
@@ -477,7 +474,7 @@ async def comment(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
         return_to = str((await request.form()).get("return_to", ""))
-        return _sign_in_redirect(local_path_or_home(return_to))
+        return sign_in_redirect(local_path_or_home(return_to))
     form = await checked_form(request, COMMENT)
     values = {name: str(form.get(name, "")) for name in ("in_reply_to", "return_to", "content")}
     return_to = values["return_to"].strip()
