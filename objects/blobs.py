@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Self, TypeGuard
 
 from federation.errors import ValidationError
 
@@ -70,7 +70,7 @@ def human_bytes(count: int) -> str:
     return "1 byte" if count == 1 else f"{count} bytes"
 
 
-def is_sha256(name: object) -> bool:
+def is_sha256(name: object) -> TypeGuard[str]:
     """True for 64 lower-case hex digits: a blob's name."""
     return isinstance(name, str) and _SHA256_HEX.fullmatch(name) is not None
 

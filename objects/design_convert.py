@@ -13,7 +13,6 @@ Its licence travels twice: `license` holds URLs any software understands (schema
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from typing import Any, TypeGuard
 from urllib.parse import quote
@@ -22,14 +21,14 @@ from actors.models import Actor
 from federation.errors import ValidationError
 from federation.urls import host_of
 from federation.vocab import DESIGN_CONTEXT, PUBLIC
-from objects.blobs import StoredBlob
+from objects.blobs import StoredBlob, is_sha256
 from objects.convert import first_id, id_list, iso, tombstone_as
 from objects.design_models import DesignVersion, VersionFile
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
 from objects.html import sanitize_html
 from objects.licences import LicenceError, LicencePolicy, licence_words
+from objects.thumbnails import thumbnail_path
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_FILES = 200
 # Mastodon keeps the first four attachments of a status (MediaAttachment::LOCAL_STATUS_LIMIT).
 MAX_ATTACHMENTS = 4
@@ -82,7 +81,7 @@ def thumbnail_to_as(
     return {
         "type": "Image",
         "mediaType": "image/png",
-        "url": f"{base_url}/thumbnails/{source_sha256}.png",
+        "url": base_url + thumbnail_path(source_sha256),
         "name": f"Preview of {name}" if name else "Preview",
     }
 
@@ -238,7 +237,7 @@ def _remote_files(value: Any) -> list[FileSpec]:
             continue
         url, digest = first_id(item.get("url")), item.get("sha256")
         size = item.get("size")
-        if not (url and isinstance(digest, str) and _SHA256.fullmatch(digest)):
+        if not (url and is_sha256(digest)):
             continue
         files.append(
             FileSpec(

@@ -19,6 +19,10 @@ from objects.notifications import IsLocal, LocalOwner, notify_interaction, notif
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
 
 
+# The visibilities anyone may read; followers-only and direct notes depend on the reader.
+SHOWN_TO_ALL = ("public", "unlisted")
+
+
 def visibility_of(to: list[str], cc: list[str], followers_url: str | None) -> str:
     if is_public(to):
         return "public"

@@ -236,7 +236,4 @@ async def fix_version_text(
     if fix.tags is not None:
         version.tags = {"tags": list(clean_tags(fix.tags))}
     version.edited_at = utcnow()
-    page = await _page(session, urls, policy, version, project_actor)
-    return await publish(
-        session, urls, project_actor, version_activity(urls, project_actor, page, "Update")
-    )
+    return await send_page_update(session, urls, policy, version, project_actor)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
@@ -33,17 +33,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from starlette.requests import Request
 
+from actors.models import Actor
+from actors.moderation import visible
 from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
-from objects.design_models import DesignVersion
+from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from web.mastodon_status import VERSION_PREFIX, Item, status_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
-# Our visibilities anyone may read; followers-only and direct notes depend on the viewer.
-SHOWN_TO_ALL = ("public", "unlisted")
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
 RANK = {Note: 0, DesignVersion: 1}
 Row = TypeVarTuple("Row")
@@ -88,6 +88,29 @@ def whole_id(raw: str, message: str, *, status: int = 404) -> int:
 async def find_item(session: AsyncSession, value: str) -> Item | None:
     model, row_id = parse_status_id(value)
     return await session.get(model, row_id)
+
+
+async def items_by_uri(
+    session: AsyncSession, uris: Iterable[str | None], *, shown_only: bool = False
+) -> dict[str, Item]:
+    """Notes and design versions not deleted, by URI (two queries); with `shown_only`, not
+    those of suspended or deleted actors either."""
+    wanted = {uri for uri in uris if uri}
+    if not wanted:
+        return {}
+    notes = select(Note).where(Note.uri.in_(wanted), Note.deleted_at.is_(None))
+    versions = select(DesignVersion).where(
+        DesignVersion.uri.in_(wanted), DesignVersion.deleted_at.is_(None)
+    )
+    if shown_only:
+        notes = notes.join(Actor, Actor.id == Note.actor_id).where(visible())
+        versions = (
+            versions.join(Project, Project.id == DesignVersion.project_id)
+            .join(Actor, Actor.id == Project.actor_id)
+            .where(visible())
+        )
+    found: dict[str, Item] = {note.uri: note for note in await session.scalars(notes)}
+    return found | {version.uri: version for version in await session.scalars(versions)}
 
 
 def page_limit(request: Request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
@@ -255,7 +278,8 @@ def id_link_header(
     return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
 
 
-def id_page(
+async def read_id_page(
+    session: AsyncSession,
     request: Request,
     query: Select[*Row],
     column: Any,
@@ -263,10 +287,10 @@ def id_page(
     what: str,
     default: int = DEFAULT_LIMIT,
     maximum: int = MAX_LIMIT,
-) -> tuple[Select[*Row], bool]:
-    """A page of rows paged by one id `column` (max_id, since_id, min_id, limit): the
-    bounded, ordered query and True when it is read oldest first (min_id), so that the
-    rows are to be reversed. A bad cursor is a 422 "'max_id' must be {what}"."""
+) -> Sequence[tuple[*Row]]:
+    """A page of `query`'s rows paged by one id `column` (max_id, since_id, min_id, limit),
+    newest first; a min_id page is read oldest first and turned round. A bad cursor is a
+    422 "'max_id' must be {what}"."""
     params = request.query_params
     bounds = {
         name: whole_id(raw, f"{name!r} must be {what}", status=ValidationError.status)
@@ -281,23 +305,7 @@ def id_page(
     if oldest_first:
         query = query.where(column > bounds["min_id"])
     order = column.asc() if oldest_first else column.desc()
-    return query.order_by(order).limit(page_limit(request, default, maximum)), oldest_first
-
-
-async def read_id_page(
-    session: AsyncSession,
-    request: Request,
-    query: Select[*Row],
-    column: Any,
-    *,
-    what: str,
-    default: int = DEFAULT_LIMIT,
-    maximum: int = MAX_LIMIT,
-) -> Sequence[tuple[*Row]]:
-    """The rows of `id_page`'s page, newest first (a min_id page is read oldest first)."""
-    paged, oldest_first = id_page(
-        request, query, column, what=what, default=default, maximum=maximum
-    )
+    paged = query.order_by(order).limit(page_limit(request, default, maximum))
     rows = list(await session.execute(paged))
     return rows[::-1] if oldest_first else rows
 

@@ -21,10 +21,10 @@ from objects.design_models import DesignVersion, Project
 from objects.design_resolve import store_fetched_version
 from objects.designs import clean_tags
 from objects.models import Note
+from objects.notes import SHOWN_TO_ALL
 from objects.resolve import store_fetched_note
 from web.api_json import like_pattern, tags_contain
 from web.instance import Instance
-from web.mastodon_paging import SHOWN_TO_ALL
 from web.mastodon_status import Item
 
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")

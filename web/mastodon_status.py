@@ -30,7 +30,7 @@ from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnails_for
+from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
 
@@ -362,7 +362,7 @@ def _thumbnail_media(context: StatusContext, version: DesignVersion) -> list[dic
     return [
         _image_entity(
             f"{VERSION_PREFIX}{version.id}-{drawn.id}-thumbnail",
-            f"{context.urls.base_url}/thumbnails/{drawn.sha256}.png",
+            context.urls.base_url + thumbnail_path(drawn.sha256),
             f"{version.name}: a picture of {drawn.filename}",
             meta=_image_meta(WIDTH, HEIGHT),
         )

@@ -14,7 +14,7 @@ from actors.models import Actor
 from actors.moderation import visible
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
-from objects.notes import replies_page
+from objects.notes import SHOWN_TO_ALL, replies_page
 from web.browser import signed_in
 from web.instance import instance_of
 from web.pages import render_page
@@ -87,7 +87,7 @@ async def _note(session: AsyncSession, uri: str) -> tuple[Note, Actor] | None:
             .where(
                 Note.uri == uri,
                 Note.deleted_at.is_(None),
-                Note.visibility.in_(("public", "unlisted")),
+                Note.visibility.in_(SHOWN_TO_ALL),
                 visible(),
             )
         )

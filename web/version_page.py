@@ -21,14 +21,15 @@ from actors.moderation import visible
 from federation.errors import FederationError
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
+from objects.designs import version_files
 from objects.lineage import ancestors
 from objects.models import Note
+from objects.notes import SHOWN_TO_ALL
 from objects.thumbnails import model_format, thumbnail_path, thumbnails_for
 
 # The thread shown on the page: the oldest comments first, at most this many in all.
 MAX_COMMENTS = 200
 MAX_THREAD_DEPTH = 12
-SHOWN_VISIBILITIES = ("public", "unlisted")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ async def _load(
     session: AsyncSession, blobs: BlobStore, row: tuple[DesignVersion, Project, Actor]
 ) -> VersionPage:
     version, project, project_actor = row
-    files = await _files(session, version)
+    files = await version_files(session, version)
     people = await _people(session, project, version)
     upstream_uri = version.upstream_uri or project.upstream_uri
     chain = await _credit_chain(session, version.uri) if upstream_uri else []
@@ -158,15 +159,6 @@ async def _version_row(
     if row is None:
         raise FederationError(missing, status=404)
     return row[0], row[1], row[2]
-
-
-async def _files(session: AsyncSession, version: DesignVersion) -> list[VersionFile]:
-    query = (
-        select(VersionFile)
-        .where(VersionFile.version_id == version.id)
-        .order_by(VersionFile.position)
-    )
-    return list(await session.scalars(query))
 
 
 async def _people(
@@ -259,7 +251,7 @@ def thread_query() -> Select[*tuple[Any, ...]]:
         )
         .join(thread, thread.c.uri == Note.uri)
         .join(Actor, Actor.id == Note.actor_id)
-        .where(visible(), Note.visibility.in_(SHOWN_VISIBILITIES))
+        .where(visible(), Note.visibility.in_(SHOWN_TO_ALL))
         .order_by(Note.id)
         .limit(MAX_COMMENTS)
     )

@@ -19,7 +19,7 @@ from objects.convert import note_to_as
 from objects.design_models import PROJECT_ACTOR_TYPE
 from objects.designs import project_for_actor
 from objects.models import Note
-from objects.notes import replies_page
+from objects.notes import SHOWN_TO_ALL, replies_page
 from objects.resolve import ensure_note
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
@@ -185,7 +185,7 @@ async def note_document(request: Request) -> Response:
     if row is None:
         raise FederationError("there is no such note", status=404)
     note, actor_uri = row
-    if note.visibility not in ("public", "unlisted"):
+    if note.visibility not in SHOWN_TO_ALL:
         raise FederationError("there is no such note", status=404)
     if wants_html(request):
         return await _note_html(request, note)

@@ -22,12 +22,18 @@ from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError, ValidationError
 from objects.convert import iso
-from objects.design_models import DesignVersion
-from objects.models import Note, Notification
+from objects.models import Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from web.instance import Instance, instance_of
-from web.mastodon_paging import NOT_FOUND, ids_link_header, page_limit, read_id_page, whole_id
-from web.mastodon_status import Item, account_entities
+from web.mastodon_paging import (
+    NOT_FOUND,
+    ids_link_header,
+    items_by_uri,
+    page_limit,
+    read_id_page,
+    whole_id,
+)
+from web.mastodon_status import account_entities
 from web.oauth import scoped_actor
 from web.routes.mastodon_statuses import entities
 
@@ -142,7 +148,7 @@ async def notification_entities(
     session: AsyncSession, instance: Instance, me: Actor, rows: Sequence[Notification]
 ) -> list[dict[str, Any]]:
     """The page's entities, its statuses and accounts each looked up once for the page."""
-    items = await _items_by_uri(session, {row.object_uri for row in _with_status(rows)})
+    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)})
     built = await entities(session, instance, me, list(items.values()))
     statuses = dict(zip(items, built, strict=True))
     accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
@@ -156,23 +162,6 @@ async def notification_entities(
 
 def _with_status(rows: Sequence[Notification]) -> list[Notification]:
     return [row for row in rows if row.kind in WITH_STATUS and row.object_uri]
-
-
-async def _items_by_uri(session: AsyncSession, uris: set[str | None]) -> dict[str, Item]:
-    """Notes and design versions not deleted, by URI (two queries for a page)."""
-    wanted = {uri for uri in uris if uri}
-    if not wanted:
-        return {}
-    notes = await session.scalars(
-        select(Note).where(Note.uri.in_(wanted), Note.deleted_at.is_(None))
-    )
-    versions = await session.scalars(
-        select(DesignVersion).where(
-            DesignVersion.uri.in_(wanted), DesignVersion.deleted_at.is_(None)
-        )
-    )
-    found: dict[str, Item] = {note.uri: note for note in notes}
-    return found | {version.uri: version for version in versions}
 
 
 def _entity(

@@ -27,20 +27,21 @@ from actors.service import secret_hash
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
-from objects.design_models import DesignVersion, Project
+from objects.design_models import DesignVersion
 from objects.designs import project_of
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.notes import SHOWN_TO_ALL
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
 from web.instance import Instance, instance_of
 from web.mastodon_paging import (
     NOT_FOUND,
-    SHOWN_TO_ALL,
     find_item,
     ids_link_header,
+    items_by_uri,
     read_id_page,
     whole_id,
 )
@@ -588,22 +589,10 @@ async def bookmarks(request: Request) -> Response:
 
 async def _bookmarked_items(session: AsyncSession, me: Actor, uris: list[str]) -> list[Item]:
     """The statuses behind the URIs, in their order, leaving out what is gone or hidden."""
-    if not uris:
-        return []
-    notes = await session.scalars(
-        select(Note)
-        .join(Actor, Actor.id == Note.actor_id)
-        .where(Note.uri.in_(uris), Note.deleted_at.is_(None), visible())
-    )
-    versions = await session.scalars(
-        select(DesignVersion)
-        .join(Project, Project.id == DesignVersion.project_id)
-        .join(Actor, Actor.id == Project.actor_id)
-        .where(DesignVersion.uri.in_(uris), DesignVersion.deleted_at.is_(None), visible())
-    )
-    by_uri: dict[str, Item] = {note.uri: note for note in await _readable(session, me, list(notes))}
-    by_uri |= {version.uri: version for version in versions}
-    return [by_uri[uri] for uri in uris if uri in by_uri]
+    found = await items_by_uri(session, uris, shown_only=True)
+    notes = [item for item in found.values() if isinstance(item, Note)]
+    unreadable = {note.uri for note in notes} - {n.uri for n in await _readable(session, me, notes)}
+    return [found[uri] for uri in uris if uri in found and uri not in unreadable]
 
 
 routes = [

@@ -21,10 +21,10 @@ from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
+from objects.notes import SHOWN_TO_ALL
 from web.api_json import tags_contain
 from web.instance import instance_of
 from web.mastodon_paging import (
-    SHOWN_TO_ALL,
     PerAuthor,
     Source,
     fetch_page,
