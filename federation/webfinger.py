@@ -36,10 +36,7 @@ async def resolve_handle(
     client: httpx.AsyncClient, handle: str, *, scheme: str = "https", max_bytes: int = 200_000
 ) -> str:
     """The actor URL that `handle`'s server advertises as its `self` link."""
-    user, host = parse_handle(handle)
-    resource = quote(f"acct:{user}@{host}", safe=":@")
-    url = f"{scheme}://{host}/.well-known/webfinger?resource={resource}"
-    _, jrd = await fetch_json(client, url, max_bytes=max_bytes, accept=JRD_ACCEPT)
+    jrd = await fetch_jrd(client, handle, scheme=scheme, max_bytes=max_bytes)
     href = _self_link(jrd)
     if href is None:
         raise FetchError(f"the WebFinger answer for {handle} has no ActivityPub self link")
@@ -48,6 +45,17 @@ async def resolve_handle(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"the WebFinger answer for {handle} links to {href!r}, not an http(s) URL")
     return href
+
+
+async def fetch_jrd(
+    client: httpx.AsyncClient, handle: str, *, scheme: str = "https", max_bytes: int = 200_000
+) -> dict[str, Any]:
+    """The WebFinger answer (JRD) of `handle`'s server about it."""
+    user, host = parse_handle(handle)
+    resource = quote(f"acct:{user}@{host}", safe=":@")
+    url = f"{scheme}://{host}/.well-known/webfinger?resource={resource}"
+    _, jrd = await fetch_json(client, url, max_bytes=max_bytes, accept=JRD_ACCEPT)
+    return jrd
 
 
 def _self_link(jrd: dict[str, Any]) -> str | None:

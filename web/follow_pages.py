@@ -12,12 +12,16 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from federation.errors import FederationError
-from federation.http import fetch_json
-from federation.webfinger import JRD_ACCEPT, parse_handle
+from federation.webfinger import fetch_jrd, parse_handle
 from web.instance import Instance
 
 SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 MAX_JRD_BYTES = 200_000
+
+
+def our_subscribe_template(base_url: str) -> str:
+    """Where other servers send people to follow `{uri}` from here (our WebFinger answer)."""
+    return f"{base_url}/authorize_interaction?uri={{uri}}"
 
 
 async def subscribe_url(instance: Instance, handle: str, target_uri: str) -> str:
@@ -25,11 +29,13 @@ async def subscribe_url(instance: Instance, handle: str, target_uri: str) -> str
     message for the person when the handle is wrong or their server offers no such page."""
     user, host = parse_handle(handle)
     if host == instance.urls.host:
-        return f"{instance.urls.base_url}/authorize_interaction?uri={quote(target_uri, safe='')}"
-    resource = quote(f"acct:{user}@{host}", safe=":@")
-    url = f"{instance.settings.scheme}://{host}/.well-known/webfinger?resource={resource}"
+        return our_subscribe_template(instance.urls.base_url).replace(
+            "{uri}", quote(target_uri, safe="")
+        )
     try:
-        _, jrd = await fetch_json(instance.client, url, max_bytes=MAX_JRD_BYTES, accept=JRD_ACCEPT)
+        jrd = await fetch_jrd(
+            instance.client, handle, scheme=instance.settings.scheme, max_bytes=MAX_JRD_BYTES
+        )
     except FederationError as error:
         raise FederationError(
             f"could not ask {host} about @{user}@{host} ({error.message}); check the handle",

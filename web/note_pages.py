@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from actors.models import Actor
 from actors.moderation import visible
+from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from objects.notes import SHOWN_TO_ALL, replies_page
@@ -36,7 +37,7 @@ async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse
     async with instance_of(request).sessions() as session:
         context = await thread_context(session, note.in_reply_to)
         replies = await replies_page(session, note.uri, after_id=None, limit=REPLIES_SHOWN)
-        authors = await _authors(session, {reply.actor_id for reply in replies})
+        authors = await actors_by_id(session, {reply.actor_id for reply in replies})
         response = await render_page(
             request,
             "note.html",
@@ -93,10 +94,3 @@ async def _note(session: AsyncSession, uri: str) -> tuple[Note, Actor] | None:
         )
     ).first()
     return None if row is None else (row[0], row[1])
-
-
-async def _authors(session: AsyncSession, ids: set[int]) -> dict[int, Actor]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Actor).where(Actor.id.in_(sorted(ids))))
-    return {actor.id: actor for actor in rows}

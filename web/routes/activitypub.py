@@ -180,17 +180,17 @@ async def note_document(request: Request) -> Response:
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     async with instance.sessions() as session:
         row = (
-            await session.execute(select(Note, Actor.uri).join(Actor).where(Note.uri == uri))
+            await session.execute(select(Note, Actor).join(Actor).where(Note.uri == uri))
         ).first()
     if row is None:
         raise FederationError("there is no such note", status=404)
-    note, actor_uri = row
+    note, author = row
     if note.visibility not in SHOWN_TO_ALL:
         raise FederationError("there is no such note", status=404)
     if wants_html(request):
-        return await _note_html(request, note)
+        return await note_page(request, note, author)
     return ActivityResponse(
-        note_to_as(note, actor_uri), status_code=410 if note.deleted_at else 200
+        note_to_as(note, author.uri), status_code=410 if note.deleted_at else 200
     )
 
 
@@ -224,13 +224,6 @@ async def activity_document(request: Request) -> Response:
     if wants_html(request):
         return see_page(_page_of_activity(row.payload, instance.urls.base_url))
     return ActivityResponse(row.payload)
-
-
-async def _note_html(request: Request, note: Note) -> Response:
-    async with instance_of(request).sessions() as session:
-        author = await session.get(Actor, note.actor_id)
-    assert author is not None
-    return await note_page(request, note, author)
 
 
 def _page_of_activity(payload: dict[str, Any], base_url: str) -> str:

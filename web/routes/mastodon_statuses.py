@@ -13,7 +13,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +36,7 @@ from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
 from web.instance import Instance, instance_of
+from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
     find_item,
@@ -363,7 +363,7 @@ async def _mentioned(instance: Instance, me: Actor, text: str) -> list[Actor]:
     for handle in wanted:
         actor = known.get(handle)
         if actor is None and handle[1] != instance.urls.host:
-            actor = await _fetched_actor(instance, f"{handle[0]}@{handle[1]}")
+            actor = await resolve_remote(instance, f"{handle[0]}@{handle[1]}")
         if actor is not None and actor.id not in {me.id, *(a.id for a in found)}:
             found.append(actor)
     return found
@@ -382,13 +382,6 @@ async def _known_actors(
             for actor in rows
             if (actor.username.lower(), actor.domain.lower()) in handles
         }
-
-
-async def _fetched_actor(instance: Instance, handle: str) -> Actor | None:
-    try:
-        return await instance.resolver.resolve_handle(handle)
-    except (FederationError, httpx.HTTPError):
-        return None
 
 
 async def _parent(instance: Instance, me: Actor, parent_id: str | None) -> Item | None:

@@ -10,6 +10,7 @@ from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.http import SOFTWARE_VERSION
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
+from web.follow_pages import SUBSCRIBE_REL, our_subscribe_template
 from web.http import error_response
 from web.instance import Instance
 from web.routes.instance_api import instance_facts, nodeinfo_metadata, registrations
@@ -55,8 +56,8 @@ def _jrd(actor: Actor, instance: Instance) -> dict[str, object]:
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.url}
         )
     # "Follow from your instance" on other servers sends people here to follow `{uri}`.
-    subscribe = f"{instance.urls.base_url}/authorize_interaction?uri={{uri}}"
-    links.append({"rel": "http://ostatus.org/schema/1.0/subscribe", "template": subscribe})
+    subscribe = our_subscribe_template(instance.urls.base_url)
+    links.append({"rel": SUBSCRIBE_REL, "template": subscribe})
     return {
         "subject": f"acct:{actor.username}@{actor.domain}",
         "aliases": [a for a in (actor.uri, actor.url) if a],
