@@ -7,8 +7,10 @@ hop is checked, and the SSRF guard sits below in the transport, at connect time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -101,14 +103,33 @@ async def fetch_json(
     max_redirects: int = 3,
 ) -> tuple[str, dict[str, Any]]:
     """GET a JSON object, following at most `max_redirects` redirects; returns (final URL, doc)."""
+    headers = {"Accept": accept}
+    async with stream_get(
+        client, url, headers=headers, auth=auth, max_redirects=max_redirects
+    ) as response:
+        return str(response.url), await _read_json(response, max_bytes)
+
+
+@contextlib.asynccontextmanager
+async def stream_get(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+    max_redirects: int = 3,
+) -> AsyncIterator[httpx.Response]:
+    """The streamed answer to GET `url`, after at most `max_redirects` redirects, each
+    target checked against the SSRF rules; transport errors become FetchError."""
     for _hop in range(max_redirects + 1):
         check_url(url)
         try:
-            async with client.stream("GET", url, headers={"Accept": accept}, auth=auth) as response:
+            async with client.stream("GET", url, headers=headers, auth=auth) as response:
                 if response.status_code in REDIRECT_STATUSES:
                     url = _redirect_target(response)
                     continue
-                return str(response.url), await _read_json(response, max_bytes)
+                yield response
+                return
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FetchError(f"could not fetch {url}: {str(exc) or type(exc).__name__}") from exc
     raise FetchError(f"too many redirects (more than {max_redirects}) fetching {url}")

@@ -9,16 +9,11 @@ its digest serves as well as the original, and outlives it.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 import httpx
 
 from federation.errors import FetchError
-from federation.http import REDIRECT_STATUSES
-from federation.ssrf import check_url
+from federation.http import stream_get
 from objects.blobs import BlobStore, BlobTooLarge, StoredBlob
-
-MAX_REDIRECTS = 3
 
 
 async def mirror_blob(
@@ -29,24 +24,18 @@ async def mirror_blob(
     found = blobs.get(sha256)
     if found is not None:
         return found
-    for _hop in range(MAX_REDIRECTS + 1):
-        check_url(url)
-        try:
-            async with client.stream("GET", url) as response:
-                if response.status_code in REDIRECT_STATUSES:
-                    url = urljoin(str(response.url), response.headers.get("location", ""))
-                    continue
-                if response.status_code != 200:
-                    raise FetchError(f"{url} answered {response.status_code}")
-                return await _store(response, blobs, sha256, max_bytes)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise FetchError(f"could not fetch {url}: {str(exc) or type(exc).__name__}") from exc
-    raise FetchError(f"too many redirects (more than {MAX_REDIRECTS}) fetching {url}")
+    async with stream_get(client, url) as response:
+        if response.status_code != 200:
+            raise FetchError(f"{response.url} answered {response.status_code}")
+        return await _store(response, blobs, sha256, max_bytes)
 
 
 async def _store(
     response: httpx.Response, blobs: BlobStore, sha256: str, max_bytes: int
 ) -> StoredBlob:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"{response.url} is larger than {max_bytes} bytes")
     async with blobs.stage(max_bytes=max_bytes, name=str(response.url)) as staged:
         try:
             async for chunk in response.aiter_bytes():
