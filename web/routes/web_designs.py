@@ -18,6 +18,7 @@ from objects.licence_rules import TITLES
 from objects.licences import LicenceError, LicencePolicy
 from web.actor_pages import actor_page, follow_state
 from web.browser import checked_form, local_path_or_home, sign_in_redirect, signed_in
+from web.design_actions import follow_actor
 from web.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
 from web.follow_pages import subscribe_url
 from web.instance import instance_of
@@ -25,7 +26,6 @@ from web.mastodon_lookup import actor_by_ref, is_url
 from web.mastodon_search import versions_matching
 from web.pages import render_page
 from web.routes.activitypub import local_actor_or_404
-from web.routes.api import follow_actor
 from web.routes.mastodon_search import SearchRequest, find_accounts
 
 SCOPES = ("local", "remote")

@@ -35,9 +35,7 @@ from web.browser import (
     sign_in_redirect,
     signed_in,
 )
-from web.instance import Instance, instance_of
-from web.pages import render_page
-from web.routes.api import (
+from web.design_actions import (
     add_published_version,
     fork_refusal,
     fork_request,
@@ -45,6 +43,8 @@ from web.routes.api import (
     post_comment,
     store_fork,
 )
+from web.instance import Instance, instance_of
+from web.pages import render_page
 from web.routes.designs import project_or_404
 from web.uploads import Upload, read_upload
 from web.version_rights import EntityRights, licence_view
