@@ -12,7 +12,6 @@ import inspect
 import re
 import socket
 from collections.abc import AsyncIterator, Callable
-from html import unescape
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,11 +20,12 @@ import uvicorn
 
 from federation.settings import Settings
 from tests.support import PASSWORD, Node
+from tests.web_support import hidden_fields
 from web.app import create_app
 
-_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _SHOWN_CODE = re.compile(r'id="code" value="([^"]+)"')
 T = TypeVar("T")
+AUTHORIZE = "/oauth/authorize"
 
 
 def free_port() -> int:
@@ -79,23 +79,20 @@ async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
-def hidden_fields(html: str) -> dict[str, str]:
-    return {name: unescape(value) for name, value in _HIDDEN.findall(html)}
-
-
 async def authorize_in_browser(
-    browser: httpx.AsyncClient, authorize_url: str, login: str = "alice"
+    browser: httpx.AsyncClient, authorize_url: str, login: str = "alice", password: str = PASSWORD
 ) -> httpx.Response:
-    """Open the authorize page and send its form back with `login`'s password, as a person
-    in a browser would; the answer is the redirect (or, out of band, the page with the code)."""
+    """Open the authorize page and send its form back with `login` and `password`, as a
+    person in a browser would; the answer is the redirect (or, out of band, the page with
+    the code)."""
     page = await browser.get(authorize_url)
     assert page.status_code == 200, page.text
-    form = hidden_fields(page.text) | {
+    form = hidden_fields(page.text, AUTHORIZE) | {
         "login": login,
-        "password": PASSWORD,
+        "password": password,
         "decision": "authorize",
     }
-    return await browser.post("/oauth/authorize", data=form)
+    return await browser.post(AUTHORIZE, data=form)
 
 
 def shown_code(page: httpx.Response) -> str:

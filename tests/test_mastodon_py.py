@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import io
 import queue
-import struct
 import threading
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from PIL import Image
 
 from tests.live import authorize_in_browser, in_thread, live_server, wait_for
 from tests.support import Node
+from tests.test_mastodon_media import image_bytes
 from web.routes.mastodon_streaming import HEARTBEAT_SECONDS
 
 # A loopback redirect nobody listens on: the code is read from the redirect's Location.
@@ -215,28 +214,11 @@ async def _close(a: SignedIn, handle: Any) -> None:
     assert not handle.is_alive()
 
 
-def _png(width: int = 2, height: int = 2) -> bytes:
-    """A small valid PNG (grey pixels), built by hand."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
 async def test_upload_media_and_attach_it(new_database, tmp_path) -> None:
     async with signed_in(await new_database(), tmp_path / "a") as a:
         media = await in_thread(
             a.alice.media_post,
-            _png(),
+            image_bytes("PNG", (2, 2)),
             mime_type="image/png",
             description="The lamp, lit",
             file_name="lamp.png",

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from federation.db import utcnow
 from objects.media_models import StatusIdempotencyKey
 from objects.models import Note
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Network, Node, app_token, call, get, running_node, settle
+from tests.support import Network, Node, app_token, call, count, get, running_node, settle
 from tests.test_design_api import PNG, STL, new_project, publish
 
 
@@ -84,10 +84,7 @@ async def test_idempotency_key_returns_the_first_status_after_a_restart(
             )
             await session.commit()
         later = await keyed(again, token, "abc", "later")
-        async with again.instance.sessions() as session:
-            mine = await session.scalar(
-                select(func.count()).where(Note.actor_id == alice.id, Note.deleted_at.is_(None))
-            )
+        mine = await count(again, Note, Note.actor_id == alice.id, Note.deleted_at.is_(None))
     assert two.json()["id"] == one.json()["id"] and two.json()["content"] == "<p>once</p>"
     assert other.json()["id"] != one.json()["id"]
     assert later.json()["id"] not in (one.json()["id"], other.json()["id"]) and mine == 3

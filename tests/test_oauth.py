@@ -18,8 +18,9 @@ from actors.models import Actor
 from actors.oauth import scope_covers
 from federation.db import utcnow
 from federation.errors import FederationError
-from tests.live import authorize_in_browser, hidden_fields, in_thread, live_server, shown_code
+from tests.live import AUTHORIZE, authorize_in_browser, in_thread, live_server, shown_code
 from tests.support import PASSWORD, Node, bearer
+from tests.web_support import hidden_fields
 from web.oauth import require_scope
 
 CALLBACK = "https://app.example/callback"
@@ -64,7 +65,7 @@ async def authorize(
     page = await client.get("/oauth/authorize", params=params)
     assert page.status_code == 200, page.text
     assert "Test app" in page.text and "<script" not in page.text
-    form = hidden_fields(page.text) | {
+    form = hidden_fields(page.text, AUTHORIZE) | {
         "login": "alice",
         "password": password,
         "decision": decision,
@@ -175,7 +176,7 @@ async def test_wrong_password_deny_and_csrf(nodes) -> None:
             "/oauth/authorize",
             params={"response_type": "code", "client_id": app["client_id"], "state": "xyz"},
         )
-        forged = hidden_fields(page.text) | {
+        forged = hidden_fields(page.text, AUTHORIZE) | {
             "login": "alice",
             "password": PASSWORD,
             "decision": "authorize",

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import trimesh
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from federation.queue import DONE, FAILED, PENDING
 from objects.design_models import DesignVersion
@@ -24,7 +24,8 @@ from objects.mesh_render import BACKGROUND, render_thumbnail
 from objects.thumbnail_models import ThumbnailJob
 from objects.thumbnails import MAX_SOURCE_BYTES, ThumbnailError, thumbnails_for
 from outbox.models import Delivery, OutboxActivity
-from tests.support import Node, call, settle
+from tests.support import Node, call, count, settle
+from tests.test_design_api import new_project
 
 ACTIVITY_JSON = {"Accept": "application/activity+json"}
 
@@ -158,11 +159,6 @@ async def run_thumbnail_worker(node: Node) -> None:
         pass
 
 
-async def new_project(node: Node, token: str, slug: str) -> None:
-    response = await call(node, "POST", "/api/v1/designs", token, json={"slug": slug})
-    assert response.status_code == 201, response.text
-
-
 async def test_publishing_queues_draws_serves_and_pictures_the_page(nodes):
     a = await nodes("a.test")
     b = await nodes("b.test")
@@ -255,11 +251,7 @@ async def test_a_broken_file_fails_its_job_and_nothing_else(nodes):
     assert answer.status_code == 404 and "no thumbnail can be made of lamp.stl" in answer.text
     page = (await call(a, "GET", "/users/lamp/versions/1", headers=ACTIVITY_JSON)).json()
     assert [item["name"] for item in page["attachment"]] == ["lamp.stl"]
-    async with a.instance.sessions() as session:
-        updates = await session.scalar(
-            select(func.count()).select_from(OutboxActivity).where(OutboxActivity.type == "Update")
-        )
-    assert updates == 0
+    assert await count(a, OutboxActivity, OutboxActivity.type == "Update") == 0
     unknown = await call(a, "GET", f"/thumbnails/{'1' * 64}.png")
     assert unknown.status_code == 404 and "no 3D file" in unknown.text
     assert (await call(a, "GET", "/thumbnails/nothex.png")).status_code == 400

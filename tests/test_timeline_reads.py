@@ -12,12 +12,11 @@ from federation.changes import written_table
 from federation.db import make_engine, utcnow
 from objects.models import Note
 from tests.support import Node, call, get
+from tests.test_mastodon_statuses import post
 
 
-async def post(node: Node, token: str, text: str, **fields: Any) -> str:
-    response = await call(node, "POST", "/api/v1/statuses", token, json={"status": text, **fields})
-    assert response.status_code == 200, response.text
-    status_id: str = response.json()["id"]
+async def posted_id(node: Node, token: str, text: str, **fields: Any) -> str:
+    status_id: str = (await post(node, token, text, **fields))["id"]
     return status_id
 
 
@@ -44,12 +43,12 @@ async def test_home_pages_through_many_followed_accounts(nodes: Any) -> None:
     expected = []
     for round_ in range(3):
         for n, (_, their_token) in enumerate(people):
-            status_id = await post(a, their_token, f"p{n} round {round_}")
+            status_id = await posted_id(a, their_token, f"p{n} round {round_}")
             if n < 5:  # p5 is not followed
                 expected.append(status_id)
-        expected.append(await post(a, token, f"mine {round_}"))
+        expected.append(await posted_id(a, token, f"mine {round_}"))
     # Neither someone else's direct message nor one of an unfollowed account shows.
-    await post(a, people[0][1], "only for @p1", visibility="direct")
+    await posted_id(a, people[0][1], "only for @p1", visibility="direct")
     expected.reverse()
 
     seen: list[str] = []
@@ -70,11 +69,11 @@ async def test_home_pages_through_many_followed_accounts(nodes: Any) -> None:
 async def test_a_write_shows_at_once_and_a_kept_answer_is_per_viewer(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
-    first = await post(a, token, "first")
+    first = await posted_id(a, token, "first")
     assert ids_of(await get(a, "/api/v1/timelines/public")) == [first]
     assert ids_of(await get(a, "/api/v1/timelines/public")) == [first]  # kept
 
-    second = await post(a, token, "second")
+    second = await posted_id(a, token, "second")
     assert ids_of(await get(a, "/api/v1/timelines/public")) == [second, first]
 
     liked = await call(a, "POST", f"/api/v1/statuses/{second}/favourite", token)
@@ -88,7 +87,7 @@ async def test_a_write_shows_at_once_and_a_kept_answer_is_per_viewer(nodes: Any)
 async def test_reading_with_a_token_writes_nothing_that_invalidates(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
-    await post(a, token, "hello")
+    await posted_id(a, token, "hello")
     await get(a, "/api/v1/timelines/home", token)
     changes = a.instance.answers.kept.changes
     before = changes.generation
@@ -100,7 +99,7 @@ async def test_reading_with_a_token_writes_nothing_that_invalidates(nodes: Any) 
 async def test_another_process_write_shows_after_the_age_limit(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
-    status_id = await post(a, token, "before")
+    status_id = await posted_id(a, token, "before")
     a.instance.answers.kept.max_age = 0.5
     assert "before" in (await get(a, "/api/v1/timelines/public")).json()[0]["content"]
 
@@ -114,7 +113,7 @@ async def test_another_process_write_shows_after_the_age_limit(nodes: Any) -> No
 async def test_the_cache_can_be_turned_off(nodes: Any) -> None:
     a = await nodes("a.test", answer_cache_seconds=0)
     _, token = await a.user("alice")
-    status_id = await post(a, token, "before")
+    status_id = await posted_id(a, token, "before")
     await get(a, "/api/v1/timelines/public")
     await rewrite_in_another_process(a, status_id, "<p>after</p>")
     assert "after" in (await get(a, "/api/v1/timelines/public")).json()[0]["content"]

@@ -10,6 +10,7 @@ import secrets
 from collections import Counter
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from argon2 import PasswordHasher
@@ -21,6 +22,7 @@ from actors.registration import set_password
 from actors.service import check_password
 from actors.sign_in_limits import MAX_PER_ADDRESS, MAX_PER_LOGIN, WINDOW
 from federation.db import utcnow
+from tests.live import authorize_in_browser
 from tests.support import PASSWORD, Node, app_token, call, count, get, settle
 from tests.web_support import csrf_for, hidden_fields, signed_in_browser, text_of
 from web.browser import SESSION_COOKIE
@@ -201,11 +203,9 @@ async def oauth_form(client: httpx.AsyncClient, login: str, password: str) -> ht
         "redirect_uri": OOB,
         "scope": "read",
     }
-    page = await client.get("/oauth/authorize", params=params)
-    assert page.status_code == 200, page.text
-    form = hidden_fields(page.text, "/oauth/authorize")
-    data = form | {"login": login, "password": password, "decision": "authorize"}
-    return await client.post("/oauth/authorize", data=data)
+    return await authorize_in_browser(
+        client, f"/oauth/authorize?{urlencode(params)}", login, password
+    )
 
 
 async def token_sign_in(node: Node, login: str, password: str) -> httpx.Response:

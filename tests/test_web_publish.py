@@ -5,8 +5,6 @@ refused form must change nothing."""
 from __future__ import annotations
 
 import hashlib
-import os
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,11 +15,10 @@ from starlette.requests import Request
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from tests.support import Node, call, count, settle
+from tests.test_design_api import PNG, STL, blob_files
 from tests.web_support import browser_and_token, csrf_for, hidden_fields, text_of
 from web.form_guard import COOKIE, FIELD, issue
 
-STL = b"solid lamp\n  facet normal 0 0 1\n  endfacet\nendsolid lamp\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FILES = [
     ("files", ("lamp.stl", STL, "model/stl")),
     ("previews", ("lamp.png", PNG, "image/png")),
@@ -59,11 +56,6 @@ async def version_doc(node: Node, uri: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     doc: dict[str, Any] = response.json()
     return doc
-
-
-def blob_files(node: Node) -> list[Path]:
-    root = node.instance.blobs.root
-    return [Path(d) / name for d, _, names in os.walk(root) for name in names]
 
 
 def alert_of(html: str) -> str:

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 from actors.models import Actor
 from federation.keys import load_rsa_private_pem
@@ -33,7 +33,7 @@ from tests.test_design_federation import (
     new_project,
     publish,
 )
-from tests.web_support import TETRAHEDRON, text_of
+from tests.web_support import TETRAHEDRON, html_page, statements_of, text_of
 from web.lineage_svg import MAX_NODES, Lineage, LineageNode, _first_nodes, lineage_svg, outline
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -41,14 +41,6 @@ HOSTILE_HTML = (
     '<p>Nice<script>alert(1)</script><img src="x" onerror="alert(2)">'
     '<a href="javascript:alert(3)">click</a></p>'
 )
-
-
-async def html_page(node: Node, path: str, status: int = 200) -> str:
-    async with node.client(headers={"Accept": "text/html"}) as client:
-        response = await client.get(path)
-    assert response.status_code == status, response.text[:800]
-    assert response.headers["content-type"].startswith("text/html")
-    return response.text
 
 
 def rights_of(html: str) -> dict[str, dict[str, str]]:
@@ -460,18 +452,7 @@ async def test_reply_form_targets_the_chosen_comment(nodes: Any) -> None:
 
 
 async def statements_for(node: Node, path: str) -> int:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = node.instance.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        await html_page(node, path)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
+    return len(await statements_of(node, path))
 
 
 async def test_a_version_page_costs_a_few_statements_whatever_its_size(nodes: Any) -> None:

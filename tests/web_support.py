@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import httpx
+from sqlalchemy import event
 
 from tests.support import Node
 from web.browser import SESSION_COOKIE, start_session
@@ -108,3 +109,28 @@ async def csrf_for(client: httpx.AsyncClient, page: str, action: str) -> dict[st
 def text_of(html: str) -> str:
     """The page's text without tags, whitespace collapsed (for assertions on what shows)."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+async def html_page(node: Node, path: str, status: int = 200) -> str:
+    """The page at `path` as a browser gets it (HTML, with `status`)."""
+    async with node.client(headers={"Accept": "text/html"}) as client:
+        response = await client.get(path)
+    assert response.status_code == status, response.text[:800]
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+async def statements_of(node: Node, path: str) -> list[str]:
+    """The SQL statements the instance runs to render the page at `path`."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    engine = node.instance.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await html_page(node, path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
