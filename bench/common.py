@@ -24,11 +24,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 HERE = Path(__file__).resolve().parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -304,3 +306,13 @@ if __name__ == "__main__":
             asyncio.run(_sink(port_arg))
     else:
         raise SystemExit(f"unknown command {command!r}")
+
+
+# Rows per INSERT executemany when seeding (insertmanyvalues batches them on PostgreSQL).
+BATCH = 5_000
+
+
+async def bulk(conn: AsyncConnection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Core INSERT executemany in batches."""
+    for start in range(0, len(rows), BATCH):
+        await conn.execute(insert(model), list(rows[start : start + BATCH]))

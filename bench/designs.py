@@ -33,14 +33,14 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 # The project root goes first: bench/inbox.py would shadow the `inbox` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,6 +50,7 @@ from actors.service import new_local_actor
 from bench.common import (
     EPOCH,
     actor_row,
+    bulk,
     latency_summary,
     load_note,
     print_table,
@@ -77,7 +78,6 @@ from web.instance import Instance
 
 AP_JSON = {"Accept": "application/activity+json"}
 LICENCE = "CC-BY-SA-4.0"
-BATCH = 5_000
 
 
 @dataclass
@@ -100,12 +100,6 @@ class LineageData:
 
 
 # --- data generation ---------------------------------------------------------------------
-
-
-async def bulk(conn: AsyncConnection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Core INSERT executemany in batches (insertmanyvalues on PostgreSQL)."""
-    for start in range(0, len(rows), BATCH):
-        await conn.execute(insert(model), list(rows[start : start + BATCH]))
 
 
 def published(number: int) -> dt.datetime:

@@ -25,11 +25,10 @@ import datetime as dt
 import random
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 # The project root goes first: bench/inbox.py would shadow the `inbox` package.
@@ -37,8 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actors.models import Actor
 from bench.common import (
+    BATCH,
     EPOCH,
     actor_row,
+    bulk,
     child,
     cpu_snapshot,
     free_port,
@@ -66,15 +67,9 @@ from objects.models import Note
 from objects.thumbnail_models import ThumbnailJob
 from web.schema import migrate
 
-BATCH = 5_000
 REMOTE_ACTORS, REMOTE_HOSTS = 60, 12
 LICENCES = ("PPL", "PPL", "PPL", "CC-BY-SA-4.0", "CC-BY-4.0", "CERN-OHL-S-2.0", "MIT")
 TAGS = ("trailer", "bicycle", "printing", "furniture", "tools", "garden", "kitchen", "toys")
-
-
-async def bulk(conn: AsyncConnection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), BATCH):
-        await conn.execute(insert(model), list(rows[start : start + BATCH]))
 
 
 async def ids_by_uri(conn: AsyncConnection, column: Any, uris: list[str]) -> dict[str, int]:
