@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.convert import apply_remote_actor, parse_remote_actor
+from actors.key_failures import KeyFailureMemory, KeyFetchRefused
 from actors.models import Actor
 from federation.db import utcnow
-from federation.errors import FetchError, OriginError
+from federation.errors import FetchError, OriginError, SignatureError, ValidationError
 from federation.http import fetch_json
 from federation.settings import Settings
 from federation.urls import LocalUrls
@@ -52,6 +53,7 @@ class ActorResolver:
         self.urls = LocalUrls(settings.base_url)
         self._fetch_auth = fetch_auth
         self._key_owners: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self.key_failures = KeyFailureMemory(settings.key_failure_cache_seconds)
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         """GET a remote document, signed by the instance actor, whose id is its URL."""
@@ -89,11 +91,27 @@ class ActorResolver:
         cached = None if refresh else self._cached_owner(key_id)
         if cached is not None:
             return cached
-        actor = await self._owner_of_key(key_id, refresh=refresh)
+        actor = await self._remembering_failures(key_id, refresh=refresh)
         self._key_owners[key_id] = (time.monotonic(), actor)
         if len(self._key_owners) > KEY_CACHE_SIZE:
             self._key_owners.popitem(last=False)
         return actor
+
+    async def _remembering_failures(self, key_id: str, *, refresh: bool) -> Actor:
+        """`_owner_of_key`, refused at once when the key or its host failed moments ago.
+
+        A key its document gives to another actor is an authentication failure (401), as
+        every other problem with a signature is."""
+        try:
+            return await self._owner_of_key(key_id, refresh=refresh)
+        except KeyFetchRefused:
+            raise
+        except FetchError as exc:
+            self.key_failures.remember(key_id, exc)
+            raise
+        except (OriginError, ValidationError) as exc:
+            self.key_failures.remember(key_id, exc)
+            raise SignatureError(f"the key {key_id} cannot be used: {exc.message}") from exc
 
     def forget(self, actor_uri: str) -> None:
         """Drop cached keys of an actor that changed (Update or Delete of itself)."""
@@ -114,6 +132,7 @@ class ActorResolver:
             )
         if actor is not None and not (refresh and self._may_refetch(actor)):
             return actor
+        self.key_failures.check(key_id)
         doc = await self.fetch_document(key_id)
         owner = doc.get("owner") if "inbox" not in doc else doc.get("id")
         if not isinstance(owner, str):
@@ -123,6 +142,7 @@ class ActorResolver:
         data = parse_remote_actor(doc)
         if data.public_key_id != key_id:
             raise OriginError(f"the key {key_id} does not belong to {data.uri}")
+        self.key_failures.forget(key_id)
         return await self._store(data)
 
     async def resolve_handle(self, handle: str) -> Actor:

@@ -36,11 +36,16 @@ class Settings:
     # Where this instance's source code is published (the AGPL asks that users can get it).
     source_url: str = ""
     max_body_bytes: int = 1_000_000
+    # Streaming connections without an access token, per client address (0: no limit).
+    max_anonymous_streams_per_address: int = 8
     # Timeline answers are cached until a write in this process changes what they show, and
     # at most this long (for writes by other processes); 0 turns the cache off.
     answer_cache_seconds: float = 2.0
     signature_window_seconds: int = 3600
     key_refetch_interval_seconds: int = 60
+    # A keyId whose fetch failed (or any key of a host that did not answer) is refused
+    # without fetching again for this long; 0 fetches every time.
+    key_failure_cache_seconds: int = 300
     delivery_concurrency: int = 32
     delivery_per_host: int = 4
     delivery_max_attempts: int = 16
@@ -54,6 +59,9 @@ class Settings:
     license_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     max_file_bytes: int = 100_000_000
     max_version_bytes: int = 500_000_000
+    # What a member may store by uploading, in all (admins set it per account with
+    # `ourdesign user quota`); 0: no quota.
+    default_upload_quota_bytes: int = 10_000_000_000
     # Accounts: who may join (open, approval, invite or closed). Mail is optional: with no
     # smtp_host nobody is asked to confirm an address and passwords are reset by an admin.
     registration_mode: str = "approval"

@@ -91,7 +91,11 @@ def _parse_cavage(method: str, url: str, lowered: dict[str, str], value: str) ->
     if not covered:
         raise SignatureError("Signature header has an empty headers list; sign at least 'date'")
     base = "\n".join(_cavage_line(name, method, url, lowered, params) for name in covered)
+    # Unsigned created/expires parameters could be set by anyone who replays the request:
+    # they count only when the signature covers them.
     created, expires = _cavage_time(params, "created"), _cavage_time(params, "expires")
+    created = created if "(created)" in covered else None
+    expires = expires if "(expires)" in covered else None
     signature = _b64decode(encoded)
     algorithm = params.get("algorithm")
     return ParsedSignature(
@@ -136,6 +140,10 @@ def _cavage_line(
         if param not in params:
             raise SignatureError(f"Signature covers {name} but has no {param} parameter; add it")
         return f"{name}: {params[param]}"
+    if name == "host":
+        # The host this request was meant for is the one in `url` (for received requests,
+        # our configured domain), never the Host header a replayer sends along.
+        return f"host: {_authority(urlsplit(url))}"
     return f"{name}: {_header_value(name, lowered)}"
 
 
