@@ -8,7 +8,6 @@ hop is checked, and the SSRF guard sits below in the transport, at connect time.
 from __future__ import annotations
 
 import contextlib
-import json
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +17,7 @@ import httpcore
 import httpx
 
 from federation.errors import FetchError
+from federation.json_input import MalformedJSON, parse_json
 from federation.settings import Settings
 from federation.ssrf import GuardedNetworkBackend, check_url
 
@@ -157,9 +157,9 @@ async def _read_json(response: httpx.Response, max_bytes: int) -> dict[str, Any]
         )
     body = await read_limited(response, max_bytes)
     try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise FetchError(f"{response.url} answered with invalid JSON: {exc}") from exc
+        document = parse_json(body, "the answer", refuse_nul=False)
+    except MalformedJSON as exc:
+        raise FetchError(f"{response.url} answered with invalid JSON: {exc.message}") from exc
     if not isinstance(document, dict):
         raise FetchError(f"{response.url} answered with JSON that is not an object")
     return document

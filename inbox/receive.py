@@ -7,8 +7,6 @@ worker's job. Every refusal raises a FederationError and stores nothing.
 from __future__ import annotations
 
 import functools
-import json
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from federation.errors import (
     SignatureError,
     ValidationError,
 )
+from federation.json_input import parse_json
 from federation.keys import load_public_pem
 from federation.queue import PENDING
 from federation.signatures import (
@@ -38,10 +37,6 @@ from inbox.intake import InboxIntake
 from inbox.models import InboxItem
 from inbox.origin import check_origin
 from objects.convert import first_id
-
-# Real activities nest a handful of levels; anything near the interpreter's recursion limit
-# would parse here and then fail (a 500) when stored or processed.
-MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -137,13 +132,9 @@ def public_key(pem: str) -> PublicKeyTypes:
 
 
 def parse_activity(body: bytes) -> dict[str, Any]:
-    try:
-        activity = json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:  # also over-long integers, NaN and Infinity
-        raise ValidationError(f"the body is not valid JSON: {exc}", status=400) from exc
+    activity = parse_json(body, "the activity")
     if not isinstance(activity, dict):
         raise ValidationError("the body must be a JSON object (an activity)", status=400)
-    _check_tree(activity)
     for name in ("id", "type"):
         if not isinstance(activity.get(name), str):
             raise ValidationError(f"the activity needs a string {name!r}", status=400)
@@ -155,41 +146,6 @@ def parse_activity(body: bytes) -> dict[str, Any]:
     if first_id(activity.get("actor")) is None:
         raise ValidationError("the activity needs an 'actor'", status=400)
     return activity
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def _no_constant(name: str) -> float:
-    # JSON has no NaN or Infinity; PostgreSQL's json type refuses them.
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _check_tree(value: Any) -> None:
-    """Refuse what would parse here but fail later: deep nesting, and NUL (PostgreSQL's jsonb
-    and text cannot hold it). Iterative, so any depth is safe to inspect."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise ValidationError("the activity contains a NUL character (\\u0000)", status=400)
-            continue
-        if not isinstance(item, dict | list):
-            continue
-        if depth > MAX_JSON_DEPTH:
-            raise ValidationError(
-                f"the activity nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays",
-                status=400,
-            )
-        if isinstance(item, dict):
-            stack.extend((key, depth) for key in item)
-            item = item.values()
-        stack.extend((child, depth + 1) for child in item)
 
 
 def is_self_delete(activity: dict[str, Any]) -> bool:

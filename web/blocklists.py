@@ -132,9 +132,13 @@ class ImportSummary:
 def parse_csv(text: str, *, local_host: str) -> list[dict[str, Any]]:
     """Rows of a Mastodon blocklist (full, or one domain per line with or without a header);
     any bad line raises one ValidationError listing every problem by line number."""
+    try:
+        lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as exc:  # a field past the csv module's limit, a NUL byte
+        raise ValidationError(f"the blocklist is not CSV we can read: {exc}") from exc
     rows, problems, seen = [], [], set()
     columns: tuple[str, ...] = CSV_COLUMNS
-    for number, cells in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
+    for number, cells in enumerate(lines, start=1):
         if not any(cell.strip() for cell in cells):
             continue
         if number == 1 and cells[0].strip().startswith("#"):

@@ -14,6 +14,7 @@ from actors.models import Actor, ApiToken
 from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
 from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
+from federation.json_input import parse_json_object
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
 from web.pages import render
@@ -75,7 +76,7 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
     return error_response(exc.status, exc.message, exc.headers or None)
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HTTPConnection) -> str:
     """The client's address as uvicorn resolved it: its proxy-headers middleware put the
     forwarded address here, and only for a trusted proxy; a header read directly could be
     forged by anyone."""
@@ -135,17 +136,12 @@ async def limited_body(request: Request, limit: int) -> bytes:
 
 
 async def json_body(request: Request, limit: int) -> dict[str, Any]:
+    """The JSON object a request carries: the one way routes read a JSON body (400 for
+    JSON that is malformed, nested too deep or not an object; 413 past `limit` bytes)."""
     media_type = media_type_essence(request.headers.get("content-type", ""))
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise FederationError(f"send JSON (application/json), not {media_type:.80}", status=415)
-    raw = await limited_body(request, limit)
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise FederationError(f"the body is not valid JSON: {exc}", status=400) from exc
-    if not isinstance(body, dict):
-        raise FederationError("the body must be a JSON object", status=400)
-    return body
+    return parse_json_object(await limited_body(request, limit))
 
 
 def optional_bearer_token(connection: HTTPConnection) -> str | None:

@@ -174,7 +174,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
     policy = LicencePolicy(settings.default_license, settings.license_refs)
     blobs = BlobStore(settings.data_dir / "files")
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks)
-    streaming = StreamHub()
+    streaming = StreamHub(settings.max_anonymous_streams_per_address)
 
     def after_inbox_batch() -> None:
         delivery.wakeup.set()

@@ -74,6 +74,8 @@ class Subscriber:
     """One connected client: its channels (with how each is named to it) and its queue."""
 
     actor_id: int | None
+    # The client's address: anonymous subscribers are counted per address.
+    address: str = ""
     channels: dict[Channel, list[tuple[str, list[str]]]] = field(default_factory=dict)
     queue: asyncio.Queue[StreamMessage | None] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_LIMIT)
@@ -118,10 +120,22 @@ class Subscriber:
 Feed = Callable[["StreamHub"], Coroutine[Any, Any, None]]
 
 
-class StreamHub:
-    """Subscribers of one instance, and the task feeding them while there are any."""
+class TooManyStreams(FederationError):
+    status = 429
 
-    def __init__(self) -> None:
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "60"}
+
+
+class StreamHub:
+    """Subscribers of one instance, and the task feeding them while there are any.
+
+    Anonymous subscribers are limited per address (`anonymous_per_address`, 0 for no
+    limit): each holds a queue and a connection, and needs no account to open."""
+
+    def __init__(self, anonymous_per_address: int = 0) -> None:
+        self.anonymous_per_address = anonymous_per_address
         self.subscribers: set[Subscriber] = set()
         self.wakeup = asyncio.Event()
         # Set by the feed once it has read where to start from.
@@ -130,7 +144,9 @@ class StreamHub:
 
     async def subscribe(self, subscriber: Subscriber, feed: Feed) -> None:
         """Add a subscriber, starting the feed if it is not running; returns once the feed
-        knows where it starts, so that whatever is committed from now on reaches them."""
+        knows where it starts, so that whatever is committed from now on reaches them.
+        TooManyStreams (429) if an anonymous subscriber's address has its fill already."""
+        self._admit(subscriber)
         self.subscribers.add(subscriber)
         if self._feed_task is None or self._feed_task.done():
             self.feeding.clear()
@@ -138,6 +154,21 @@ class StreamHub:
         feeding = asyncio.create_task(self.feeding.wait())
         await asyncio.wait([feeding, self._feed_task], return_when=asyncio.FIRST_COMPLETED)
         feeding.cancel()
+
+    def _admit(self, subscriber: Subscriber) -> None:
+        limit = self.anonymous_per_address
+        if subscriber.actor_id is not None or limit <= 0:
+            return
+        same = [
+            each
+            for each in self.subscribers
+            if each.actor_id is None and each.address == subscriber.address
+        ]
+        if len(same) >= limit:
+            raise TooManyStreams(
+                f"at most {limit} streams without an access token may be open from one "
+                "address; close one, or stream with a token"
+            )
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)

@@ -28,7 +28,8 @@ from actors.models import Actor
 from actors.oauth import scope_covers, scope_list
 from actors.service import actor_for_token
 from federation.errors import FederationError, ValidationError
-from web.http import INVALID_TOKEN, optional_bearer_token
+from federation.json_input import parse_json_object
+from web.http import INVALID_TOKEN, client_ip, optional_bearer_token
 from web.instance import Instance, instance_of
 from web.stream_feed import feed_of
 from web.streaming import PUBLIC_STREAMS, USER_STREAMS, StreamMessage, Subscriber
@@ -86,7 +87,7 @@ def _sse_endpoint(name: str | None) -> Any:
 async def _sse(request: Request, name: str) -> Response:
     instance = instance_of(request)
     reader = await _reader(instance, _token(request))
-    subscriber = Subscriber(reader.id if reader else None)
+    subscriber = Subscriber(reader.id if reader else None, client_ip(request))
     try:
         subscriber.listen(name, request.query_params.get("tag"))
     except ValueError as exc:
@@ -122,17 +123,18 @@ async def websocket_stream(websocket: WebSocket) -> None:
     instance: Instance = websocket.app.state.instance
     try:
         reader = await _reader(instance, _token(websocket))
-        subscriber = Subscriber(reader.id if reader else None)
+        subscriber = Subscriber(reader.id if reader else None, client_ip(websocket))
         first = websocket.query_params.get("stream")
         if first:
             subscriber.listen(first, websocket.query_params.get("tag"))
+        # Before accepting, so that a refusal (too many streams) is an HTTP answer.
+        await instance.streaming.subscribe(subscriber, feed_of(instance))
     except (FederationError, ValueError) as exc:
         await _refuse(websocket, exc)
         return
-    protocol = websocket.headers.get("sec-websocket-protocol") or None
-    await websocket.accept(subprotocol=protocol)
-    await instance.streaming.subscribe(subscriber, feed_of(instance))
     try:
+        protocol = websocket.headers.get("sec-websocket-protocol") or None
+        await websocket.accept(subprotocol=protocol)
         await _serve_websocket(websocket, subscriber, reader)
     finally:
         instance.streaming.unsubscribe(subscriber)
@@ -140,9 +142,10 @@ async def websocket_stream(websocket: WebSocket) -> None:
 
 async def _refuse(websocket: WebSocket, exc: Exception) -> None:
     """Answer with the error's HTTP status, as Mastodon does, where the server allows it."""
-    status = exc.status if isinstance(exc, FederationError) else 400
+    status, headers = (exc.status, exc.headers) if isinstance(exc, FederationError) else (400, {})
+    answer = JSONResponse({"error": str(exc)}, status_code=status, headers=headers or None)
     try:
-        await websocket.send_denial_response(JSONResponse({"error": str(exc)}, status_code=status))
+        await websocket.send_denial_response(answer)
     except RuntimeError:
         await websocket.close(code=POLICY_VIOLATION)
 
@@ -184,7 +187,7 @@ def _handle_message(subscriber: Subscriber, reader: Actor | None, text: str) -> 
     """{"type": "subscribe"|"unsubscribe", "stream": ..., "tag": ...}; an unusable message
     is answered with an error frame, as Mastodon does, and the connection stays open."""
     try:
-        message = json.loads(text)
+        message = parse_json_object(text, "the message")
         name, tag = str(message["stream"]), message.get("tag")
         if message.get("type") == "subscribe":
             subscriber.listen(name, tag)
