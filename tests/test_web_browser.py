@@ -156,6 +156,7 @@ async def test_make_fork_comment_and_follow_in_a_browser(new_database, tmp_path:
         await other.goto(project_url)
         await other.fill("input[name=handle]", f"bob@{b.domain}")
         await other.click("form[action$='/remote-follow'] [type=submit]")
+        await other.click("a.button:has-text('Continue to')")
         await other.wait_for_url(re.compile(rf"{re.escape(base_b)}/authorize_interaction.*"))
         await other.click("form[action='/follow'] [type=submit]")
 

@@ -29,9 +29,10 @@ FILES = [
 
 
 def form_field(node: Node, client: httpx.AsyncClient, purpose: str) -> str:
-    """A CSRF field for `purpose`, issued by the site's own form guard for this browser."""
-    nonce = client.cookies.get(COOKIE)
-    headers = [(b"cookie", f"{COOKIE}={nonce}".encode())] if nonce else []
+    """A CSRF field for `purpose`, issued by the site's own form guard for this browser
+    (its form nonce and its session, both of which the field is bound to)."""
+    cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+    headers = [(b"cookie", cookies.encode())] if cookies else []
     nonce, value = issue(Request({"type": "http", "app": node.app, "headers": headers}), purpose)
     client.cookies.set(COOKIE, nonce, domain=node.domain)
     return value

@@ -27,7 +27,7 @@ from federation.errors import FederationError
 from web import form_guard
 from web.instance import instance_of
 
-SESSION_COOKIE = "ourdesign_session"
+SESSION_COOKIE = form_guard.SESSION_COOKIE
 SESSION_LIFETIME = dt.timedelta(days=30)
 # last_seen_at is written at most this often, so that reading pages writes almost nothing.
 SEEN_EVERY = dt.timedelta(minutes=5)

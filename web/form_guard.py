@@ -1,8 +1,12 @@
-"""CSRF protection for our HTML forms: a signed hidden field bound to a cookie.
+"""CSRF protection for our HTML forms: a signed hidden field bound to a cookie and to the
+browser session.
 
 The page sets a random nonce in a cookie and puts `nonce.time.mac` in a hidden field, the
-MAC being an HMAC over the nonce, the time and what the form is about. Another site can
-neither read the cookie nor forge the MAC, so a POST it makes carries no matching pair.
+MAC being an HMAC over the nonce, the time, what the form is about and the browser's
+session (a hash of its session cookie, empty when signed out). Another site can neither
+read the cookies nor forge the MAC, so a POST it makes carries no matching pair; and a
+token taken from one session (say, the attacker's own, planted with a forged nonce
+cookie) fails in any other.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 COOKIE = "ourdesign_form"
+# The browser session's cookie (web.browser signs people in with it).
+SESSION_COOKIE = "ourdesign_session"
 FIELD = "csrf_token"
 LIFETIME_SECONDS = 3600
 _SECRET_FILE = "form-secret.key"
@@ -55,8 +61,15 @@ def _secret(data_dir: Path) -> bytes:
 
 def _mac(request: Request, nonce: str, issued: str, purpose: str) -> str:
     secret = _secret(request.app.state.instance.settings.data_dir)
-    message = "\n".join((nonce, issued, purpose)).encode()
+    message = "\n".join((nonce, issued, purpose, _session_of(request))).encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _session_of(request: Request) -> str:
+    """What ties a token to this browser's session: its session cookie's hash ("" signed
+    out). Hashed so that the secret itself never goes into another MAC input."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    return hashlib.sha256(session.encode()).hexdigest() if session else ""
 
 
 def issue(request: Request, purpose: str) -> tuple[str, str]:

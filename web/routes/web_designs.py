@@ -152,11 +152,13 @@ async def search(request: Request) -> Response:
 async def follow(request: Request) -> Response:
     """POST /follow: the signed-in person follows `target` (an actor URI or handle), by the
     same steps as POST /api/v1/follows."""
-    form = await checked_form(request, "follow")
     follower = await signed_in(request)
     if follower is None:
-        back = local_path_or_home(str(form.get("return_to", "")))
+        # Nothing changes here, so the form's CSRF token (bound to the session that ended)
+        # need not hold: the person signs in and comes back to the page.
+        back = local_path_or_home(str((await request.form()).get("return_to", "")))
         return sign_in_redirect(back)
+    form = await checked_form(request, "follow")
     instance = instance_of(request)
     ref = str(form.get("target", "")).strip()
     try:
@@ -180,18 +182,18 @@ async def remote_follow(request: Request) -> Response:
         url = await subscribe_url(instance, handle, actor.uri)
     except FederationError as error:
         return await actor_page(request, actor, error=error.message, status=error.status)
-    destination = urlsplit(url).hostname or ""
-    if destination != handle.rsplit("@", 1)[-1].split(":")[0].lower():
-        # Anyone's WebFinger answer could name any site: no blind redirect to elsewhere.
-        return await render_page(
-            request,
-            "remote_follow.html",
-            actor=actor,
-            handle=handle.lstrip("@"),
-            url=url,
-            destination_host=destination,
-        )
-    return RedirectResponse(url, status_code=303)
+    if url.startswith(instance.urls.base_url + "/"):
+        return RedirectResponse(url[len(instance.urls.base_url) :], status_code=303)
+    # Whatever site a WebFinger answer names, the person sees it and chooses to go there:
+    # we never send a browser off-site by ourselves (no open redirect).
+    return await render_page(
+        request,
+        "remote_follow.html",
+        actor=actor,
+        handle=handle.lstrip("@"),
+        url=url,
+        destination_host=urlsplit(url).hostname or "",
+    )
 
 
 async def authorize_interaction(request: Request) -> Response:
