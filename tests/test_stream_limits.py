@@ -8,6 +8,7 @@ streams with a token, and other addresses, are not counted against it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import websockets
@@ -62,3 +63,22 @@ async def test_the_extra_anonymous_websocket_is_refused_over_uvicorn(
                 assert b"close one, or stream with a token" in refused.response.body
         async with connect(base):  # the first two are closed: room again
             pass
+
+
+async def test_a_client_gone_before_the_first_line_frees_its_place(nodes: Any) -> None:
+    """The response's lines never start when sending the headers fails: the subscriber must
+    still be let go, or the address would stay at its limit for good."""
+    a = await nodes("a.test", max_anonymous_streams_per_address=1)
+    scope = AsgiStream(a, "/api/v1/streaming/public").scope
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        raise OSError("the client is gone")
+
+    with contextlib.suppress(OSError):
+        await a.app(scope, receive, send)
+    assert a.instance.streaming.subscribers == set()
+    async with AsgiStream(a, "/api/v1/streaming/public") as stream:
+        assert stream.status == 200

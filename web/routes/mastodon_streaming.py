@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from actors.models import Actor
@@ -93,27 +94,41 @@ async def _sse(request: Request, name: str) -> Response:
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
     await instance.streaming.subscribe(subscriber, feed_of(instance))
-    return StreamingResponse(
-        _sse_lines(instance, subscriber),
+    return _EventStream(
+        _sse_lines(subscriber),
+        lambda: instance.streaming.unsubscribe(subscriber),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _sse_lines(instance: Instance, subscriber: Subscriber) -> AsyncIterator[str]:
-    try:
-        yield ":)\n\n"  # sent at once, so that the client sees the stream is open
-        while True:
-            try:
-                message = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield ":thump\n\n"
-                continue
-            if message is None:
-                return
-            yield f"event: {message.event}\ndata: {message.payload}\n\n"
-    finally:
-        instance.streaming.unsubscribe(subscriber)
+class _EventStream(StreamingResponse):
+    """A streaming response that calls `on_close` however it ends: also when the client is
+    gone before the first line (the lines' generator then never starts, and a `finally`
+    in it would never run, leaving a subscriber counted against its address's limit)."""
+
+    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None], **kw: Any):
+        super().__init__(content, **kw)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_close()
+
+
+async def _sse_lines(subscriber: Subscriber) -> AsyncIterator[str]:
+    yield ":)\n\n"  # sent at once, so that the client sees the stream is open
+    while True:
+        try:
+            message = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            yield ":thump\n\n"
+            continue
+        if message is None:
+            return
+        yield f"event: {message.event}\ndata: {message.payload}\n\n"
 
 
 # WebSocket
