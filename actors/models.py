@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.db import Base, IdType, utcnow
@@ -90,6 +90,8 @@ class Account(Base):
         IdType, ForeignKey("invites.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Bytes this person may store by uploading; None: the instance's default_upload_quota_bytes.
+    upload_quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Invite(Base):

@@ -1,4 +1,5 @@
-"""Rows behind posting from Mastodon apps: uploaded media, bookmarks, idempotency keys."""
+"""Rows behind posting from Mastodon apps (uploaded media, bookmarks, idempotency keys), and
+the upload ledger that quotas count."""
 
 from __future__ import annotations
 
@@ -66,4 +67,19 @@ class StatusIdempotencyKey(Base):
     account_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
     key_hash: Mapped[str] = mapped_column(String(64))
     note_uri: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UploadUsage(Base):
+    """Bytes a local person stored by uploading (a design version's files, a media file):
+    one row per stored file, what `objects.upload_quota` sums against their quota. A file
+    uploaded twice is counted twice, as it was sent twice."""
+
+    __tablename__ = "upload_usage"
+    __table_args__ = (Index("ix_upload_usage_actor_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

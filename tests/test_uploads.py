@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from actors.service import create_person
+from federation.db import make_engine, make_session_factory
 from federation.errors import FederationError
+from federation.settings import Settings
+from federation.urls import LocalUrls
 from objects.blobs import BlobStore
+from objects.upload_quota import UploadQuota, upload_quota
 from web.files import blob_response, content_disposition
 from web.http import federation_error_handler
 from web.uploads import read_upload, sanitise_filename
@@ -27,12 +33,12 @@ MAX_TOTAL = 1500
 BOUNDARY = "test-boundary-1234"
 
 
-def make_app(store: BlobStore, **limits: int) -> Starlette:
+def make_app(store: BlobStore, quota: UploadQuota, **limits: int) -> Starlette:
     """A tiny app: POST /upload stores files; GET /files/{sha256}?name=..&type=.. serves one."""
     limits = {"max_file_bytes": MAX_FILE, "max_total_bytes": MAX_TOTAL} | limits
 
     async def upload(request: Request) -> Response:
-        received = await read_upload(request, store, **limits)
+        received = await read_upload(request, store, quota=quota, **limits)
         if received.value("action") == "discard":
             await received.discard()
             return JSONResponse({"discarded": len(received.files)})
@@ -80,8 +86,30 @@ def store(tmp_path: Path) -> BlobStore:
 
 
 @pytest.fixture
-async def client(store: BlobStore) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=make_app(store))
+async def quota(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[UploadQuota]:
+    """An uploader with no quota, on a real (SQLite) database: its ledger is written."""
+    shutil.copy(sqlite_template, tmp_path / "db.sqlite3")
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
+    )
+    engine = make_engine(settings)
+    sessions = make_session_factory(engine)
+    async with sessions() as session:
+        uploader = await create_person(
+            session,
+            LocalUrls(settings.base_url),
+            username="up",
+            email="up@x.test",
+            password="long enough",
+        )
+        await session.commit()
+    yield await upload_quota(sessions, uploader, 0)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(store: BlobStore, quota: UploadQuota) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app(store, quota))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
@@ -267,8 +295,8 @@ async def test_malformed_multipart_is_refused_with_400(
     assert stored_files(store) == []
 
 
-async def test_too_many_files_or_fields_are_refused(store: BlobStore) -> None:
-    transport = httpx.ASGITransport(app=make_app(store, max_files=2, max_fields=2))
+async def test_too_many_files_or_fields_are_refused(store: BlobStore, quota: UploadQuota) -> None:
+    transport = httpx.ASGITransport(app=make_app(store, quota, max_files=2, max_fields=2))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         files = [(f"f{i}", (f"{i}.stl", b"x", "model/stl")) for i in range(3)]
         response = await upload(client, files=files)
@@ -348,8 +376,10 @@ async def test_discard_leaves_nothing(client: httpx.AsyncClient, store: BlobStor
     assert stored_files(store) == []
 
 
-async def test_a_client_disconnect_midway_discards_everything(store: BlobStore) -> None:
-    app = make_app(store)
+async def test_a_client_disconnect_midway_discards_everything(
+    store: BlobStore, quota: UploadQuota
+) -> None:
+    app = make_app(store, quota)
     first_half = multipart(file_part("f", "a.stl", b"z" * 500), end=False)[:-2]
     incoming: list[dict[str, Any]] = [
         {"type": "http.request", "body": first_half, "more_body": True},

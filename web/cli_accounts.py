@@ -17,6 +17,8 @@ from actors.invites import create_invite, find_invite, invite_problem, invites_b
 from actors.models import ROLES
 from actors.moderation import record_audit
 from actors.registration import set_password
+from objects.blobs import human_bytes
+from objects.upload_quota import set_upload_quota, upload_quota
 from web.account_json import invite_url, iso
 from web.cli import _run, _settings, main, user
 from web.instance import Instance
@@ -67,6 +69,49 @@ def _decision(verb: str, past: str) -> None:
 
 _decision("approve", "approved; they can sign in now")
 _decision("reject", "rejected; the request is deleted")
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$")
+_SIZE_UNITS = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+
+
+def parse_size(value: str) -> int:
+    """'5000000', '500MB', '5GB', '2GiB' (decimal and binary units) as bytes."""
+    match = _SIZE.match(value.strip().lower())
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not a size like 500MB, 5GB or 2GiB")
+    unit = (match[2] or "b").rstrip("b")
+    scale = 1 if not unit else _SIZE_UNITS[unit[0]]
+    if unit.endswith("i"):
+        scale = 1024 ** (" kmgt".index(unit[0]))
+    return int(float(match[1]) * scale)
+
+
+@user.command(
+    "quota",
+    help="Set how much NAME may store by uploading: a SIZE such as 500MB or 5GB (0: nothing), "
+    "or 'default' for the instance's default_upload_quota_bytes.",
+)
+@click.argument("name")
+@click.argument("size")
+@click.pass_context
+def user_quota(ctx: click.Context, name: str, size: str) -> None:
+    quota = None if size.strip().lower() == "default" else parse_size(size)
+
+    async def work(instance: Instance) -> tuple[int, int | None]:
+        async with instance.sessions() as session:
+            actor, account = await account_admin.account_by_name(session, name)
+            await set_upload_quota(session, account, quota)
+            await record_audit(session, None, "set_upload_quota", "account", actor.uri)
+            await session.commit()
+        allowed = await upload_quota(
+            instance.sessions, actor, instance.settings.default_upload_quota_bytes
+        )
+        return allowed.used, allowed.quota
+
+    used, effective = _run(_settings(ctx), work)
+    limit = "no quota" if effective is None else f"a quota of {human_bytes(effective)}"
+    click.echo(f"{name} has {limit} and stores {human_bytes(used)}")
 
 
 @user.command("password", help="Set NAME's password; this signs out every app they use.")

@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from federation.errors import ValidationError
 from objects.blobs import BlobStore, BlobTooLarge, StagedBlob, StoredBlob, human_bytes
+from objects.upload_quota import UploadQuota
 from web.files import clean_media_type
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class UploadedFile:
 class Upload:
     """A parsed upload whose files are staged; `commit` stores them, `discard` drops them."""
 
+    quota: UploadQuota
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: list[UploadedFile] = field(default_factory=list)
 
@@ -63,7 +65,8 @@ class Upload:
         return values[0] if values else default
 
     async def commit(self) -> list[tuple[UploadedFile, StoredBlob]]:
-        """Store every file; if one fails, the rest are discarded and the error raised.
+        """Store every file and count them against the uploader's quota; if one fails, the
+        rest are discarded and the error raised.
 
         Files committed before the failure stay in the store: another design may share them.
         """
@@ -74,6 +77,8 @@ class Upload:
         except BaseException:
             self._discard_staged()
             raise
+        finally:
+            await self.quota.record([blob for _, blob in stored])
         return stored
 
     async def discard(self) -> None:
@@ -98,6 +103,7 @@ async def read_upload(
     request: Request,
     store: BlobStore,
     *,
+    quota: UploadQuota,
     max_file_bytes: int,
     max_total_bytes: int,
     max_fields: int = 100,
@@ -107,10 +113,11 @@ async def read_upload(
 
     Raises ValidationError: 415 if the body is not multipart/form-data, 400 if it is
     malformed or cut off, 413 (BlobTooLarge) if a file or the whole is over its limit
-    or there are too many parts. Nothing stays staged after an error.
+    or there are too many parts; QuotaExceeded (413) if the files would pass the
+    uploader's `quota`. Nothing stays staged after an error.
     """
     boundary = _boundary_of(request.headers.get("content-type"))
-    limits = _Limits(max_file_bytes, max_total_bytes, max_fields, max_files)
+    limits = _Limits(max_file_bytes, max_total_bytes, max_fields, max_files, quota)
     _refuse_declared_length(request.headers.get("content-length"), limits)
     reader = _MultipartReader(store, limits)
     try:
@@ -146,6 +153,7 @@ class _Limits:
     total_bytes: int
     fields: int
     files: int
+    quota: UploadQuota
 
     @property
     def body_bytes(self) -> int:
@@ -179,6 +187,7 @@ def _refuse_declared_length(content_length: str | None, limits: _Limits) -> None
         raise ValidationError("the Content-Length header is not a whole number", status=400)
     if int(content_length) > limits.body_bytes:
         raise BlobTooLarge.for_upload(limits.total_bytes)
+    limits.quota.check(max(0, int(content_length) - MULTIPART_OVERHEAD))
 
 
 class _MultipartReader:
@@ -191,7 +200,7 @@ class _MultipartReader:
     def __init__(self, store: BlobStore, limits: _Limits) -> None:
         self.store = store
         self.limits = limits
-        self.upload = Upload()
+        self.upload = Upload(limits.quota)
         self._body_bytes = 0
         self._file_bytes = 0
         self._field_count = 0
@@ -318,6 +327,7 @@ class _MultipartReader:
         self._file_bytes += len(chunk)
         if self._file_bytes > self.limits.total_bytes:
             raise BlobTooLarge.for_upload(self.limits.total_bytes)
+        self.limits.quota.check(self._file_bytes)
         if self._pending and self._pending[-1][0] is uploaded.staged:
             self._pending[-1][1].append(chunk)
         else:

@@ -27,6 +27,7 @@ from objects.designs import (
 )
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
+from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
 from web.api_json import (
     check_file_parts,
@@ -141,6 +142,9 @@ async def publish_design_version(request: Request) -> Response:
     upload = await read_upload(
         request,
         instance.blobs,
+        quota=await upload_quota(
+            instance.sessions, maintainer, settings.default_upload_quota_bytes
+        ),
         max_file_bytes=settings.max_file_bytes,
         max_total_bytes=settings.max_version_bytes,
     )

@@ -25,6 +25,7 @@ from federation.errors import FederationError, ValidationError
 from objects.blobs import BlobStore, StoredBlob, check_sha256
 from objects.convert import MAX_DESCRIPTION_CHARS, MEDIA_EXTENSIONS
 from objects.media_models import MediaAttachment
+from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
 from web.files import blob_response
 from web.instance import instance_of
@@ -61,6 +62,9 @@ async def upload_media(request: Request) -> Response:
     upload = await read_upload(
         request,
         instance.blobs,
+        quota=await upload_quota(
+            instance.sessions, me, instance.settings.default_upload_quota_bytes
+        ),
         max_file_bytes=instance.settings.max_file_bytes,
         max_total_bytes=instance.settings.max_file_bytes,
         max_files=1,

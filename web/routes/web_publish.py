@@ -25,6 +25,7 @@ from federation.errors import FederationError, ValidationError
 from objects.design_models import Project
 from objects.designs import check_free_handle, create_project, is_maintainer, render_markdown
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
+from objects.upload_quota import upload_quota
 from web import form_guard
 from web.api_json import check_file_parts, upload_licence, version_spec
 from web.browser import (
@@ -225,7 +226,7 @@ async def _publish_post(
     instance = instance_of(request)
     values: dict[str, str] = {}
     try:
-        upload = await _read_publish_upload(request, instance)
+        upload = await _read_publish_upload(request, instance, viewer)
         async with upload:  # anything raised before commit() discards the staged files
             values = _typed_values(upload)
             _check_form_field(request, upload, PUBLISH)
@@ -235,12 +236,13 @@ async def _publish_post(
     return RedirectResponse(version_path, status_code=303)
 
 
-async def _read_publish_upload(request: Request, instance: Instance) -> Upload:
+async def _read_publish_upload(request: Request, instance: Instance, viewer: Actor) -> Upload:
     """The multipart body, read as the API reads it (same limits and messages)."""
     settings = instance.settings
     return await read_upload(
         request,
         instance.blobs,
+        quota=await upload_quota(instance.sessions, viewer, settings.default_upload_quota_bytes),
         max_file_bytes=settings.max_file_bytes,
         max_total_bytes=settings.max_version_bytes,
     )
@@ -314,17 +316,17 @@ async def preview(request: Request) -> Response:
     viewer = await signed_in(request)
     if viewer is None:
         raise FederationError("sign in first: the preview is for signed-in people", status=401)
-    markdown = await _preview_markdown(request)
+    markdown = await _preview_markdown(request, viewer)
     html = render_markdown(markdown)
     if request.headers.get(FETCH_HEADER, "").lower() == "fetch":
         return HTMLResponse(html)
     return await render_page(request, "preview.html", html=html, markdown=markdown)
 
 
-async def _preview_markdown(request: Request) -> str:
+async def _preview_markdown(request: Request, viewer: Actor) -> str:
     """`markdown`, or the publish form's `description` when its Preview button sent it all."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        upload = await _read_publish_upload(request, instance_of(request))
+        upload = await _read_publish_upload(request, instance_of(request), viewer)
         async with upload:  # the files came along with the form: nothing is kept
             _check_form_field(request, upload, PUBLISH)
             fields = {name: upload.value(name) or "" for name in ("markdown", "description")}
