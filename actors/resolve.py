@@ -22,7 +22,7 @@ from actors.convert import apply_remote_actor, parse_remote_actor
 from actors.key_failures import KeyFailureMemory, KeyFetchRefused
 from actors.models import Actor
 from federation.db import utcnow
-from federation.errors import FetchError, OriginError, SignatureError, ValidationError
+from federation.errors import FederationError, FetchError, OriginError, SignatureError
 from federation.http import fetch_json
 from federation.settings import Settings
 from federation.urls import LocalUrls
@@ -31,6 +31,21 @@ from federation.webfinger import resolve_handle
 
 class ActorNotFound(FetchError):
     status = 404
+
+
+class KeyOwnerError(SignatureError):
+    """The key's document and its owner's disagree about whose key it is: whoever signed
+    with it is not authenticated as anyone (401, like every other signature problem)."""
+
+
+def _check_key_owner(actor_doc: dict[str, Any], key_id: str) -> None:
+    key = actor_doc.get("publicKey")
+    key = key[0] if isinstance(key, list) and key else key
+    if isinstance(key, dict) and key.get("owner", actor_doc.get("id")) != actor_doc.get("id"):
+        raise KeyOwnerError(
+            f"the key {key_id} is owned by {str(key.get('owner'))[:200]!r}, not by the actor "
+            f"{str(actor_doc.get('id'))[:200]} that lists it"
+        )
 
 
 # Every signed request looks up its key; remembering recent owners spares a query per request.
@@ -98,20 +113,14 @@ class ActorResolver:
         return actor
 
     async def _remembering_failures(self, key_id: str, *, refresh: bool) -> Actor:
-        """`_owner_of_key`, refused at once when the key or its host failed moments ago.
-
-        A key its document gives to another actor is an authentication failure (401), as
-        every other problem with a signature is."""
+        """`_owner_of_key`, refused at once when the key or its host failed moments ago."""
         try:
             return await self._owner_of_key(key_id, refresh=refresh)
         except KeyFetchRefused:
             raise
-        except FetchError as exc:
+        except FederationError as exc:
             self.key_failures.remember(key_id, exc)
             raise
-        except (OriginError, ValidationError) as exc:
-            self.key_failures.remember(key_id, exc)
-            raise SignatureError(f"the key {key_id} cannot be used: {exc.message}") from exc
 
     def forget(self, actor_uri: str) -> None:
         """Drop cached keys of an actor that changed (Update or Delete of itself)."""
@@ -139,9 +148,10 @@ class ActorResolver:
             raise FetchError(f"the key document {key_id} names no owner")
         if owner != doc.get("id"):
             doc = await self.fetch_document(owner)
+        _check_key_owner(doc, key_id)
         data = parse_remote_actor(doc)
         if data.public_key_id != key_id:
-            raise OriginError(f"the key {key_id} does not belong to {data.uri}")
+            raise KeyOwnerError(f"the key {key_id} does not belong to {data.uri}")
         self.key_failures.forget(key_id)
         return await self._store(data)
 

@@ -731,8 +731,9 @@ async def test_rotation_to_a_new_key_id_is_fetched_at_once(scene: Scene) -> None
             select(func.count()).select_from(Actor).where(Actor.uri == mallory.uri)
         )
     assert rows == 1
-    # The old key id is gone from the victim's cache, so it must be fetched, and fails.
-    refused(await send(scene, create_note(mallory)), 403, "does not belong")
+    # The old key id is gone from the victim's cache, so it must be fetched, and fails: a
+    # key its actor no longer lists authenticates nobody (401).
+    refused(await send(scene, create_note(mallory)), 401, "does not belong")
 
 
 async def test_forged_key_causes_one_refetch_not_a_storm(scene: Scene) -> None:

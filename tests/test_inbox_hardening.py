@@ -15,10 +15,13 @@ from email.utils import formatdate
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from actors.key_failures import KeyFailureMemory, KeyFetchRefused
 from federation.digests import sha256_digest_header
+from federation.errors import FetchError
 from federation.signatures import sign_cavage
 from tests.test_hostile_inbox import (
     ACTIVITY_JSON,
@@ -175,3 +178,17 @@ async def test_a_missing_key_is_remembered_without_shutting_out_its_host(scene: 
     fetched = [r for r in scene.network.requests if r.url.path == "/users/nobody"]
     assert len(fetched) == 1
     assert (await send(scene, create_note(scene.mallory))).status_code == 202
+
+
+def test_the_failure_memory_is_bounded_and_forgets_after_its_ttl() -> None:
+    now = [0.0]
+    memory = KeyFailureMemory(300, max_entries=100, clock=lambda: now[0])
+    gone = FetchError("https://x.test/k0 answered 404")
+    for number in range(1000):
+        memory.remember(f"https://h{number}.test/k", gone)
+    assert len(memory._keys) == 100 and len(memory._hosts) == 0  # a 404 is not the host's
+    with pytest.raises(KeyFetchRefused):
+        memory.check("https://h999.test/k")
+    memory.check("https://h0.test/k")  # the oldest went first
+    now[0] = 301.0
+    memory.check("https://h999.test/k")  # past the TTL: fetched again
