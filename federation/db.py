@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from federation.db_limits import bound_sqlite_statements, postgres_limits, sqlite_limits
 from federation.settings import Settings
 
 IdType = BigInteger().with_variant(Integer(), "sqlite")
@@ -60,10 +61,18 @@ class Base(DeclarativeBase):
     }
 
 
-def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
+def make_engine(settings: Settings, *, bounded: bool = True, **kwargs: Any) -> AsyncEngine:
+    """The engine of an instance, with the time limits of `federation.db_limits`; `bounded`
+    False (migrations, backups) lifts the statement deadline but keeps the connect timeout."""
     url = settings.effective_database_url
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
+        engine = _sqlite_engine(
+            url, settings.sqlite_synchronous, **sqlite_limits(settings), **kwargs
+        )
+        if bounded:
+            bound_sqlite_statements(engine, settings.database_statement_timeout_seconds)
+        return engine
+    kwargs.update(postgres_limits(settings, bounded=bounded))
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     # No pre-ping: it costs a round trip per checkout. A connection that died (a database
@@ -73,14 +82,14 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: str, synchronous: str, **kwargs: Any) -> AsyncEngine:
     # SQLite has one writer, and every transaction here begins IMMEDIATE (a writer). With one
     # pooled connection, coroutines queue in order for it, instead of sleeping in SQLite's
     # busy handler, whose back-off (up to 100 ms a try) would set the latency. It also means
     # a session must never open a second session once its transaction has begun.
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -89,8 +98,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "busy_timeout=30000",
+            # FULL: a commit is on disk before we answer (a 202 promises that); see settings.
+            f"synchronous={synchronous.upper()}",
             "foreign_keys=ON",
         ):
             cursor.execute(f"PRAGMA {pragma}")

@@ -136,7 +136,12 @@ async def open_instance(
     client = build_http_client(settings, transport=transport)
     try:
         if run_migrations:
-            await migrate(engine, settings)
+            # Not `engine`: a migration may rightly run past the statement deadline.
+            migrator = make_engine(settings, bounded=False)
+            try:
+                await migrate(migrator, settings)
+            finally:
+                await migrator.dispose()
         yield await _assemble(settings, engine, client)
     finally:
         await client.aclose()

@@ -1,0 +1,259 @@
+"""Outages on real servers: the database cut off or locked, a runaway statement, a full or
+read-only disk. Each answers 503 or 507 with Retry-After and a message, stores nothing half,
+and the server recovers without a restart.
+
+The database faults are real: for PostgreSQL a TCP proxy between the server and the database
+resets every connection and refuses new ones; for SQLite another process holds the
+database's lock. Disks are small tmpfs mounts (the test is skipped where mounting is not
+allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
+
+from actors.models import Actor
+from federation.keys import load_rsa_private_pem
+from federation.outages import STATEMENT_TOO_LONG, outage_of
+from federation.signatures import sign_cavage
+from federation.vocab import ACTIVITY_JSON
+from inbox.models import InboxItem
+from objects.models import Note
+from tests.live import live_server, wait_for
+from tests.support import Node, bearer
+from tests.tcp_proxy import tcp_proxy
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# Short limits, so that a fault is noticed within a second or two.
+LIMITS = {"database_connect_timeout_seconds": 1.0, "database_statement_timeout_seconds": 2.0}
+# The longest an outage may hold a request: the connect timeout or the statement deadline,
+# the client's grace, and a loaded test machine.
+HELD_AT_MOST = 8.0
+_numbers = itertools.count()
+
+
+# --- a remote sender that signs as servers do -------------------------------------------------
+
+
+@dataclass
+class Sender:
+    actor: Actor
+
+    def create(self, text_: str) -> dict[str, Any]:
+        base = self.actor.uri
+        note = {
+            "id": f"{base}/notes/{uuid.uuid4().hex}",
+            "type": "Note",
+            "attributedTo": base,
+            "content": f"<p>{text_}</p>",
+            "to": [PUBLIC],
+        }
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{base}/activities/{uuid.uuid4().hex}",
+            "type": "Create",
+            "actor": base,
+            "object": note,
+            "to": [PUBLIC],
+        }
+
+    async def deliver(self, http: httpx.AsyncClient, activity: dict[str, Any]) -> httpx.Response:
+        body = json.dumps(activity).encode()
+        headers = {"Content-Type": ACTIVITY_JSON}
+        assert self.actor.private_key_pem is not None
+        key = load_rsa_private_pem(self.actor.private_key_pem)
+        url = f"{http.base_url}inbox"
+        headers.update(sign_cavage("POST", url, headers, body, self.actor.public_key_id, key))
+        return await http.post("/inbox", content=body, headers=headers)
+
+
+async def post_status(http: httpx.AsyncClient, token: str, words: str) -> httpx.Response:
+    return await http.post("/api/v1/statuses", json={"status": words}, headers=bearer(token))
+
+
+def assert_outage(response: httpx.Response, status: int = 503, html: bool = False) -> None:
+    assert response.status_code == status, response.text[:300]
+    assert int(response.headers["retry-after"]) > 0
+    if html:
+        assert response.headers["content-type"].startswith("text/html")
+        assert "nothing was changed" in response.text
+    else:
+        assert "nothing was changed" in response.json()["error"]
+
+
+async def timed(request: Any) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await request
+    return response, time.monotonic() - started
+
+
+# --- database faults -------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    url: str  # what the server under test connects to
+    take_down: Callable[[], None]
+    bring_back: Callable[[], None]
+
+    # In a thread: taking SQLite's lock waits for the server's transaction, on this loop.
+    async def cut(self) -> None:
+        await asyncio.to_thread(self.take_down)
+
+    async def restore(self) -> None:
+        await asyncio.to_thread(self.bring_back)
+
+
+@contextlib.asynccontextmanager
+async def database_fault(url: str) -> AsyncIterator[Fault]:
+    """PostgreSQL behind a proxy that can cut it off; SQLite with a lock another process
+    can take."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        async with tcp_proxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
+            proxied = parsed.set(port=proxy.port).render_as_string(hide_password=False)
+            yield Fault(proxied, proxy.cut, proxy.restore)
+        return
+    with sqlite_locker(Path(str(parsed.database))) as (lock, unlock):
+        yield Fault(url, lock, unlock)
+
+
+@contextlib.contextmanager
+def sqlite_locker(path: Path) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:
+    """Another process that takes the database's write lock on `lock()` until `unlock()`."""
+    script = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+        "for line in sys.stdin:\n"
+        "    c.execute('BEGIN EXCLUSIVE' if line.strip() == 'lock' else 'ROLLBACK')\n"
+        "    print('ok', flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+
+    def command(word: str) -> None:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(word + "\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "ok"
+
+    try:
+        yield (lambda: command("lock")), (lambda: command("unlock"))
+    finally:
+        child.stdin.close()
+        child.wait(10)
+
+
+async def stored(node: Node, *activities: dict[str, Any]) -> bool:
+    """Every activity is in the inbox and its note was processed into the notes."""
+    async with node.instance.sessions() as session:
+        items = await session.scalar(
+            select(func.count())
+            .select_from(InboxItem)
+            .where(InboxItem.activity_uri.in_([a["id"] for a in activities]))
+        )
+        notes = await session.scalar(
+            select(func.count())
+            .select_from(Note)
+            .where(Note.uri.in_([a["object"]["id"] for a in activities]))
+        )
+    return items == notes == len(activities)
+
+
+async def test_database_outage_answers_503_and_recovers_without_loss(
+    new_database: Callable[[], Any], tmp_path: Path
+) -> None:
+    url = await new_database()
+    async with (
+        live_server(await new_database(), tmp_path / "b") as b,
+        database_fault(url) as fault,
+        live_server(fault.url, tmp_path / "a", **LIMITS) as a,
+    ):
+        _, token = await a.user("alice")
+        sender = Sender((await b.user("bob"))[0])
+        async with httpx.AsyncClient(base_url=f"http://{a.domain}/", timeout=30) as http:
+            before = sender.create("accepted before the outage")
+            assert (await sender.deliver(http, before)).status_code == 202
+            assert (await post_status(http, token, "posted before")).status_code == 200
+
+            await fault.cut()
+            during = sender.create("sent during the outage")
+            for request, html in (
+                (post_status(http, token, "posted during"), False),
+                (sender.deliver(http, during), False),
+                (http.get("/users/alice", headers={"Accept": "text/html"}), True),
+            ):
+                response, took = await timed(request)
+                assert_outage(response, html=html)
+                assert took < HELD_AT_MOST
+
+            await fault.restore()
+            recovered = await wait_for(
+                lambda: _status_is(post_status(http, token, "posted after"), 200)
+            )
+            assert recovered
+            assert (await sender.deliver(http, during)).status_code == 202
+        await wait_for(lambda: stored(a, before, during), seconds=30)
+
+
+async def _status_is(request: Any, status: int) -> bool:
+    return bool((await request).status_code == status)
+
+
+# --- a runaway statement ---------------------------------------------------------------------
+
+RUNAWAY = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+
+
+async def test_runaway_statement_is_stopped_while_others_are_answered(
+    new_database: Callable[[], Any], tmp_path: Path
+) -> None:
+    async with live_server(await new_database(), tmp_path / "a", **LIMITS) as a:
+        _, token = await a.user("alice")
+
+        async def runaway() -> tuple[BaseException | None, float]:
+            started = time.monotonic()
+            try:
+                async with a.instance.sessions() as session:
+                    await session.execute(text(RUNAWAY))
+            except DBAPIError as exc:
+                return exc, time.monotonic() - started
+            return None, time.monotonic() - started
+
+        async with httpx.AsyncClient(base_url=f"http://{a.domain}/", timeout=30) as http:
+            task = asyncio.create_task(runaway())
+            await asyncio.sleep(0.2)  # the statement is running (and on SQLite holds the pool)
+            answers = [await timed(post_status(http, token, f"meanwhile {n}")) for n in range(3)]
+            error, took = await task
+            assert error is not None
+            outage = outage_of(error)
+            assert outage is not None and outage.status == 503
+            assert outage.message == STATEMENT_TOO_LONG
+            assert LIMITS["database_statement_timeout_seconds"] <= took < HELD_AT_MOST
+            for response, seconds in answers:
+                assert response.status_code == 200
+                assert seconds < HELD_AT_MOST
+            # The connection that ran it is usable: the next request is answered at once.
+            response, seconds = await timed(post_status(http, token, "after"))
+            assert response.status_code == 200 and seconds < 1.0
