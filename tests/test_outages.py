@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from federation.outages import STATEMENT_TOO_LONG, outage_of
 from federation.signatures import sign_cavage
 from federation.vocab import ACTIVITY_JSON
 from inbox.models import InboxItem
+from objects.media_models import MediaAttachment
 from objects.models import Note
 from tests.live import live_server, wait_for
 from tests.support import Node, bearer
@@ -45,7 +47,6 @@ LIMITS = {"database_connect_timeout_seconds": 1.0, "database_statement_timeout_s
 # The longest an outage may hold a request: the connect timeout or the statement deadline,
 # the client's grace, and a loaded test machine.
 HELD_AT_MOST = 8.0
-_numbers = itertools.count()
 
 
 # --- a remote sender that signs as servers do -------------------------------------------------
@@ -257,3 +258,103 @@ async def test_runaway_statement_is_stopped_while_others_are_answered(
             # The connection that ran it is usable: the next request is answered at once.
             response, seconds = await timed(post_status(http, token, "after"))
             assert response.status_code == 200 and seconds < 1.0
+
+
+# --- a full or read-only disk ----------------------------------------------------------------
+
+DISK_BYTES = 16 * 1024 * 1024
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs of our own, unmounted afterwards; skipped where mounting is refused."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk is full (ENOSPC); return it."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (MiB, 4096):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * chunk)
+    finally:
+        os.close(fd)
+    return filler
+
+
+def noise_png(side: int = 700) -> bytes:
+    """A PNG of random pixels: about 1.5 MB that does not compress."""
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def files_under(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+async def upload(http: httpx.AsyncClient, token: str, png: bytes) -> httpx.Response:
+    return await http.post(
+        "/api/v2/media", files={"file": ("noise.png", png, "image/png")}, headers=bearer(token)
+    )
+
+
+async def test_full_or_read_only_disk_answers_507_and_keeps_nothing_half_written(
+    new_database: Callable[[], Any], tmp_path: Path, small_disk: Path
+) -> None:
+    files = small_disk / "data" / "files"
+    async with live_server(
+        await new_database(), small_disk / "data", min_free_disk_bytes=2 * MiB
+    ) as a:
+        _, token = await a.user("alice")
+        png = noise_png()
+        async with httpx.AsyncClient(base_url=f"http://{a.domain}/", timeout=30) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            filler = fill(small_disk)
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["check"] == "disk"
+            assert "free some space" in ready.json()["error"]
+            assert_outage(await upload(http, token, png), status=507)
+            assert files_under(files) == []  # neither a staged part nor a blob
+            assert await count_media(a) == 0
+
+            filler.unlink()
+            assert (await http.get("/readyz")).status_code == 200
+            assert (await upload(http, token, png)).status_code == 200  # no restart needed
+
+            remount(small_disk, "ro")
+            try:
+                assert_outage(await upload(http, token, noise_png()), status=507)
+            finally:
+                remount(small_disk, "rw")
+            assert len(files_under(files / "sha256")) == 1 and files_under(files / "tmp") == []
+            assert await count_media(a) == 1
+            assert (await upload(http, token, noise_png())).status_code == 200
+
+
+def remount(disk: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
+
+
+async def count_media(node: Node) -> int:
+    async with node.instance.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(MediaAttachment)) or 0)
