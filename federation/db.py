@@ -7,6 +7,7 @@ queue on the busy timeout instead of failing when a read transaction upgrades.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from typing import Any
 
@@ -61,6 +62,13 @@ class Base(DeclarativeBase):
     }
 
 
+# Set in the tasks of the queue workers: their commits need not wait for the disk (see
+# `_sqlite_engine`). A context variable, so that every task a worker starts inherits it.
+REDOABLE_COMMITS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "redoable_commits", default=False
+)
+
+
 def make_engine(settings: Settings, *, bounded: bool = True, **kwargs: Any) -> AsyncEngine:
     """The engine of an instance, with the time limits of `federation.db_limits`; `bounded`
     False (migrations, backups) lifts the statement deadline but keeps the connect timeout."""
@@ -92,7 +100,7 @@ def _sqlite_engine(url: str, synchronous: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let us issue BEGIN ourselves (pysqlite would start deferred transactions).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -104,9 +112,18 @@ def _sqlite_engine(url: str, synchronous: str, **kwargs: Any) -> AsyncEngine:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        record.info["synchronous"] = synchronous
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # Where a request is answered (a 202, a post), the commit is synced first. A queue
+        # worker's commit may wait for the next synced one: lost to a power cut, its work is
+        # done again (the item is still pending), and the sync was a third of the inbox's
+        # throughput (docs/OPERATIONS.md, "Durability").
+        wanted = "normal" if REDOABLE_COMMITS.get() else synchronous
+        if connection.info.get("synchronous") != wanted:
+            connection.exec_driver_sql(f"PRAGMA synchronous={wanted.upper()}")
+            connection.info["synchronous"] = wanted
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

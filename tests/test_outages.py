@@ -28,10 +28,14 @@ import httpx
 import pytest
 from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors.models import Actor
+from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
+from federation.errors import ValidationError
 from federation.keys import load_rsa_private_pem
 from federation.outages import STATEMENT_TOO_LONG, outage_of
+from federation.settings import Settings
 from federation.signatures import sign_cavage
 from federation.vocab import ACTIVITY_JSON
 from inbox.models import InboxItem
@@ -112,6 +116,7 @@ class Fault:
     url: str  # what the server under test connects to
     take_down: Callable[[], None]
     bring_back: Callable[[], None]
+    hang: Callable[[], None] | None = None  # answers nothing, closes nothing
 
     # In a thread: taking SQLite's lock waits for the server's transaction, on this loop.
     async def cut(self) -> None:
@@ -129,7 +134,7 @@ async def database_fault(url: str) -> AsyncIterator[Fault]:
     if parsed.get_backend_name() == "postgresql":
         async with tcp_proxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
             proxied = parsed.set(port=proxy.port).render_as_string(hide_password=False)
-            yield Fault(proxied, proxy.cut, proxy.restore)
+            yield Fault(proxied, proxy.cut, proxy.restore, proxy.stall)
         return
     with sqlite_locker(Path(str(parsed.database))) as (lock, unlock):
         yield Fault(url, lock, unlock)
@@ -214,6 +219,13 @@ async def test_database_outage_answers_503_and_recovers_without_loss(
                 lambda: _status_is(post_status(http, token, "posted after"), 200)
             )
             assert recovered
+            if fault.hang is not None:  # a stalled database holds no request for long
+                fault.hang()
+                response, took = await timed(post_status(http, token, "posted while stalled"))
+                assert_outage(response)
+                assert took < HELD_AT_MOST
+                await fault.restore()
+                await wait_for(lambda: _status_is(post_status(http, token, "again"), 200))
             assert (await sender.deliver(http, during)).status_code == 202
         await wait_for(lambda: stored(a, before, during), seconds=30)
 
@@ -358,3 +370,42 @@ def remount(disk: Path, mode: str) -> None:
 async def count_media(node: Node) -> int:
     async with node.instance.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(MediaAttachment)) or 0)
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+async def test_sqlite_syncs_every_answered_commit_unless_told_otherwise(tmp_path: Path) -> None:
+    """FULL (2) for requests; NORMAL (1) for the tasks of queue workers, whose work is redone
+    if a power cut loses it, and for everything when the setting says normal."""
+
+    async def synchronous(engine: AsyncEngine) -> int:
+        async with make_session_factory(engine)() as session:
+            return int(await session.scalar(text("PRAGMA synchronous")) or 0)
+
+    for setting, answered in (("full", 2), ("normal", 1)):
+        engine = make_engine(Settings(data_dir=tmp_path, sqlite_synchronous=setting))
+        try:
+            assert await synchronous(engine) == answered
+            redoable = REDOABLE_COMMITS.set(True)
+            worker = asyncio.create_task(synchronous(engine))
+            REDOABLE_COMMITS.reset(redoable)
+            assert await worker == 1
+            assert await synchronous(engine) == answered
+        finally:
+            await engine.dispose()
+    assert Settings().sqlite_synchronous == "full"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"database_statement_timeout_seconds": 0},
+        {"database_connect_timeout_seconds": -1},
+        {"sqlite_synchronous": "off"},
+    ],
+)
+def test_unsafe_database_settings_are_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**changes)
+    assert next(iter(changes)).upper() in refused.value.message
