@@ -228,6 +228,9 @@ async def test_database_outage_answers_503_and_recovers_without_loss(
                 await wait_for(lambda: _status_is(post_status(http, token, "again"), 200))
             assert (await sender.deliver(http, during)).status_code == 202
         await wait_for(lambda: stored(a, before, during), seconds=30)
+        async with a.instance.sessions() as session:  # the post answered before is kept
+            kept = select(func.count()).where(Note.content.contains("posted before"))
+            assert await session.scalar(kept) == 1
 
 
 async def _status_is(request: Any, status: int) -> bool:
