@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import json
 import os
@@ -29,6 +30,8 @@ import pytest
 from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from actors.models import Actor
 from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
@@ -44,6 +47,7 @@ from objects.models import Note
 from tests.live import live_server, wait_for
 from tests.support import Node, bearer
 from tests.tcp_proxy import tcp_proxy
+from web.http import outage_handler
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # Short limits, so that a fault is noticed within a second or two.
@@ -412,3 +416,23 @@ def test_unsafe_database_settings_are_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(**changes)
     assert next(iter(changes)).upper() in refused.value.message
+
+
+async def test_a_bug_is_still_a_500_and_a_cause_is_found_under_other_errors() -> None:
+    async def bug(request: Any) -> Any:
+        raise PermissionError(errno.EACCES, "a file the code should not touch")
+
+    async def wrapped(request: Any) -> Any:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as exc:
+            raise RuntimeError("while writing the thumbnail") from exc
+
+    app = Starlette(
+        routes=[Route("/bug", bug), Route("/wrapped", wrapped)],
+        exception_handlers={OSError: outage_handler, RuntimeError: outage_handler},
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        assert (await http.get("/bug")).status_code == 500
+        assert_outage(await http.get("/wrapped"), status=507)
