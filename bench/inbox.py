@@ -1,12 +1,14 @@
 """Inbox throughput: signed Create(Note) activities posted concurrently to a real server.
 
     python bench/inbox.py --db sqlite|postgresql [--senders 64] [--activities 5000]
+                          [--synchronous full,normal]
 
 A key server (in this process) serves the documents of 100 remote actors with RSA-2048 keys;
 the instance runs under uvicorn in a child process. After a warm-up (one activity per actor,
 so that key fetches are not measured) the pre-signed activities are sent by `--senders`
 keep-alive connections to the shared inbox. Prints accepted/s, latencies, and how fast the
-inbox worker processes what was accepted. Everything stays on 127.0.0.1.
+inbox worker processes what was accepted. Everything stays on 127.0.0.1. With several
+`--synchronous` values (SQLite's setting), the whole run is repeated for each and compared.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import statistics
 import sys
 import time
 import uuid
@@ -178,7 +181,8 @@ async def wait_processed(engine: AsyncEngine, target: int, seconds: float) -> No
         await asyncio.sleep(0.1)
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, synchronous: str) -> tuple[float, ...]:
+    """One measured run; returns accepted/s, latency p50 and p99 (ms) and processed/s."""
     key_port, port = free_port(), free_port()
     started = time.perf_counter()
     actors, docs = make_actors(f"http://127.0.0.1:{key_port}", args.actors)
@@ -191,7 +195,9 @@ async def run(args: argparse.Namespace) -> None:
 
     key_server = await serve_http(key_doc, key_port)
     async with temp_database(args.db) as (url, data_dir):
-        env = server_env(port, data_dir, url, allow_private_addresses="true")
+        env = server_env(
+            port, data_dir, url, allow_private_addresses="true", sqlite_synchronous=synchronous
+        )
         engine = create_async_engine(url)
         try:
             web = "serve-web" if args.split else "serve"
@@ -232,6 +238,7 @@ async def run(args: argparse.Namespace) -> None:
             ("offered rate", f"{args.rate:,.0f}/s (open loop)" if args.rate else "closed loop"),
             ("remote actors, client", f"{args.actors}, {args.client}"),
             ("processes", "serve --no-workers + worker" if args.split else "serve"),
+            ("sqlite synchronous", synchronous if args.db == "sqlite" else "(PostgreSQL)"),
             ("warm-up accepted", f"{warm_ok}/{len(warm)}"),
             ("machine before sending", load),
         ],
@@ -256,6 +263,25 @@ async def run(args: argparse.Namespace) -> None:
     )
     for status, body in errors[:3]:
         print(f"  error: {status} {body!r}")
+    p50, _, p99, _ = latency_summary(latencies)
+    return accepted / send_time, p50, p99, rate
+
+
+async def compare(args: argparse.Namespace) -> None:
+    """Each --synchronous value in turn, `--rounds` times alternating (the machine's load
+    drifts), then the figures side by side with each value's median."""
+    values = args.synchronous.split(",")
+    figures = [(value, await run(args, value)) for _ in range(args.rounds) for value in values]
+    if len(figures) < 2:
+        return
+    rows: list[tuple[str, object]] = [
+        (value, "  ".join(f"{f:,.1f}" for f in row)) for value, row in figures
+    ]
+    for value in values:
+        runs = [row for name, row in figures if name == value]
+        medians = (statistics.median(column) for column in zip(*runs, strict=True))
+        rows.append((f"{value} median", "  ".join(f"{f:,.1f}" for f in medians)))
+    print_table("synchronous compared: accepted/s, p50 ms, p99 ms, processed/s", rows)
 
 
 def main() -> None:
@@ -277,7 +303,13 @@ def main() -> None:
         help="web app with --no-workers plus one `ourdesign worker` process, instead of `serve`",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="wait for processing, s")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--synchronous",
+        default="full",
+        help="SQLite's synchronous setting, or several separated by commas to compare them",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the comparison")
+    asyncio.run(compare(parser.parse_args()))
 
 
 if __name__ == "__main__":

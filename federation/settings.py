@@ -20,6 +20,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 SMTP_SECURITY = ("starttls", "tls", "none")
 COOP_ENTITY_KINDS = ("cooperative", "nonprofit", "individual", "company")
+SQLITE_SYNCHRONOUS = ("full", "normal")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ class Settings:
     host_unavailable_after: int = 5
     http_timeout_seconds: float = 10.0
     max_fetch_bytes: int = 2_000_000
+    # Database limits (docs/OPERATIONS.md, "Outages"): how long to wait for a connection (a
+    # PostgreSQL connect, a free pooled connection, SQLite's lock held by another process),
+    # and the deadline of one statement, past which it is cancelled and the request answered
+    # 503. Statements of migrations, backups and moves are not bounded.
+    database_connect_timeout_seconds: float = 10.0
+    database_statement_timeout_seconds: float = 10.0
+    # /readyz answers 503 when the disk of the database or of the files has less free space.
+    min_free_disk_bytes: int = 104_857_600  # 100 MiB
+    # SQLite: "full" syncs the write-ahead log at every commit, so an answered 202 survives a
+    # power loss; "normal" is faster and can lose the last commits then (docs/OPERATIONS.md).
+    sqlite_synchronous: str = "full"
     # Designs: the licence new designs get when none is chosen, the LicenseRef-* identifiers
     # this instance accepts ({"LicenseRef-X": {"title": ..., "url": ...}}, TOML only),
     # and upload limits.
@@ -93,6 +105,10 @@ class Settings:
         _check_choice("registration_mode", self.registration_mode, REGISTRATION_MODES)
         _check_choice("smtp_security", self.smtp_security, SMTP_SECURITY)
         _check_choice("coop_entity_kind", self.coop_entity_kind, COOP_ENTITY_KINDS)
+        _check_choice("sqlite_synchronous", self.sqlite_synchronous, SQLITE_SYNCHRONOUS)
+        for name in ("database_connect_timeout_seconds", "database_statement_timeout_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValidationError(f"{ENV_PREFIX}{name.upper()} must be more than 0 seconds")
 
     @property
     def mail_enabled(self) -> bool:

@@ -265,7 +265,7 @@ async def restore(settings: Settings, src: Path, *, force: bool = False) -> Repo
         await asyncio.to_thread(sqlite_restore, dump, sqlite_path(settings, must_exist=False))
     else:
         await pg_restore(settings, dump)
-    engine = make_engine(settings)
+    engine = make_engine(settings, bounded=False)  # migrations may run past the deadline
     try:
         await migrate(engine, settings)
         async with engine.connect() as conn:

@@ -191,7 +191,12 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def check_disk(data_dir: Path, *, usage: Callable[[Path], int] | None = None) -> CheckResult:
+def check_disk(
+    data_dir: Path,
+    *,
+    usage: Callable[[Path], int] | None = None,
+    fail_below: int = DISK_FAIL_BYTES,
+) -> CheckResult:
     """Free space where the data directory lives; `usage` (free bytes) is for tests."""
     where = _existing(data_dir)
     try:
@@ -199,11 +204,33 @@ def check_disk(data_dir: Path, *, usage: Callable[[Path], int] | None = None) ->
     except OSError as exc:
         return CheckResult("disk space", False, f"cannot measure {where}: {exc}")
     detail = f"{free / GiB:.1f} GiB free in {where}"
-    if free < DISK_FAIL_BYTES:
-        return CheckResult("disk space", False, detail + " (under 100 MiB)")
+    if free < fail_below:
+        return CheckResult(
+            "disk space", False, f"{detail} (under {fail_below / MiB:,.0f} MiB: free some space)"
+        )
     if free < DISK_WARN_BYTES:
         return CheckResult("disk space", True, detail + " (under 1 GiB)", warning=True)
     return CheckResult("disk space", True, detail)
+
+
+def storage_dirs(settings: Settings) -> list[Path]:
+    """Where this instance writes: the SQLite database's directory and the files' directory."""
+    dirs = [settings.data_dir / "files"]
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        dirs.insert(0, Path(url.database).parent)
+    return dirs
+
+
+def check_disks(settings: Settings) -> CheckResult:
+    """`check_disk` for each of `storage_dirs`, against the `min_free_disk_bytes` setting;
+    the first that fails, or the last that passes."""
+    result = CheckResult("disk space", True, "nothing to measure")
+    for directory in storage_dirs(settings):
+        result = check_disk(directory, fail_below=settings.min_free_disk_bytes)
+        if not result.ok:
+            return result
+    return result
 
 
 def check_data_dir_writable(data_dir: Path) -> CheckResult:
@@ -290,7 +317,7 @@ async def run_checks(
             ]
     finally:
         await engine.dispose()
-    results.append(check_disk(settings.data_dir))
+    results.append(check_disks(settings))
     results.append(check_data_dir_writable(settings.data_dir))
     if offline:
         results.append(CheckResult("federation", True, "skipped (--offline)", skipped=True))

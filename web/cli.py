@@ -13,6 +13,7 @@ import click
 
 from actors.models import ENTITY_KINDS, ROLES
 from actors.service import create_person, create_token, get_local_actor
+from federation.db import REDOABLE_COMMITS
 from federation.errors import FederationError
 from federation.settings import Settings
 from web.instance import Instance, open_instance
@@ -93,6 +94,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     async def work(instance: Instance) -> None:
+        REDOABLE_COMMITS.set(True)  # this process only runs queue workers
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

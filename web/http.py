@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -15,11 +16,13 @@ from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
 from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
 from federation.json_input import parse_json_object
+from federation.outages import outage_of
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
 from web.pages import render
 from web.sign_in_cache import SignInCache
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CURSOR = re.compile(r"[0-9]{1,18}")
@@ -62,6 +65,8 @@ ERROR_HEADINGS = {
     410: "Gone",
     413: "Too large",
     429: "Too many attempts",
+    503: "Try again soon",
+    507: "Out of storage",
 }
 
 
@@ -74,6 +79,22 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
         page.headers.update(exc.headers)
         return page
     return error_response(exc.status, exc.message, exc.headers or None)
+
+
+async def outage_handler(request: Request, exc: Exception) -> Response:
+    """A database or disk outage as 503/507 with Retry-After (`federation.outages`); any
+    other error is raised again, to be answered 500 and logged with its traceback."""
+    outage = outage_of(exc)
+    if outage is None:
+        raise exc
+    log.warning(
+        "answered %s to %s %s: %s",
+        outage.status,
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+    )
+    return await federation_error_handler(request, outage)
 
 
 def client_ip(request: HTTPConnection) -> str:

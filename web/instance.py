@@ -23,7 +23,7 @@ from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
 from federation.blocks import DomainBlocks
 from federation.changes import content_changes, sign_in_changes
-from federation.db import make_engine, make_session_factory
+from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
 from federation.settings import Settings
@@ -81,6 +81,7 @@ class Instance:
             self.mail_worker.wakeup.set()
 
     def start_workers(self) -> None:
+        redoable = REDOABLE_COMMITS.set(True)  # inherited by the workers' tasks only
         self._tasks += [
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
@@ -88,6 +89,7 @@ class Instance:
         ]
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
+        REDOABLE_COMMITS.reset(redoable)
 
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
@@ -136,7 +138,12 @@ async def open_instance(
     client = build_http_client(settings, transport=transport)
     try:
         if run_migrations:
-            await migrate(engine, settings)
+            # Not `engine`: a migration may rightly run past the statement deadline.
+            migrator = make_engine(settings, bounded=False)
+            try:
+                await migrate(migrator, settings)
+            finally:
+                await migrator.dispose()
         yield await _assemble(settings, engine, client)
     finally:
         await client.aclose()

@@ -79,7 +79,7 @@ async def move_to_postgres(settings: Settings, target_url: str) -> Report:
         revision=head,
     )
 
-    source_engine = make_engine(settings)
+    source_engine = make_engine(settings, bounded=False)  # copying a table takes its time
     target_settings = settings.with_changes(database_url=target)
     target_engine = create_async_engine(target, poolclass=NullPool)
     try:

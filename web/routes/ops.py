@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from federation.queue import DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
-from web.checks import schema_problem
+from web.checks import check_disks, schema_problem
 from web.http import client_ip, staff_actor
 from web.instance import instance_of
 from web.logs import log_request
@@ -106,6 +106,9 @@ async def readyz(request: Request) -> Response:
     problem = schema_problem(current, ops.heads)
     if problem is not None:
         return _not_ready("schema", problem)
+    disk = check_disks(instance.settings)
+    if not disk.ok:
+        return _not_ready("disk", disk.detail)
     return JSONResponse({"status": "ready", "schema": list(ops.heads)})
 
 
