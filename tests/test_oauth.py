@@ -48,13 +48,14 @@ async def authorize(
     challenge: str | None = None,
     decision: str = "authorize",
     password: str = PASSWORD,
+    scope: str = "read",
 ) -> httpx.Response:
     """Open the authorize page, then send its form back as a browser would."""
     params = {
         "response_type": "code",
         "client_id": app["client_id"],
         "redirect_uri": redirect_uri,
-        "scope": "read",
+        "scope": scope,
         "state": "xyz",
     }
     if challenge:
@@ -329,3 +330,39 @@ async def test_suspended_person_cannot_authorize(nodes) -> None:
         app = await register(client)
         refused = await authorize(client, app)
     assert refused.status_code == 403 and "suspended" in refused.text
+
+
+async def test_admin_scopes_are_granted_only_when_asked_for(nodes) -> None:
+    """As Mastodon: "read" and "write" cover no admin scope; an app gets one only by naming
+    it at registration and at authorization, and the token holds just what it named."""
+    a: Node = await nodes("a.test")
+    await a.user("alice", role="admin")
+    async with a.client() as client:
+        everyday = await register(client, scopes="read write follow push")
+        refused = await client.get(
+            "/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": everyday["client_id"],
+                "redirect_uri": CALLBACK,
+                "scope": "admin:read",
+            },
+        )
+        assert refused.status_code == 302, refused.text
+        assert "error=invalid_scope" in refused.headers["location"]
+        wide = await exchange(client, everyday, code_from(await authorize(client, everyday)))
+        wide_token = wide.json()["access_token"]
+
+        staff = await register(client, scopes="read admin:read:accounts")
+        code = code_from(await authorize(client, staff, scope="read admin:read:accounts"))
+        issued = (await exchange(client, staff, code)).json()
+        assert issued["scope"] == "read admin:read:accounts"
+        staff_token = issued["access_token"]
+
+        async def status(path: str, token: str) -> int:
+            return (await client.get(path, headers=bearer(token))).status_code
+
+        assert await status("/api/v1/admin/accounts", wide_token) == 403
+        assert await status("/api/v1/admin/accounts", staff_token) == 200
+        assert await status("/api/v1/admin/reports", staff_token) == 403
+        assert await status("/api/v1/timelines/home", staff_token) == 200
