@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,9 @@ async def scoped_tokens(node: Node, actor_id: int, grants: set[str]) -> dict[str
     """One token of one OAuth app per grant (a space-separated list of scopes)."""
     tokens: dict[str, str] = {}
     async with node.instance.sessions() as session:
-        app = OAuthApp(client_id="walk", client_secret_hash="x", name="walk", redirect_uris="")
+        app = OAuthApp(
+            client_id=secrets.token_hex(8), client_secret_hash="x", name="walk", redirect_uris=""
+        )
         session.add(app)
         await session.flush()
         actor = await session.get(Actor, actor_id)
@@ -176,3 +179,50 @@ async def test_every_declared_scope_is_required(nodes, tmp_path: Path) -> None:
         if allowed.status_code == 403 and allowed.json() == {"error": OUTSIDE_SCOPES}:
             wrongly_refused.append(f"{method} {path} {needs}")
     assert not wrongly_refused, wrongly_refused
+
+
+async def _websocket_answer(node: Node, path: str, token: str) -> dict[str, Any]:
+    """The first message the app sends to a WebSocket handshake carrying `token`."""
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "wss",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"stream=public",
+        "headers": [
+            (b"host", node.domain.encode()),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": (node.domain, 443),
+        "extensions": {"websocket.http.response": {}},
+    }
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await incoming.put({"type": "websocket.connect"})
+    served = asyncio.create_task(node.app(scope, incoming.get, outgoing.put))
+    try:
+        return await asyncio.wait_for(outgoing.get(), ANSWER_SECONDS)
+    finally:
+        await incoming.put({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(served, ANSWER_SECONDS)
+
+
+async def test_every_websocket_route_requires_its_scope(nodes, tmp_path: Path) -> None:
+    a: Node = await nodes("a.test")
+    alice, _ = await a.user("alice")
+    sockets = [
+        route
+        for route in route_table(tmp_path / "table")
+        if isinstance(route, ScopedWebSocketRoute) and route.needs
+    ]
+    assert sockets
+    for route in sockets:
+        tokens = await scoped_tokens(a, alice.id, {not_covering(route.needs), route.needs[0]})
+        refused = await _websocket_answer(a, route.path, tokens[not_covering(route.needs)])
+        assert refused["type"] == "websocket.http.response.start", refused
+        assert refused["status"] == 403
+        allowed = await _websocket_answer(a, route.path, tokens[route.needs[0]])
+        assert allowed["type"] == "websocket.accept", allowed
