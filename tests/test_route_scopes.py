@@ -99,6 +99,40 @@ async def test_a_route_that_declares_nothing_resolves_no_token() -> None:
                 await client.get(path, headers={"Authorization": "Bearer x"})
 
 
+def _documented_scopes() -> dict[str, str]:
+    """ "METHOD path" -> scope, as the table under "Scopes of every route" lists them."""
+    text = (Path(__file__).parent.parent / "docs" / "MASTODON.md").read_text()
+    section = text.split("### Scopes of every route", 1)[1].split("\n#", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")]
+    return {
+        route: scope.strip("| ")
+        for scope, routes in rows[2:]
+        for route in re.findall(r"`([A-Z/]+ [^`]+)`", routes)
+    }
+
+
+def _declared(route: ScopedRoute | ScopedWebSocketRoute) -> str:
+    if route.needs is None:
+        return "public"
+    return " or ".join(f"`{scope}`" for scope in route.needs) or "any token"
+
+
+def test_the_documented_scopes_are_the_declared_ones(tmp_path: Path) -> None:
+    declared = {}
+    for route in route_table(tmp_path):
+        if isinstance(route, ScopedRoute | ScopedWebSocketRoute) and not route.path.endswith("/"):
+            web_socket = isinstance(route, ScopedWebSocketRoute)
+            methods = "WS" if web_socket else "/".join(sorted(set(route.methods or ()) - {"HEAD"}))
+            declared[f"{methods} {route.path}"] = _declared(route)
+    documented = _documented_scopes()
+    differences = {
+        route: (documented.get(route), declared.get(route))
+        for route in declared.keys() | documented.keys()
+        if documented.get(route) != declared.get(route)
+    }
+    assert not differences, f"docs/MASTODON.md (documented, declared): {differences}"
+
+
 def _request_path(route: Route) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
