@@ -354,6 +354,9 @@ async def test_admin_scopes_are_granted_only_when_asked_for(nodes) -> None:
         wide_token = wide.json()["access_token"]
 
         staff = await register(client, scopes="read admin:read:accounts")
+        asked = {"response_type": "code", "client_id": staff["client_id"], "redirect_uri": CALLBACK}
+        page = await client.get("/oauth/authorize", params=asked | {"scope": "admin:read:accounts"})
+        assert "see, as staff, the instance" in page.text  # the person sees what they grant
         code = code_from(await authorize(client, staff, scope="read admin:read:accounts"))
         issued = (await exchange(client, staff, code)).json()
         assert issued["scope"] == "read admin:read:accounts"

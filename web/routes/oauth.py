@@ -69,7 +69,8 @@ def plain_scope(scope: str) -> str:
         return _PLAIN_SCOPES[scope]
     parent, _, resource = scope.rpartition(":")
     verb = _VERBS.get(parent, "change, as staff," if parent == "admin:write" else parent)
-    return f"{verb} your {resource.replace('_', ' ')}"
+    whose = "the instance's" if parent.startswith("admin:") else "your"
+    return f"{verb} {whose} {resource.replace('_', ' ')}"
 
 
 def _parsed(request: Request, data: Mapping[str, Any]) -> ParsedRequest:
