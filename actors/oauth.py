@@ -84,12 +84,13 @@ def is_write_scope(scope: str) -> bool:
 def may_write(token: ApiToken) -> bool:
     """Whether a token may change anything at all: every route that changes something needs
     at least one write (or the old follow) scope; routes declare their own scope too."""
-    return token.app_id is None or any(map(is_write_scope, scope_list(token.scopes)))
+    return any(map(is_write_scope, scope_list(token.scopes)))
 
 
 def token_allows(token: ApiToken, scope: str) -> bool:
-    """Whether a token's scopes cover `scope`; tokens of no app (the CLI's) carry every scope."""
-    return token.app_id is None or scope_covers(scope_list(token.scopes), scope)
+    """Whether a token's scopes cover `scope`: what its row names, nothing else (a token of
+    no app, the CLI's, names every scope: `ALL_SCOPES`)."""
+    return scope_covers(scope_list(token.scopes), scope)
 
 
 def scopes_within(granted: str, wanted: str) -> bool:

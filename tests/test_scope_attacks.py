@@ -7,7 +7,14 @@ must change nothing but favourites. A token with the right scope still works.
 
 from __future__ import annotations
 
-from actors.models import Account
+import importlib.util
+from pathlib import Path
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import Connection, select, update
+
+from actors.models import ALL_SCOPES, Account, ApiToken
 from actors.moderation_models import DomainBlock
 from actors.oauth import OUTSIDE_SCOPES
 from objects.design_models import Project
@@ -15,6 +22,7 @@ from outbox.models import OutboxActivity
 from tests.support import Node, app_token, audit_actions, call, count, get
 
 REFUSED = (403, {"error": OUTSIDE_SCOPES})
+OLD_CLI_SCOPES = "read write follow push"  # what tokens of no app said before they said all
 
 
 async def _role(node: Node, actor_id: int) -> str:
@@ -92,3 +100,34 @@ async def test_properly_scoped_tokens_do_the_same_writes(nodes) -> None:
     blocks, role, activities, projects, audit = await _state(a, bob.id)
     assert (blocks, role, activities, projects) == (1, "admin", 1, 1)
     assert "change_role" in audit
+
+
+def _upgrade_tokens(connection: Connection) -> None:
+    """Run the migration that names the scopes of tokens of no app, whatever its number."""
+    versions = Path(__file__).parents[1] / "web" / "migrations" / "versions"
+    [path] = versions.glob("*_cli_tokens_name_their_scopes.py")
+    spec = importlib.util.spec_from_file_location("tokens_name_their_scopes", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(connection)):
+        migration.upgrade()
+
+
+async def test_cli_tokens_carry_every_scope_and_say_so(nodes) -> None:
+    """A token of no app carries what its row names; the CLI's names every scope, and the
+    migration gives the rows made before it the admin scopes they always had."""
+    a: Node = await nodes("a.test")
+    _, token = await a.user("admin", role="admin")
+    assert (await get(a, "/api/v1/admin/accounts", token)).status_code == 200
+    async with a.instance.sessions() as session:
+        await session.execute(
+            update(ApiToken).where(ApiToken.app_id.is_(None)).values(scopes=OLD_CLI_SCOPES)
+        )
+        await session.commit()
+    assert (await get(a, "/api/v1/admin/accounts", token)).status_code == 403
+    async with a.instance.engine.begin() as connection:
+        await connection.run_sync(_upgrade_tokens)
+    assert (await get(a, "/api/v1/admin/accounts", token)).status_code == 200
+    async with a.instance.sessions() as session:
+        assert await session.scalar(select(ApiToken.scopes)) == ALL_SCOPES
