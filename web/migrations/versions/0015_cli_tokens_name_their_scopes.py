@@ -27,9 +27,7 @@ def _rename(old: str, new: str) -> None:
         "api_tokens", sa.column("app_id", sa.BigInteger()), sa.column("scopes", sa.String())
     )
     op.execute(
-        tokens.update()
-        .where(tokens.c.app_id.is_(None), tokens.c.scopes == old)
-        .values(scopes=new)
+        tokens.update().where(tokens.c.app_id.is_(None), tokens.c.scopes == old).values(scopes=new)
     )
 
 
