@@ -138,13 +138,14 @@ class OutgoingMail(QueueRow, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-ALL_SCOPES = "read write follow push"
+# What a token of no app (made by the CLI or a password sign-in) carries: every scope.
+ALL_SCOPES = "read write follow push admin:read admin:write"
 
 
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored.
 
-    Made by the CLI or sign-in (no app, every scope), or by an OAuth app for a person
+    Made by the CLI or sign-in (no app, `ALL_SCOPES`), or by an OAuth app for a person
     (`actor_id`) or for the app itself (client credentials: no actor).
     """
 

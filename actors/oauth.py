@@ -74,17 +74,23 @@ def scope_covers(granted: Iterable[str], wanted: str) -> bool:
     return any(":".join(parts[:end]) in granted for end in range(1, len(parts) + 1))
 
 
+WRITE_SCOPES = ("write", "follow", "admin:write")
+
+
+def is_write_scope(scope: str) -> bool:
+    return scope in WRITE_SCOPES or scope.startswith(("write:", "admin:write:"))
+
+
 def may_write(token: ApiToken) -> bool:
     """Whether a token may change anything at all: every route that changes something needs
-    at least one write (or the old follow) scope; routes check their own scope too."""
-    if token.app_id is None:
-        return True
-    return any(s in ("write", "follow") or s.startswith("write:") for s in scope_list(token.scopes))
+    at least one write (or the old follow) scope; routes declare their own scope too."""
+    return any(map(is_write_scope, scope_list(token.scopes)))
 
 
 def token_allows(token: ApiToken, scope: str) -> bool:
-    """Whether a token's scopes cover `scope`; tokens of no app (the CLI's) carry every scope."""
-    return token.app_id is None or scope_covers(scope_list(token.scopes), scope)
+    """Whether a token's scopes cover `scope`: what its row names, nothing else (a token of
+    no app, the CLI's, names every scope: `ALL_SCOPES`)."""
+    return scope_covers(scope_list(token.scopes), scope)
 
 
 def scopes_within(granted: str, wanted: str) -> bool:

@@ -261,13 +261,6 @@ async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
     return row[0] if row is not None and row[0].revoked_at is None else None
 
 
-async def actor_for_token(
-    session: AsyncSession, token: str
-) -> tuple[Actor, ApiToken] | tuple[None, None]:
-    """The person a token acts for, and the token; (None, None) when it acts for nobody."""
-    return await token_person(session, await token_row(session, token))
-
-
 async def token_person(
     session: AsyncSession, row: ApiToken | None
 ) -> tuple[Actor, ApiToken] | tuple[None, None]:

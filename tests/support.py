@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -162,7 +163,9 @@ async def signed_post(node: Node, path: str, body: bytes, key_id: str, key: Any)
 async def app_token(node: Node, actor: Actor, scopes: str = "read") -> str:
     """A token of an OAuth app (not a password sign-in) for `actor`, with only `scopes`."""
     async with node.instance.sessions() as session:
-        app = OAuthApp(client_id="c", client_secret_hash="x", name="reader", redirect_uris="")
+        app = OAuthApp(
+            client_id=secrets.token_hex(8), client_secret_hash="x", name="reader", redirect_uris=""
+        )
         session.add(app)
         await session.flush()
         token = await create_token(session, actor, "reader", scopes=scopes)

@@ -7,7 +7,6 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
@@ -20,7 +19,7 @@ from federation.outages import outage_of
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
 from web.pages import render
-from web.sign_in_cache import SignInCache
+from web.sign_in_cache import SignIn
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -31,7 +30,6 @@ NEEDS_TOKEN = (
     "this needs 'Authorization: Bearer <token>'; create a token with 'ourdesign token create NAME'"
 )
 BAD_TOKEN = "the bearer token is not valid; create one with 'ourdesign token create NAME'"
-NEEDS_BEARER = "this needs 'Authorization: Bearer <token>'"
 INVALID_TOKEN = "The access token is invalid"
 
 
@@ -171,97 +169,99 @@ def optional_bearer_token(connection: HTTPConnection) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def bearer_token(connection: HTTPConnection, missing: str = NEEDS_TOKEN) -> str:
-    """The request's bearer token; 401 with `missing` when there is none."""
-    token = optional_bearer_token(connection)
+# Where a `web.scopes.ScopedRoute` puts, in the ASGI scope, what it declares: the OAuth scopes
+# of which a token must hold one (() for any live token), or None for a route that takes none.
+ROUTE_SCOPE = "ourdesign.route_scope"
+# Where the tokens a request's handlers resolved are kept, so that each is looked up once.
+SIGN_INS = "ourdesign.sign_ins"
+
+
+def route_scope(connection: HTTPConnection) -> tuple[str, ...]:
+    """The scopes the matched route declares; a route that declares none, or declares itself
+    public, resolves no token at all (a programming error, not the client's)."""
+    if ROUTE_SCOPE not in connection.scope:
+        raise RuntimeError(f"{connection.url.path} declares no OAuth scope: use web.scopes")
+    needs: tuple[str, ...] | None = connection.scope[ROUTE_SCOPE]
+    if needs is None:
+        raise RuntimeError(f"{connection.url.path} is declared public but asks for a token")
+    return needs
+
+
+def within_route_scope(connection: HTTPConnection, row: ApiToken) -> None:
+    """403, as Mastodon words it, unless the token holds one of the route's scopes."""
+    needs = route_scope(connection)
+    if needs and not any(token_allows(row, scope) for scope in needs):
+        raise FederationError(OUTSIDE_SCOPES, status=403)
+
+
+async def bearer_sign_in(connection: HTTPConnection, token: str | None = None) -> SignIn | None:
+    """The request's token (`token`, else its 'Authorization: Bearer') and whom it acts for,
+    checked against the matched route's declared scope: the one place every token is
+    resolved. None without a token; 401 for a token we do not know; 403 when its scopes
+    do not cover the route's. Resolved once per request; a read may be answered from the
+    instance's `SignInCache`."""
+    token = token or optional_bearer_token(connection)
     if token is None:
-        raise FederationError(missing, status=401)
-    return token
+        return None
+    route_scope(connection)  # before any lookup: a public route never resolves a token
+    resolved: dict[str, SignIn] = connection.scope.setdefault(SIGN_INS, {})
+    if token not in resolved:
+        resolved[token] = await _look_up(connection, token)
+    within_route_scope(connection, resolved[token].token)
+    return resolved[token]
 
 
-async def authenticate(session: AsyncSession, request: Request, scope: str | None = None) -> Actor:
-    """The local person whose bearer token came with the request: see `check_token`."""
-    actor, _ = await check_token(session, request, scope)
-    return actor
+async def _look_up(connection: HTTPConnection, token: str) -> SignIn:
+    instance = connection.app.state.instance
+    reading = connection.scope.get("method", "GET") in READ_METHODS
+    if reading and (known := instance.sign_ins.get(token)) is not None:
+        return known  # type: ignore[no-any-return]
+    generation = instance.sign_ins.kept.changes.generation
+    async with instance.sessions() as session:
+        row = await token_row(session, token)
+        if row is None:
+            raise FederationError(INVALID_TOKEN, status=401)
+        actor, _ = await token_person(session, row)
+        await session.commit()  # the token's use is noted even when the request is refused
+    if reading and actor is not None:
+        instance.sign_ins.keep(token, generation, actor, row)
+    return SignIn(actor, row)
 
 
-async def check_token(
-    session: AsyncSession, request: Request, scope: str | None = None
-) -> tuple[Actor, ApiToken]:
-    """The local person whose bearer token came with the request, and the token, checked in
-    this order.
-
-    With `scope` (Mastodon's API): 401 without a live token, 403 when its scopes do not
-    cover `scope`. Then: 401 unless the token acts for a person who is not deleted, 403 if
-    they are suspended, 403 if the method changes something and the token may not write.
-    The token's use is noted in `session`; the caller commits.
-    """
-    row: ApiToken | None
-    if scope is None:
-        row = await token_row(session, bearer_token(request))
-    else:
-        row = await scoped_token_row(session, request, scope)
-    actor, row = await token_person(session, row)
-    if actor is None or row is None or actor.deleted_at is not None:
+async def signed_in_actor(connection: HTTPConnection, role: str | None = None) -> Actor:
+    """The local person whose token came with the request (`bearer_sign_in`), checked in
+    this order: 401 without a token, or unless it acts for a person who is not deleted;
+    403 if they are suspended, if the method changes something and the token may not
+    write, or (with `role`) unless their role is that or higher."""
+    sign_in = await bearer_sign_in(connection)
+    if sign_in is None:
+        raise FederationError(NEEDS_TOKEN, status=401)
+    actor = sign_in.actor
+    if actor is None or actor.deleted_at is not None:
         raise FederationError(BAD_TOKEN, status=401)
     if actor.suspended_at is not None:
         raise FederationError(
             "this account is suspended; ask the instance's moderators why", status=403
         )
-    if request.method not in READ_METHODS and not may_write(row):
+    if connection.scope.get("method", "GET") not in READ_METHODS and not may_write(sign_in.token):
         raise FederationError(OUTSIDE_SCOPES, status=403)
-    return actor, row
-
-
-async def scoped_token_row(
-    session: AsyncSession, request: Request, scope: str | None = None
-) -> ApiToken:
-    """The live token row of the request's bearer token (401 otherwise); with `scope`, 403
-    unless the token's scopes cover it."""
-    row = await token_row(session, bearer_token(request, NEEDS_BEARER))
-    if row is None:
-        raise FederationError(INVALID_TOKEN, status=401)
-    if scope is not None and not token_allows(row, scope):
-        raise FederationError(OUTSIDE_SCOPES, status=403)
-    return row
-
-
-async def signed_in_actor(
-    request: Request, scope: str | None = None, role: str | None = None
-) -> Actor:
-    """`check_token` in a session of its own; with `role`, 403 unless theirs is that or
-    higher. A read may be answered from the instance's `SignInCache`."""
-    instance = request.app.state.instance
-    cacheable = role is None and request.method in READ_METHODS
-    if cacheable and (known := _known_sign_in(instance.sign_ins, request, scope)) is not None:
-        return known
-    generation = instance.sign_ins.kept.changes.generation
-    async with instance.sessions() as session:
-        try:
-            actor, row = await check_token(session, request, scope)
-            if role is not None and not await has_role(session, actor, role):
+    if role is not None:
+        async with connection.app.state.instance.sessions() as session:
+            if not await has_role(session, actor, role):
                 raise FederationError(f"this needs the {role} role; ask an admin", status=403)
-        except FederationError:
-            await session.commit()  # the token's use is noted even when the request is refused
-            raise
-        await session.commit()
-    if cacheable:
-        instance.sign_ins.keep(bearer_token(request), generation, actor, row)
     return actor
 
 
-def _known_sign_in(cache: SignInCache, request: Request, scope: str | None) -> Actor | None:
-    token = optional_bearer_token(request)
-    known = cache.get(token) if token is not None else None
-    if known is None:
-        return None
-    if scope is not None and not token_allows(known.token, scope):
-        raise FederationError(OUTSIDE_SCOPES, status=403)
-    return known.actor
-
-
 async def token_actor(request: Request) -> Actor:
-    """The local person whose bearer token came with the request (401 otherwise)."""
+    """The local person whose bearer token came with the request (401 otherwise), within
+    the route's declared scope."""
+    return await signed_in_actor(request)
+
+
+async def viewer_actor(request: Request) -> Actor | None:
+    """`token_actor` when the request carries a token; None (anonymous) when it does not."""
+    if optional_bearer_token(request) is None:
+        return None
     return await signed_in_actor(request)
 
 

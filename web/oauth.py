@@ -44,8 +44,8 @@ from actors.oauth import (
 )
 from actors.service import secret_hash
 from federation.db import utcnow
-from federation.errors import ValidationError
-from web.http import scoped_token_row, signed_in_actor
+from federation.errors import FederationError, ValidationError
+from web.http import INVALID_TOKEN, bearer_sign_in
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 GRANT_TYPES = ("authorization_code", "client_credentials")
@@ -325,21 +325,9 @@ def _bearer_token(
 
 
 async def request_token(request: Request) -> ApiToken:
-    """The live token row of the request's bearer token (401 otherwise)."""
-    async with request.app.state.instance.sessions() as session:
-        return await scoped_token_row(session, request)
-
-
-async def require_scope(request: Request, scope: str) -> ApiToken:
-    """The request's token if its scopes cover `scope` (401 without a valid token, 403 else).
-
-    "read" covers "read:accounts"; tokens made by the CLI or POST /api/v1/auth/token belong
-    to no app and carry every scope.
-    """
-    async with request.app.state.instance.sessions() as session:
-        return await scoped_token_row(session, request, scope)
-
-
-async def scoped_actor(request: Request, scope: str) -> Actor:
-    """The person acting, once their token is checked to cover `scope`."""
-    return await signed_in_actor(request, scope)
+    """The live token row of the request's bearer token, within the route's declared scope
+    (401 without one). Tokens made by the CLI or POST /api/v1/auth/token belong to no app."""
+    sign_in = await bearer_sign_in(request)
+    if sign_in is None:
+        raise FederationError(INVALID_TOKEN, status=401)
+    return sign_in.token

@@ -21,7 +21,7 @@ MAX_ENTRIES = 10_000
 
 @dataclass(frozen=True)
 class SignIn:
-    actor: Actor
+    actor: Actor | None  # None for an app's own token (client credentials)
     token: ApiToken
 
 

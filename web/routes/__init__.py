@@ -2,9 +2,16 @@
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
+
+from web.scopes import Declared, ScopedRoute
 
 
-def both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[BaseRoute]:
+def both(
+    path: str, endpoint: Any, *, scope: Declared, methods: list[str] | None = None
+) -> list[BaseRoute]:
     """The path with and without the trailing slash some apps add."""
-    return [Route(path, endpoint, methods=methods), Route(f"{path}/", endpoint, methods=methods)]
+    return [
+        ScopedRoute(path, endpoint, scope=scope, methods=methods),
+        ScopedRoute(f"{path}/", endpoint, scope=scope, methods=methods),
+    ]

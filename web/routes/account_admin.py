@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from actors import account_admin
 from actors.models import Account, Actor
@@ -20,6 +20,7 @@ from web.account_json import admin_account_json, fields_of, text
 from web.http import query_int, staff_actor
 from web.instance import instance_of
 from web.mastodon_paging import whole_id
+from web.scopes import ScopedRoute
 
 MAX_LIMIT = 200
 Decision = Callable[[AsyncSession, Settings, Actor | None, int], Awaitable[tuple[Actor, Account]]]
@@ -67,8 +68,25 @@ async def change_role(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/admin/accounts", list_accounts, methods=["GET"]),
-    Route("/api/v1/admin/accounts/{id}/approve", _decide(account_admin.approve), methods=["POST"]),
-    Route("/api/v1/admin/accounts/{id}/reject", _decide(account_admin.reject), methods=["POST"]),
-    Route("/api/v1/admin/accounts/{id}/role", change_role, methods=["PUT"]),
+    ScopedRoute(
+        "/api/v1/admin/accounts", list_accounts, methods=["GET"], scope="admin:read:accounts"
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/approve",
+        _decide(account_admin.approve),
+        methods=["POST"],
+        scope="admin:write:accounts",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/reject",
+        _decide(account_admin.reject),
+        methods=["POST"],
+        scope="admin:write:accounts",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/role",
+        change_role,
+        methods=["PUT"],
+        scope="admin:write:accounts",
+    ),
 ]

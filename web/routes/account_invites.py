@@ -14,6 +14,7 @@ from federation.errors import FederationError
 from web.account_json import fields_of, invite_json, message_page, optional_int
 from web.http import token_actor
 from web.instance import instance_of
+from web.scopes import ScopedRoute
 
 
 async def create(request: Request) -> Response:
@@ -83,8 +84,8 @@ async def show(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/invites", create, methods=["POST"]),
-    Route("/api/v1/invites", list_own, methods=["GET"]),
-    Route("/api/v1/invites/{code}", delete, methods=["DELETE"]),
+    ScopedRoute("/api/v1/invites", create, methods=["POST"], scope="write"),
+    ScopedRoute("/api/v1/invites", list_own, methods=["GET"], scope="read"),
+    ScopedRoute("/api/v1/invites/{code}", delete, methods=["DELETE"], scope="write"),
     Route("/invite/{code}", show, methods=["GET"]),
 ]

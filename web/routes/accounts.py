@@ -31,6 +31,7 @@ from web.account_json import fields_of, flag, iso, message_page, text
 from web.http import client_ip
 from web.instance import Instance, instance_of
 from web.routes import account_admin, account_invites
+from web.scopes import PUBLIC, ScopedRoute
 
 NO_MAIL = (
     "this instance sends no mail, so passwords cannot be reset by mail; ask an admin, who "
@@ -188,11 +189,16 @@ async def password_reset_confirm(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/accounts", create_account, methods=["POST"]),
-    Route("/api/v1/accounts/confirmation", resend, methods=["POST"]),
-    Route("/api/v1/accounts/password_reset", password_reset, methods=["POST"]),
-    Route("/api/v1/accounts/password_reset/confirm", password_reset_confirm, methods=["POST"]),
-    Route("/api/v1/auth/token", issue_token, methods=["POST"]),
+    ScopedRoute("/api/v1/accounts", create_account, methods=["POST"], scope=PUBLIC),
+    ScopedRoute("/api/v1/accounts/confirmation", resend, methods=["POST"], scope=PUBLIC),
+    ScopedRoute("/api/v1/accounts/password_reset", password_reset, methods=["POST"], scope=PUBLIC),
+    ScopedRoute(
+        "/api/v1/accounts/password_reset/confirm",
+        password_reset_confirm,
+        methods=["POST"],
+        scope=PUBLIC,
+    ),
+    ScopedRoute("/api/v1/auth/token", issue_token, methods=["POST"], scope=PUBLIC),
     Route("/auth/confirm", confirm_page, methods=["GET"]),
     *account_invites.routes,
     *account_admin.routes,

@@ -41,6 +41,7 @@ from web.instance import instance_of
 from web.negotiation import see_page, wants_html
 from web.note_pages import note_page
 from web.routes.designs import project_document
+from web.scopes import PUBLIC, ScopedRoute
 
 
 async def local_actor_or_404(request: Request) -> Actor:
@@ -242,8 +243,8 @@ routes = [
     Route("/inbox", inbox, methods=["POST"]),
     Route("/users/{username}", actor_document),
     Route("/users/{username}/inbox", inbox, methods=["POST"]),
-    Route("/users/{username}/outbox", outbox_get, methods=["GET"]),
-    Route("/users/{username}/outbox", outbox_post, methods=["POST"]),
+    ScopedRoute("/users/{username}/outbox", outbox_get, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/users/{username}/outbox", outbox_post, methods=["POST"], scope="write"),
     Route("/users/{username}/followers", follows_collection),
     Route("/users/{username}/following", follows_collection),
     Route("/notes/{note_id}", note_document),

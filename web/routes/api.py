@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import Actor
 from actors.service import ConflictError
@@ -59,6 +58,7 @@ from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
 from web.openapi import openapi_document
 from web.routes.designs import project_or_404
+from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
 
 # Projects
@@ -280,15 +280,17 @@ async def openapi(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/openapi.json", openapi, methods=["GET"]),
-    Route("/api/v1/designs", list_designs, methods=["GET"]),
-    Route("/api/v1/designs", create_design, methods=["POST"]),
-    Route("/api/v1/designs/by-uri", get_design_by_uri, methods=["GET"]),
-    Route("/api/v1/designs/{slug}", get_design, methods=["GET"]),
-    Route("/api/v1/designs/{slug}/versions", publish_design_version, methods=["POST"]),
-    Route("/api/v1/versions", get_design_version, methods=["GET"]),
-    Route("/api/v1/forks", create_fork, methods=["POST"]),
-    Route("/api/v1/comments", create_comment, methods=["POST"]),
-    Route("/api/v1/follows", create_follow, methods=["POST"]),
-    Route("/api/v1/lineage", lineage, methods=["GET"]),
+    ScopedRoute("/api/v1/openapi.json", openapi, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/api/v1/designs", list_designs, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/api/v1/designs", create_design, methods=["POST"], scope="write"),
+    ScopedRoute("/api/v1/designs/by-uri", get_design_by_uri, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/api/v1/designs/{slug}", get_design, methods=["GET"], scope=PUBLIC),
+    ScopedRoute(
+        "/api/v1/designs/{slug}/versions", publish_design_version, methods=["POST"], scope="write"
+    ),
+    ScopedRoute("/api/v1/versions", get_design_version, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/api/v1/forks", create_fork, methods=["POST"], scope="write"),
+    ScopedRoute("/api/v1/comments", create_comment, methods=["POST"], scope="write:statuses"),
+    ScopedRoute("/api/v1/follows", create_follow, methods=["POST"], scope="write:follows"),
+    ScopedRoute("/api/v1/lineage", lineage, methods=["GET"], scope=PUBLIC),
 ]

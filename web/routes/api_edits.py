@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import Actor
 from actors.service import get_local_actor
@@ -27,6 +26,7 @@ from web.api_json import (
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
 from web.routes.designs import project_or_404
+from web.scopes import ScopedRoute
 
 LICENCE_FIELDS = ("licence", "licence_hardware", "licence_documentation", "licence_software")
 
@@ -133,6 +133,8 @@ async def _maintained_project(
 
 
 routes = [
-    Route("/api/v1/versions", edit_version, methods=["PATCH"]),
-    Route("/api/v1/designs/{slug}/maintainers", add_maintainer, methods=["POST"]),
+    ScopedRoute("/api/v1/versions", edit_version, methods=["PATCH"], scope="write"),
+    ScopedRoute(
+        "/api/v1/designs/{slug}/maintainers", add_maintainer, methods=["POST"], scope="write"
+    ),
 ]

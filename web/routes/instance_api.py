@@ -46,6 +46,7 @@ from web.negotiation import see_page, wants_html
 from web.pages import render
 from web.routes import both
 from web.routes.mastodon_media import MAX_PIXELS
+from web.scopes import PUBLIC, ScopedRoute
 
 # What apps count down from: the limit posting actually applies.
 MAX_CHARACTERS = MAX_COMMENT_CHARS
@@ -336,10 +337,10 @@ async def missing_avatar(request: Request) -> Response:
 
 routes = [
     Route("/about", about),
-    *both("/api/v1/instance", instance_v1),
-    *both("/api/v2/instance", instance_v2),
+    *both("/api/v1/instance", instance_v1, scope=PUBLIC),
+    *both("/api/v2/instance", instance_v2, scope=PUBLIC),
     Route("/users/{username}/members", members),
-    Route("/api/v1/coop/boosts", create_boost, methods=["POST"]),
-    Route("/api/v1/coop/boosts", delete_boost, methods=["DELETE"]),
+    ScopedRoute("/api/v1/coop/boosts", create_boost, methods=["POST"], scope="admin:write"),
+    ScopedRoute("/api/v1/coop/boosts", delete_boost, methods=["DELETE"], scope="admin:write"),
     Route("/avatars/missing.png", missing_avatar),
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from actors.convert import actor_to_as, set_profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
@@ -26,6 +26,7 @@ from outbox.c2s import submit
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 from web.account_json import form_or_json
+from web.http import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon import (
     credential_account_entity,
@@ -43,8 +44,8 @@ from web.mastodon_paging import (
 )
 from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
 from web.mastodon_status import entities_of_actors
-from web.oauth import scoped_actor
 from web.routes import both
+from web.scopes import ScopedRoute
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
@@ -140,14 +141,14 @@ async def visible_actor(session: AsyncSession, account_id: str) -> Actor:
 
 async def verify_credentials(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, "read:accounts")
+    me = await token_actor(request)
     async with instance.sessions() as session:
         return JSONResponse(await credential_json(session, instance, me))
 
 
 async def update_credentials(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, "write:accounts")
+    me = await token_actor(request)
     body = await form_or_json(request, instance.settings.max_body_bytes, form_to_body)
     change = parse_profile_change(body)
     async with instance.sessions() as session:
@@ -230,7 +231,7 @@ async def _search_resolved(request: Request, instance: Instance, query: str) -> 
     wants = query_flag(request, "resolve")
     if not wants or "authorization" not in request.headers:
         return None
-    await scoped_actor(request, "read:search")
+    await token_actor(request)
     if "@" not in query and not is_url(query):
         return None
     async with instance.sessions() as session:
@@ -244,7 +245,7 @@ async def _search_known(session: AsyncSession, query: str, limit: int) -> list[A
 
 async def relationships(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, "read:follows")
+    me = await token_actor(request)
     ids = request.query_params.getlist("id[]") or request.query_params.getlist("id")
     wanted = [int(i) for i in ids[:MAX_LIMIT] if i.isdigit() and len(i) <= 18]
     async with instance.sessions() as session:
@@ -307,7 +308,7 @@ async def _follow_page(
 
 async def follow(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, "write:follows")
+    me = await token_actor(request)
     async with instance.sessions() as session:
         target = await visible_actor(session, request.path_params["id"])
     refuse_blocked(instance.blocks, target)
@@ -321,7 +322,7 @@ async def follow(request: Request) -> Response:
 
 async def unfollow(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, "write:follows")
+    me = await token_actor(request)
     async with instance.sessions() as session:
         target = await visible_actor(session, request.path_params["id"])
         follow_uri = await session.scalar(
@@ -344,14 +345,32 @@ async def _sent_by(session: AsyncSession, me: Actor, uri: str) -> bool:
 
 
 routes: list[BaseRoute] = [
-    *both("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
-    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
-    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
-    Route("/api/v1/accounts/search", search, methods=["GET"]),
-    Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
-    Route("/api/v1/accounts/{id}", get_account, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
-    Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
+    *both(
+        "/api/v1/accounts/verify_credentials",
+        verify_credentials,
+        methods=["GET"],
+        scope=("read:accounts", "profile"),
+    ),
+    ScopedRoute(
+        "/api/v1/accounts/update_credentials",
+        update_credentials,
+        methods=["PATCH"],
+        scope="write:accounts",
+    ),
+    ScopedRoute("/api/v1/accounts/lookup", lookup, methods=["GET"], scope="read:accounts"),
+    ScopedRoute("/api/v1/accounts/search", search, methods=["GET"], scope="read:accounts"),
+    ScopedRoute(
+        "/api/v1/accounts/relationships", relationships, methods=["GET"], scope="read:follows"
+    ),
+    ScopedRoute("/api/v1/accounts/{id}", get_account, methods=["GET"], scope="read:accounts"),
+    ScopedRoute(
+        "/api/v1/accounts/{id}/followers", followers, methods=["GET"], scope="read:accounts"
+    ),
+    ScopedRoute(
+        "/api/v1/accounts/{id}/following", following, methods=["GET"], scope="read:accounts"
+    ),
+    ScopedRoute("/api/v1/accounts/{id}/follow", follow, methods=["POST"], scope="write:follows"),
+    ScopedRoute(
+        "/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"], scope="write:follows"
+    ),
 ]

@@ -28,10 +28,11 @@ from objects.media_models import MediaAttachment
 from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
 from web.files import blob_response
+from web.http import token_actor
 from web.instance import instance_of
 from web.mastodon_paging import NOT_FOUND, whole_id
 from web.mastodon_status import media_entity
-from web.oauth import scoped_actor
+from web.scopes import ScopedRoute
 from web.uploads import Upload, read_upload
 
 WRITE_MEDIA = "write:media"
@@ -58,7 +59,7 @@ class ImageFacts:
 async def upload_media(request: Request) -> Response:
     """v1 and v2 alike: images are processed at once, so both answer 200 with the entity."""
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_MEDIA)
+    me = await token_actor(request)
     upload = await read_upload(
         request,
         instance.blobs,
@@ -166,7 +167,7 @@ def _focus(value: Any) -> tuple[float, float]:
 
 async def get_media(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_MEDIA)
+    me = await token_actor(request)
     async with instance.sessions() as session:
         media = await _own_media(session, me, request.path_params["id"])
         return JSONResponse(media_entity(instance.urls, media))
@@ -175,7 +176,7 @@ async def get_media(request: Request) -> Response:
 async def update_media(request: Request) -> Response:
     """The description and focal point, while the upload is not attached to a status."""
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_MEDIA)
+    me = await token_actor(request)
     body = await form_or_json(request, instance.settings.max_body_bytes, dict)
     description = _description(body.get("description")) if "description" in body else None
     focus = _focus(body.get("focus")) if "focus" in body else None
@@ -225,9 +226,9 @@ async def media_file(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/media", upload_media, methods=["POST"]),
-    Route("/api/v2/media", upload_media, methods=["POST"]),
-    Route("/api/v1/media/{id}", get_media, methods=["GET"]),
-    Route("/api/v1/media/{id}", update_media, methods=["PUT"]),
+    ScopedRoute("/api/v1/media", upload_media, methods=["POST"], scope=WRITE_MEDIA),
+    ScopedRoute("/api/v2/media", upload_media, methods=["POST"], scope=WRITE_MEDIA),
+    ScopedRoute("/api/v1/media/{id}", get_media, methods=["GET"], scope=WRITE_MEDIA),
+    ScopedRoute("/api/v1/media/{id}", update_media, methods=["PUT"], scope=WRITE_MEDIA),
     Route("/media/{sha256}.{extension}", media_file, methods=["GET", "HEAD"]),
 ]

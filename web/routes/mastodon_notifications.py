@@ -16,7 +16,6 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import Actor
 from actors.moderation import visible
@@ -24,6 +23,7 @@ from federation.errors import FederationError, ValidationError
 from objects.convert import iso
 from objects.models import Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
+from web.http import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon_paging import (
     NOT_FOUND,
@@ -34,8 +34,8 @@ from web.mastodon_paging import (
     whole_id,
 )
 from web.mastodon_status import account_entities
-from web.oauth import scoped_actor
 from web.routes.mastodon_statuses import entities
+from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"
 WRITE_NOTIFICATIONS = "write:notifications"
@@ -84,7 +84,7 @@ def _number(raw: str, name: str) -> int:
 
 
 async def index(request: Request) -> Response:
-    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    me = await token_actor(request)
     instance = instance_of(request)
     query = _filtered(request, _mine(me))
     async with instance.sessions() as session:
@@ -96,7 +96,7 @@ async def index(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    me = await token_actor(request)
     instance = instance_of(request)
     async with instance.sessions() as session:
         row = await _one_of_mine(session, me, request.path_params["id"])
@@ -107,7 +107,7 @@ async def show(request: Request) -> Response:
 
 
 async def dismiss(request: Request) -> Response:
-    me = await scoped_actor(request, WRITE_NOTIFICATIONS)
+    me = await token_actor(request)
     async with instance_of(request).sessions() as session:
         row = await _one_of_mine(session, me, request.path_params["id"])
         await session.delete(row)
@@ -116,7 +116,7 @@ async def dismiss(request: Request) -> Response:
 
 
 async def clear(request: Request) -> Response:
-    me = await scoped_actor(request, WRITE_NOTIFICATIONS)
+    me = await token_actor(request)
     async with instance_of(request).sessions() as session:
         await session.execute(delete(Notification).where(Notification.recipient_id == me.id))
         await session.commit()
@@ -125,7 +125,7 @@ async def clear(request: Request) -> Response:
 
 async def unread_count(request: Request) -> Response:
     """Every notification counts as unread: read positions (markers) are not stored yet."""
-    me = await scoped_actor(request, READ_NOTIFICATIONS)
+    me = await token_actor(request)
     limit = page_limit(request, default=100, maximum=UNREAD_LIMIT)
     counted = _filtered(request, _mine(me)).with_only_columns(Notification.id).limit(limit)
     async with instance_of(request).sessions() as session:
@@ -182,9 +182,16 @@ def _entity(
 
 
 routes = [
-    Route("/api/v1/notifications", index, methods=["GET"]),
-    Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
-    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
-    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
-    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+    ScopedRoute("/api/v1/notifications", index, methods=["GET"], scope=READ_NOTIFICATIONS),
+    ScopedRoute(
+        "/api/v1/notifications/unread_count",
+        unread_count,
+        methods=["GET"],
+        scope=READ_NOTIFICATIONS,
+    ),
+    ScopedRoute("/api/v1/notifications/clear", clear, methods=["POST"], scope=WRITE_NOTIFICATIONS),
+    ScopedRoute("/api/v1/notifications/{id}", show, methods=["GET"], scope=READ_NOTIFICATIONS),
+    ScopedRoute(
+        "/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"], scope=WRITE_NOTIFICATIONS
+    ),
 ]

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.errors import ValidationError
@@ -25,6 +24,7 @@ from web.mastodon_paging import page_limit, query_flag, whole_id
 from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
 from web.mastodon_status import Item, entities_of_actors
 from web.routes.mastodon_statuses import entities, viewer_of
+from web.scopes import ScopedRoute
 
 MAX_OFFSET = 10_000
 TYPES = ("accounts", "statuses", "hashtags")
@@ -47,7 +47,7 @@ async def search_request(request: Request) -> SearchRequest:
     kind = params.get("type", "")
     if kind and kind not in TYPES:
         raise ValidationError(f"'type' must be one of {', '.join(TYPES)}")
-    viewer = await viewer_of(request, "read:search")
+    viewer = await viewer_of(request)
     return SearchRequest(
         text=params.get("q", "").strip()[:500],
         types=(kind,) if kind else TYPES,
@@ -159,6 +159,6 @@ async def search_v1(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v2/search", search_v2, methods=["GET"]),
-    Route("/api/v1/search", search_v1, methods=["GET"]),
+    ScopedRoute("/api/v2/search", search_v2, methods=["GET"], scope="read:search"),
+    ScopedRoute("/api/v1/search", search_v1, methods=["GET"], scope="read:search"),
 ]

@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from actors.models import FOLLOW_PENDING, Actor, Follow
 from actors.moderation import visible
-from web.http import json_body
+from web.http import json_body, token_actor
 from web.instance import instance_of
 from web.mastodon import rule_entities
-from web.oauth import scoped_actor
 from web.routes import both as _both
 from web.routes.mastodon_accounts import accounts_json
+from web.scopes import PUBLIC, ScopedRoute
 
 PREFERENCES = {
     "posting:default:visibility": "public",
@@ -34,26 +34,27 @@ MARKER_TIMELINES = ("home", "notifications")
 MAX_PEERS = 10_000
 
 
-def _empty_list(*, scope: str | None) -> Any:
-    """An endpoint apps call at start-up for something we do not have (yet): always []."""
+def _empty_list(*, signed_in: bool) -> Any:
+    """An endpoint apps call at start-up for something we do not have (yet): always []
+    (`signed_in`: to a token's person only, within the scope the route declares)."""
 
     async def answer(request: Request) -> Response:
-        if scope is not None:
-            await scoped_actor(request, scope)
+        if signed_in:
+            await token_actor(request)
         return JSONResponse([])
 
     return answer
 
 
 async def preferences(request: Request) -> Response:
-    await scoped_actor(request, "read:accounts")
+    await token_actor(request)
     return JSONResponse(PREFERENCES)
 
 
 async def follow_requests(request: Request) -> Response:
     """People waiting for the signed-in person to accept their follow."""
     instance = instance_of(request)
-    me = await scoped_actor(request, "read:follows")
+    me = await token_actor(request)
     query = (
         select(Actor)
         .join(Follow, Follow.follower_id == Actor.id)
@@ -68,13 +69,13 @@ async def follow_requests(request: Request) -> Response:
 
 async def get_markers(request: Request) -> Response:
     """Read positions are not stored yet: no markers."""
-    await scoped_actor(request, "read:statuses")
+    await token_actor(request)
     return JSONResponse({})
 
 
 async def save_markers(request: Request) -> Response:
     """Accepted and echoed so apps carry on; not stored yet."""
-    await scoped_actor(request, "write:statuses")
+    await token_actor(request)
     body = await json_body(request, instance_of(request).settings.max_body_bytes)
     return JSONResponse({name: body[name] for name in MARKER_TIMELINES if name in body})
 
@@ -99,20 +100,20 @@ async def rules(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    *_both("/api/v1/custom_emojis", _empty_list(scope=None)),
-    *_both("/api/v1/filters", _empty_list(scope="read:filters")),
-    *_both("/api/v2/filters", _empty_list(scope="read:filters")),
-    *_both("/api/v1/lists", _empty_list(scope="read:lists")),
-    *_both("/api/v1/preferences", preferences),
-    *_both("/api/v1/announcements", _empty_list(scope="read")),
-    *_both("/api/v1/follow_requests", follow_requests),
-    Route("/api/v1/markers", get_markers, methods=["GET"]),
-    Route("/api/v1/markers", save_markers, methods=["POST"]),
-    *_both("/api/v1/trends", _empty_list(scope=None)),
-    *_both("/api/v1/trends/tags", _empty_list(scope=None)),
-    *_both("/api/v1/trends/statuses", _empty_list(scope=None)),
-    *_both("/api/v1/trends/links", _empty_list(scope=None)),
-    *_both("/api/v1/instance/peers", peers),
-    *_both("/api/v1/instance/activity", _empty_list(scope=None)),
-    *_both("/api/v1/instance/rules", rules),
+    *_both("/api/v1/custom_emojis", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/filters", _empty_list(signed_in=True), scope="read:filters"),
+    *_both("/api/v2/filters", _empty_list(signed_in=True), scope="read:filters"),
+    *_both("/api/v1/lists", _empty_list(signed_in=True), scope="read:lists"),
+    *_both("/api/v1/preferences", preferences, scope="read:accounts"),
+    *_both("/api/v1/announcements", _empty_list(signed_in=True), scope="read"),
+    *_both("/api/v1/follow_requests", follow_requests, scope="read:follows"),
+    ScopedRoute("/api/v1/markers", get_markers, methods=["GET"], scope="read:statuses"),
+    ScopedRoute("/api/v1/markers", save_markers, methods=["POST"], scope="write:statuses"),
+    *_both("/api/v1/trends", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/trends/tags", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/trends/statuses", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/trends/links", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/instance/peers", peers, scope=PUBLIC),
+    *_both("/api/v1/instance/activity", _empty_list(signed_in=False), scope=PUBLIC),
+    *_both("/api/v1/instance/rules", rules, scope=PUBLIC),
 ]

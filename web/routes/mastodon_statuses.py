@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import visible
@@ -35,6 +34,7 @@ from objects.notes import SHOWN_TO_ALL
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
+from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
@@ -46,8 +46,8 @@ from web.mastodon_paging import (
     whole_id,
 )
 from web.mastodon_status import MASTODON_VISIBILITY, Item, status_context, status_entities
-from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import accounts_json
+from web.scopes import ScopedRoute
 from web.stream_audience import publish_delete
 
 IDEMPOTENCY_SECONDS = 3600
@@ -70,11 +70,9 @@ MENTION = re.compile(
 # Reading
 
 
-async def viewer_of(request: Request, scope: str = READ) -> Actor | None:
+async def viewer_of(request: Request) -> Actor | None:
     """The signed-in person when the request carries a token; reading needs none."""
-    if "authorization" not in request.headers:
-        return None
-    return await scoped_actor(request, scope)
+    return await viewer_actor(request)
 
 
 async def entities(
@@ -228,7 +226,7 @@ class StatusDraft:
 
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_STATUSES)
+    me = await token_actor(request)
     body = await form_or_json(request, instance.settings.max_body_bytes, _listed_fields)
     key = _key_hash(request)
     earlier = await _remembered(instance, me, key)
@@ -457,7 +455,7 @@ async def _remember(session: AsyncSession, me: Actor, key: str | None, note_uri:
 async def delete_status(request: Request) -> Response:
     """Delete one's own note; the answer is the status as it was, with its text."""
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_STATUSES)
+    me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
         if not isinstance(item, Note) or item.actor_id != me.id:
@@ -492,7 +490,7 @@ async def unreblog(request: Request) -> Response:
 async def _react(request: Request, kind: str, *, undo: bool) -> Response:
     """Like or Announce (or undo one) through the outbox; doing it twice changes nothing."""
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_FAVOURITES if kind == LIKE else WRITE_STATUSES)
+    me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
         if isinstance(item, DesignVersion):
@@ -554,7 +552,7 @@ async def unbookmark(request: Request) -> Response:
 async def _bookmark(request: Request, *, keep: bool) -> Response:
     """Keep (or stop keeping) a readable status; doing it twice changes nothing."""
     instance = instance_of(request)
-    me = await scoped_actor(request, WRITE_BOOKMARKS)
+    me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
         mine = (Bookmark.account_id == me.id) & (Bookmark.status_uri == item.uri)
@@ -570,7 +568,7 @@ async def _bookmark(request: Request, *, keep: bool) -> Response:
 async def bookmarks(request: Request) -> Response:
     """The signed-in person's bookmarks, newest first, paged by bookmark id."""
     instance = instance_of(request)
-    me = await scoped_actor(request, READ_BOOKMARKS)
+    me = await token_actor(request)
     query = select(Bookmark.id, Bookmark.status_uri).where(Bookmark.account_id == me.id)
     async with instance.sessions() as session:
         rows = await read_id_page(session, request, query, Bookmark.id, what="a bookmark id")
@@ -589,17 +587,29 @@ async def _bookmarked_items(session: AsyncSession, me: Actor, uris: list[str]) -
 
 
 routes = [
-    Route("/api/v1/statuses", post_status, methods=["POST"]),
-    Route("/api/v1/statuses/{id}", get_status, methods=["GET"]),
-    Route("/api/v1/statuses/{id}", delete_status, methods=["DELETE"]),
-    Route("/api/v1/statuses/{id}/context", status_thread, methods=["GET"]),
-    Route("/api/v1/statuses/{id}/favourite", favourite, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/unfavourite", unfavourite, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/reblog", reblog, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/unreblog", unreblog, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/favourited_by", favourited_by, methods=["GET"]),
-    Route("/api/v1/statuses/{id}/reblogged_by", reblogged_by, methods=["GET"]),
-    Route("/api/v1/statuses/{id}/bookmark", bookmark, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/unbookmark", unbookmark, methods=["POST"]),
-    Route("/api/v1/bookmarks", bookmarks, methods=["GET"]),
+    ScopedRoute("/api/v1/statuses", post_status, methods=["POST"], scope=WRITE_STATUSES),
+    ScopedRoute("/api/v1/statuses/{id}", get_status, methods=["GET"], scope=READ),
+    ScopedRoute("/api/v1/statuses/{id}", delete_status, methods=["DELETE"], scope=WRITE_STATUSES),
+    ScopedRoute("/api/v1/statuses/{id}/context", status_thread, methods=["GET"], scope=READ),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/favourite", favourite, methods=["POST"], scope=WRITE_FAVOURITES
+    ),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/unfavourite", unfavourite, methods=["POST"], scope=WRITE_FAVOURITES
+    ),
+    ScopedRoute("/api/v1/statuses/{id}/reblog", reblog, methods=["POST"], scope=WRITE_STATUSES),
+    ScopedRoute("/api/v1/statuses/{id}/unreblog", unreblog, methods=["POST"], scope=WRITE_STATUSES),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/favourited_by", favourited_by, methods=["GET"], scope="read:accounts"
+    ),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/reblogged_by", reblogged_by, methods=["GET"], scope="read:accounts"
+    ),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/bookmark", bookmark, methods=["POST"], scope=WRITE_BOOKMARKS
+    ),
+    ScopedRoute(
+        "/api/v1/statuses/{id}/unbookmark", unbookmark, methods=["POST"], scope=WRITE_BOOKMARKS
+    ),
+    ScopedRoute("/api/v1/bookmarks", bookmarks, methods=["GET"], scope=READ_BOOKMARKS),
 ]

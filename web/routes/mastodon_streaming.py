@@ -21,22 +21,26 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from actors.models import Actor
-from actors.oauth import scope_covers, scope_list
-from actors.service import actor_for_token
 from federation.errors import FederationError, ValidationError
 from federation.json_input import parse_json_object
-from web.http import INVALID_TOKEN, client_ip, optional_bearer_token
+from web.http import INVALID_TOKEN, bearer_sign_in, client_ip, optional_bearer_token
 from web.instance import Instance, instance_of
+from web.scopes import PUBLIC, ScopedRoute, ScopedWebSocketRoute
 from web.stream_feed import feed_of
-from web.streaming import PUBLIC_STREAMS, USER_STREAMS, StreamMessage, Subscriber
+from web.streaming import (
+    PUBLIC_STREAMS,
+    USER_NOTIFICATIONS,
+    USER_STREAMS,
+    StreamMessage,
+    Subscriber,
+)
 
 HEARTBEAT_SECONDS = 15.0
-READ_SCOPES = ("read:statuses", "read:notifications")
+READ_SCOPES = ("read:statuses", "read:notifications")  # the stream is chosen in the request
 # Closing a WebSocket before accepting it refuses it (with an HTTP 403) when the server
 # cannot send an HTTP answer of our choosing.
 POLICY_VIOLATION = 1008
@@ -55,21 +59,17 @@ def _token(connection: HTTPConnection) -> str | None:
     return connection.query_params.get("access_token") or protocol or None
 
 
-async def _reader(instance: Instance, token: str | None) -> Actor | None:
-    """Who is streaming: None without a token; 401 for a bad one, 403 outside the scopes."""
-    if token is None:
+async def _reader(connection: HTTPConnection) -> Actor | None:
+    """Who is streaming: None without a token; 401 for a bad one, 403 outside the scopes
+    the route declares."""
+    sign_in = await bearer_sign_in(connection, _token(connection))
+    if sign_in is None:
         return None
-    async with instance.sessions() as session:
-        actor, row = await actor_for_token(session, token)
-        await session.commit()
-    if actor is None or row is None or actor.deleted_at is not None:
+    if sign_in.actor is None or sign_in.actor.deleted_at is not None:
         raise FederationError(INVALID_TOKEN, status=401)
-    if actor.suspended_at is not None:
+    if sign_in.actor.suspended_at is not None:
         raise FederationError("this account is suspended", status=403)
-    granted = scope_list(row.scopes)
-    if row.app_id is not None and not any(scope_covers(granted, s) for s in READ_SCOPES):
-        raise FederationError("this token's scopes do not allow reading", status=403)
-    return actor
+    return sign_in.actor
 
 
 # Server-Sent Events
@@ -87,7 +87,7 @@ def _sse_endpoint(name: str | None) -> Any:
 
 async def _sse(request: Request, name: str) -> Response:
     instance = instance_of(request)
-    reader = await _reader(instance, _token(request))
+    reader = await _reader(request)
     subscriber = Subscriber(reader.id if reader else None, client_ip(request))
     try:
         subscriber.listen(name, request.query_params.get("tag"))
@@ -137,7 +137,7 @@ async def _sse_lines(subscriber: Subscriber) -> AsyncIterator[str]:
 async def websocket_stream(websocket: WebSocket) -> None:
     instance: Instance = websocket.app.state.instance
     try:
-        reader = await _reader(instance, _token(websocket))
+        reader = await _reader(websocket)
         subscriber = Subscriber(reader.id if reader else None, client_ip(websocket))
         first = websocket.query_params.get("stream")
         if first:
@@ -217,12 +217,22 @@ def _handle_message(subscriber: Subscriber, reader: Actor | None, text: str) -> 
 # Each stream's SSE path: its name with "/" for ":" ("public:local" at public/local).
 STREAMS = {name.replace(":", "/"): name for name in (*USER_STREAMS, *PUBLIC_STREAMS)}
 
+
+def _stream_scope(name: str) -> str:
+    return "read:notifications" if name == USER_NOTIFICATIONS else "read:statuses"
+
+
 routes = [
-    Route("/api/v1/streaming/health", health, methods=["GET"]),
-    Route("/api/v1/streaming", _sse_endpoint(None), methods=["GET"]),
+    ScopedRoute("/api/v1/streaming/health", health, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/api/v1/streaming", _sse_endpoint(None), methods=["GET"], scope=READ_SCOPES),
     *[
-        Route(f"/api/v1/streaming/{path}", _sse_endpoint(name), methods=["GET"])
+        ScopedRoute(
+            f"/api/v1/streaming/{path}",
+            _sse_endpoint(name),
+            methods=["GET"],
+            scope=_stream_scope(name),
+        )
         for path, name in STREAMS.items()
     ],
-    WebSocketRoute("/api/v1/streaming", websocket_stream),
+    ScopedWebSocketRoute("/api/v1/streaming", websocket_stream, scope=READ_SCOPES),
 ]

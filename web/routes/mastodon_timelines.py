@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import publicly_listed, visible
@@ -23,6 +22,7 @@ from objects.designs import clean_tags
 from objects.models import Note
 from objects.notes import SHOWN_TO_ALL
 from web.api_json import tags_contain
+from web.http import token_actor
 from web.instance import instance_of
 from web.mastodon_paging import (
     PerAuthor,
@@ -33,9 +33,9 @@ from web.mastodon_paging import (
     query_flag,
 )
 from web.mastodon_search import listed_versions
-from web.oauth import scoped_actor
 from web.routes.mastodon_accounts import visible_actor
 from web.routes.mastodon_statuses import READ, entities, viewer_of
+from web.scopes import ScopedRoute
 
 
 def _notes(listed: bool = False) -> Select[Any]:
@@ -82,7 +82,7 @@ async def home(request: Request) -> Response:
     """Notes by people the viewer follows (all but direct ones) and their own; versions of
     projects they follow or maintain. Each followed account's notes are one index seek, so
     a page costs the same however many notes the others have written."""
-    me = await scoped_actor(request, READ)
+    me = await token_actor(request)
 
     async def sources(session: AsyncSession) -> list[Source]:
         followees = list(
@@ -156,8 +156,8 @@ async def account_statuses(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/timelines/home", home, methods=["GET"]),
-    Route("/api/v1/timelines/public", public, methods=["GET"]),
-    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/statuses", account_statuses, methods=["GET"]),
+    ScopedRoute("/api/v1/timelines/home", home, methods=["GET"], scope=READ),
+    ScopedRoute("/api/v1/timelines/public", public, methods=["GET"], scope=READ),
+    ScopedRoute("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"], scope=READ),
+    ScopedRoute("/api/v1/accounts/{id}/statuses", account_statuses, methods=["GET"], scope=READ),
 ]

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from actors.models import Actor
 from actors.moderation import get_domain_block, lift_domain_block, put_domain_block, record_audit
@@ -23,6 +22,7 @@ from web.account_json import fields_of
 from web.blocklists import block_json, export_csv, import_csv, public_block_entries
 from web.http import limited_body, staff_actor
 from web.instance import Instance, instance_of
+from web.scopes import PUBLIC, ScopedRoute
 
 TEXT_FIELDS = ("severity", "private_comment", "public_comment")
 FLAG_FIELDS = ("reject_media", "reject_reports", "obfuscate")
@@ -189,12 +189,47 @@ async def _csv_body(request: Request, limit: int) -> str:
 
 
 routes = [
-    Route("/api/v1/instance/domain_blocks", public_blocks, methods=["GET"]),
-    Route("/api/v1/admin/domain_blocks", list_blocks, methods=["GET"]),
-    Route("/api/v1/admin/domain_blocks", create_block, methods=["POST"]),
-    Route("/api/v1/admin/domain_blocks/export", export_blocks, methods=["GET"]),
-    Route("/api/v1/admin/domain_blocks/import", import_blocks, methods=["POST"]),
-    Route("/api/v1/admin/domain_blocks/{id:int}", get_block, methods=["GET"]),
-    Route("/api/v1/admin/domain_blocks/{id:int}", update_block, methods=["PUT"]),
-    Route("/api/v1/admin/domain_blocks/{id:int}", delete_block, methods=["DELETE"]),
+    ScopedRoute("/api/v1/instance/domain_blocks", public_blocks, methods=["GET"], scope=PUBLIC),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks",
+        list_blocks,
+        methods=["GET"],
+        scope="admin:read:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks",
+        create_block,
+        methods=["POST"],
+        scope="admin:write:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks/export",
+        export_blocks,
+        methods=["GET"],
+        scope="admin:read:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks/import",
+        import_blocks,
+        methods=["POST"],
+        scope="admin:write:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks/{id:int}",
+        get_block,
+        methods=["GET"],
+        scope="admin:read:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks/{id:int}",
+        update_block,
+        methods=["PUT"],
+        scope="admin:write:domain_blocks",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/domain_blocks/{id:int}",
+        delete_block,
+        methods=["DELETE"],
+        scope="admin:write:domain_blocks",
+    ),
 ]

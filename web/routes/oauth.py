@@ -31,6 +31,7 @@ from web.oauth import (
 )
 from web.pages import render
 from web.routes import oauth_apps
+from web.scopes import PUBLIC, ScopedRoute
 
 AUTHORIZE_PARAMS = (
     "response_type",
@@ -68,7 +69,8 @@ def plain_scope(scope: str) -> str:
         return _PLAIN_SCOPES[scope]
     parent, _, resource = scope.rpartition(":")
     verb = _VERBS.get(parent, "change, as staff," if parent == "admin:write" else parent)
-    return f"{verb} your {resource.replace('_', ' ')}"
+    whose = "the instance's" if parent.startswith("admin:") else "your"
+    return f"{verb} {whose} {resource.replace('_', ' ')}"
 
 
 def _parsed(request: Request, data: Mapping[str, Any]) -> ParsedRequest:
@@ -256,10 +258,10 @@ async def server_metadata(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/oauth/authorize", authorize_page, methods=["GET"]),
-    Route("/oauth/authorize", authorize_decision, methods=["POST"]),
-    Route("/oauth/token", token, methods=["POST"]),
-    Route("/oauth/revoke", revoke, methods=["POST"]),
+    ScopedRoute("/oauth/authorize", authorize_page, methods=["GET"], scope=PUBLIC),
+    ScopedRoute("/oauth/authorize", authorize_decision, methods=["POST"], scope=PUBLIC),
+    ScopedRoute("/oauth/token", token, methods=["POST"], scope=PUBLIC),
+    ScopedRoute("/oauth/revoke", revoke, methods=["POST"], scope=PUBLIC),
     Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
     *oauth_apps.routes,
 ]

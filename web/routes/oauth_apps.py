@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from actors.models import OAuthApp
 from actors.oauth import register_app, scope_list
@@ -17,6 +17,7 @@ from web.files import media_type_essence
 from web.http import INVALID_TOKEN
 from web.instance import instance_of
 from web.oauth import request_token
+from web.scopes import ANY_TOKEN, PUBLIC, ScopedRoute
 
 
 def app_entity(app: OAuthApp, client_secret: str | None = None) -> dict[str, Any]:
@@ -103,6 +104,6 @@ async def verify_app(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/apps", create_app, methods=["POST"]),
-    Route("/api/v1/apps/verify_credentials", verify_app, methods=["GET"]),
+    ScopedRoute("/api/v1/apps", create_app, methods=["POST"], scope=PUBLIC),
+    ScopedRoute("/api/v1/apps/verify_credentials", verify_app, methods=["GET"], scope=ANY_TOKEN),
 ]

@@ -26,6 +26,7 @@ from web.http import client_ip, staff_actor
 from web.instance import instance_of
 from web.logs import log_request
 from web.schema import current_revisions, head_revisions
+from web.scopes import ScopedRoute
 
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
 QUEUE_STATES = (PENDING, DONE, FAILED)
@@ -184,5 +185,5 @@ async def metrics(request: Request) -> Response:
 routes = [
     Route("/healthz", healthz),
     Route("/readyz", readyz),
-    Route("/metrics", metrics),
+    ScopedRoute("/metrics", metrics, scope="admin:read"),
 ]

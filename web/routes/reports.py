@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from actors.models import Actor
 from actors.moderation_models import Report
@@ -34,6 +34,7 @@ from web.instance import Instance, instance_of
 from web.mastodon_lookup import actor_by_ref, is_url, local_actor
 from web.mastodon_paging import whole_id
 from web.report_json import admin_reports_json, audit_json, report_json
+from web.scopes import ScopedRoute
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 200
@@ -237,19 +238,54 @@ def _next_link(request: Request, ids: list[int], limit: int) -> dict[str, str]:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/v1/reports", create_report, methods=["POST"]),
-    Route("/api/v1/admin/reports", admin_reports, methods=["GET"]),
-    Route("/api/v1/admin/reports/{id}", admin_report, methods=["GET"]),
-    Route(
+    ScopedRoute("/api/v1/reports", create_report, methods=["POST"], scope="write:reports"),
+    ScopedRoute(
+        "/api/v1/admin/reports", admin_reports, methods=["GET"], scope="admin:read:reports"
+    ),
+    ScopedRoute(
+        "/api/v1/admin/reports/{id}", admin_report, methods=["GET"], scope="admin:read:reports"
+    ),
+    ScopedRoute(
         "/api/v1/admin/reports/{id}/assign_to_self",
         _report_action(assign_report),
         methods=["POST"],
+        scope="admin:write:reports",
     ),
-    Route("/api/v1/admin/reports/{id}/unassign", _report_action(unassign_report), methods=["POST"]),
-    Route("/api/v1/admin/reports/{id}/resolve", _report_action(resolve_report), methods=["POST"]),
-    Route("/api/v1/admin/reports/{id}/reopen", _report_action(reopen_report), methods=["POST"]),
-    Route("/api/v1/admin/accounts/{id}/action", account_action, methods=["POST"]),
-    Route("/api/v1/admin/accounts/{id}/unsilence", _undo("unsilence"), methods=["POST"]),
-    Route("/api/v1/admin/accounts/{id}/unsuspend", _undo("unsuspend"), methods=["POST"]),
-    Route("/api/v1/admin/audit_log", audit_log, methods=["GET"]),
+    ScopedRoute(
+        "/api/v1/admin/reports/{id}/unassign",
+        _report_action(unassign_report),
+        methods=["POST"],
+        scope="admin:write:reports",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/reports/{id}/resolve",
+        _report_action(resolve_report),
+        methods=["POST"],
+        scope="admin:write:reports",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/reports/{id}/reopen",
+        _report_action(reopen_report),
+        methods=["POST"],
+        scope="admin:write:reports",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/action",
+        account_action,
+        methods=["POST"],
+        scope="admin:write:accounts",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/unsilence",
+        _undo("unsilence"),
+        methods=["POST"],
+        scope="admin:write:accounts",
+    ),
+    ScopedRoute(
+        "/api/v1/admin/accounts/{id}/unsuspend",
+        _undo("unsuspend"),
+        methods=["POST"],
+        scope="admin:write:accounts",
+    ),
+    ScopedRoute("/api/v1/admin/audit_log", audit_log, methods=["GET"], scope="admin:read"),
 ]
