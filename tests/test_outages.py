@@ -31,6 +31,7 @@ from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from actors.models import Actor
@@ -47,7 +48,7 @@ from objects.models import Note
 from tests.live import live_server, wait_for
 from tests.support import Node, bearer
 from tests.tcp_proxy import tcp_proxy
-from web.http import outage_handler
+from web.outage_answers import OutageAnswers
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # Short limits, so that a fault is noticed within a second or two.
@@ -430,7 +431,7 @@ async def test_a_bug_is_still_a_500_and_a_cause_is_found_under_other_errors() ->
 
     app = Starlette(
         routes=[Route("/bug", bug), Route("/wrapped", wrapped)],
-        exception_handlers={OSError: outage_handler, RuntimeError: outage_handler},
+        middleware=[Middleware(OutageAnswers)],
     )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

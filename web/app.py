@@ -7,7 +7,6 @@ import gc
 from collections.abc import AsyncIterator
 
 import httpx
-from sqlalchemy import exc as sa_exc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,8 +15,9 @@ from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.http import federation_error_handler, outage_handler
+from web.http import federation_error_handler
 from web.instance import open_instance
+from web.outage_answers import OutageAnswers
 from web.pages import STATIC_DIR, make_templates
 from web.routes import (
     accounts,
@@ -108,17 +108,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={
-            FederationError: federation_error_handler,
-            # Outages (database down, statement deadline, disk full): 503/507, not 500.
-            # SQLAlchemyError also covers the pool's timeout and the PendingRollbackError of
-            # a session whose connection died; each is looked into for its cause.
-            sa_exc.SQLAlchemyError: outage_handler,
-            OSError: outage_handler,
-        },
+        exception_handlers={FederationError: federation_error_handler},
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates()
+    # Innermost of our layers, so an outage's answer is counted and gets security headers.
+    app.add_middleware(OutageAnswers)
     ops.install(app)
     app.add_middleware(SecurityHeaders, scheme=settings.scheme)
     return app

@@ -15,7 +15,6 @@ from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
 from actors.service import has_role, token_person, token_row
 from federation.errors import FederationError
 from federation.json_input import parse_json_object
-from federation.outages import outage_of
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
 from web.pages import render
@@ -77,22 +76,6 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
         page.headers.update(exc.headers)
         return page
     return error_response(exc.status, exc.message, exc.headers or None)
-
-
-async def outage_handler(request: Request, exc: Exception) -> Response:
-    """A database or disk outage as 503/507 with Retry-After (`federation.outages`); any
-    other error is raised again, to be answered 500 and logged with its traceback."""
-    outage = outage_of(exc)
-    if outage is None:
-        raise exc
-    log.warning(
-        "answered %s to %s %s: %s",
-        outage.status,
-        request.method,
-        request.url.path,
-        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-    )
-    return await federation_error_handler(request, outage)
 
 
 def client_ip(request: HTTPConnection) -> str:
