@@ -147,8 +147,9 @@ async def _one_of_mine(session: AsyncSession, me: Actor, raw_id: str) -> Notific
 async def notification_entities(
     session: AsyncSession, instance: Instance, me: Actor, rows: Sequence[Notification]
 ) -> list[dict[str, Any]]:
-    """The page's entities, its statuses and accounts each looked up once for the page."""
-    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)})
+    """The page's entities, its statuses and accounts each looked up once for the page; a
+    notification whose status the person may not read is left out."""
+    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)}, me)
     built = await entities(session, instance, me, list(items.values()))
     statuses = dict(zip(items, built, strict=True))
     accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
