@@ -21,15 +21,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, text, update
 
 from actors.service import get_local_actor
 from federation.keys import load_rsa_private_pem
 from federation.vocab import ACTIVITY_JSON
-from objects.models import Notification
+from objects.models import Note, Notification
 from tests.support import Node, call, count, get, settle, signed_post
 from tests.test_mastodon_statuses import post
 from tests.test_mastodon_streaming import AsgiStream
 from web.browser import SESSION_COOKIE, start_session
+from web.schema import migrate
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 VIEWERS = ("anonymous", "follower", "mentioned", "stranger", "parent_author")
@@ -361,6 +363,20 @@ async def ap_of(node: Node, path: str, **params: Any) -> dict[str, Any]:
         response = await client.get(path, params=params or None)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+async def test_the_migration_takes_hidden_replies_off_old_counts(nodes: Any) -> None:
+    """Counts made before the rule counted every reply: migration 0014 takes the hidden
+    (live) ones off, and leaves the rest of the count as it was."""
+    t = await thread(nodes)
+    root = Note.uri == t.root["uri"]
+    async with t.node.instance.engine.begin() as connection:
+        await connection.execute(update(Note).where(root).values(replies_count=len(ALL) + 1))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    await migrate(t.node.instance.engine, t.node.instance.settings)
+    async with t.node.instance.sessions() as session:
+        counted = await session.scalar(select(Note.replies_count).where(root))
+    assert counted == len(ANYONE) + 1
 
 
 # The rule cannot be written again elsewhere
