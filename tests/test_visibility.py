@@ -136,12 +136,24 @@ async def html_thread(t: Thread, viewer: str) -> set[str]:
 
 
 async def html_note(t: Thread, viewer: str) -> set[str]:
-    """Each answer's own page: served only for what anyone may read."""
+    """Each answer's own page."""
     shown = set()
     async with await browser(t, viewer) as client:
         for v, status in t.answers.items():
             response = await client.get(path_of(status["uri"]))
             if response.status_code == 200 and f"answer-{v}-" in response.text:
+                shown.add(v)
+    return shown
+
+
+async def ap_note(t: Thread, viewer: str) -> set[str]:
+    """Each answer's ActivityPub document."""
+    shown = set()
+    async with t.node.client(headers={"Accept": ACTIVITY_JSON}) as client:
+        for v, status in t.answers.items():
+            response = await client.get(path_of(status["uri"]))
+            assert response.status_code in (200, 404), response.text
+            if response.status_code == 200:
                 shown.add(v)
     return shown
 
@@ -212,8 +224,9 @@ MATRIX: dict[str, tuple[Face, dict[str, set[str]]]] = {
     "status": (status_get, READS),
     "context": (context, READS),
     "html_thread": (html_thread, READS),
-    "html_note": (html_note, every(ANYONE)),
-    "ap_replies": (ap_replies, every(ANYONE)),
+    "html_note": (html_note, READS),
+    "ap_replies": (ap_replies, every(ANYONE)),  # no signed fetches: for anyone
+    "ap_note": (ap_note, every(ANYONE)),
     "ap_outbox": (ap_outbox, every(ANYONE)),
     "public_timeline": (public_timeline, PUBLIC_ONLY),
     # Home: what the people one follows wrote and one may read.

@@ -13,10 +13,11 @@ from starlette.responses import HTMLResponse
 from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
+from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
 from objects.notes import replies_page
-from objects.visibility import readable_by
+from objects.visibility import may_read, readable_by
 from web.browser import signed_in
 from web.instance import instance_of
 from web.pages import render_page
@@ -34,8 +35,11 @@ class ThreadContext:
 
 
 async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse:
+    """The page, for those who may read the note (else 404, as if there were none)."""
     viewer = await signed_in(request)  # looked up before this page's session begins
     async with instance_of(request).sessions() as session:
+        if not await may_read(session, viewer, note):
+            raise FederationError("there is no such note", status=404)
         context = await thread_context(session, viewer, note.in_reply_to)
         replies = await replies_page(session, note.uri, viewer, after_id=None, limit=REPLIES_SHOWN)
         authors = await actors_by_id(session, {reply.actor_id for reply in replies})

@@ -186,10 +186,10 @@ async def note_document(request: Request) -> Response:
     if row is None:
         raise FederationError("there is no such note", status=404)
     note, author = row
-    if not shown_to_all(note):  # no signed fetch here: only what anyone may read
-        raise FederationError("there is no such note", status=404)
     if wants_html(request):
-        return await note_page(request, note, author)
+        return await note_page(request, note, author)  # for those who may read it
+    if not shown_to_all(note):  # no signed fetches here: only what anyone may read
+        raise FederationError("there is no such note", status=404)
     return ActivityResponse(
         note_to_as(note, author.uri), status_code=410 if note.deleted_at else 200
     )
