@@ -397,23 +397,38 @@ async def test_the_migration_takes_hidden_replies_off_old_counts(nodes: Any) -> 
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 VISIBILITY_VALUES = {"public", "unlisted", "followers", "direct", "private"}
-# Where a visibility is only translated or chosen for a new post, never filtered on.
-TRANSLATING = {"MASTODON_VISIBILITY", "VISIBILITIES", "_addressing", "draft"}
+# Code that chooses a new post's addressing from the visibility asked for: it writes, it
+# decides nobody's reading.
+POSTING = {"_addressing", "_comment_on_design"}
 
 
 def _filters_on_visibility(tree: ast.AST) -> list[int]:
-    """Lines comparing a stored visibility (`x.visibility`) with anything, or naming the
-    visibility column in a query."""
-    lines = []
+    """Lines outside POSTING that read a stored visibility (`x.visibility`, the column
+    included), compare anything with a visibility's name, or use the module's constants."""
+    lines: list[int] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in POSTING:
+            node.body = []  # not walked further
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == "visibility":
-            base = node.value
-            if isinstance(base, ast.Name) and base.id in TRANSLATING:
-                continue
-            lines.append(node.lineno)
-        if isinstance(node, ast.Name) and node.id in {"SHOWN_TO_ALL", "ADDRESSED"}:
+            if not (isinstance(node.value, ast.Name) and node.value.id == "draft"):
+                lines.append(node.lineno)
+        elif _names_the_rule(node):
             lines.append(node.lineno)
     return lines
+
+
+def _names_the_rule(node: ast.AST) -> bool:
+    """The visibility module's constants, or a comparison with a visibility's name."""
+    if isinstance(node, ast.Name):
+        return node.id in {"SHOWN_TO_ALL", "ADDRESSED"}
+    if not isinstance(node, ast.Compare):
+        return False
+    operands = [node.left, *node.comparators]
+    for operand in list(operands):
+        if isinstance(operand, ast.Tuple | ast.List | ast.Set):
+            operands += operand.elts
+    return any(isinstance(o, ast.Constant) and o.value in VISIBILITY_VALUES for o in operands)
 
 
 def _allowed(source: str, line: int) -> bool:
@@ -434,9 +449,16 @@ def test_no_web_module_filters_on_visibility_by_itself() -> None:
     assert offenders == []
 
 
-def test_the_check_finds_a_copy_of_the_rule() -> None:
-    copy = "rows = select(Note).where(Note.visibility.in_(('public', 'unlisted')))\n"
-    assert _filters_on_visibility(ast.parse(copy)) == [1]
-    also = "if note.visibility != 'direct':\n    pass\n"
-    assert _filters_on_visibility(ast.parse(also)) == [1]
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "rows = select(Note).where(Note.visibility.in_(('public', 'unlisted')))",
+        "shown = note.visibility != 'direct'",
+        "shown = status['visibility'] in ('public', 'unlisted')",
+        "query = query.where(SHOWN_TO_ALL)",
+        "async def _addressing_of(kind):\n    return kind == 'direct'",
+    ],
+)
+def test_the_check_finds_a_copy_of_the_rule(copy: str) -> None:
+    assert _filters_on_visibility(ast.parse(copy)) != []
     assert re.search("objects.visibility", (WEB / "note_pages.py").read_text())
