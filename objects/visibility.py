@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, or_, select
+from sqlalchemy import Boolean, ColumnElement, String, and_, cast, false, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.vocab import is_public
@@ -177,12 +179,32 @@ def readable_by_followers(viewer: Actor, note: Any = Note) -> ColumnElement[bool
 
 
 def _addressed_in_sql(note: Any, viewer: Actor) -> ColumnElement[bool]:
-    """The viewer's URI is one of the note's to/cc addresses: a match of the quoted URI in
-    the JSON text, which reads the same on SQLite and PostgreSQL (URIs need no escaping)."""
+    """The viewer's URI is one of the note's to/cc addresses: the quoted URI is found in
+    the JSON text, which reads the same on SQLite and PostgreSQL (our actors' URIs hold no
+    character JSON escapes)."""
     if '"' in viewer.uri or "\\" in viewer.uri:
         return false()
-    quoted = '"' + viewer.uri.replace("%", "\\%").replace("_", "\\_") + '"'
-    return cast(note.to, String).like(f"%{quoted}%", escape="\\")
+    return _HoldsText(cast(note.to, String), literal(f'"{viewer.uri}"'))
+
+
+class _HoldsText(FunctionElement[bool]):
+    """Whether a text holds another, case-sensitively on both databases (SQLite's LIKE is
+    not), with no pattern characters to escape."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_HoldsText)
+def _holds_text_sqlite(element: _HoldsText, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"instr({haystack}, {needle}) > 0"
+
+
+@compiles(_HoldsText, "postgresql")
+def _holds_text_postgresql(element: _HoldsText, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"strpos({haystack}, {needle}) > 0"
 
 
 def listed_publicly(note: Any = Note) -> ColumnElement[bool]:
