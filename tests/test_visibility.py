@@ -23,12 +23,14 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
+from actors.models import Actor
 from actors.service import get_local_actor
 from federation.keys import load_rsa_private_pem
 from federation.vocab import ACTIVITY_JSON
 from objects.models import Note, Notification
+from objects.notifications import MENTION
 from tests.support import Node, call, count, get, settle, signed_post
-from tests.test_mastodon_statuses import post
+from tests.test_mastodon_statuses import design, post
 from tests.test_mastodon_streaming import AsgiStream
 from web.browser import SESSION_COOKIE, start_session
 from web.schema import migrate
@@ -315,31 +317,62 @@ def _json(data: str) -> dict[str, Any]:
 # The attacker's tries, from another instance
 
 
+@pytest.mark.parametrize("target", ["note", "design"])
 @pytest.mark.parametrize("hidden", ["direct", "followers"])
-async def test_a_remote_hidden_reply_leaks_nowhere_public(nodes: Any, hidden: str) -> None:
-    """Bob, on b.test, answers olga's public note on a.test either directly to mia alone or
-    only to his followers (fred, on a.test, follows him): olga's page, signed out, does not show
-    it; the note's `replies` collection neither lists nor counts it; olga is not told."""
+async def test_a_remote_hidden_reply_leaks_nowhere_public(
+    nodes: Any, hidden: str, target: str
+) -> None:
+    """Bob, on b.test, answers olga's public note (or design) on a.test either directly to
+    mia alone or only to his followers (fred, on a.test, follows him). Signed out, olga's
+    page does not show it; the `replies` collection neither lists nor counts it, nor does
+    the APIs' `replies_count`; olga is not told. Those it is for do read it."""
     a, b = await nodes("a.test"), await nodes("b.test")
     olga, olga_token = await a.user("olga")
     mia, mia_token = await a.user("mia")
     _, fred_token = await a.user("fred")
     bob, _ = await b.user("bob")
-    await call(
-        a, "POST", "/users/fred/outbox", fred_token, json={"type": "Follow", "object": bob.uri}
-    )
+    follow = {"type": "Follow", "object": bob.uri}
+    await call(a, "POST", "/users/fred/outbox", fred_token, json=follow)
     await settle(a, b)
-    root = await post(a, olga_token, "Which lamp?")
+    if target == "note":
+        root_uri = (await post(a, olga_token, "Which lamp?"))["uri"]
+    else:
+        root_uri = (await design(a, olga_token, "lamp"))["id"]
     audience = [mia.uri] if hidden == "direct" else [bob.followers_url]
+    await _send_reply(a, bob, root_uri, audience)
+    await settle(a, b)
+    reader_token = mia_token if hidden == "direct" else fred_token
+
+    page = await call(a, "GET", path_of(root_uri), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "secret-answer" not in page.text
+    collection = await ap_of(a, f"{path_of(root_uri)}/replies")
+    items = (await ap_of(a, f"{path_of(root_uri)}/replies", page="true"))["orderedItems"]
+    assert collection["totalItems"] == 0 and items == []
+    assert await _replies_counted(a, root_uri) == 0
+    mentions = Notification.kind == MENTION
+    assert await count(a, Notification, mentions, Notification.recipient_id == olga.id) == 0
+    # It did arrive: the one it is for reads it in the thread, and is told if addressed.
+    root_id = await _status_id(a, root_uri)
+    thread = await get(a, f"/api/v1/statuses/{root_id}/context", reader_token)
+    assert ["secret-answer" in s["content"] for s in thread.json()["descendants"]] == [True]
+    signed_out = await get(a, f"/api/v1/statuses/{root_id}/context")
+    assert signed_out.json()["descendants"] == []
+    told = await count(a, Notification, mentions, Notification.recipient_id == mia.id)
+    assert told == (1 if hidden == "direct" else 0)
+
+
+async def _send_reply(a: Node, bob: Actor, parent_uri: str, audience: list[str]) -> None:
+    """Bob's server sends the reply as any server may (our own outbox would also address
+    the parent's author)."""
     note = {
         "id": f"https://b.test/notes/{uuid.uuid4().hex}",
         "type": "Note",
         "attributedTo": bob.uri,
         "content": "secret-answer",
-        "inReplyTo": root["uri"],
+        "inReplyTo": parent_uri,
         "to": audience,
     }
-    # Sent by hand, as any server may: our own outbox would also address olga.
     create = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": f"https://b.test/activities/{uuid.uuid4().hex}",
@@ -352,23 +385,21 @@ async def test_a_remote_hidden_reply_leaks_nowhere_public(nodes: Any, hidden: st
     key = load_rsa_private_pem(bob.private_key_pem)
     sent = await signed_post(a, "/inbox", json.dumps(create).encode(), bob.public_key_id, key)
     assert sent.status_code in (200, 202), sent.text
-    await settle(a, b)
-    reader_token = mia_token if hidden == "direct" else fred_token
 
-    page = await get(a, path_of(root["uri"]), headers={"Accept": "text/html"})
-    assert page.status_code == 200 and "Which lamp?" in page.text
-    assert "secret-answer" not in page.text
-    collection = await ap_of(a, f"{path_of(root['uri'])}/replies")
-    items = (await ap_of(a, f"{path_of(root['uri'])}/replies", page="true"))["orderedItems"]
-    assert collection["totalItems"] == 0 and items == []
-    assert await count(a, Notification, Notification.recipient_id == olga.id) == 0
-    # It did arrive: the one it is for reads it in the thread, and is told if addressed.
-    thread = await get(a, f"/api/v1/statuses/{root['id']}/context", reader_token)
-    assert ["secret-answer" in s["content"] for s in thread.json()["descendants"]] == [True]
-    signed_out = await get(a, f"/api/v1/statuses/{root['id']}/context")
-    assert signed_out.json()["descendants"] == []
-    told = await count(a, Notification, Notification.recipient_id == mia.id)
-    assert told == (1 if hidden == "direct" else 0)
+
+async def _status_id(node: Node, uri: str) -> str:
+    found = await get(node, "/api/v2/search", q=uri)
+    [status] = found.json()["statuses"]
+    return str(status["id"])
+
+
+async def _replies_counted(node: Node, uri: str) -> int:
+    """The count the JSON API (a design) or the Mastodon API (a note) gives, signed out."""
+    if "/versions/" in uri:
+        version = await get(node, "/api/v1/versions", uri=uri)
+        return int(version.json()["replies_count"])
+    status = await get(node, f"/api/v1/statuses/{await _status_id(node, uri)}")
+    return int(status.json()["replies_count"])
 
 
 async def ap_of(node: Node, path: str, **params: Any) -> dict[str, Any]:
