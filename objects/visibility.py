@@ -20,7 +20,18 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, ColumnElement, String, and_, cast, false, literal, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    false,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,14 +39,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.vocab import is_public
 from objects.design_models import DesignVersion
-from objects.models import Note
+from objects.models import SHOWN_TO_ALL, Note
 
 PUBLIC = "public"
 UNLISTED = "unlisted"
 FOLLOWERS = "followers"
 DIRECT = "direct"
-# Readable by anyone, signed in or not, and so listed and counted in public collections.
-SHOWN_TO_ALL = (PUBLIC, UNLISTED)
+# SHOWN_TO_ALL: readable by anyone, signed in or not, and so listed and counted in public
+# collections (public and unlisted; kept with the model, whose index names them).
 # Readable by the people they are addressed to.
 ADDRESSED = (FOLLOWERS, DIRECT)
 
@@ -154,7 +165,7 @@ async def _followed_authors(
 
 def readable_by(viewer: Actor | None, note: Any = Note) -> ColumnElement[bool]:
     """The notes the viewer may read."""
-    anyone: ColumnElement[bool] = note.visibility.in_(SHOWN_TO_ALL)
+    anyone = shown_to_all_sql(note)
     if viewer is None:
         return anyone
     followed = select(Follow.followee_id).where(
@@ -166,6 +177,15 @@ def readable_by(viewer: Actor | None, note: Any = Note) -> ColumnElement[bool]:
         and_(note.visibility == FOLLOWERS, note.actor_id.in_(followed)),
         and_(note.visibility.in_(ADDRESSED), _addressed_in_sql(note, viewer)),
     )
+
+
+def shown_to_all_sql(note: Any = Note) -> ColumnElement[bool]:
+    """What anyone may read, with the values written out rather than bound, so that the
+    partial index on such notes (`ix_notes_shown_actor_id`) serves the queries using it."""
+    shown: ColumnElement[bool] = note.visibility.in_(
+        [literal_column(repr(v)) for v in SHOWN_TO_ALL]
+    )
+    return shown
 
 
 def readable_by_followers(viewer: Actor, note: Any = Note) -> ColumnElement[bool]:

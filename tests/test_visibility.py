@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from alembic import command
+from sqlalchemy import select, update
 
 from actors.models import Actor
 from actors.service import get_local_actor
@@ -33,7 +34,7 @@ from tests.support import Node, call, count, get, settle, signed_post
 from tests.test_mastodon_statuses import design, post
 from tests.test_mastodon_streaming import AsgiStream
 from web.browser import SESSION_COOKIE, start_session
-from web.schema import migrate
+from web.schema import alembic_config, migrate
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 VIEWERS = ("anonymous", "follower", "mentioned", "stranger", "parent_author")
@@ -411,16 +412,30 @@ async def ap_of(node: Node, path: str, **params: Any) -> dict[str, Any]:
 
 async def test_the_migration_takes_hidden_replies_off_old_counts(nodes: Any) -> None:
     """Counts made before the rule counted every reply: migration 0014 takes the hidden
-    (live) ones off, and leaves the rest of the count as it was."""
+    (live) ones off, and leaves the rest of the count as it was; it goes down and up."""
     t = await thread(nodes)
+    engine, settings = t.node.instance.engine, t.node.instance.settings
+    async with engine.begin() as connection:
+        await connection.run_sync(_downgrade, alembic_config(settings))
     root = Note.uri == t.root["uri"]
-    async with t.node.instance.engine.begin() as connection:
+    async with engine.begin() as connection:
         await connection.execute(update(Note).where(root).values(replies_count=len(ALL) + 1))
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
-    await migrate(t.node.instance.engine, t.node.instance.settings)
+    await migrate(engine, settings)
     async with t.node.instance.sessions() as session:
         counted = await session.scalar(select(Note.replies_count).where(root))
     assert counted == len(ANYONE) + 1
+
+
+def _downgrade(connection: Any, config: Any) -> None:
+    config.attributes["connection"] = connection
+    command.downgrade(config, "0010")
+
+
+async def test_statuses_count_tells_only_what_anyone_may_read(nodes: Any) -> None:
+    t = await thread(nodes)
+    for viewer in VIEWERS:
+        alice = await get(t.node, f"/api/v1/accounts/{t.alice_id}", t.tokens[viewer])
+        assert alice.json()["statuses_count"] == len(ANYONE), viewer
 
 
 # The rule cannot be written again elsewhere
