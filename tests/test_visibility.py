@@ -438,6 +438,30 @@ async def test_statuses_count_tells_only_what_anyone_may_read(nodes: Any) -> Non
         assert alice.json()["statuses_count"] == len(ANYONE), viewer
 
 
+async def test_an_old_notification_of_an_unreadable_status_is_neither_shown_nor_counted(
+    nodes: Any,
+) -> None:
+    """A row made before notifications were kept to readers (or for a follow since ended):
+    the stranger is not shown it, by id or in the list, nor is it counted."""
+    t = await thread(nodes)
+    async with t.node.instance.sessions() as session:
+        sam = await get_local_actor(session, NAMES["stranger"])
+        assert sam is not None
+        old = Notification(
+            recipient_id=sam.id,
+            kind=MENTION,
+            from_actor_id=t.alice_id,
+            object_uri=t.answers["direct"]["uri"],
+        )
+        session.add(old)
+        await session.commit()
+    token = t.tokens["stranger"]
+    assert (await get(t.node, "/api/v1/notifications", token)).json() == []
+    assert (await get(t.node, f"/api/v1/notifications/{old.id}", token)).status_code == 404
+    unread = await get(t.node, "/api/v1/notifications/unread_count", token)
+    assert unread.json() == {"count": 0}
+
+
 # The rule cannot be written again elsewhere
 
 
