@@ -4,8 +4,9 @@ The matrix: olga writes a public note; alice answers it four times, once in each
 visibility, each answer mentioning mia; fred follows alice; sam is a stranger. Each face is
 asked as each viewer which of the four answers it shows, and the answer is compared with a
 table. Then the attacker's tries: replies that are not public, sent from another instance,
-must not leak onto the public note's page, into its `replies` collection or its count, nor
-notify its author.
+must not leak onto the public note's (or design's) page, into its `replies` collection or
+its counts, nor notify its author. Last, a module under web/ that reads visibilities by
+itself fails a test: a new face cannot write the rule again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,6 @@ class Thread:
     root: dict[str, Any]
     answers: dict[str, dict[str, Any]]
     tokens: dict[str, str | None]
-    browsers: dict[str, httpx.AsyncClient] = field(default_factory=dict)
 
     def seen(self, ids: list[str]) -> set[str]:
         """Which answers (by visibility) a list of status ids or URIs holds."""
@@ -106,10 +106,7 @@ def path_of(uri: str) -> str:
 
 
 async def ap(t: Thread, path: str, **params: Any) -> dict[str, Any]:
-    async with t.node.client(headers={"Accept": ACTIVITY_JSON}) as client:
-        response = await client.get(path, params=params or None)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return await ap_of(t.node, path, **params)
 
 
 # The faces: each answers which of the answers the viewer is shown.
