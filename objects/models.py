@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from federation.db import Base, IdType, utcnow
 
 NOASSERTION = "NOASSERTION"
+# The visibilities anyone may read. The rule is `objects.visibility`'s; the values are here
+# because the partial index below is written with them, as SQL text that queries repeat.
+SHOWN_TO_ALL = ("public", "unlisted")
+SHOWN_TO_ALL_SQL = f"visibility IN ({', '.join(repr(v) for v in SHOWN_TO_ALL)})"
 
 
 class Note(Base):
@@ -23,12 +27,13 @@ class Note(Base):
         Index("ix_notes_published_id", "published", "id"),
         # The home timeline seeks each followed account's newest notes.
         Index("ix_notes_actor_id_published_id", "actor_id", "published", "id"),
-        # Counting an author's live notes reads this index only.
+        # Counting an author's live notes that anyone may read (`objects.visibility`: the
+        # count is shown to anyone) reads this index only.
         Index(
-            "ix_notes_live_actor_id",
+            "ix_notes_shown_actor_id",
             "actor_id",
-            sqlite_where=text("deleted_at IS NULL"),
-            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text(f"deleted_at IS NULL AND {SHOWN_TO_ALL_SQL}"),
+            postgresql_where=text(f"deleted_at IS NULL AND {SHOWN_TO_ALL_SQL}"),
         ),
     )
 

@@ -10,27 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import Actor
 from actors.moderation import visible
 from federation.db import is_postgres, utcnow
-from federation.vocab import is_public
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from objects.notifications import IsLocal, LocalOwner, notify_interaction, notify_note
+from objects.visibility import readable_by, shown_to_all, visibility_of
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
-
-
-# The visibilities anyone may read; followers-only and direct notes depend on the reader.
-SHOWN_TO_ALL = ("public", "unlisted")
-
-
-def visibility_of(to: list[str], cc: list[str], followers_url: str | None) -> str:
-    if is_public(to):
-        return "public"
-    if is_public(cc):
-        return "unlisted"
-    if followers_url and followers_url in to + cc:
-        return "followers"
-    return "direct"
 
 
 # session.info key: notes looked up in advance (`adopt_notes`), by URI (None: not stored).
@@ -112,7 +98,7 @@ async def insert_remote_note(
     )
     session.add(note)
     _remember(session, note)
-    parent = await _count_reply(session, data.in_reply_to, +1)
+    parent = await _count_reply(session, note, +1)
     await notify_note(session, note, author, parent, is_local)
     return note
 
@@ -120,7 +106,7 @@ async def insert_remote_note(
 async def add_local_note(session: AsyncSession, note: Note) -> Note:
     session.add(note)
     _remember(session, note)
-    parent = await _count_reply(session, note.in_reply_to, +1)
+    parent = await _count_reply(session, note, +1)
     author = await session.get(Actor, note.actor_id)
     if author is not None:
         await notify_note(session, note, author, parent)
@@ -140,16 +126,21 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
     note.deleted_at = utcnow()
     note.content = ""
     note.summary = None
-    await _count_reply(session, note.in_reply_to, -1)
+    await _count_reply(session, note, -1)
 
 
-async def _count_reply(session: AsyncSession, parent_uri: str | None, delta: int) -> LocalOwner:
+async def _count_reply(session: AsyncSession, reply: Note, delta: int) -> LocalOwner:
     """Count a reply on its parent: a note, or a design version (a comment on it).
 
+    The count is public: only replies anyone may read are counted (`objects.visibility`),
+    so that it tells nobody how many followers-only or direct replies there are.
     The UPDATEs return whose the parent is, when it is local: the notification for the
     reply then costs the inbox batch no query of its own."""
+    parent_uri = reply.in_reply_to
     if not parent_uri:
         return LocalOwner()
+    if not shown_to_all(reply):
+        delta = 0
     note = await session.execute(
         update(Note)
         .where(Note.uri == parent_uri)
@@ -226,13 +217,24 @@ async def _count_interaction(
 
 
 async def replies_page(
-    session: AsyncSession, parent_uri: str, *, after_id: int | None, limit: int
+    session: AsyncSession,
+    parent_uri: str,
+    viewer: Actor | None,
+    *,
+    after_id: int | None,
+    limit: int,
 ) -> list[Note]:
-    """Replies oldest first, keyset-paged by row id; suspended authors' replies are left out."""
+    """The replies the viewer may read (None: anyone, as public collections list them),
+    oldest first, keyset-paged by row id; suspended authors' replies are left out."""
     query = (
         select(Note)
         .join(Actor, Actor.id == Note.actor_id)
-        .where(Note.in_reply_to == parent_uri, Note.deleted_at.is_(None), visible())
+        .where(
+            Note.in_reply_to == parent_uri,
+            Note.deleted_at.is_(None),
+            visible(),
+            readable_by(viewer),
+        )
     )
     if is_postgres(session):
         # A row-value bound and order that only the (in_reply_to, id) index can serve: with

@@ -23,6 +23,7 @@ from federation.db import utcnow
 from federation.vocab import is_public
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
 from objects.models import ANNOUNCE, LIKE, Note, Notification
+from objects.visibility import readers_among
 
 FOLLOW = "follow"
 FOLLOW_REQUEST = "follow_request"
@@ -118,12 +119,14 @@ async def notify_note(
     is_local: IsLocal | None = None,
 ) -> None:
     """A new note is a "mention" for the local owner of what it replies to and for the local
-    actors it is addressed to (Mastodon addresses everyone it mentions)."""
+    actors it is addressed to (Mastodon addresses everyone it mentions), of those who may
+    read it: a direct reply to someone else tells the parent's author nothing."""
     if author.suspended_at is not None:
         return
     recipients = await _owners(session, parent)
     recipients += await _addressed(session, note, author, is_local)
-    add_notifications(session, recipients, MENTION, author, note.uri)
+    readers = await readers_among(session, note, recipients)
+    add_notifications(session, readers, MENTION, author, note.uri)
 
 
 async def notify_interaction(

@@ -27,10 +27,10 @@ from objects.notes import (
     add_local_note,
     remove_interaction,
     tombstone_note,
-    visibility_of,
 )
 from objects.notifications import follow_kind, notify
 from objects.resolve import find_or_fetch_note
+from objects.visibility import visibility_of
 from outbox import activities
 from outbox.models import OutboxActivity
 from outbox.publish import publish

@@ -26,8 +26,9 @@ from objects.designs import get_version, project_of
 from objects.html import sanitize_html, text_to_html
 from objects.licences import LicencePolicy
 from objects.models import Note
-from objects.notes import add_local_note, get_note, insert_remote_note, visibility_of
+from objects.notes import add_local_note, get_note, insert_remote_note
 from objects.resolve import store_fetched_note
+from objects.visibility import visibility_of
 from outbox import activities
 from outbox.designs import after_comment
 from outbox.models import OutboxActivity

@@ -39,6 +39,7 @@ from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
+from objects.visibility import readable
 from web.mastodon_status import VERSION_PREFIX, Item, status_id
 
 DEFAULT_LIMIT = 20
@@ -91,10 +92,15 @@ async def find_item(session: AsyncSession, value: str) -> Item | None:
 
 
 async def items_by_uri(
-    session: AsyncSession, uris: Iterable[str | None], *, shown_only: bool = False
+    session: AsyncSession,
+    uris: Iterable[str | None],
+    viewer: Actor | None,
+    *,
+    shown_only: bool = False,
 ) -> dict[str, Item]:
-    """Notes and design versions not deleted, by URI (two queries); with `shown_only`, not
-    those of suspended or deleted actors either."""
+    """Notes and design versions not deleted that the viewer may read, by URI (two queries,
+    and one more for followers-only notes); with `shown_only`, not those of suspended or
+    deleted actors either."""
     wanted = {uri for uri in uris if uri}
     if not wanted:
         return {}
@@ -109,8 +115,8 @@ async def items_by_uri(
             .join(Actor, Actor.id == Project.actor_id)
             .where(visible())
         )
-    found: dict[str, Item] = {note.uri: note for note in await session.scalars(notes)}
-    return found | {version.uri: version for version in await session.scalars(versions)}
+    found: list[Item] = [*await session.scalars(notes), *await session.scalars(versions)]
+    return {item.uri: item for item in await readable(session, viewer, found)}
 
 
 def page_limit(request: Request, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:

@@ -21,8 +21,8 @@ from objects.design_models import DesignVersion, Project
 from objects.design_resolve import store_fetched_version
 from objects.designs import clean_tags
 from objects.models import Note
-from objects.notes import SHOWN_TO_ALL
 from objects.resolve import store_fetched_note
+from objects.visibility import listed_publicly, readable_by
 from web.api_json import like_pattern, tags_contain
 from web.instance import Instance
 from web.mastodon_status import Item
@@ -72,7 +72,7 @@ async def notes_matching(
         .join(Actor, Actor.id == Note.actor_id)
         .where(
             Note.local.is_(True),
-            Note.visibility == "public",
+            listed_publicly(),
             Note.deleted_at.is_(None),
             Note.content.ilike(like_pattern(text), escape="\\"),
             publicly_listed(),
@@ -113,8 +113,9 @@ async def tags_matching(session: AsyncSession, text: str, offset: int, limit: in
 # By URL
 
 
-async def known_item(session: AsyncSession, url: str) -> Item | None:
-    """A shown note or design version we already have, by its id or (for notes) its URL."""
+async def known_item(session: AsyncSession, url: str, viewer: Actor | None) -> Item | None:
+    """A shown note or design version we already have, by its id or (for notes) its URL,
+    that the viewer may read."""
     version = await session.scalar(listed_versions().where(DesignVersion.uri == url))
     if version is not None:
         return version
@@ -124,7 +125,7 @@ async def known_item(session: AsyncSession, url: str) -> Item | None:
         .where(
             or_(Note.uri == url, Note.url == url),
             Note.deleted_at.is_(None),
-            Note.visibility.in_(SHOWN_TO_ALL),
+            readable_by(viewer),
             publicly_listed(),
         )
     )

@@ -31,6 +31,7 @@ from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
+from objects.visibility import readable_by
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
 
@@ -103,12 +104,14 @@ async def entities_of_actors(
 
 
 async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[str, int], int]:
-    """(what, actor id) -> count of accepted followers, accepted followings and live notes."""
+    """(what, actor id) -> count of accepted followers, accepted followings and live notes
+    anyone may read."""
     accepted = Follow.state == FOLLOW_ACCEPTED
     parts = [
         ("followers", Follow.followee_id, accepted),
         ("following", Follow.follower_id, accepted),
-        ("statuses", Note.actor_id, Note.deleted_at.is_(None)),
+        # Shown to anyone: counts only what anyone may read (`objects.visibility`).
+        ("statuses", Note.actor_id, Note.deleted_at.is_(None) & readable_by(None)),
     ]
     counted = union_all(
         *(

@@ -13,9 +13,11 @@ from starlette.responses import HTMLResponse
 from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
+from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
-from objects.notes import SHOWN_TO_ALL, replies_page
+from objects.notes import replies_page
+from objects.visibility import may_read, readable_by
 from web.browser import signed_in
 from web.instance import instance_of
 from web.pages import render_page
@@ -33,10 +35,13 @@ class ThreadContext:
 
 
 async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse:
-    await signed_in(request)  # looked up before this page's session begins
+    """The page, for those who may read the note (else 404, as if there were none)."""
+    viewer = await signed_in(request)  # looked up before this page's session begins
     async with instance_of(request).sessions() as session:
-        context = await thread_context(session, note.in_reply_to)
-        replies = await replies_page(session, note.uri, after_id=None, limit=REPLIES_SHOWN)
+        if not await may_read(session, viewer, note):
+            raise FederationError("there is no such note", status=404)
+        context = await thread_context(session, viewer, note.in_reply_to)
+        replies = await replies_page(session, note.uri, viewer, after_id=None, limit=REPLIES_SHOWN)
         authors = await actors_by_id(session, {reply.actor_id for reply in replies})
         response = await render_page(
             request,
@@ -50,8 +55,11 @@ async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse
     return response
 
 
-async def thread_context(session: AsyncSession, parent_uri: str | None) -> ThreadContext:
-    """The note replied to (if we have it) and the design version at the thread's root."""
+async def thread_context(
+    session: AsyncSession, viewer: Actor | None, parent_uri: str | None
+) -> ThreadContext:
+    """The note replied to (if we have it and the viewer may read it) and the design
+    version at the thread's root."""
     parent: tuple[Note, Actor] | None = None
     uri = parent_uri
     for _ in range(MAX_THREAD_DEPTH):
@@ -60,7 +68,7 @@ async def thread_context(session: AsyncSession, parent_uri: str | None) -> Threa
         design = await _version(session, uri)
         if design is not None:
             return ThreadContext(parent_uri, parent, design)
-        found = await _note(session, uri)
+        found = await _note(session, viewer, uri)
         if found is None:
             break
         parent = parent or found
@@ -80,7 +88,7 @@ async def _version(session: AsyncSession, uri: str) -> tuple[DesignVersion, Acto
     return None if row is None else (row[0], row[1])
 
 
-async def _note(session: AsyncSession, uri: str) -> tuple[Note, Actor] | None:
+async def _note(session: AsyncSession, viewer: Actor | None, uri: str) -> tuple[Note, Actor] | None:
     row = (
         await session.execute(
             select(Note, Actor)
@@ -88,7 +96,7 @@ async def _note(session: AsyncSession, uri: str) -> tuple[Note, Actor] | None:
             .where(
                 Note.uri == uri,
                 Note.deleted_at.is_(None),
-                Note.visibility.in_(SHOWN_TO_ALL),
+                readable_by(viewer),
                 visible(),
             )
         )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from objects.models import Note
+from objects.visibility import on_public_timelines, reaches_followers
 from web.instance import Instance
 from web.streaming import DELETE, PUBLIC, PUBLIC_LOCAL, PUBLIC_REMOTE, USER, Channel, StreamHub
 
@@ -28,9 +29,9 @@ def note_channels(note: Note, listed: bool, followers: Iterable[int]) -> list[Ch
     """Its author's and (unless direct) their followers' user streams; public streams for a
     public note by a listed author. Notes keep no hashtags here yet."""
     channels: list[Channel] = [(USER, note.actor_id)] if note.local else []
-    if note.visibility != "direct":
+    if reaches_followers(note):
         channels += [(USER, follower) for follower in followers]
-    if listed and note.visibility == "public":
+    if listed and on_public_timelines(note):
         channels += [(PUBLIC,), (PUBLIC_LOCAL if note.local else PUBLIC_REMOTE,)]
     return channels
 

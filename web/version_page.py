@@ -24,8 +24,8 @@ from objects.design_models import DesignVersion, Project, ProjectMaintainer, Ver
 from objects.designs import version_files
 from objects.lineage import ancestors
 from objects.models import Note
-from objects.notes import SHOWN_TO_ALL
 from objects.thumbnails import model_format, thumbnail_path, thumbnails_for
+from objects.visibility import readable_by
 
 # The thread shown on the page: the oldest comments first, at most this many in all.
 MAX_COMMENTS = 200
@@ -251,7 +251,7 @@ def thread_query() -> Select[*tuple[Any, ...]]:
         )
         .join(thread, thread.c.uri == Note.uri)
         .join(Actor, Actor.id == Note.actor_id)
-        .where(visible(), Note.visibility.in_(SHOWN_TO_ALL))
+        .where(visible(), readable_by(None))
         .order_by(Note.id)
         .limit(MAX_COMMENTS)
     )

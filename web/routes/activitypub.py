@@ -19,8 +19,9 @@ from objects.convert import note_to_as
 from objects.design_models import PROJECT_ACTOR_TYPE
 from objects.designs import project_for_actor
 from objects.models import Note
-from objects.notes import SHOWN_TO_ALL, replies_page
+from objects.notes import replies_page
 from objects.resolve import ensure_note
+from objects.visibility import shown_to_all
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.models import OutboxActivity
@@ -186,10 +187,10 @@ async def note_document(request: Request) -> Response:
     if row is None:
         raise FederationError("there is no such note", status=404)
     note, author = row
-    if note.visibility not in SHOWN_TO_ALL:
-        raise FederationError("there is no such note", status=404)
     if wants_html(request):
-        return await note_page(request, note, author)
+        return await note_page(request, note, author)  # for those who may read it
+    if not shown_to_all(note):  # no signed fetches here: only what anyone may read
+        raise FederationError("there is no such note", status=404)
     return ActivityResponse(
         note_to_as(note, author.uri), status_code=410 if note.deleted_at else 200
     )
@@ -199,17 +200,17 @@ async def note_replies(request: Request) -> Response:
     instance = instance_of(request)
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     collection = f"{uri}/replies"
-    if "page" not in request.query_params:
-        async with instance.sessions() as session:
-            note = await session.scalar(select(Note).where(Note.uri == uri))
-        if note is None:
+    async with instance.sessions() as session:
+        note = await session.scalar(select(Note).where(Note.uri == uri))
+        if note is None or not shown_to_all(note):
             raise FederationError("there is no such note", status=404)
         if wants_html(request):
             return see_page(f"{uri}#comments")
-        return ActivityResponse(ordered_collection(collection, note.replies_count))
-    async with instance.sessions() as session:
+        if "page" not in request.query_params:
+            # replies_count counts the replies anyone may read: those the pages list.
+            return ActivityResponse(ordered_collection(collection, note.replies_count))
         notes = await replies_page(
-            session, uri, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
+            session, uri, None, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
         )
     rows = [(n.id, n.uri) for n in notes]
     return ActivityResponse(_page(request, collection, [n.uri for n in notes], rows, "min_id"))

@@ -168,7 +168,7 @@ async def version_replies(request: Request) -> Response:
         return ActivityResponse(ordered_collection(collection, version.replies_count))
     async with instance_of(request).sessions() as session:
         notes = await replies_page(
-            session, version.uri, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
+            session, version.uri, None, after_id=query_int(request, "min_id"), limit=PAGE_SIZE
         )
     next_cursor = notes[-1].id if len(notes) == PAGE_SIZE else None
     items = [note.uri for note in notes]

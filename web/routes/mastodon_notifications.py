@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,8 +21,9 @@ from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError, ValidationError
 from objects.convert import iso
-from objects.models import Notification
+from objects.models import Note, Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
+from objects.visibility import readable_by
 from web.http import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon_paging import (
@@ -58,11 +59,18 @@ def _types_param(request: Request, name: str) -> list[str]:
 
 
 def _mine(me: Actor) -> Select[Any]:
-    """The person's notifications whose sender may still be shown."""
+    """The person's notifications whose sender may still be shown and whose note, if they
+    are about one, the person may read (a row made before that rule, or a follow since
+    ended, is neither listed nor counted)."""
     return (
         select(Notification)
         .join(Actor, Actor.id == Notification.from_actor_id)
-        .where(Notification.recipient_id == me.id, visible())
+        .outerjoin(Note, Note.uri == Notification.object_uri)
+        .where(
+            Notification.recipient_id == me.id,
+            visible(),
+            or_(Note.id.is_(None), readable_by(me)),
+        )
     )
 
 
@@ -147,8 +155,9 @@ async def _one_of_mine(session: AsyncSession, me: Actor, raw_id: str) -> Notific
 async def notification_entities(
     session: AsyncSession, instance: Instance, me: Actor, rows: Sequence[Notification]
 ) -> list[dict[str, Any]]:
-    """The page's entities, its statuses and accounts each looked up once for the page."""
-    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)})
+    """The page's entities, its statuses and accounts each looked up once for the page; a
+    notification whose status the person may not read is left out."""
+    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)}, me)
     built = await entities(session, instance, me, list(items.values()))
     statuses = dict(zip(items, built, strict=True))
     accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})

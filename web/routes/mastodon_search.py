@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.errors import ValidationError
+from objects.visibility import readable
 from web.instance import Instance, instance_of
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
 from web.mastodon_paging import page_limit, query_flag, whole_id
@@ -117,7 +118,7 @@ async def _status_by_url(instance: Instance, wanted: SearchRequest) -> Item | No
     if instance.blocks.is_suspended(wanted.text):
         return None
     async with instance.sessions() as session:
-        known = await known_item(session, wanted.text)
+        known = await known_item(session, wanted.text, wanted.viewer)
     if known is not None or not wanted.resolve or instance.urls.is_local(wanted.text):
         return known
     return await fetch_item(instance, wanted.text)
@@ -136,6 +137,7 @@ async def search_results(request: Request) -> dict[str, Any]:
         if "hashtags" in wanted.types and not is_url(wanted.text):
             tags = await tags_matching(session, wanted.text, wanted.offset, wanted.limit)
         by_id = await entities_of_actors(session, instance.urls, accounts)
+        statuses = await readable(session, wanted.viewer, statuses)  # fetched ones too
         status_list = await entities(session, instance, wanted.viewer, statuses)
     return {
         "accounts": [by_id[a.id] for a in accounts],

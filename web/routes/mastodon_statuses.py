@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from actors.models import Actor
 from actors.moderation import visible
 from actors.service import secret_hash
 from federation.db import utcnow
@@ -30,7 +29,7 @@ from objects.designs import project_of
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from objects.notes import SHOWN_TO_ALL
+from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
@@ -94,7 +93,7 @@ async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: 
     item = await find_item(session, status_id)
     if item is None or item.deleted_at is not None or not await _author_shown(session, item):
         raise FederationError(NOT_FOUND, status=404)
-    if isinstance(item, Note) and not await _may_read(session, viewer, item):
+    if not await may_read(session, viewer, item):
         raise FederationError(NOT_FOUND, status=404)
     return item
 
@@ -106,49 +105,6 @@ async def _author_shown(session: AsyncSession, item: Item) -> bool:
     else:
         actor = await session.get(Actor, item.actor_id)
     return actor is not None and actor.deleted_at is None and actor.suspended_at is None
-
-
-async def _may_read(session: AsyncSession, viewer: Actor | None, note: Note) -> bool:
-    return bool(await _readable(session, viewer, [note]))
-
-
-async def _readable(session: AsyncSession, viewer: Actor | None, notes: list[Note]) -> list[Note]:
-    """The notes the viewer may read, in order; one query however many are followers-only."""
-    followed = await _followed_authors(session, viewer, notes)
-    return [note for note in notes if _shown_to(viewer, note, followed)]
-
-
-async def _followed_authors(
-    session: AsyncSession, viewer: Actor | None, notes: list[Note]
-) -> set[int]:
-    """Which authors of the followers-only notes the viewer follows (accepted)."""
-    if viewer is None:
-        return set()
-    # The viewer reads their own notes without following themselves.
-    authors = {note.actor_id for note in notes if note.visibility == "followers"} - {viewer.id}
-    if not authors:
-        return set()
-    followed = await session.scalars(
-        select(Follow.followee_id).where(
-            Follow.follower_id == viewer.id,
-            Follow.followee_id.in_(authors),
-            Follow.state == FOLLOW_ACCEPTED,
-        )
-    )
-    return set(followed)
-
-
-def _shown_to(viewer: Actor | None, note: Note, followed: Collection[int]) -> bool:
-    """Whether the viewer may read the note, given the authors they follow (accepted)."""
-    if note.visibility in SHOWN_TO_ALL:
-        return True
-    if viewer is None:
-        return False
-    if viewer.id == note.actor_id:
-        return True
-    if note.visibility == "followers":
-        return note.actor_id in followed
-    return viewer.uri in note.to.get("to", []) + note.to.get("cc", [])
 
 
 async def get_status(request: Request) -> Response:
@@ -185,7 +141,7 @@ async def _ancestors(session: AsyncSession, viewer: Actor | None, item: Item) ->
             )
         if parent is None or parent.deleted_at is not None:
             break
-        if isinstance(parent, Note) and not await _may_read(session, viewer, parent):
+        if not await may_read(session, viewer, parent):
             break
         found.append(parent)
         parent_uri = parent.in_reply_to if isinstance(parent, Note) else None
@@ -200,11 +156,16 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
         replies = await session.scalars(
             select(Note)
             .join(Actor, Actor.id == Note.actor_id)
-            .where(Note.in_reply_to.in_(frontier), Note.deleted_at.is_(None), visible())
+            .where(
+                Note.in_reply_to.in_(frontier),
+                Note.deleted_at.is_(None),
+                visible(),
+                readable_by(viewer),
+            )
             .order_by(Note.id)
             .limit(MAX_THREAD - len(found))
         )
-        level = await _readable(session, viewer, list(replies))
+        level = list(replies)
         found += level
         frontier = [note.uri for note in level]
     return sorted(found, key=lambda note: (note.published, note.id))
@@ -580,10 +541,8 @@ async def bookmarks(request: Request) -> Response:
 
 async def _bookmarked_items(session: AsyncSession, me: Actor, uris: list[str]) -> list[Item]:
     """The statuses behind the URIs, in their order, leaving out what is gone or hidden."""
-    found = await items_by_uri(session, uris, shown_only=True)
-    notes = [item for item in found.values() if isinstance(item, Note)]
-    unreadable = {note.uri for note in notes} - {n.uri for n in await _readable(session, me, notes)}
-    return [found[uri] for uri in uris if uri in found and uri not in unreadable]
+    found = await items_by_uri(session, uris, me, shown_only=True)
+    return [found[uri] for uri in uris if uri in found]
 
 
 routes = [

@@ -20,7 +20,7 @@ from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
-from objects.notes import SHOWN_TO_ALL
+from objects.visibility import listed_publicly, readable_by, readable_by_followers
 from web.api_json import tags_contain
 from web.http import token_actor
 from web.instance import instance_of
@@ -73,8 +73,8 @@ async def _answer(request: Request, viewer: Actor | None, sources: Sources) -> R
     return await instance.answers.answer(request, viewer.id if viewer else None, build)
 
 
-def _shown_to_followers(note: Any) -> ColumnElement[bool]:
-    shown: ColumnElement[bool] = note.deleted_at.is_(None) & (note.visibility != "direct")
+def _readable_by_follower(me: Actor, note: Any) -> ColumnElement[bool]:
+    shown: ColumnElement[bool] = note.deleted_at.is_(None) & readable_by_followers(me, note)
     return shown
 
 
@@ -93,7 +93,11 @@ async def home(request: Request) -> Response:
             )
         )
         mine = select(Note).where(Note.deleted_at.is_(None), Note.actor_id == me.id)
-        theirs = PerAuthor(Note, _shown_to_followers, followees)
+        theirs = PerAuthor(
+            Note,
+            lambda note: note.deleted_at.is_(None) & readable_by_followers(me, note),
+            followees,
+        )
         maintained = select(ProjectMaintainer.project_id).where(ProjectMaintainer.actor_id == me.id)
         versions = _versions().where(
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
@@ -108,7 +112,7 @@ async def public(request: Request) -> Response:
     viewer = await viewer_of(request)
 
     async def sources(_session: AsyncSession) -> list[Source]:
-        notes = _notes(listed=True).where(Note.visibility == "public")
+        notes = _notes(listed=True).where(listed_publicly())
         versions = listed_versions()
         if query_flag(request, "local"):
             return [notes.where(Note.local), versions.where(DesignVersion.local)]
@@ -137,16 +141,13 @@ async def tag(request: Request) -> Response:
 
 
 async def account_statuses(request: Request) -> Response:
-    """The account's notes that anyone may read (all but direct ones for the account
-    itself), and, for a project, its versions. The account is looked up while building
-    the answer, so that a kept answer costs no query."""
+    """The account's notes that the viewer may read, and, for a project, its versions. The
+    account is looked up while building the answer, so that a kept answer costs no query."""
     viewer = await viewer_of(request)
 
     async def sources(session: AsyncSession) -> list[Source]:
         actor = await visible_actor(session, request.path_params["id"])
-        notes = _notes().where(Note.actor_id == actor.id)
-        if viewer is None or viewer.id != actor.id:
-            notes = notes.where(Note.visibility.in_(SHOWN_TO_ALL))
+        notes = _notes().where(Note.actor_id == actor.id, readable_by(viewer))
         if query_flag(request, "exclude_replies"):
             notes = notes.where(Note.in_reply_to.is_(None))
         versions = _versions().where(Project.actor_id == actor.id)
