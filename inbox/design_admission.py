@@ -10,6 +10,7 @@ and admits an announced design the same way. Only an admitted version can be sto
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from federation.errors import FederationError, ValidationError
 from federation.urls import LocalUrls
 from inbox.context import HandlerContext
 from inbox.models import InboxItem
-from objects.admission import AdmittedVersion, admit_remote_version
+from objects.admission import AdmittedVersion, UpstreamUnavailable, admit_remote_version
 from objects.design_convert import is_design
 from objects.licences import LicenceError
 from outbox import activities
@@ -42,9 +43,13 @@ async def admit_carried(
     ctx: HandlerContext,
     activity: dict[str, Any],
     signer: Actor,
+    *,
+    retry: bool = False,
 ) -> AdmittedVersion | None:
     """The admitted design a Create or Update carries embedded; None when it carries none.
-    A refusal raises LicenceError with the sender's reason, after sending the `Reject`."""
+    A refusal raises LicenceError with the sender's reason, after sending the `Reject`;
+    with `retry`, an upstream that cannot be fetched now raises UpstreamUnavailable and
+    sends nothing (the worker tries again later)."""
     obj = activity.get("object")
     if activity.get("type") not in ADMITTED_TYPES or not is_design(obj):
         return None
@@ -58,32 +63,47 @@ async def admit_carried(
             project_actor=signer,
         )
     except FederationError as exc:
+        if retry and isinstance(exc, UpstreamUnavailable):
+            raise
         reason = refusal_reason(exc)
         await send_reject(sessions, ctx.urls, activity, signer.uri, reason)
         raise LicenceError(reason) from exc
 
 
+@dataclass
+class BatchAdmission:
+    """The worker's admission of a batch: per item id, the admitted design, a refusal
+    (its sender got a Reject), or a failure to judge it now (the item is retried)."""
+
+    admitted: dict[int, AdmittedVersion] = field(default_factory=dict)
+    refused: set[int] = field(default_factory=set)
+    later: dict[int, Exception] = field(default_factory=dict)
+
+
 async def admit_items(
     sessions: async_sessionmaker[AsyncSession], ctx: HandlerContext, items: list[InboxItem]
-) -> tuple[dict[int, AdmittedVersion], set[int]]:
-    """The worker's admission, before its transaction: for each item carrying a design, the
-    admitted version, or its id among the refused (whose sender got a Reject)."""
-    admitted: dict[int, AdmittedVersion] = {}
-    refused: set[int] = set()
+) -> BatchAdmission:
+    """The worker's admission, before its transaction, of each item carrying a design: the
+    inbox admitted it on arrival, but what it depends on may have changed since."""
+    batch = BatchAdmission()
     for item in items:
         if item.type not in ADMITTED_TYPES or not is_design(item.payload.get("object")):
             continue
         async with sessions() as session:
             signer = await session.scalar(select(Actor).where(Actor.uri == item.actor_uri))
+        if signer is None:
+            continue  # unhandled, as any activity whose actor we do not have
         try:
-            if signer is not None:
-                found = await admit_carried(sessions, ctx, item.payload, signer)
-                if found is not None:
-                    admitted[item.id] = found
+            found = await admit_carried(sessions, ctx, item.payload, signer, retry=True)
+        except UpstreamUnavailable as exc:
+            batch.later[item.id] = exc
         except LicenceError as exc:
             log.info("inbox item %s: design refused: %s", item.id, exc.message)
-            refused.add(item.id)
-    return admitted, refused
+            batch.refused.add(item.id)
+        else:
+            if found is not None:
+                batch.admitted[item.id] = found
+    return batch
 
 
 async def send_reject(

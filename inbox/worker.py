@@ -22,11 +22,10 @@ from federation.errors import FederationError
 from federation.queue import DONE, claim_due, retry_values, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
-from inbox.design_admission import admit_items, refusal_reason, send_reject
+from inbox.design_admission import BatchAdmission, admit_items, refusal_reason, send_reject
 from inbox.design_handlers import on_create_design, on_update_design
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
-from objects.admission import AdmittedVersion
 from objects.convert import first_id
 from objects.design_convert import is_design
 from objects.design_models import DesignVersion
@@ -65,9 +64,13 @@ class InboxWorker:
         items = await self._dereference(claimed)
         if not items:
             return len(claimed)
-        admitted, refused = await admit_items(self.sessions, self.context, items)
+        admission = await admit_items(self.sessions, self.context, items)
+        for item in items:
+            if item.id in admission.later:
+                await self._retry_later(item, admission.later[item.id])
+        items = [item for item in items if item.id not in admission.later]
         async with self.sessions() as session:
-            known = await _look_up(session, items, admitted, refused)
+            known = await _look_up(session, items, admission)
         try:
             await self._process_batch(items, known)
         except Exception as exc:
@@ -219,7 +222,7 @@ class InboxWorker:
         try:
             async with self.sessions() as session:
                 actors = await _actors_by_uri(session, {item.actor_uri, *_authors([item])})
-                known = Known(actors, {}, batch.admitted, batch.refused)
+                known = Known(actors, {}, batch.admission)
                 if not self._refused(item, known):
                     await self._handle(session, item, known)
                 await _finish(session, [item.id], state=DONE, processed_at=self.clock())
@@ -235,7 +238,7 @@ class InboxWorker:
             return
         if actor is None or (actor.deleted_at is not None and item.type != "Delete"):
             return
-        admitted = known.admitted.get(item.id)
+        admitted = known.admission.admitted.get(item.id)
         if admitted is not None:  # a design: stored or changed only as admitted
             store = on_create_design if item.type == "Create" else on_update_design
             await store(self.context, session, admitted, actor)
@@ -246,7 +249,7 @@ class InboxWorker:
         """Dropped unhandled: a design the admission refused (its sender got a Reject), or an
         activity by, or carrying an object of, a suspended actor or domain. It may have
         arrived before the block, or be someone else's Announce of it."""
-        if item.id in known.refused:
+        if item.id in known.admission.refused:
             return True
         actors = known.actors
         uris = _carried_uris(item)
@@ -281,18 +284,14 @@ class Known:
 
     actors: dict[str, Actor]
     notes: dict[str, Note | None]
-    admitted: dict[int, AdmittedVersion]
-    refused: set[int]
+    admission: BatchAdmission
 
 
 async def _look_up(
-    session: AsyncSession,
-    items: list[InboxItem],
-    admitted: dict[int, AdmittedVersion],
-    refused: set[int],
+    session: AsyncSession, items: list[InboxItem], admission: BatchAdmission
 ) -> Known:
     actors = await _actors_by_uri(session, {item.actor_uri for item in items} | _authors(items))
-    return Known(actors, await find_notes(session, _object_ids(items)), admitted, refused)
+    return Known(actors, await find_notes(session, _object_ids(items)), admission)
 
 
 def _announced_uri(item: InboxItem) -> str | None:

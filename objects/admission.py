@@ -49,6 +49,10 @@ CYCLE_WALK_LIMIT = 256
 _SEAL = object()
 
 
+class UpstreamUnavailable(LicenceError):
+    """The upstream's licence could not be read now: a refusal for now, worth a retry."""
+
+
 @dataclass(frozen=True)
 class AdmittedVersion:
     """A remote version that passed `admit_remote_version`; nothing else can make one."""
@@ -177,7 +181,7 @@ async def _fetched_licence(
     except LicenceError:
         raise
     except FederationError as exc:
-        raise LicenceError(
+        raise UpstreamUnavailable(
             f"the upstream design {upstream_uri} could not be fetched to check the fork's"
             f" licence ({exc.message}); try again later"
         ) from exc

@@ -10,6 +10,7 @@ lists nothing in the lineage and notifies nobody; an inbox sender gets a `Reject
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from actors.models import Actor
+from federation.db import utcnow
 from objects import admission
 from objects.admission import AdmittedVersion, insert_remote_version, store_remote_version
 from objects.design_models import DesignVersion, Fork, Project
@@ -32,6 +34,7 @@ from tests.test_design_inbound import (
     Sender,
     activity,
     assert_sender_got,
+    hand_made_host,
     local_version,
     rejects_of,
     remote_project,
@@ -207,6 +210,16 @@ async def test_a_javascript_id_is_refused(attack: Attack) -> None:
     assert await count(attack.a, Interaction) == 0
 
 
+async def test_an_actors_javascript_links_are_dropped(attack: Attack, network: Network) -> None:
+    evil = "javascript://evil.test/%0Aalert(1)"
+    sender = hand_made_host(network, "evil.test", url=evil, followers=evil, outbox=evil)
+    actor = await attack.a.instance.resolver.get_actor(sender.uri)
+    assert (actor.url, actor.followers_url, actor.outbox) == (None, None, None)
+    response = await get(attack.a, "/api/v1/accounts/lookup", attack.token, acct="x@evil.test")
+    assert response.status_code == 200, response.text
+    assert response.json()["url"] == sender.uri
+
+
 async def test_a_javascript_forked_from_is_refused(attack: Attack) -> None:
     carol = await remote_project(attack.c, "carol", "carolgear", "individual")
     bad = await publish_unchecked(attack.c, carol, 1, "MIT", "javascript://a.test/x")
@@ -260,3 +273,27 @@ def test_every_remote_version_is_stored_through_the_admission() -> None:
     assert "admit_remote_version(" in sources["objects/design_resolve.py"]
     assert "AdmittedVersion" in sources["inbox/design_handlers.py"]
     assert admission.AdmittedVersion is AdmittedVersion
+
+
+async def test_an_upstream_out_of_reach_when_storing_is_retried_not_rejected(
+    nodes: Callable[..., Any], network: Network
+) -> None:
+    """The worker admits a Create again before storing it; when the upstream's host is down
+    then, the item waits for a retry instead of being refused."""
+    a, c = await nodes("a.test"), await nodes("c.test")
+    owner, _ = await c.user("dave")
+    upstream = await local_version(c, owner, "sprocket", "CC-BY-4.0")
+    carol = await remote_project(c, "carol", "carolgear", "individual")
+    fork = await publish_unchecked(c, carol, 1, "CC-BY-4.0", upstream)
+    sent = activity(carol, "Create", fork)
+    assert (await send(a, carol, sent)).status_code == 202
+    network.down.add("c.test")
+    await a.instance.inbox_worker.run_once()
+    assert await count(a, DesignVersion) == 0
+    assert await rejects_of(a, sent["id"]) == []
+    network.down.discard("c.test")
+    worker = a.instance.inbox_worker
+    worker.clock = lambda: utcnow() + dt.timedelta(days=1)
+    await worker.run_once()
+    assert await count(a, DesignVersion, DesignVersion.uri == fork) == 1
+    assert await rejects_of(a, sent["id"]) == []
