@@ -91,8 +91,10 @@ async def admit_items(
             continue
         async with sessions() as session:
             signer = await session.scalar(select(Actor).where(Actor.uri == item.actor_uri))
-        if signer is None:
-            continue  # unhandled, as any activity whose actor we do not have
+        if signer is None or signer.suspended_at is not None:
+            continue  # unhandled, as any activity whose actor we lack or suspended
+        if ctx.blocks.is_suspended(item.actor_uri):
+            continue
         try:
             found = await admit_carried(sessions, ctx, item.payload, signer, retry=True)
         except UpstreamUnavailable as exc:
