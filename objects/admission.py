@@ -23,14 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from actors.resolve import ActorResolver
 from federation.errors import FederationError, ValidationError
 from objects.design_convert import design_project_uri, is_design, parse_remote_version
-from objects.design_models import DesignVersion, Project
+from objects.design_models import DesignVersion
 from objects.designs import (
     VersionSpec,
     add_version,
@@ -41,10 +40,7 @@ from objects.designs import (
     record_fork,
 )
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
-
-# How far the cycle check follows stored upstream links: a longer chain is not refused (the
-# lineage queries are bounded on their own), it is only not searched further.
-CYCLE_WALK_LIMIT = 256
+from objects.lineage import upstream_chain
 
 _SEAL = object()
 
@@ -142,29 +138,12 @@ async def _stored_facts(session: AsyncSession, spec: VersionSpec, actor: Actor) 
         existing_label=existing.label if existing is not None else "",
         upstream_uri=upstream_uri,
         upstream_licence=licence_of(upstream) if upstream is not None else None,
+        # Cheap to see: the upstream already descends, through stored links, from this
+        # version. (Versions judged together, before either is stored, are not seen: the
+        # lineage queries are bounded for that.)
         closes_cycle=upstream_uri is not None
-        and await _descends_from(session, upstream_uri, spec.uri),
+        and spec.uri in await upstream_chain(session, upstream_uri),
     )
-
-
-async def _descends_from(session: AsyncSession, start_uri: str, target_uri: str) -> bool:
-    """Whether following stored upstream links from `start_uri` reaches `target_uri` (a
-    walk with a visited set and a step limit, so a cycle already stored ends it too)."""
-    seen: set[str] = set()
-    uri: str | None = start_uri
-    while uri is not None and uri not in seen and len(seen) < CYCLE_WALK_LIMIT:
-        if uri == target_uri:
-            return True
-        seen.add(uri)
-        row = (
-            await session.execute(
-                select(DesignVersion.upstream_uri, Project.upstream_uri)
-                .join(Project, Project.id == DesignVersion.project_id)
-                .where(DesignVersion.uri == uri)
-            )
-        ).first()
-        uri = (row[0] or row[1]) if row is not None else None
-    return False
 
 
 async def _fetched_licence(

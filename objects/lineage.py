@@ -82,14 +82,28 @@ class ForkNode:
 
 
 async def ancestors(session: AsyncSession, version_uri: str) -> Ancestry:
-    rows = (await session.execute(_ANCESTORS, {"uri": version_uri, "max_rows": MAX_NODES})).all()
-    upstream_of = {row.uri: row.next_uri for row in rows}
+    upstream_of = await _upstream_links(session, version_uri)
     walked = _walk(upstream_of, version_uri)
     hidden = await _hidden_versions(session, walked)
     chain = [uri for uri in walked if uri not in hidden]
     last_next = upstream_of.get(walked[-1]) if walked else None
     unknown = last_next if last_next is not None and last_next not in walked else None
     return Ancestry(chain=chain, unknown_upstream=unknown)
+
+
+async def upstream_chain(session: AsyncSession, version_uri: str) -> list[str]:
+    """Every version URI named on the way up from `version_uri`, each once: the stored
+    ones (hidden ones too), then the first upstream we do not store, if any."""
+    upstream_of = await _upstream_links(session, version_uri)
+    walked = _walk(upstream_of, version_uri)
+    last_next = upstream_of.get(walked[-1]) if walked else None
+    return [*walked, last_next] if last_next and last_next not in walked else walked
+
+
+async def _upstream_links(session: AsyncSession, version_uri: str) -> dict[str, str | None]:
+    """Each stored version reachable upward from `version_uri`, with its upstream's URI."""
+    rows = (await session.execute(_ANCESTORS, {"uri": version_uri, "max_rows": MAX_NODES})).all()
+    return {row.uri: row.next_uri for row in rows}
 
 
 def _walk(upstream_of: dict[str, str | None], start: str) -> list[str]:
