@@ -20,7 +20,8 @@ anything of the design is stored; the caller answers 422, or sends the sender a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,7 +43,9 @@ from objects.designs import (
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from objects.lineage import upstream_chain
 
-_SEAL = object()
+# Set only while `admit_remote_version` makes its answer: an AdmittedVersion made anywhere
+# else (directly, or by dataclasses.replace on an admitted one) raises TypeError.
+_ADMITTING: ContextVar[bool] = ContextVar("_ADMITTING", default=False)
 
 
 class UpstreamUnavailable(LicenceError):
@@ -56,10 +59,9 @@ class AdmittedVersion:
     spec: VersionSpec
     project_actor_id: int
     project_actor_uri: str
-    _seal: object = field(repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self._seal is not _SEAL:
+        if not _ADMITTING.get():
             raise TypeError("an AdmittedVersion is made only by objects.admission")
 
     @property
@@ -113,7 +115,15 @@ async def admit_remote_version(
             resolver, policy, stored.upstream_uri
         )
         _check_fork(policy, stored.upstream_uri, upstream_licence, spec, actor)
-    return AdmittedVersion(spec, actor.id, actor.uri, _SEAL)
+    return _admitted(spec, actor)
+
+
+def _admitted(spec: VersionSpec, actor: Actor) -> AdmittedVersion:
+    token = _ADMITTING.set(True)
+    try:
+        return AdmittedVersion(spec, actor.id, actor.uri)
+    finally:
+        _ADMITTING.reset(token)
 
 
 async def _project_actor(

@@ -10,6 +10,7 @@ lists nothing in the lineage and notifies nobody; an inbox sender gets a `Reject
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 import re
@@ -27,6 +28,7 @@ from objects import admission
 from objects.admission import AdmittedVersion, insert_remote_version, store_remote_version
 from objects.design_models import DesignVersion, Fork, Project
 from objects.designs import VersionSpec, add_version, project_for_actor
+from objects.licences import LicenceError
 from objects.models import Interaction, Note, Notification
 from outbox.designs import version_uri
 from tests.support import Network, Node, call, count, get, settle
@@ -236,7 +238,7 @@ async def test_storing_a_raw_spec_is_a_type_error(attack: Attack) -> None:
         label="1", name="x", licence=attack.a.instance.policy.terms("MIT"), uri=attack.fork_uri
     )
     with pytest.raises(TypeError, match="admission"):
-        AdmittedVersion(spec, 1, attack.hostile.uri, object())
+        AdmittedVersion(spec, 1, attack.hostile.uri)
     async with attack.a.instance.sessions() as session:
         actor = await session.scalar(select(Actor).limit(1))
         assert actor is not None
@@ -273,6 +275,27 @@ def test_every_remote_version_is_stored_through_the_admission() -> None:
     assert "admit_remote_version(" in sources["objects/design_resolve.py"]
     assert "AdmittedVersion" in sources["inbox/design_handlers.py"]
     assert admission.AdmittedVersion is AdmittedVersion
+
+
+async def test_an_admitted_version_cannot_be_altered_into_another(attack: Attack) -> None:
+    a = attack.a.instance
+    carol = await remote_project(attack.c, "carol", "carolgear", "individual")
+    fine = await publish_unchecked(attack.c, carol, 1, "CC-BY-4.0", None)
+    admitted = await admission.admit_remote_version(
+        a.sessions, a.resolver, a.policy, await a.resolver.fetch_document(fine)
+    )
+    assert admitted.uri == fine and admitted.project_actor_uri == carol.uri
+    with pytest.raises(TypeError, match="admission"):
+        dataclasses.replace(
+            admitted, spec=dataclasses.replace(admitted.spec, upstream_uri=attack.upstream)
+        )
+    with pytest.raises(AttributeError):
+        admitted.spec = admitted.spec  # type: ignore[misc]
+    # The bad fork itself never gets one.
+    with pytest.raises(LicenceError, match=r"CC-BY-ND-4\.0"):
+        await admission.admit_remote_version(
+            a.sessions, a.resolver, a.policy, await a.resolver.fetch_document(attack.fork_uri)
+        )
 
 
 async def test_an_upstream_out_of_reach_when_storing_is_retried_not_rejected(
