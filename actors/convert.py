@@ -8,7 +8,7 @@ from typing import Any
 from actors.models import ENTITY_KINDS, Actor
 from federation.db import column_length
 from federation.errors import ValidationError
-from federation.urls import LocalUrls, host_of
+from federation.urls import LocalUrls, host_of, is_web_url, web_url_or_none
 from federation.vocab import ACTOR_CONTEXT, ACTOR_TYPES
 
 
@@ -106,9 +106,9 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         url=_link(doc.get("url")),
         inbox=_required_url(doc, "inbox", uri),
         shared_inbox=_same_host_or_none(_optional_str(endpoints, "sharedInbox"), uri),
-        outbox=_optional_str(doc, "outbox"),
-        followers_url=_optional_str(doc, "followers"),
-        following_url=_optional_str(doc, "following"),
+        outbox=web_url_or_none(_optional_str(doc, "outbox")),
+        followers_url=web_url_or_none(_optional_str(doc, "followers")),
+        following_url=web_url_or_none(_optional_str(doc, "following")),
         manually_approves_followers=doc.get("manuallyApprovesFollowers") is True,
         entity_kind=kind if kind in ENTITY_KINDS else "unknown",
         public_key_id=key[0],
@@ -169,12 +169,15 @@ def _optional_str(doc: dict[str, Any], name: str) -> str | None:
 
 
 def _same_host_or_none(value: str | None, uri: str) -> str | None:
-    return value if value and host_of(value) == host_of(uri) else None
+    if value is None or not is_web_url(value):
+        return None
+    return value if host_of(value) == host_of(uri) else None
 
 
 def _link(value: Any) -> str | None:
+    """The actor's profile link: only an http(s) one is kept (never rendered otherwise)."""
     if isinstance(value, str):
-        return value
+        return web_url_or_none(value)
     if isinstance(value, dict) and isinstance(value.get("href"), str):
         return str(value["href"])
     if isinstance(value, list) and value:

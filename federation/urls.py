@@ -6,6 +6,10 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from federation.errors import ValidationError
+
+WEB_SCHEMES = frozenset({"http", "https"})
+
 
 @dataclass(frozen=True)
 class LocalUrls:
@@ -56,5 +60,30 @@ class LocalUrls:
 
 
 def host_of(uri: str) -> str:
-    """host[:port] of a URL, lower case; '' when there is none."""
+    """host[:port] of an http(s) URL, lower case.
+
+    Any other scheme (`javascript://peer/...`, `data:`, a relative reference) is refused
+    here, so that every origin check that compares hosts refuses it too: such an id would
+    otherwise pass as "on the sender's host" and later be rendered as a link."""
+    if not is_web_url(uri):
+        raise ValidationError(
+            f"{str(uri)[:200]!r} is not an http or https URL: ids and links must be one"
+        )
     return urlsplit(uri).netloc.lower().rsplit("@", 1)[-1]
+
+
+def is_web_url(uri: object) -> bool:
+    """An absolute http(s) URL with a host: the only kind of id or link we accept."""
+    if not isinstance(uri, str):
+        return False
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts.scheme.lower() in WEB_SCHEMES and bool(host)
+
+
+def web_url_or_none(uri: object) -> str | None:
+    """`uri` when it is an http(s) URL, else None: for optional links we may drop."""
+    return uri if isinstance(uri, str) and is_web_url(uri) else None

@@ -17,11 +17,7 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from federation.db import utcnow
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
-from inbox.design_handlers import (
-    on_create_design,
-    on_delete_design,
-    on_update_design,
-)
+from inbox.design_handlers import on_delete_design
 from inbox.moderation_handlers import on_flag
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
@@ -128,8 +124,7 @@ async def on_create(
         # reference is a design, stored only as the inbox checked it (see DesignGate).
         return
     if is_design(obj):
-        await on_create_design(ctx, session, obj, actor)
-        return
+        return  # stored only as admitted: see `InboxWorker._handle`
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
     data = parse_remote_note(obj)
@@ -150,8 +145,7 @@ async def on_update(
             apply_remote_actor(actor, data)
         return
     if is_design(obj):
-        await on_update_design(ctx, session, obj, actor)
-        return
+        return  # changed only as admitted: see `InboxWorker._handle`
     if obj.get("type") in NOTE_TYPES:
         note = await get_note(session, str(obj.get("id")))
         if note is not None and note.actor_id == actor.id and note.deleted_at is None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from actors.models import Actor
-from federation.errors import OriginError
-from federation.urls import host_of
+from federation.errors import OriginError, ValidationError
+from federation.urls import host_of, is_web_url
 from objects.convert import first_id
 
 OWN_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
@@ -24,6 +24,11 @@ def check_origin(activity: dict[str, Any], signer: Actor) -> None:
     if host_of(activity["id"]) != signer.domain:
         raise OriginError(f"the activity id {activity['id']} is not on the actor's host")
     obj = activity.get("object")
+    object_id = first_id(obj)
+    if object_id is not None and not is_web_url(object_id):
+        raise ValidationError(
+            f"the object id {object_id[:200]!r} is not an http or https URL: ids must be one"
+        )
     if activity["type"] in OWN_OBJECT_TYPES and isinstance(obj, dict):
         _check_own_object(obj, signer)
 

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from federation.db import insert_new_rows, utcnow
+from federation.errors import FederationError
 from federation.queue import DONE, claim_due, retry_values, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
+from inbox.design_admission import BatchAdmission, admit_items, refusal_reason, send_reject
+from inbox.design_handlers import on_create_design, on_update_design
 from inbox.handlers import HANDLERS
 from inbox.models import InboxItem
 from objects.convert import first_id
@@ -61,15 +64,20 @@ class InboxWorker:
         items = await self._dereference(claimed)
         if not items:
             return len(claimed)
+        admission = await admit_items(self.sessions, self.context, items)
+        for item in items:
+            if item.id in admission.later:
+                await self._retry_later(item, admission.later[item.id])
+        items = [item for item in items if item.id not in admission.later]
         async with self.sessions() as session:
-            known = await _look_up(session, items)
+            known = await _look_up(session, items, admission)
         try:
             await self._process_batch(items, known)
         except Exception as exc:
             # Rare: find the failing activity one item at a time, each in its own transaction.
             log.info("inbox batch of %d failed (%r); retrying one by one", len(items), exc)
             for item in items:
-                await self._process(item)
+                await self._process(item, known)
         self.on_published()
         return len(claimed)
 
@@ -95,8 +103,8 @@ class InboxWorker:
                 item.payload = {**item.payload, "object": outcome}
             ready.append(item)
         for uri, doc in zip(announced, announced_docs, strict=True):
-            if doc is not None:
-                await self._store_announced_design(uri, doc)
+            if doc is not None and not await self._store_announced_design(uri, doc, items):
+                ready = [item for item in ready if _announced_uri(item) != uri]
         return ready
 
     async def _fetch_created(self, item: InboxItem) -> dict[str, Any] | Exception | None:
@@ -147,17 +155,41 @@ class InboxWorker:
             log.info("announced object %s not stored: %r", uri, exc)
             return None
 
-    async def _store_announced_design(self, uri: str, doc: dict[str, Any]) -> None:
+    async def _store_announced_design(
+        self, uri: str, doc: dict[str, Any], items: list[InboxItem]
+    ) -> bool:
         """A boosted design version (a project passing on a fork, a cooperative boosting a
-        member's design) is checked against the licence rules and stored, so that
-        followers see it. Anything else announced stays a reference; failures are logged."""
+        member's design) is admitted and stored, so that followers see it. Anything else
+        announced stays a reference; failures are logged. A design the admission refuses
+        is dropped with its Announces, whose senders get a `Reject`: False then."""
         if not is_design(doc):
-            return
+            return True
         ctx = self.context
         try:
             await store_fetched_version(self.sessions, ctx.resolver, ctx.policy, doc)
+        except FederationError as exc:
+            log.info("announced design %s refused: %s", uri, exc.message)
+            for item in items:
+                if _announced_uri(item) == uri:
+                    await self._reject(item, refusal_reason(exc))
+                    await self._finish_refused(item)
+            return False
         except Exception as exc:
             log.info("announced object %s not stored: %r", uri, exc)
+        return True
+
+    async def _reject(self, item: InboxItem, reason: str) -> None:
+        try:
+            await send_reject(
+                self.sessions, self.context.urls, item.payload, item.actor_uri, reason
+            )
+        except Exception as exc:
+            log.warning("could not reject inbox item %s: %r", item.id, exc)
+
+    async def _finish_refused(self, item: InboxItem) -> None:
+        async with self.sessions() as session:
+            await _finish(session, [item.id], state=DONE, processed_at=self.clock())
+            await session.commit()
 
     async def _process_batch(self, items: list[InboxItem], known: Known) -> None:
         """Handle every item in one transaction: a commit per batch instead of per activity.
@@ -170,8 +202,8 @@ class InboxWorker:
             session.add_all(known.actors.values())
             adopt_notes(session, known.notes)
             for item in items:
-                if not self._refused(item, known.actors):
-                    await self._handle(session, item, known.actors.get(item.actor_uri))
+                if not self._refused(item, known):
+                    await self._handle(session, item, known)
                 # Handling needs no I/O now that notes and actors are prefetched: yield, so
                 # that requests served by this event loop do not wait for the whole batch.
                 await asyncio.sleep(0)
@@ -186,29 +218,40 @@ class InboxWorker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
 
-    async def _process(self, item: InboxItem) -> None:
+    async def _process(self, item: InboxItem, batch: Known) -> None:
         try:
             async with self.sessions() as session:
                 actors = await _actors_by_uri(session, {item.actor_uri, *_authors([item])})
-                if not self._refused(item, actors):
-                    await self._handle(session, item, actors.get(item.actor_uri))
+                known = Known(actors, {}, batch.admission)
+                if not self._refused(item, known):
+                    await self._handle(session, item, known)
                 await _finish(session, [item.id], state=DONE, processed_at=self.clock())
                 await session.commit()
         except Exception as exc:
             log.warning("inbox item %s (%s) failed: %r", item.id, item.activity_uri, exc)
             await self._retry_later(item, exc)
 
-    async def _handle(self, session: AsyncSession, item: InboxItem, actor: Actor | None) -> None:
+    async def _handle(self, session: AsyncSession, item: InboxItem, known: Known) -> None:
         handler = HANDLERS.get(item.type)
+        actor = known.actors.get(item.actor_uri)
         if handler is None:
             return
         if actor is None or (actor.deleted_at is not None and item.type != "Delete"):
             return
+        admitted = known.admission.admitted.get(item.id)
+        if admitted is not None:  # a design: stored or changed only as admitted
+            store = on_create_design if item.type == "Create" else on_update_design
+            await store(self.context, session, admitted, actor)
+            return
         await handler(self.context, session, item.payload, actor)
 
-    def _refused(self, item: InboxItem, actors: dict[str, Actor]) -> bool:
-        """Dropped unhandled: an activity by, or carrying an object of, a suspended actor or
-        domain. It may have arrived before the block, or be someone else's Announce of it."""
+    def _refused(self, item: InboxItem, known: Known) -> bool:
+        """Dropped unhandled: a design the admission refused (its sender got a Reject), or an
+        activity by, or carrying an object of, a suspended actor or domain. It may have
+        arrived before the block, or be someone else's Announce of it."""
+        if item.id in known.admission.refused:
+            return True
+        actors = known.actors
         uris = _carried_uris(item)
         if any(self.context.blocks.is_suspended(uri) for uri in uris):
             return True
@@ -241,11 +284,19 @@ class Known:
 
     actors: dict[str, Actor]
     notes: dict[str, Note | None]
+    admission: BatchAdmission
 
 
-async def _look_up(session: AsyncSession, items: list[InboxItem]) -> Known:
+async def _look_up(
+    session: AsyncSession, items: list[InboxItem], admission: BatchAdmission
+) -> Known:
     actors = await _actors_by_uri(session, {item.actor_uri for item in items} | _authors(items))
-    return Known(actors, await find_notes(session, _object_ids(items)))
+    return Known(actors, await find_notes(session, _object_ids(items)), admission)
+
+
+def _announced_uri(item: InboxItem) -> str | None:
+    obj = item.payload.get("object")
+    return obj if item.type == "Announce" and isinstance(obj, str) else None
 
 
 def _object_ids(items: list[InboxItem]) -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from federation.errors import ValidationError
-from federation.urls import host_of
+from federation.urls import host_of, web_url_or_none
 from federation.vocab import AS_CONTEXT
 from objects.html import plain_text, sanitize_html
 from objects.media_models import MediaAttachment
@@ -125,7 +125,7 @@ def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
         content=sanitize_html(content),
         summary=plain_text(doc["summary"]) if isinstance(doc.get("summary"), str) else None,
         in_reply_to=first_id(doc.get("inReplyTo")),
-        url=first_id(doc.get("url")),
+        url=web_url_or_none(first_id(doc.get("url"))),
         sensitive=doc.get("sensitive") is True,
         language=language,
         published=parse_time(doc.get("published")),

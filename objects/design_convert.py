@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from actors.models import Actor
 from federation.errors import ValidationError
-from federation.urls import host_of
+from federation.urls import host_of, is_web_url
 from federation.vocab import DESIGN_CONTEXT, PUBLIC
 from objects.blobs import StoredBlob, is_sha256
 from objects.convert import first_id, id_list, iso, tombstone_as
@@ -205,8 +205,20 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         files=tuple(_remote_files(_all_files(doc))),
         authors=tuple(a for a in id_list(doc.get("attributedTo")) if a != project_uri),
         credits=tuple(id_list(doc.get("credits")))[:1000],
-        upstream_uri=first_id(doc.get("forkedFrom")),
+        upstream_uri=_upstream(doc, uri),
     )
+
+
+def _upstream(doc: dict[str, Any], uri: str) -> str | None:
+    """forkedFrom, an http(s) URL other than the version itself (refused otherwise)."""
+    upstream = first_id(doc.get("forkedFrom"))
+    if upstream is None:
+        return None
+    if not is_web_url(upstream):
+        raise ValidationError(f"the forkedFrom of {uri} is not an http or https URL")
+    if upstream == uri:
+        raise ValidationError(f"the design {uri} names itself in forkedFrom")
+    return upstream
 
 
 def design_project_uri(doc: dict[str, Any]) -> str | None:

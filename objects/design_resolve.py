@@ -1,4 +1,5 @@
-"""Finding a design version by URI: ours, one we stored, or fetched (origin-checked) and stored.
+"""Finding a design version by URI: ours, one we stored, or fetched (origin-checked),
+admitted (`objects.admission`) and stored.
 
 Network first, then a short transaction of our own: no session is held while fetching.
 """
@@ -13,29 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.models import Actor
 from actors.resolve import ActorResolver
 from federation.errors import ValidationError
-from objects.design_convert import design_project_uri, is_design, parse_remote_version
+from objects.admission import AdmittedVersion, admit_remote_version, store_remote_version
 from objects.design_models import DesignVersion
-from objects.designs import VersionSpec, get_version, project_of, store_remote_version
+from objects.designs import get_version, project_of
 from objects.licences import LicencePolicy
 
 
 async def fetch_remote_version(
-    resolver: ActorResolver, policy: LicencePolicy, uri: str
-) -> tuple[VersionSpec, Actor]:
-    """Fetch and validate a remote design version and its project actor (nothing stored
-    but the actor)."""
-    return await _version_and_project(resolver, policy, await resolver.fetch_document(uri))
-
-
-async def _version_and_project(
-    resolver: ActorResolver, policy: LicencePolicy, doc: dict[str, Any]
-) -> tuple[VersionSpec, Actor]:
-    if not is_design(doc):
-        raise ValidationError(f"{doc.get('id')} is not a design version (a Page with a licence)")
-    spec = parse_remote_version(doc, policy)
-    project_uri = design_project_uri(doc)
-    assert project_uri is not None  # parse_remote_version checked it
-    return spec, await resolver.get_actor(project_uri)
+    sessions: async_sessionmaker[AsyncSession],
+    resolver: ActorResolver,
+    policy: LicencePolicy,
+    uri: str,
+) -> AdmittedVersion:
+    """Fetch a remote design version and admit it, without storing it (only its project
+    actor is stored): what a fork's dry run judges."""
+    doc = await resolver.fetch_document(uri)
+    return await admit_remote_version(sessions, resolver, policy, doc)
 
 
 async def find_or_fetch_version(
@@ -61,19 +55,19 @@ async def store_fetched_version(
     policy: LicencePolicy,
     doc: dict[str, Any],
 ) -> tuple[DesignVersion, Actor]:
-    """Store a design version from `resolver.fetch_document` (so its id is its URL)."""
-    spec, project_actor = await _version_and_project(resolver, policy, doc)
-    assert spec.uri is not None
+    """Store a design version from `resolver.fetch_document` (so its id is its URL), if the
+    admission lets it in: a refusal raises (LicenceError: 422) and stores nothing."""
+    admitted = await admit_remote_version(sessions, resolver, policy, doc)
     try:
         async with sessions() as session:
-            actor = await session.get(Actor, project_actor.id)
+            actor = await session.get(Actor, admitted.project_actor_id)
             assert actor is not None
-            version = await store_remote_version(session, actor, spec)
+            version = await store_remote_version(session, actor, admitted)
             await session.commit()
             return version, actor
     except IntegrityError:  # stored concurrently: read it back
         async with sessions() as session:
-            found = await _with_project(session, await get_version(session, spec.uri))
+            found = await _with_project(session, await get_version(session, admitted.uri))
         if found is None:
             raise
         return found

@@ -263,35 +263,3 @@ async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
         session.add(project)
         await session.flush()
     return project
-
-
-async def store_remote_version(
-    session: AsyncSession, project_actor: Actor, spec: VersionSpec
-) -> DesignVersion:
-    """Insert a received version (or return the one we have); the caller commits."""
-    assert spec.uri is not None
-    existing = await get_version(session, spec.uri)
-    if existing is not None:
-        return existing
-    return await insert_remote_version(session, project_actor, spec)
-
-
-async def insert_remote_version(
-    session: AsyncSession, project_actor: Actor, spec: VersionSpec
-) -> DesignVersion:
-    """Insert a received version we know we do not have yet, and record its fork link."""
-    assert spec.uri is not None
-    project = await ensure_project(session, project_actor)
-    version = await add_version(session, project, project_actor, spec, uri=spec.uri, local=False)
-    if spec.upstream_uri:
-        if project.upstream_uri is None and project.versions_count == 1:
-            project.upstream_uri = spec.upstream_uri
-        await record_fork(
-            session,
-            upstream_uri=spec.upstream_uri,
-            upstream=await get_version(session, spec.upstream_uri),
-            fork_uri=version.uri,
-            fork_project_uri=project_actor.uri,
-            forked_by=project_actor,
-        )
-    return version

@@ -2,13 +2,20 @@
 
 Ancestors follow each version's upstream link (or, for a later version of a fork, its
 project's upstream) up to the root, one recursive query. Descendants are the fork tree
-of a project, also one recursive query. Both stop at `MAX_DEPTH`, so a cycle planted by
-a hostile peer cannot loop forever. Projects of suspended (or deleted) actors are left out
-of both; a hidden fork's own forks hang from its parent instead.
+of a project, also one recursive query. Projects of suspended (or deleted) actors are left
+out of both; a hidden fork's own forks hang from its parent instead.
+
+A peer can plant a cycle (versions that name each other in forkedFrom) or many paths
+between two projects, so both queries are bounded: the recursion is a `UNION` of rows that
+carry no depth, so a row already found is never expanded again (the database's own visited
+set: a cycle ends when it comes round), the outer `LIMIT` stops it after a fixed number of
+rows (both SQLite and PostgreSQL stop a recursion when its consumer has enough), and the
+order and depth are worked out here, with a visited set and a depth cap.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
@@ -18,37 +25,35 @@ from actors.models import Actor
 from actors.moderation import visible
 from objects.design_models import DesignVersion, Project
 
-MAX_DEPTH = 10_000
+MAX_DEPTH = 2_000  # versions in an ancestry, and levels of a fork tree
+MAX_NODES = 10_000  # rows either query reads
 
 _ANCESTORS = text(
     """
-    WITH RECURSIVE chain(uri, next_uri, depth) AS (
-        SELECT v.uri, COALESCE(v.upstream_uri, p.upstream_uri), 0
+    WITH RECURSIVE chain(uri, next_uri) AS (
+        SELECT v.uri, COALESCE(v.upstream_uri, p.upstream_uri)
         FROM design_versions v JOIN projects p ON p.id = v.project_id
         WHERE v.uri = :uri
-        UNION ALL
-        SELECT v.uri, COALESCE(v.upstream_uri, p.upstream_uri), chain.depth + 1
+        UNION
+        SELECT v.uri, COALESCE(v.upstream_uri, p.upstream_uri)
         FROM chain
         JOIN design_versions v ON v.uri = chain.next_uri
         JOIN projects p ON p.id = v.project_id
-        WHERE chain.depth < :max_depth
     )
-    SELECT uri, next_uri, depth FROM chain ORDER BY depth
+    SELECT uri, next_uri FROM chain LIMIT :max_rows
     """
 )
 
 _DESCENDANTS = text(
     """
-    WITH RECURSIVE tree(fork_project_uri, fork_uri, parent_project_uri, depth) AS (
-        SELECT f.fork_project_uri, f.fork_uri, f.upstream_project_uri, 1
+    WITH RECURSIVE tree(fork_project_uri, fork_uri, parent_project_uri) AS (
+        SELECT f.fork_project_uri, f.fork_uri, f.upstream_project_uri
         FROM forks f WHERE f.upstream_project_uri = :project_uri
-        UNION ALL
-        SELECT f.fork_project_uri, f.fork_uri, f.upstream_project_uri, tree.depth + 1
+        UNION
+        SELECT f.fork_project_uri, f.fork_uri, f.upstream_project_uri
         FROM tree JOIN forks f ON f.upstream_project_uri = tree.fork_project_uri
-        WHERE tree.depth < :max_depth
     )
-    SELECT fork_project_uri, fork_uri, parent_project_uri, depth FROM tree
-    ORDER BY depth, fork_uri
+    SELECT fork_project_uri, fork_uri, parent_project_uri FROM tree LIMIT :max_rows
     """
 )
 
@@ -77,30 +82,76 @@ class ForkNode:
 
 
 async def ancestors(session: AsyncSession, version_uri: str) -> Ancestry:
-    rows = (await session.execute(_ANCESTORS, {"uri": version_uri, "max_depth": MAX_DEPTH})).all()
-    hidden = await _hidden_versions(session, [row.uri for row in rows])
-    chain = [row.uri for row in rows if row.uri not in hidden]
-    last_next = rows[-1].next_uri if rows else None
-    unknown = last_next if last_next is not None and last_next not in chain else None
+    upstream_of = await _upstream_links(session, version_uri)
+    walked = _walk(upstream_of, version_uri)
+    hidden = await _hidden_versions(session, walked)
+    chain = [uri for uri in walked if uri not in hidden]
+    last_next = upstream_of.get(walked[-1]) if walked else None
+    unknown = last_next if last_next is not None and last_next not in walked else None
     return Ancestry(chain=chain, unknown_upstream=unknown)
+
+
+async def upstream_chain(session: AsyncSession, version_uri: str) -> list[str]:
+    """Every version URI named on the way up from `version_uri`, each once: the stored
+    ones (hidden ones too), then the first upstream we do not store, if any."""
+    upstream_of = await _upstream_links(session, version_uri)
+    walked = _walk(upstream_of, version_uri)
+    last_next = upstream_of.get(walked[-1]) if walked else None
+    return [*walked, last_next] if last_next and last_next not in walked else walked
+
+
+async def _upstream_links(session: AsyncSession, version_uri: str) -> dict[str, str | None]:
+    """Each stored version reachable upward from `version_uri`, with its upstream's URI."""
+    rows = (await session.execute(_ANCESTORS, {"uri": version_uri, "max_rows": MAX_NODES})).all()
+    return {row.uri: row.next_uri for row in rows}
+
+
+def _walk(upstream_of: dict[str, str | None], start: str) -> list[str]:
+    """The chain from `start` up, each version once, at most MAX_DEPTH long."""
+    walked: list[str] = []
+    seen: set[str] = set()
+    uri: str | None = start
+    while uri is not None and uri in upstream_of and uri not in seen and len(walked) < MAX_DEPTH:
+        walked.append(uri)
+        seen.add(uri)
+        uri = upstream_of[uri]
+    return walked
 
 
 async def descendants(session: AsyncSession, project_uri: str) -> ForkNode:
     rows = (
-        await session.execute(_DESCENDANTS, {"project_uri": project_uri, "max_depth": MAX_DEPTH})
+        await session.execute(_DESCENDANTS, {"project_uri": project_uri, "max_rows": MAX_NODES})
     ).all()
+    forks_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in sorted(rows, key=lambda row: row.fork_uri):
+        forks_of[row.parent_project_uri].append((row.fork_project_uri, row.fork_uri))
+    hidden = await _hidden_projects(session, [row.fork_project_uri for row in rows])
+    return _tree(project_uri, forks_of, hidden)
+
+
+def _tree(
+    project_uri: str, forks_of: dict[str, list[tuple[str, str]]], hidden: set[str]
+) -> ForkNode:
+    """The fork tree, breadth first from the root so that each project hangs at its nearest
+    place; each project once (a cycle or a second path adds nothing), MAX_DEPTH levels."""
     root = ForkNode(project_uri, None)
     nodes = {project_uri: root}
-    hidden = await _hidden_projects(session, [row.fork_project_uri for row in rows])
-    for row in rows:
-        if row.fork_project_uri in nodes:  # a cycle or a second path: list each project once
-            continue
-        if row.fork_project_uri in hidden:
-            nodes[row.fork_project_uri] = nodes[row.parent_project_uri]
-            continue
-        node = ForkNode(row.fork_project_uri, row.fork_uri)
-        nodes[row.fork_project_uri] = node
-        nodes[row.parent_project_uri].forks.append(node)
+    level: list[tuple[str, ForkNode]] = [(project_uri, root)]
+    for _ in range(MAX_DEPTH):
+        next_level: list[tuple[str, ForkNode]] = []
+        for parent_uri, parent_node in level:
+            for fork_project_uri, fork_uri in forks_of.get(parent_uri, []):
+                if fork_project_uri in nodes:
+                    continue
+                node = parent_node  # a hidden fork's own forks hang from its parent
+                if fork_project_uri not in hidden:
+                    node = ForkNode(fork_project_uri, fork_uri)
+                    parent_node.forks.append(node)
+                nodes[fork_project_uri] = node
+                next_level.append((fork_project_uri, node))
+        if not next_level:
+            break
+        level = next_level
     return root
 
 

@@ -99,8 +99,10 @@ async def fork_upstream(instance: Instance, upstream_uri: str) -> tuple[str, Lic
         return upstream.name, licence_of(upstream)
     if instance.urls.is_local(upstream_uri):
         raise ValidationError(f"there is no design version {upstream_uri}", status=404)
-    spec, _ = await fetch_remote_version(instance.resolver, instance.policy, upstream_uri)
-    return spec.name, spec.licence
+    admitted = await fetch_remote_version(
+        instance.sessions, instance.resolver, instance.policy, upstream_uri
+    )
+    return admitted.spec.name, admitted.spec.licence
 
 
 def fork_refusal(

@@ -8,7 +8,7 @@ from actors.convert import profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
 from federation.settings import Settings
-from federation.urls import LocalUrls
+from federation.urls import LocalUrls, web_url_or_none
 from objects.convert import iso
 from objects.html import plain_text
 
@@ -45,7 +45,7 @@ def account_entity(
         "discoverable": True,
         "created_at": iso(actor.created_at),
         "note": actor.summary,
-        "url": actor.url or actor.uri,
+        "url": web_url_or_none(actor.url) or actor.uri,
         "uri": actor.uri,
         "avatar": avatar,
         "avatar_static": avatar,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.service import actors_by_id
-from federation.urls import LocalUrls
+from federation.urls import LocalUrls, web_url_or_none
 from objects.convert import iso, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
@@ -251,7 +251,7 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
     return {
         **_common(note.uri, context),
         "id": str(note.id),
-        "url": note.url or note.uri,
+        "url": web_url_or_none(note.url) or note.uri,
         "created_at": iso(note.published),
         "edited_at": iso(note.edited_at) if note.edited_at else None,
         "account": context.accounts[note.actor_id],
