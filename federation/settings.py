@@ -46,6 +46,10 @@ class Settings:
     delivery_max_attempts: int = 16
     host_unavailable_after: int = 5
     http_timeout_seconds: float = 10.0
+    # Queue workers hold what they claim for this long, renewed while they work on it; a
+    # stopping worker lets attempts already on the wire finish for stop_grace_seconds.
+    queue_lease_seconds: float = 300.0
+    stop_grace_seconds: float = 10.0
     max_fetch_bytes: int = 2_000_000
     # Designs: the licence new designs get when none is chosen, the LicenseRef-* identifiers
     # this instance accepts ({"LicenseRef-X": {"title": ..., "url": ...}}, TOML only),
