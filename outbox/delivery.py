@@ -255,10 +255,12 @@ class DeliveryWorker:
         self, row: Delivery, activities: dict[int, tuple[bytes, int]], batch: Batch
     ) -> Outcome | None:
         """Attempt one row and record its outcome at once; None when it is not started
-        because the worker is stopping or the lease could run out before it ends."""
+        because the worker is stopping or its lease is no longer being renewed."""
         if self.stopping.is_set():
             return None
-        if self.clock() + dt.timedelta(seconds=self.attempt_seconds) > batch.lease.until:
+        # Renewals keep the lease at least half its length ahead; less means they fail, and
+        # the rows may soon be another worker's: start nothing more.
+        if self.clock() + self.leases.duration / 2 > batch.lease.until:
             return None
         outcome = await self._attempt(row, activities)
         now = self.clock()

@@ -19,6 +19,7 @@ from web.instance import Instance, open_instance
 from web.logs import configure_logging
 
 T = TypeVar("T")
+SERVE_DRAIN_SECONDS = 3
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -86,6 +87,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
         log_config=None,  # configured above; requests are logged by our middleware
         access_log=False,
         log_level=settings.log_level,
+        # On SIGTERM: open requests get this long, then the workers get
+        # stop_grace_seconds; the whole stop stays within docs/DEPLOY.md's TimeoutStopSec.
+        timeout_graceful_shutdown=SERVE_DRAIN_SECONDS,
     )
 
 
