@@ -273,7 +273,7 @@ def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
 
 
 # These modules add their commands to the groups above, so they are imported once those exist.
-from web import cli_accounts, cli_blocks, cli_coop, cli_moderation  # noqa: E402, F401
+from web import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as `python -m web.cli` this module is `__main__`, while the command modules above
