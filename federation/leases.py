@@ -20,9 +20,9 @@ import fcntl
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +41,7 @@ from federation.queue import (
 
 log = logging.getLogger(__name__)
 Q = TypeVar("Q", bound=QueueRow)
+T = TypeVar("T")
 SLOTS = 256
 # Claims that keep rows in order are serialised across processes (PostgreSQL advisory
 # lock): two claimers must not each take a different row of the same ordered key.
@@ -240,3 +241,24 @@ def _older_waiting(model: Any, key: Any, now: dt.datetime) -> Any:
 
 def _advisory_lock(key: int) -> Any:
     return func.pg_advisory_xact_lock(key)
+
+
+class GroupWriter(Generic[T]):
+    """Writes items as they come, in groups: what arrives while a write is under way goes
+    in the next one (a group commit). `add` returns once its item is written."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[T] = []
+        self._lock = asyncio.Lock()
+        self._generation = 0
+
+    async def add(self, item: T) -> None:
+        self._waiting.append(item)
+        generation = self._generation
+        async with self._lock:
+            if self._generation != generation:
+                return  # the write before ours took it
+            group, self._waiting = self._waiting, []
+            self._generation += 1
+            await self._write(group)

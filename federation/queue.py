@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import String, and_, or_, select, update
+from sqlalchemy import String, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -110,6 +110,35 @@ async def finish_held(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def finish_many_held(
+    session: AsyncSession,
+    model: type[Q],
+    token: str,
+    outcomes: Sequence[tuple[int, dict[str, Any]]],
+) -> int:
+    """`finish_held` for many rows (id, values), one executemany per set of columns; return
+    how many rows the token still held. The caller commits."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in outcomes:
+        bound = {f"v_{k}": v for k, v in values.items()} | {"b_id": row_id, "b_token": token}
+        groups.setdefault(tuple(sorted(values)), []).append(bound)
+    held = 0
+    for columns, params in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.lease_token == bindparam("b_token"))
+            .values(
+                locked_until=None,
+                lease_token=None,
+                **{column: bindparam(f"v_{column}") for column in columns},
+            )
+        )
+        result = await session.execute(statement, params)
+        held += int(getattr(result, "rowcount", 0))
+    return held
 
 
 async def release_token(session: AsyncSession, model: type[Q], token: str) -> int:

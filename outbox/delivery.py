@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -30,12 +31,13 @@ from actors.models import Actor
 from federation.blocks import DomainBlocks
 from federation.db import utcnow
 from federation.keys import load_rsa_private_pem
-from federation.leases import LeaseClock, Leases
+from federation.leases import GroupWriter, LeaseClock, Leases
 from federation.queue import (
     DONE,
     FAILED,
     backoff_delay,
     finish_held,
+    finish_many_held,
     retry_values,
     run_until_stopped,
 )
@@ -56,6 +58,8 @@ class Batch:
 
     token: str
     lease: LeaseClock
+    writer: GroupWriter[tuple[Delivery, Outcome]]
+    attempted: list[tuple[Delivery, Outcome]] = field(default_factory=list)
 
 
 @dataclass
@@ -128,7 +132,11 @@ class DeliveryWorker:
         if not rows:
             return 0
         async with self.leases.holding(token) as lease:
-            return await self._deliver(rows, activities, Batch(token, lease))
+            batch = Batch(token, lease, GroupWriter(functools.partial(self._write, token)))
+            count = await self._deliver(rows, activities, batch)
+        # Host health is kept per batch (not per attempt): it decides probes, not sends.
+        await self.hosts.record(batch.attempted, self.clock())
+        return count
 
     def _within_lease(self, rows: list[Delivery]) -> list[Delivery]:
         """No more than can be sent within one lease: an inbox's rows go one at a time, and
@@ -263,18 +271,24 @@ class DeliveryWorker:
         if self.clock() + self.leases.duration / 2 > batch.lease.until:
             return None
         outcome = await self._attempt(row, activities)
-        now = self.clock()
-        async with self.sessions() as session:
-            held = await finish_held(
-                session, Delivery, row.id, batch.token, self._row_update(row, outcome, now)
-            )
-            await session.commit()
-        if not held:
-            log.warning("delivery %s: lease lost before its outcome was written", row.id)
-        await self.hosts.record([(row, outcome)], now)
-        if outcome.ok:
-            self.wakeup.set()
+        batch.attempted.append((row, outcome))
+        await batch.writer.add((row, outcome))
         return outcome
+
+    async def _write(self, token: str, attempted: list[tuple[Delivery, Outcome]]) -> None:
+        """Outcomes of attempts that just ended, written where `token` still holds the row."""
+        now = self.clock()
+        updates = [(row.id, self._row_update(row, outcome, now)) for row, outcome in attempted]
+        async with self.sessions() as session:
+            held = await finish_many_held(session, Delivery, token, updates)
+            await session.commit()
+        if held < len(updates):
+            log.warning(
+                "%d deliveries' leases were lost before their outcome was written",
+                len(updates) - held,
+            )
+        if any(outcome.ok for _, outcome in attempted):
+            self.wakeup.set()
 
     async def _postpone(self, rows: list[Delivery], batch: Batch) -> None:
         """Rows that waited behind a failed probe: not attempts of their own."""
