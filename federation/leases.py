@@ -171,12 +171,13 @@ class Leases:
         value are claimed only as a due prefix in id order: a row waits while an older
         one of its key is not due or is held. `keep` trims the candidates (to what can be
         finished within the lease); the caller commits."""
-        now, model = self.clock(), self.model
+        model = self.model
+        if in_order_of is not None and is_postgres(session):
+            await session.execute(select(_advisory_lock(ORDERED_CLAIM_LOCK)))
+        now = self.clock()  # after waiting for the lock: the lease starts now
         query = select(model).where(due_clause(model, now))
         if in_order_of is not None:
             query = query.where(~_older_waiting(model, in_order_of, now)).order_by(model.id)
-            if is_postgres(session):
-                await session.execute(select(_advisory_lock(ORDERED_CLAIM_LOCK)))
         else:
             query = query.order_by(model.next_attempt_at, model.id)
         query = query.limit(limit)

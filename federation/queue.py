@@ -119,7 +119,8 @@ async def finish_many_held(
     outcomes: Sequence[tuple[int, dict[str, Any]]],
 ) -> int:
     """`finish_held` for many rows (id, values), one executemany per set of columns; return
-    how many rows the token still held. The caller commits."""
+    how many rows the token still held, or -1 where the driver cannot count the rows of an
+    executemany (asyncpg). The caller commits."""
     table: Any = model.__table__  # type: ignore[attr-defined]
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row_id, values in outcomes:
@@ -138,7 +139,8 @@ async def finish_many_held(
         )
         result = await session.execute(statement, params)
         held += int(getattr(result, "rowcount", 0))
-    return held
+    counted = session.get_bind().dialect.supports_sane_multi_rowcount
+    return held if counted or all(len(params) == 1 for params in groups.values()) else -1
 
 
 async def release_token(session: AsyncSession, model: type[Q], token: str) -> int:

@@ -282,7 +282,7 @@ class DeliveryWorker:
         async with self.sessions() as session:
             held = await finish_many_held(session, Delivery, token, updates)
             await session.commit()
-        if held < len(updates):
+        if 0 <= held < len(updates):
             log.warning(
                 "%d deliveries' leases were lost before their outcome was written",
                 len(updates) - held,

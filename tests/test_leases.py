@@ -14,7 +14,8 @@ import signal
 from sqlalchemy import select
 
 from federation.db import utcnow
-from federation.queue import CANCELLED, DONE, PENDING
+from federation.leases import queue_models
+from federation.queue import CANCELLED, DONE, PENDING, finish_held
 from outbox.models import Delivery, OutboxActivity
 from tests.origin import origin_settings, running_origin, start_process, stop_process
 from tests.sink import running_sink, wait_until
@@ -170,3 +171,31 @@ async def test_a_delete_waits_for_its_create_already_on_the_wire(new_database, t
             rows = await origin.deliveries()
     assert [r.state for r in rows] == [DONE, DONE]
     assert [r.type for r in sink.answered] == ["Create", "Delete"]
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_write_over_the_new_holder(
+    new_database, tmp_path
+):
+    """The side door: an outcome written late, by a worker that lost its claim, changes
+    nothing; every queue table has the token column the kernel relies on."""
+    settings = origin_settings(await new_database(), tmp_path / "a", queue_lease_seconds=1)
+    async with running_origin(settings, ["http://127.0.0.1:9/inbox/x"]) as origin:
+        await origin.note("once")
+        leases = origin.instance.delivery_worker.leases
+        async with origin.instance.sessions() as session:
+            [first] = await leases.claim(session, "late.1", limit=10)
+            await session.commit()
+        leases.clock = lambda: utcnow() + dt.timedelta(seconds=2)  # past the first lease
+        async with origin.instance.sessions() as session:
+            [second] = await leases.claim(session, "new.1", limit=10)
+            late = await finish_held(session, Delivery, first.id, "late.1", {"state": DONE})
+            await session.commit()
+        [row] = await origin.deliveries()
+    assert first.id == second.id and late is False
+    assert row.state == PENDING and row.lease_token == "new.1"
+    assert {m.__tablename__ for m in queue_models()} >= {
+        "deliveries",
+        "inbox_items",
+        "outgoing_mail",
+        "thumbnail_jobs",
+    }
