@@ -165,25 +165,29 @@ class Leases:
         *,
         limit: int,
         in_order_of: Any = None,
-        keep: Callable[[list[Any]], list[Any]] = lambda rows: rows,
+        per_key: int = 1,
     ) -> list[Any]:
-        """Claim due rows under `token`. With `in_order_of` (a column), rows sharing its
-        value are claimed only as a due prefix in id order: a row waits while an older
-        one of its key is not due or is held. `keep` trims the candidates (to what can be
-        finished within the lease); the caller commits."""
+        """Claim up to `limit` due rows under `token`; the caller commits.
+
+        With `in_order_of` (a column), rows sharing its value are claimed only as a due
+        prefix in id order, at most `per_key` of them: a row waits while an older one of
+        its key is not due or is held, and one busy key cannot crowd the others out."""
         model = self.model
         if in_order_of is not None and is_postgres(session):
             await session.execute(select(_advisory_lock(ORDERED_CLAIM_LOCK)))
         now = self.clock()  # after waiting for the lock: the lease starts now
-        query = select(model).where(due_clause(model, now))
         if in_order_of is not None:
-            query = query.where(~_older_waiting(model, in_order_of, now)).order_by(model.id)
+            query = select(model).where(
+                model.id.in_(_ordered_ids(model, in_order_of, now, per_key))
+            )
+            query = query.order_by(model.id)
         else:
+            query = select(model).where(due_clause(model, now))
             query = query.order_by(model.next_attempt_at, model.id)
         query = query.limit(limit)
         if is_postgres(session):
             query = query.with_for_update(skip_locked=True)
-        rows = keep(list((await session.scalars(query)).all()))
+        rows = list((await session.scalars(query)).all())
         await mark_claimed(session, model, rows, now + self.duration, token)
         return rows
 
@@ -227,6 +231,17 @@ class LeaseClock:
 
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
+
+
+def _ordered_ids(model: Any, key: Any, now: dt.datetime, per_key: int) -> Any:
+    """The ids of each key's first `per_key` claimable rows (a due prefix, in id order)."""
+    position = func.row_number().over(partition_by=key, order_by=model.id).label("position")
+    eligible = (
+        select(model.id, position)
+        .where(due_clause(model, now), ~_older_waiting(model, key, now))
+        .subquery()
+    )
+    return select(eligible.c.id).where(eligible.c.position <= per_key)
 
 
 def _older_waiting(model: Any, key: Any, now: dt.datetime) -> Any:

@@ -125,7 +125,11 @@ class DeliveryWorker:
         token = self.leases.token()
         async with self.sessions() as session:
             rows = await self.leases.claim(
-                session, token, limit=limit, in_order_of=Delivery.inbox_url, keep=self._within_lease
+                session,
+                token,
+                limit=min(limit, self._per_inbox * self.settings.delivery_concurrency),
+                in_order_of=Delivery.inbox_url,
+                per_key=self._per_inbox,
             )
             activities = await self._activities(session, rows)
             await session.commit()
@@ -138,17 +142,11 @@ class DeliveryWorker:
         await self.hosts.record(batch.attempted, self.clock())
         return count
 
-    def _within_lease(self, rows: list[Delivery]) -> list[Delivery]:
-        """No more than can be sent within one lease: an inbox's rows go one at a time, and
-        at most `delivery_concurrency` inboxes at once."""
-        per_inbox = max(1, int(self.settings.queue_lease_seconds // self.attempt_seconds))
-        taken: defaultdict[str, int] = defaultdict(int)
-        kept = []
-        for row in rows:
-            if taken[row.inbox_url] < per_inbox:
-                taken[row.inbox_url] += 1
-                kept.append(row)
-        return kept[: per_inbox * self.settings.delivery_concurrency]
+    @property
+    def _per_inbox(self) -> int:
+        """Claimed at once per inbox: what can be sent within one lease, one at a time. With
+        at most `delivery_concurrency` inboxes at once, a batch fits in its lease."""
+        return max(1, int(self.settings.queue_lease_seconds // self.attempt_seconds))
 
     async def _deliver(
         self, rows: list[Delivery], activities: dict[int, tuple[bytes, int]], batch: Batch

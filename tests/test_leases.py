@@ -199,3 +199,30 @@ async def test_a_worker_whose_lease_ran_out_cannot_write_over_the_new_holder(
         "outgoing_mail",
         "thumbnail_jobs",
     }
+
+
+async def test_one_busy_inbox_does_not_crowd_out_the_others(new_database, tmp_path):
+    settings = origin_settings(await new_database(), tmp_path / "a")
+    async with running_origin(settings, ["http://127.0.0.1:9/inbox/busy"]) as origin:
+        for n in range(6):
+            await origin.note(f"backlog {n}")
+        [first, *_] = await origin.deliveries()
+        async with origin.instance.sessions() as session:
+            session.add(
+                Delivery(
+                    activity_id=first.activity_id,
+                    inbox_url="http://127.0.0.1:9/inbox/quiet",
+                    host=first.host,
+                    next_attempt_at=utcnow(),
+                )
+            )
+            await session.commit()
+        leases = origin.instance.delivery_worker.leases
+        async with origin.instance.sessions() as session:
+            claimed = await leases.claim(
+                session, "w.1", limit=3, in_order_of=Delivery.inbox_url, per_key=2
+            )
+            await session.commit()
+    inboxes = [row.inbox_url.rsplit("/", 1)[-1] for row in claimed]
+    assert inboxes == ["busy", "busy", "quiet"]  # the two oldest of the busy one, in order
+    assert claimed[0].id < claimed[1].id
