@@ -222,7 +222,13 @@ async def _assemble(
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
         thumbnail_worker=ThumbnailWorker(
-            sessions, blobs, urls, policy, client=client, on_published=delivery.wakeup.set
+            sessions,
+            blobs,
+            urls,
+            policy,
+            client=client,
+            on_published=delivery.wakeup.set,
+            identity=identity,
         ),
         policy=policy,
         blobs=blobs,
@@ -230,6 +236,8 @@ async def _assemble(
         answers=AnswerCache(changes, settings.answer_cache_seconds),
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
         fetch_auth=fetch_auth,
-        mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
+        mail_worker=MailWorker(sessions, settings, identity=identity)
+        if settings.mail_enabled
+        else None,
         streaming=streaming,
     )
