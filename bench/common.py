@@ -5,7 +5,7 @@ Also a small command line used to start the benchmarks' child processes:
     python bench/common.py serve PORT   # the instance (settings from OURDESIGN_* variables)
     python bench/common.py serve-web PORT  # the same without in-process workers
     python bench/common.py worker 0     # an `ourdesign worker` process
-    python bench/common.py sink PORT    # a sink that answers 202 to every POST, for any Host
+    python bench/common.py sink PORT [DELAY]  # 202 to every POST, for any Host (after DELAY s)
 
 Everything listens on 127.0.0.1 only.
 """
@@ -204,8 +204,9 @@ def print_table(title: str, rows: list[tuple[str, object]]) -> None:
 # --- raw HTTP/1.1 over asyncio streams: cheap enough not to be what is measured --------------
 
 
-async def serve_http(handler: Handler, port: int) -> asyncio.Server:
-    """A keep-alive HTTP/1.1 server on 127.0.0.1:port calling `handler` for each request."""
+async def serve_http(handler: Handler, port: int, delay: float = 0.0) -> asyncio.Server:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1:port calling `handler` for each request;
+    each answer is sent `delay` seconds after the request (a slow peer)."""
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -218,6 +219,8 @@ async def serve_http(handler: Handler, port: int) -> asyncio.Server:
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length") or 0))
                 status, payload = handler(method, path, headers, body)
+                if delay and method == "POST":
+                    await asyncio.sleep(delay)
                 writer.write(
                     f"HTTP/1.1 {status} {REASONS.get(status, 'X')}\r\n"
                     "Content-Type: application/activity+json\r\n"
@@ -268,8 +271,9 @@ def _serve(port: int, *, workers: bool = True) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-async def _sink(port: int) -> None:
-    """202 to any POST, counted by Host; GET /_stats gives the counts, first and last POST time."""
+async def _sink(port: int, delay: float = 0.0) -> None:
+    """202 to any POST (after `delay` s), counted by Host; GET /_stats gives the counts, first
+    and last POST time."""
     per_host: Counter[str] = Counter()
     first, last = [0.0], [0.0]
 
@@ -285,7 +289,7 @@ async def _sink(port: int) -> None:
             ).encode()
         return 404, b"{}"
 
-    server = await serve_http(handle, port)
+    server = await serve_http(handle, port, delay)
     async with server:
         await server.serve_forever()
 
@@ -303,7 +307,7 @@ if __name__ == "__main__":
         main(["worker"])
     elif command == "sink":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_sink(port_arg))
+            asyncio.run(_sink(port_arg, float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -1,22 +1,26 @@
 """Fan-out: one post to 5,000 followers on 500 remote hosts, delivered to a real sink server.
 
     python bench/fanout.py --db sqlite|postgresql [--followers 5000] [--hosts 500]
+        [--workers 2] [--slow SECONDS] [--lease SECONDS]
 
 The instance runs in this process with its workers; its HTTP client's connection pool maps
 every host name (h0.sink.test ...) to a sink server in a child process on 127.0.0.1, so each
 host still gets its own connections, Host header and signature. The database is seeded
 directly with remote followers (10 per host, all with the host's shared inbox); the note is
-posted through the C2S outbox. Prints the time from the POST to the sink's last delivery.
+posted through the C2S outbox. Prints the time from the POST to the sink's last delivery, and
+the duplicates the sink received (0 expected, with any number of workers and however slowly
+the peers answer: `--workers 2 --slow 3 --lease 2` makes each answer outlast the lease).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +48,7 @@ from federation.settings import Settings
 from federation.vocab import PUBLIC
 from outbox.models import Delivery
 from web.app import create_app
-from web.instance import Instance
+from web.instance import Instance, open_instance
 
 DOMAIN = "origin.bench.test"
 USER = "poster"
@@ -142,6 +146,26 @@ async def sink_stats(port: int) -> tuple[dict[str, int], float, float]:
     return stats["per_host"], stats["first"], stats["last"]
 
 
+@contextlib.asynccontextmanager
+async def more_workers(settings: Settings, backend: SinkBackend, count: int) -> AsyncIterator[None]:
+    """`count` more delivery workers on the same database, each an instance of its own (its
+    own engine, HTTP client and worker identity), as `ourdesign worker` processes would be."""
+    async with contextlib.AsyncExitStack() as stack:
+        stop = asyncio.Event()
+        tasks = []
+        for n in range(count):
+            other = settings.with_changes(data_dir=settings.data_dir / f"worker{n}")
+            instance = await stack.enter_async_context(
+                open_instance(other, transport=sink_transport(backend))
+            )
+            tasks.append(asyncio.create_task(instance.delivery_worker.run_forever(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+
 async def delivery_states(instance: Instance) -> dict[str, int]:
     async with instance.sessions() as session:
         query = select(Delivery.state, func.count()).group_by(Delivery.state)
@@ -151,16 +175,23 @@ async def delivery_states(instance: Instance) -> dict[str, int]:
 async def run(args: argparse.Namespace) -> None:
     sink_port = free_port()
     async with temp_database(args.db) as (url, data_dir):
-        with child("sink", str(sink_port)) as sink:
+        with child("sink", str(sink_port), str(args.slow)) as sink:
             await wait_ready(f"http://127.0.0.1:{sink_port}/_stats", sink)
             backend = SinkBackend(sink_port)
-            settings = Settings(domain=DOMAIN, scheme="http", data_dir=data_dir, database_url=url)
+            settings = Settings(
+                domain=DOMAIN,
+                scheme="http",
+                data_dir=data_dir,
+                database_url=url,
+                queue_lease_seconds=args.lease,
+            )
             app = create_app(settings, transport=sink_transport(backend), run_workers=True)
             async with (
                 app.router.lifespan_context(app),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url=f"http://{DOMAIN}"
                 ) as client,
+                more_workers(settings, backend, args.workers - 1),
             ):
                 instance: Instance = app.state.instance
                 started = time.perf_counter()
@@ -190,6 +221,9 @@ async def run(args: argparse.Namespace) -> None:
                 t_recorded, cpu1 = time.time(), time.process_time()
 
     requests = sum(per_host.values())
+    # One activity per host (shared inboxes): every request past the first to a host is a
+    # duplicate.
+    duplicates = requests - len(per_host)
     spent = (last - t0) if last else float("nan")
     print_table(
         "settings",
@@ -201,6 +235,9 @@ async def run(args: argparse.Namespace) -> None:
                 "delivery concurrency",
                 f"{settings.delivery_concurrency} ({settings.delivery_per_host} per host)",
             ),
+            ("delivery workers", args.workers),
+            ("peer answers after s", args.slow),
+            ("lease s (renewed)", args.lease),
             ("machine before posting", load),
         ],
     )
@@ -212,6 +249,7 @@ async def run(args: argparse.Namespace) -> None:
             ("delivery rows created", sum(states.values())),
             ("delivery rows by state", dict(sorted(states.items()))),
             ("requests received by the sink", requests),
+            ("duplicates (0 expected)", duplicates),
             ("distinct hosts reached", len(per_host)),
             ("max requests per host", max(per_host.values(), default=0)),
             ("TCP connections opened", backend.connections),
@@ -233,6 +271,9 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=5000)
     parser.add_argument("--hosts", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=60.0, help="give up after, s")
+    parser.add_argument("--workers", type=int, default=1, help="delivery workers (1 or more)")
+    parser.add_argument("--slow", type=float, default=0.0, help="the peers answer after, s")
+    parser.add_argument("--lease", type=float, default=300.0, help="queue_lease_seconds")
     asyncio.run(run(parser.parse_args()))
 
 

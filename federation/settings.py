@@ -52,6 +52,10 @@ class Settings:
     delivery_max_attempts: int = 16
     host_unavailable_after: int = 5
     http_timeout_seconds: float = 10.0
+    # Queue workers hold what they claim for this long, renewed while they work on it; a
+    # stopping worker lets attempts already on the wire finish for stop_grace_seconds.
+    queue_lease_seconds: float = 300.0
+    stop_grace_seconds: float = 10.0
     max_fetch_bytes: int = 2_000_000
     # Database limits (docs/OPERATIONS.md, "Outages"): how long to wait for a connection (a
     # PostgreSQL connect, a free pooled connection, SQLite's lock held by another process),

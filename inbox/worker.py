@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.models import Actor
 from federation.db import insert_new_rows, utcnow
 from federation.errors import FederationError
-from federation.queue import DONE, claim_due, retry_values, run_until_stopped
+from federation.leases import Leases
+from federation.queue import DONE, retry_values, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
 from inbox.design_admission import BatchAdmission, admit_items, refusal_reason, send_reject
@@ -35,7 +36,6 @@ from objects.notes import adopt_notes, find_notes
 from outbox.hosts import host_is_alive
 
 log = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 
 
@@ -48,6 +48,10 @@ class InboxWorker:
         on_published: Callable[[], None] = lambda: None,
         clock: Callable[[], dt.datetime] = utcnow,
         batch_size: int = 200,
+        identity: str = "unnamed",
+        lease: dt.timedelta = dt.timedelta(minutes=5),
+        fetch_attempts: int = 16,
+        grace_seconds: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.batch_size = batch_size
@@ -55,12 +59,27 @@ class InboxWorker:
         self.on_published = on_published
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self.leases = Leases(
+            sessions, InboxItem, identity=identity, duration=lease, clock=lambda: self.clock()
+        )
+        # An object that cannot be fetched waits for its origin as deliveries wait for
+        # their peers (days); an activity that fails to be handled is given up sooner.
+        self.fetch_attempts = fetch_attempts
+        self.grace_seconds = grace_seconds
+        self._token = ""
 
     async def run_once(self, limit: int | None = None) -> int:
-        now, limit = self.clock(), limit or self.batch_size
+        token, limit = self.leases.token(), limit or self.batch_size
         async with self.sessions() as session:
-            claimed = list(await claim_due(session, InboxItem, now=now, limit=limit, lease=LEASE))
+            claimed = await self.leases.claim(session, token, limit=limit)
             await session.commit()
+        if not claimed:
+            return 0
+        async with self.leases.holding(token):
+            self._token = token
+            return await self._run_batch(claimed)
+
+    async def _run_batch(self, claimed: list[InboxItem]) -> int:
         items = await self._dereference(claimed)
         if not items:
             return len(claimed)
@@ -97,7 +116,7 @@ class InboxWorker:
             obj = item.payload.get("object")
             if isinstance(outcome, Exception):
                 log.info("inbox item %s: cannot fetch %s now: %r", item.id, obj, outcome)
-                await self._retry_later(item, outcome)
+                await self._retry_later(item, outcome, self.fetch_attempts)
                 continue
             if outcome is not None and not is_design(outcome):
                 item.payload = {**item.payload, "object": outcome}
@@ -188,7 +207,7 @@ class InboxWorker:
 
     async def _finish_refused(self, item: InboxItem) -> None:
         async with self.sessions() as session:
-            await _finish(session, [item.id], state=DONE, processed_at=self.clock())
+            await _finish(session, self._token, [item.id], state=DONE, processed_at=self.clock())
             await session.commit()
 
     async def _process_batch(self, items: list[InboxItem], known: Known) -> None:
@@ -210,13 +229,19 @@ class InboxWorker:
             await insert_new_rows(session, Note, min_rows=2)
             await insert_new_rows(session, Notification)
             await _finish(
-                session, [item.id for item in items], state=DONE, processed_at=self.clock()
+                session,
+                self._token,
+                [item.id for item in items],
+                state=DONE,
+                processed_at=self.clock(),
             )
             await _note_live_hosts(session, {host_of(item.actor_uri) for item in items})
             await session.commit()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
+        await run_until_stopped(
+            self.run_once, self.wakeup, stop, name=__name__, grace_seconds=self.grace_seconds
+        )
 
     async def _process(self, item: InboxItem, batch: Known) -> None:
         try:
@@ -225,7 +250,9 @@ class InboxWorker:
                 known = Known(actors, {}, batch.admission)
                 if not self._refused(item, known):
                     await self._handle(session, item, known)
-                await _finish(session, [item.id], state=DONE, processed_at=self.clock())
+                await _finish(
+                    session, self._token, [item.id], state=DONE, processed_at=self.clock()
+                )
                 await session.commit()
         except Exception as exc:
             log.warning("inbox item %s (%s) failed: %r", item.id, item.activity_uri, exc)
@@ -257,23 +284,27 @@ class InboxWorker:
             return True
         return any(actor.suspended_at is not None for uri in uris if (actor := actors.get(uri)))
 
-    async def _retry_later(self, item: InboxItem, exc: Exception) -> None:
+    async def _retry_later(
+        self, item: InboxItem, exc: Exception, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
         async with self.sessions() as session:
             await _finish(
                 session,
+                self._token,
                 [item.id],
                 last_error=repr(exc)[:1000],
-                **retry_values(item.attempts, MAX_ATTEMPTS, self.clock()),
+                **retry_values(item.attempts, max_attempts, self.clock()),
             )
             await session.commit()
 
 
-async def _finish(session: AsyncSession, item_ids: list[int], **values: object) -> None:
+async def _finish(session: AsyncSession, token: str, item_ids: list[int], **values: object) -> None:
+    """Record outcomes only for the items this claim still holds."""
     if item_ids:
         await session.execute(
             update(InboxItem)
-            .where(InboxItem.id.in_(item_ids))
-            .values(locked_until=None, **values)
+            .where(InboxItem.id.in_(item_ids), InboxItem.lease_token == token)
+            .values(locked_until=None, lease_token=None, **values)
             .execution_options(synchronize_session=False)
         )
 

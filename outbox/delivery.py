@@ -1,5 +1,9 @@
 """The delivery worker: claims due delivery rows and POSTs them, signed.
 
+Rows to one inbox go in the order they were created, one at a time; different inboxes
+and hosts go in parallel. Each outcome is written as its attempt ends, while the claim's
+lease token still holds the row (federation.leases), so two workers never both send one.
+
 Retries use exponential backoff and honour Retry-After; a 4xx other than
 401/408/429 is final. A host that keeps failing is marked unavailable: only one
 delivery probes it at a time, and when it answers (or sends us something) all
@@ -11,30 +15,51 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from federation.blocks import DomainBlocks
 from federation.db import utcnow
 from federation.keys import load_rsa_private_pem
-from federation.queue import DONE, FAILED, backoff_delay, claim_due, retry_values, run_until_stopped
+from federation.leases import GroupWriter, LeaseClock, Leases
+from federation.queue import (
+    DONE,
+    FAILED,
+    backoff_delay,
+    finish_held,
+    finish_many_held,
+    retry_values,
+    run_until_stopped,
+)
 from federation.settings import Settings
 from federation.signatures import CavageAuth, RFC9421Auth
 from federation.vocab import ACTIVITY_JSON
 from outbox.hosts import HostBook
 from outbox.models import Delivery, OutboxActivity
 
+log = logging.getLogger(__name__)
 RETRYABLE_4XX = frozenset({401, 408, 429})
-LEASE = dt.timedelta(minutes=2)
 MAX_RETRY_AFTER = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One claim: its token, and how long its lease surely lasts."""
+
+    token: str
+    lease: LeaseClock
+    writer: GroupWriter[tuple[Delivery, Outcome]]
+    attempted: list[tuple[Delivery, Outcome]] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +91,7 @@ class DeliveryWorker:
         *,
         clock: Callable[[], dt.datetime] = utcnow,
         blocks: DomainBlocks | None = None,
+        identity: str = "unnamed",
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -74,6 +100,16 @@ class DeliveryWorker:
         self.blocks = blocks if blocks is not None else DomainBlocks()
         self.hosts = HostBook(sessions, settings)
         self.wakeup = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.leases = Leases(
+            sessions,
+            Delivery,
+            identity=identity,
+            duration=dt.timedelta(seconds=settings.queue_lease_seconds),
+            clock=lambda: self.clock(),
+        )
+        # One attempt can be two POSTs (the signature fallback), each bounded by the timeout.
+        self.attempt_seconds = 2 * settings.http_timeout_seconds + 1
         self._keys: dict[int, tuple[str, Any]] = {}
         self._all = asyncio.Semaphore(settings.delivery_concurrency)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -81,53 +117,78 @@ class DeliveryWorker:
         )
 
     async def run_once(self, limit: int = 500) -> int:
-        """Claim and attempt one batch of due deliveries; return how many were attempted."""
-        now = self.clock()
+        """Claim and attempt one batch of due deliveries; return how many were attempted.
+
+        Rows to one inbox are claimed as a prefix in the order they were created and sent
+        one after the other; a failure leaves the rest of that inbox's rows waiting
+        behind it. Each outcome is written as its attempt completes, under the lease."""
+        token = self.leases.token()
         async with self.sessions() as session:
-            rows = list(await claim_due(session, Delivery, now=now, limit=limit, lease=LEASE))
+            rows = await self.leases.claim(
+                session,
+                token,
+                limit=min(limit, self._per_inbox * self.settings.delivery_concurrency),
+                in_order_of=Delivery.inbox_url,
+                per_key=self._per_inbox,
+            )
             activities = await self._activities(session, rows)
             await session.commit()
         if not rows:
             return 0
-        blocked: list[Delivery] = []
-        allowed: list[Delivery] = []
-        for row in rows:
-            (blocked if self.blocks.is_suspended(row.host) else allowed).append(row)
-        if blocked:
-            await self._give_up_blocked(blocked)
-            rows = allowed
-            if not rows:
-                return len(blocked)
-        by_host: defaultdict[str, list[Delivery]] = defaultdict(list)
-        for row in rows:
-            by_host[row.host].append(row)
-        unavailable = await self.hosts.unavailable(list(by_host))
-        results = await asyncio.gather(
-            *(self._deliver_host(h, rs, activities, h in unavailable) for h, rs in by_host.items())
-        )
-        attempted = [pair for host_results in results for pair in host_results]
-        await self._record(attempted, now)
-        return len(attempted) + len(blocked)
+        async with self.leases.holding(token) as lease:
+            batch = Batch(token, lease, GroupWriter(functools.partial(self._write, token)))
+            count = await self._deliver(rows, activities, batch)
+        # Host health is kept per batch (not per attempt): it decides probes, not sends.
+        await self.hosts.record(batch.attempted, self.clock())
+        return count
 
-    async def _give_up_blocked(self, rows: list[Delivery]) -> None:
+    @property
+    def _per_inbox(self) -> int:
+        """Claimed at once per inbox: what can be sent within one lease, one at a time. With
+        at most `delivery_concurrency` inboxes at once, a batch fits in its lease."""
+        return max(1, int(self.settings.queue_lease_seconds // self.attempt_seconds))
+
+    async def _deliver(
+        self, rows: list[Delivery], activities: dict[int, tuple[bytes, int]], batch: Batch
+    ) -> int:
+        blocked = [row for row in rows if self.blocks.is_suspended(row.host)]
+        if blocked:
+            await self._give_up_blocked(blocked, batch.token)
+        blocked_ids = {row.id for row in blocked}
+        queues: defaultdict[str, defaultdict[str, list[Delivery]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for row in rows:
+            if row.id not in blocked_ids:
+                queues[row.host][row.inbox_url].append(row)
+        unavailable = await self.hosts.unavailable(list(queues))
+        counts = await asyncio.gather(
+            *(
+                self._deliver_host(list(by_inbox.values()), activities, batch, h in unavailable)
+                for h, by_inbox in queues.items()
+            )
+        )
+        return sum(counts) + len(blocked)
+
+    async def _give_up_blocked(self, rows: list[Delivery], token: str) -> None:
         """Fail deliveries to suspended domains at once, unsent: retrying would only repeat
         the refusal, and lifting the block does not resend what was withheld meanwhile."""
-        updates = [
-            {
-                "id": row.id,
-                "state": FAILED,
-                "locked_until": None,
-                "last_status": None,
-                "last_error": f"not sent: {row.host} is blocked by this instance's moderators",
-            }
-            for row in rows
-        ]
         async with self.sessions() as session:
-            await session.execute(update(Delivery), updates)
+            for row in rows:
+                error = f"not sent: {row.host} is blocked by this instance's moderators"
+                values = {"state": FAILED, "last_status": None, "last_error": error}
+                await finish_held(session, Delivery, row.id, token, values)
             await session.commit()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
+        self.stopping = stop
+        await run_until_stopped(
+            self.run_once,
+            self.wakeup,
+            stop,
+            name=__name__,
+            grace_seconds=self.settings.stop_grace_seconds,
+        )
 
     async def _activities(
         self, session: AsyncSession, rows: list[Delivery]
@@ -158,26 +219,83 @@ class DeliveryWorker:
 
     async def _deliver_host(
         self,
-        host: str,
-        rows: list[Delivery],
+        queues: list[list[Delivery]],
         activities: dict[int, tuple[bytes, int]],
+        batch: Batch,
         unavailable: bool,
-    ) -> list[tuple[Delivery, Outcome | None]]:
-        """Deliver a host's rows; an unavailable host gets one probe, the rest wait on it."""
+    ) -> int:
+        """Deliver a host's inbox queues side by side; an unavailable host gets one probe,
+        and the rest wait on it."""
+        attempted = 0
         if unavailable:
-            probe = await self._attempt(rows[0], activities)
-            rest: list[Outcome | None] = (
-                list(await self._attempt_all(rows[1:], activities))
-                if probe.ok
-                else [None] * (len(rows) - 1)
-            )
-            return list(zip(rows, [probe, *rest], strict=True))
-        return list(zip(rows, await self._attempt_all(rows, activities), strict=True))
+            probe, *rest = queues[0]
+            outcome = await self._send(probe, activities, batch)
+            if outcome is None:
+                return 0
+            if not outcome.ok:
+                await self._postpone([row for queue in [rest, *queues[1:]] for row in queue], batch)
+                return 1
+            queues, attempted = [rest, *queues[1:]], 1
+        counts = await asyncio.gather(
+            *(self._deliver_inbox(queue, activities, batch) for queue in queues)
+        )
+        return attempted + sum(counts)
 
-    async def _attempt_all(
-        self, rows: list[Delivery], activities: dict[int, tuple[bytes, int]]
-    ) -> list[Outcome]:
-        return list(await asyncio.gather(*(self._attempt(row, activities) for row in rows)))
+    async def _deliver_inbox(
+        self, rows: list[Delivery], activities: dict[int, tuple[bytes, int]], batch: Batch
+    ) -> int:
+        """One inbox's rows, in order; a row left pending holds back the ones after it."""
+        for done, row in enumerate(rows):
+            outcome = await self._send(row, activities, batch)
+            if outcome is None:
+                return done
+            if not (outcome.ok or outcome.final or row.attempts + 1 >= self._max_attempts):
+                return done + 1
+        return len(rows)
+
+    @property
+    def _max_attempts(self) -> int:
+        return self.settings.delivery_max_attempts
+
+    async def _send(
+        self, row: Delivery, activities: dict[int, tuple[bytes, int]], batch: Batch
+    ) -> Outcome | None:
+        """Attempt one row and record its outcome at once; None when it is not started
+        because the worker is stopping or its lease is no longer being renewed."""
+        if self.stopping.is_set():
+            return None
+        # Renewals keep the lease at least half its length ahead; less means they fail, and
+        # the rows may soon be another worker's: start nothing more.
+        if self.clock() + self.leases.duration / 2 > batch.lease.until:
+            return None
+        outcome = await self._attempt(row, activities)
+        batch.attempted.append((row, outcome))
+        await batch.writer.add((row, outcome))
+        return outcome
+
+    async def _write(self, token: str, attempted: list[tuple[Delivery, Outcome]]) -> None:
+        """Outcomes of attempts that just ended, written where `token` still holds the row."""
+        now = self.clock()
+        updates = [(row.id, self._row_update(row, outcome, now)) for row, outcome in attempted]
+        async with self.sessions() as session:
+            held = await finish_many_held(session, Delivery, token, updates)
+            await session.commit()
+        if 0 <= held < len(updates):
+            log.warning(
+                "%d deliveries' leases were lost before their outcome was written",
+                len(updates) - held,
+            )
+        if any(outcome.ok for _, outcome in attempted):
+            self.wakeup.set()
+
+    async def _postpone(self, rows: list[Delivery], batch: Batch) -> None:
+        """Rows that waited behind a failed probe: not attempts of their own."""
+        now = self.clock()
+        async with self.sessions() as session:
+            for row in rows:
+                values = {"next_attempt_at": now + backoff_delay(row.attempts + 1)}
+                await finish_held(session, Delivery, row.id, batch.token, values)
+            await session.commit()
 
     async def _attempt(self, row: Delivery, activities: dict[int, tuple[bytes, int]]) -> Outcome:
         if row.activity_id not in activities:
@@ -185,13 +303,22 @@ class DeliveryWorker:
         body, actor_id = activities[row.activity_id]
         key_id, key = self._keys[actor_id]
         async with self._all, self._per_host[row.host]:
-            dialect = await self.hosts.dialect(row.host)
-            outcome = await self._post(row.inbox_url, body, key_id, key, dialect)
-            if outcome.status == 401 and dialect == "cavage":
-                retried = await self._post(row.inbox_url, body, key_id, key, "rfc9421")
-                if retried.ok:
-                    retried.dialect = "rfc9421"
-                    return retried
+            try:
+                async with asyncio.timeout(self.attempt_seconds):
+                    return await self._post_with_fallback(row, body, key_id, key)
+            except TimeoutError:
+                return Outcome(ok=False, error="no answer in time", host_down=True)
+
+    async def _post_with_fallback(
+        self, row: Delivery, body: bytes, key_id: str, key: Any
+    ) -> Outcome:
+        dialect = await self.hosts.dialect(row.host)
+        outcome = await self._post(row.inbox_url, body, key_id, key, dialect)
+        if outcome.status == 401 and dialect == "cavage":
+            retried = await self._post(row.inbox_url, body, key_id, key, "rfc9421")
+            if retried.ok:
+                retried.dialect = "rfc9421"
+                return retried
         return outcome
 
     async def _post(self, url: str, body: bytes, key_id: str, key: Any, dialect: str) -> Outcome:
@@ -212,31 +339,10 @@ class DeliveryWorker:
             host_down=response.status_code >= 500,
         )
 
-    async def _record(
-        self, attempted: list[tuple[Delivery, Outcome | None]], now: dt.datetime
-    ) -> None:
-        updates = [self._row_update(row, outcome, now) for row, outcome in attempted]
-        async with self.sessions() as session:
-            await session.execute(update(Delivery), updates)
-            await session.commit()
-        await self.hosts.record(attempted, now)
-        if any(outcome and outcome.ok for _, outcome in attempted):
-            self.wakeup.set()
-
-    def _row_update(
-        self, row: Delivery, outcome: Outcome | None, now: dt.datetime
-    ) -> dict[str, Any]:
-        if outcome is None:  # waited behind a failed probe: not an attempt of its own
-            return {
-                "id": row.id,
-                "locked_until": None,
-                "next_attempt_at": now + backoff_delay(row.attempts + 1),
-            }
+    def _row_update(self, row: Delivery, outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
         attempts = row.attempts + 1
         values: dict[str, Any] = {
-            "id": row.id,
             "attempts": attempts,
-            "locked_until": None,
             "last_status": outcome.status,
             "last_error": outcome.error,
         }

@@ -32,7 +32,11 @@ class Delivery(QueueRow, Base):
     """One POST of one activity to one inbox."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # Rows to one inbox are claimed in order: "is an older one waiting?" is looked up here.
+        Index("ix_deliveries_inbox_order", "inbox_url", "id"),
+    )
 
     activity_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("outbox_activities.id", ondelete="CASCADE"), index=True

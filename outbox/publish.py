@@ -18,6 +18,7 @@ from federation.urls import LocalUrls, host_of
 from federation.vocab import PUBLIC_ALIASES, is_public
 from objects.convert import first_id, id_list
 from outbox.models import Delivery, OutboxActivity
+from outbox.supersede import cancel_superseded
 
 ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 
@@ -44,6 +45,8 @@ async def publish(
     await session.flush()
     inboxes = await recipient_inboxes(session, urls, actor, addresses)
     inboxes.update(i for i in also_inboxes if not urls.is_local(i))
+    # Every outgoing activity passes here: a Delete or Undo cancels what it withdraws.
+    inboxes = await cancel_superseded(session, row, inboxes)
     await _add_deliveries(session, row.id, inboxes)
     return row
 

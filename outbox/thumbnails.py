@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.models import Actor
 from federation.db import utcnow
 from federation.errors import FetchError
-from federation.queue import DONE, FAILED, claim_due, retry_values, run_until_stopped
+from federation.queue import (
+    DONE,
+    FAILED,
+    claim_due,
+    new_token,
+    retry_values,
+    run_until_stopped,
+)
 from federation.urls import LocalUrls
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, VersionFile
@@ -53,7 +60,9 @@ class ThumbnailWorker:
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         on_published: Callable[[], None] = lambda: None,
+        identity: str = "unnamed",
     ) -> None:
+        self.identity = identity
         self.sessions = sessions
         self.client = client
         self.blobs = blobs
@@ -70,7 +79,16 @@ class ThumbnailWorker:
         """Claim and draw a few due jobs (drawing takes a core); return how many."""
         now = self.clock()
         async with self.sessions() as session:
-            jobs = list(await claim_due(session, ThumbnailJob, now=now, limit=limit, lease=LEASE))
+            jobs = list(
+                await claim_due(
+                    session,
+                    ThumbnailJob,
+                    now=now,
+                    limit=limit,
+                    lease=LEASE,
+                    token=new_token(self.identity),
+                )
+            )
             # Counted when claimed, so that a file that kills the worker (out of memory, say)
             # is given up after a few tries instead of taking it down forever.
             for job in jobs:
@@ -148,8 +166,8 @@ class ThumbnailWorker:
         async with self.sessions() as session:
             await session.execute(
                 update(ThumbnailJob)
-                .where(ThumbnailJob.id == job.id)
-                .values(**values, locked_until=None, last_error=error[:1000])
+                .where(ThumbnailJob.id == job.id, ThumbnailJob.lease_token == job.lease_token)
+                .values(**values, locked_until=None, lease_token=None, last_error=error[:1000])
             )
             await session.commit()
 
@@ -180,10 +198,11 @@ class ThumbnailWorker:
 async def _finish(session: AsyncSession, job: ThumbnailJob, thumbnail_sha256: str) -> None:
     await session.execute(
         update(ThumbnailJob)
-        .where(ThumbnailJob.id == job.id)
+        .where(ThumbnailJob.id == job.id, ThumbnailJob.lease_token == job.lease_token)
         .values(
             state=DONE,
             locked_until=None,
+            lease_token=None,
             last_error=None,
             thumbnail_sha256=thumbnail_sha256,
         )

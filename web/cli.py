@@ -20,6 +20,7 @@ from web.instance import Instance, open_instance
 from web.logs import configure_logging
 
 T = TypeVar("T")
+SERVE_DRAIN_SECONDS = 3
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -87,6 +88,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
         log_config=None,  # configured above; requests are logged by our middleware
         access_log=False,
         log_level=settings.log_level,
+        # On SIGTERM: open requests get this long, then the workers get
+        # stop_grace_seconds; the whole stop stays within docs/DEPLOY.md's TimeoutStopSec.
+        timeout_graceful_shutdown=SERVE_DRAIN_SECONDS,
     )
 
 
@@ -271,7 +275,7 @@ def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
 
 
 # These modules add their commands to the groups above, so they are imported once those exist.
-from web import cli_accounts, cli_blocks, cli_coop, cli_moderation  # noqa: E402, F401
+from web import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as `python -m web.cli` this module is `__main__`, while the command modules above

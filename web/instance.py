@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from federation.changes import content_changes, sign_in_changes
 from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
+from federation.leases import WorkerIdentity, release_identities
 from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
@@ -136,6 +138,7 @@ async def open_instance(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings)
     client = build_http_client(settings, transport=transport)
+    identity, dead = WorkerIdentity.acquire(settings.data_dir)
     try:
         if run_migrations:
             # Not `engine`: a migration may rightly run past the statement deadline.
@@ -144,8 +147,13 @@ async def open_instance(
                 await migrate(migrator, settings)
             finally:
                 await migrator.dispose()
-        yield await _assemble(settings, engine, client)
+        instance = await _assemble(settings, engine, client, identity.name)
+        # Rows our dead predecessors (a killed process, this one's last run) still hold
+        # are due again now, not when their leases would have run out.
+        await release_identities(instance.sessions, dead)
+        yield instance
     finally:
+        identity.close()
         await client.aclose()
         await engine.dispose()
 
@@ -162,7 +170,9 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
             return await ensure_instance_actor(session, urls)
 
 
-async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient) -> Instance:
+async def _assemble(
+    settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient, identity: str
+) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
     changes, sign_ins = content_changes(), sign_in_changes()
@@ -180,7 +190,7 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
     blobs = BlobStore(settings.data_dir / "files")
-    delivery = DeliveryWorker(sessions, client, settings, blocks=blocks)
+    delivery = DeliveryWorker(sessions, client, settings, blocks=blocks, identity=identity)
     streaming = StreamHub(settings.max_anonymous_streams_per_address)
 
     def after_inbox_batch() -> None:
@@ -195,6 +205,10 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         # activities in sooner. Measured (bench/inbox.py): 40 keeps up with 1,000/s at a p99
         # near 40 ms; 30 falls behind, 50 lets the p99 at full speed pass 50 ms.
         batch_size=200 if engine.dialect.name == "postgresql" else 40,
+        identity=identity,
+        lease=dt.timedelta(seconds=settings.queue_lease_seconds),
+        fetch_attempts=settings.delivery_max_attempts,
+        grace_seconds=settings.stop_grace_seconds,
     )
     receiver = Receiver(
         sessions,
@@ -215,7 +229,13 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
         thumbnail_worker=ThumbnailWorker(
-            sessions, blobs, urls, policy, client=client, on_published=delivery.wakeup.set
+            sessions,
+            blobs,
+            urls,
+            policy,
+            client=client,
+            on_published=delivery.wakeup.set,
+            identity=identity,
         ),
         policy=policy,
         blobs=blobs,
@@ -223,6 +243,8 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         answers=AnswerCache(changes, settings.answer_cache_seconds),
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
         fetch_auth=fetch_auth,
-        mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
+        mail_worker=MailWorker(sessions, settings, identity=identity)
+        if settings.mail_enabled
+        else None,
         streaming=streaming,
     )

@@ -16,12 +16,18 @@ from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import OutgoingMail
 from federation.db import utcnow
-from federation.queue import DONE, claim_due, retry_values, run_until_stopped
+from federation.queue import (
+    DONE,
+    claim_due,
+    finish_held,
+    new_token,
+    retry_values,
+    run_until_stopped,
+)
 from federation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,27 +44,32 @@ class MailWorker:
         settings: Settings,
         *,
         clock: Callable[[], dt.datetime] = utcnow,
+        identity: str = "unnamed",
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
+        self.identity = identity
         self.wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
         """Claim and try to send one batch of due mail; return how many were tried."""
-        now = self.clock()
+        now, token = self.clock(), new_token(self.identity)
         async with self.sessions() as session:
-            rows = list(await claim_due(session, OutgoingMail, now=now, limit=BATCH, lease=LEASE))
-            await session.commit()
-        # One at a time: mail is rare, and SMTP servers dislike bursts of connections.
-        results = [(row, await self._send(row)) for row in rows]
-        if results:
-            async with self.sessions() as session:
-                await session.execute(
-                    update(OutgoingMail), [self._outcome(r, e, now) for r, e in results]
+            rows = list(
+                await claim_due(
+                    session, OutgoingMail, now=now, limit=BATCH, lease=LEASE, token=token
                 )
+            )
+            await session.commit()
+        # One at a time: mail is rare, and SMTP servers dislike bursts of connections. Each
+        # outcome is written as it comes, so a crash resends at most the message under way.
+        for row in rows:
+            values = self._outcome(row, await self._send(row), self.clock())
+            async with self.sessions() as session:
+                await finish_held(session, OutgoingMail, row.id, token, values)
                 await session.commit()
-        return len(results)
+        return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__, idle_seconds=5)
@@ -95,7 +106,7 @@ class MailWorker:
         return None
 
     def _outcome(self, row: OutgoingMail, error: str | None, now: dt.datetime) -> dict[str, Any]:
-        values: dict[str, Any] = {"id": row.id, "locked_until": None, "last_error": error}
+        values: dict[str, Any] = {"last_error": error}
         if error is None:
             return values | {"attempts": row.attempts + 1, "state": DONE}
         return values | retry_values(row.attempts, MAX_ATTEMPTS, now)

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from federation.queue import DONE, FAILED, PENDING
+from federation.queue import CANCELLED, DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
 from web.checks import check_disks, schema_problem
@@ -29,7 +29,7 @@ from web.schema import current_revisions, head_revisions
 from web.scopes import ScopedRoute
 
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
-QUEUE_STATES = (PENDING, DONE, FAILED)
+QUEUE_STATES = (PENDING, DONE, FAILED, CANCELLED)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 READY_TIMEOUT_SECONDS = 5.0
 
