@@ -30,7 +30,7 @@ from objects.notes import (
 )
 from objects.notifications import follow_kind, notify
 from objects.resolve import find_or_fetch_note
-from objects.visibility import visibility_of
+from objects.visibility import may_read, visibility_of
 from outbox import activities
 from outbox.models import OutboxActivity
 from outbox.publish import publish
@@ -101,7 +101,7 @@ async def _create(
     to, cc = _addressing(actor, obj, body)
     parent_uri = first_id(obj.get("inReplyTo"))
     if parent_uri:
-        parent = await find_or_fetch_note(session, resolver, parent_uri)
+        parent = await _readable_note(session, resolver, actor, parent_uri)
         author = await session.get(Actor, parent.actor_id)
         if author is not None and author.uri not in to + cc:
             cc.append(author.uri)
@@ -251,7 +251,7 @@ async def _react(
     note_uri = first_id(body.get("object"))
     if not note_uri:
         raise ValidationError(f"{body['type']} needs an object: the URL of a note")
-    note = await find_or_fetch_note(session, resolver, note_uri)
+    note = await _readable_note(session, resolver, actor, note_uri)
     author = await session.get(Actor, note.actor_id)
     assert author is not None
     build = activities.like if body["type"] == "Like" else activities.announce
@@ -260,6 +260,17 @@ async def _react(
     if not await add_interaction(session, kind, activity["id"], actor, note.uri):
         raise ValidationError(f"you have already sent a {kind} of {note.uri}", status=409)
     return await publish(session, resolver.urls, actor, activity)
+
+
+async def _readable_note(
+    session: AsyncSession, resolver: ActorResolver, actor: Actor, uri: str
+) -> Note:
+    """The note a reply or reaction refers to, if the actor may read it: one they may not
+    is answered as if it did not exist, so that its existence is not confirmed either."""
+    note = await find_or_fetch_note(session, resolver, uri)
+    if not await may_read(session, actor, note):
+        raise ValidationError(f"there is no note {uri}", status=404)
+    return note
 
 
 async def _delete(

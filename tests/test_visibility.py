@@ -211,6 +211,27 @@ async def search_by_text(t: Thread, viewer: str) -> set[str]:
     return t.seen([s["id"] for s in response.json()["statuses"]])
 
 
+async def c2s_reactions(t: Thread, viewer: str) -> set[str]:
+    """What the viewer could like or boost through their own outbox (C2S): an unreadable
+    note is answered as if it did not exist, so a reaction confirms nothing."""
+    if viewer == "anonymous":
+        return set()
+    shown = set()
+    for v, status in t.answers.items():
+        for kind in ("Like", "Announce"):
+            response = await call(
+                t.node,
+                "POST",
+                f"/users/{NAMES[viewer]}/outbox",
+                t.tokens[viewer],
+                json={"type": kind, "object": status["uri"]},
+            )
+            assert response.status_code in (201, 404), response.text
+            if response.status_code == 201:
+                shown.add(v)
+    return shown
+
+
 Face = Callable[[Thread, str], Awaitable[set[str]]]
 
 
@@ -243,6 +264,7 @@ MATRIX: dict[str, tuple[Face, dict[str, set[str]]]] = {
     ),
     "search_by_url": (search_by_url, READS),
     "search_by_text": (search_by_text, PUBLIC_ONLY),
+    "c2s_reactions": (c2s_reactions, {**READS, "anonymous": set()}),
 }
 
 
