@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN_JSON_READERS = {
     "federation/json_input.py",
     "federation/jsonld.py",
-    "web/backup.py",
+    "web/ops/backup.py",
     "objects/mesh_render.py",
-    "web/checks.py",
+    "web/ops/checks.py",
 }
 
 
