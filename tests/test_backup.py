@@ -24,8 +24,8 @@ from objects.design_models import DesignVersion
 from objects.models import Note
 from tests.support import Network, Node, call, cli_env, run_cli, running_node, settle
 from tests.test_design_api import PNG, STL, new_project, publish
-from web.backup import BackupError, backup, restore
-from web.backup_db import pg_connection
+from web.ops.backup import BackupError, backup, restore
+from web.ops.backup_db import pg_connection
 
 ACTIVITY_JSON = "application/activity+json"
 

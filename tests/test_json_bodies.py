@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN_JSON_READERS = {
     "federation/json_input.py",
     "federation/jsonld.py",
-    "web/backup.py",
+    "web/ops/backup.py",
     "objects/mesh_render.py",
-    "web/checks.py",
+    "web/ops/checks.py",
 }
 
 
@@ -142,7 +142,7 @@ def test_no_module_parses_request_json_itself() -> None:
     for layer in ("web", "inbox", "outbox", "objects", "actors", "federation"):
         for path in sorted((ROOT / layer).rglob("*.py")):
             name = path.relative_to(ROOT).as_posix()
-            if "/migrations/" in name or name in OWN_JSON_READERS:
+            if name in OWN_JSON_READERS:
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):

@@ -29,7 +29,7 @@ from objects.design_models import DesignVersion
 from tests.conftest import PG_DSN, _admin, _pg_available, _pg_url
 from tests.support import Network, call, cli_env, run_cli, running_node, settle
 from tests.test_design_api import PNG, STL, new_project, publish, version
-from web.move import MoveError, move_to_postgres
+from web.ops.move import MoveError, move_to_postgres
 from web.schema import head_revisions, metadata, migrate
 
 TABLES = [table for table in metadata().sorted_tables if table.name != "alembic_version"]

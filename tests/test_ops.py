@@ -14,7 +14,8 @@ from federation.db import make_engine
 from federation.settings import Settings
 from tests.conftest import _pg_url
 from tests.support import cli_env, run_cli, settle
-from web.checks import (
+from web.logs import configure_logging
+from web.ops.checks import (
     DISK_FAIL_BYTES,
     SELF_TEST_HINT,
     check_data_dir_writable,
@@ -23,7 +24,6 @@ from web.checks import (
     check_migrations,
     run_checks,
 )
-from web.logs import configure_logging
 
 
 def _client(node, host: str) -> httpx.AsyncClient:

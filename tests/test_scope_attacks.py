@@ -8,7 +8,6 @@ must change nothing but favourites. A token with the right scope still works.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
@@ -20,6 +19,7 @@ from actors.oauth import OUTSIDE_SCOPES
 from objects.design_models import Project
 from outbox.models import OutboxActivity
 from tests.support import Node, app_token, audit_actions, call, count, get
+from web.schema import MIGRATIONS_DIR
 
 REFUSED = (403, {"error": OUTSIDE_SCOPES})
 OLD_CLI_SCOPES = "read write follow push"  # what tokens of no app said before they said all
@@ -104,7 +104,7 @@ async def test_properly_scoped_tokens_do_the_same_writes(nodes) -> None:
 
 def _upgrade_tokens(connection: Connection) -> None:
     """Run the migration that names the scopes of tokens of no app, whatever its number."""
-    versions = Path(__file__).parents[1] / "web" / "migrations" / "versions"
+    versions = MIGRATIONS_DIR / "versions"
     [path] = versions.glob("*_cli_tokens_name_their_scopes.py")
     spec = importlib.util.spec_from_file_location("tokens_name_their_scopes", path)
     assert spec is not None and spec.loader is not None

@@ -19,7 +19,7 @@ from objects.media_models import MediaAttachment, UploadUsage
 from tests.support import Node, call, cli_env, count, run_cli
 from tests.test_design_api import new_project
 from tests.test_mastodon_media import image_bytes
-from web.cli_accounts import parse_size
+from web.ops.cli_accounts import parse_size
 
 QUOTA = 3000
 

@@ -23,7 +23,9 @@ import outbox.models
 from federation.db import Base
 from federation.settings import Settings
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The top-level migrations/ folder: beside web/ in a checkout and in site-packages alike
+# (the wheel installs it as the `migrations` package).
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LOCK_KEY = 0x6F7572_6465736967  # "ourdesig": any constant shared by every process
 _MODEL_MODULES = (
     actors.models,

@@ -1,4 +1,4 @@
-"""`ourdesign user ...` account commands and `ourdesign invite ...`; web.cli imports this last.
+"""`ourdesign user ...` account commands and `ourdesign invite ...`; web.ops.cli adds them.
 
 Actions taken here are audited with no moderator: they come from someone with shell access
 to the server.
@@ -20,8 +20,8 @@ from actors.registration import set_password
 from objects.blobs import human_bytes
 from objects.upload_quota import set_upload_quota, upload_quota
 from web.account_json import invite_url, iso
-from web.cli import _run, _settings, main, user
 from web.instance import Instance
+from web.ops.cli_run import run, settings_of
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -35,7 +35,7 @@ def parse_duration(value: str) -> dt.timedelta:
     return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
 
 
-@user.command("role", help="Give NAME the role ROLE (member, moderator or admin).")
+@click.command("role", help="Give NAME the role ROLE (member, moderator or admin).")
 @click.argument("name")
 @click.argument("role", type=click.Choice(ROLES))
 @click.pass_context
@@ -46,14 +46,14 @@ def user_role(ctx: click.Context, name: str, role: str) -> None:
             await account_admin.set_role(session, None, actor.id, role)
             await session.commit()
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
     click.echo(f"{name} is now {role}")
 
 
-def _decision(verb: str, past: str) -> None:
+def _decision(verb: str, past: str) -> click.Command:
     decide = getattr(account_admin, verb)
 
-    @user.command(verb, help=f"{verb.capitalize()} NAME's pending request to join.")
+    @click.command(verb, help=f"{verb.capitalize()} NAME's pending request to join.")
     @click.argument("name")
     @click.pass_context
     def command(ctx: click.Context, name: str) -> None:
@@ -63,12 +63,10 @@ def _decision(verb: str, past: str) -> None:
                 await decide(session, instance.settings, None, actor.id)
                 await session.commit()
 
-        _run(_settings(ctx), work)
+        run(settings_of(ctx), work)
         click.echo(f"{name} {past}")
 
-
-_decision("approve", "approved; they can sign in now")
-_decision("reject", "rejected; the request is deleted")
+    return command
 
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$")
@@ -87,7 +85,7 @@ def parse_size(value: str) -> int:
     return int(float(match[1]) * scale)
 
 
-@user.command(
+@click.command(
     "quota",
     help="Set how much NAME may store by uploading: a SIZE such as 500MB or 5GB (0: nothing), "
     "or 'default' for the instance's default_upload_quota_bytes.",
@@ -109,12 +107,12 @@ def user_quota(ctx: click.Context, name: str, size: str) -> None:
         )
         return allowed.used, allowed.quota
 
-    used, effective = _run(_settings(ctx), work)
+    used, effective = run(settings_of(ctx), work)
     limit = "no quota" if effective is None else f"a quota of {human_bytes(effective)}"
     click.echo(f"{name} has {limit} and stores {human_bytes(used)}")
 
 
-@user.command("password", help="Set NAME's password; this signs out every app they use.")
+@click.command("password", help="Set NAME's password; this signs out every app they use.")
 @click.argument("name")
 @click.option("--password", help="Prompted for on a terminal when omitted.")
 @click.pass_context
@@ -131,11 +129,11 @@ def user_password(ctx: click.Context, name: str, password: str | None) -> None:
             await record_audit(session, None, "set_password", "account", actor.uri)
             await session.commit()
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
     click.echo(f"password of {name} changed; their API tokens are revoked")
 
 
-@user.command("list", help="List local accounts, newest first.")
+@click.command("list", help="List local accounts, newest first.")
 @click.option("--pending", is_flag=True, help="Only requests waiting for approval.")
 @click.pass_context
 def user_list(ctx: click.Context, pending: bool) -> None:
@@ -158,11 +156,11 @@ def user_list(ctx: click.Context, pending: bool) -> None:
             for actor, account in rows
         ]
 
-    for line in _run(_settings(ctx), work):
+    for line in run(settings_of(ctx), work):
         click.echo(line)
 
 
-@main.group(help="Manage invite links (they admit new members even when sign-ups are closed).")
+@click.group(help="Manage invite links (they admit new members even when sign-ups are closed).")
 def invite() -> None:
     pass
 
@@ -181,7 +179,7 @@ def invite_create(ctx: click.Context, expires_in: str | None, max_uses: int | No
             await session.commit()
         return invite_url(instance.settings.base_url, made.code)
 
-    click.echo(_run(_settings(ctx), work))
+    click.echo(run(settings_of(ctx), work))
 
 
 @invite.command("list", help="List every invite with its uses and state.")
@@ -202,7 +200,7 @@ def invite_list(ctx: click.Context) -> None:
             for i in invites
         ]
 
-    for line in _run(_settings(ctx), work):
+    for line in run(settings_of(ctx), work):
         click.echo(line)
 
 
@@ -216,5 +214,16 @@ def invite_revoke(ctx: click.Context, code: str) -> None:
             await record_audit(session, None, "revoke_invite", "invite", code)
             await session.commit()
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
     click.echo(f"invite {code} revoked")
+
+
+# The commands `ourdesign user` gets from here (web.ops.cli adds them to its group).
+USER_COMMANDS: tuple[click.Command, ...] = (
+    user_role,
+    _decision("approve", "approved; they can sign in now"),
+    _decision("reject", "rejected; the request is deleted"),
+    user_quota,
+    user_password,
+    user_list,
+)

@@ -1,13 +1,12 @@
-"""The `ourdesign` command."""
+"""The `ourdesign` command: its group, the serve/worker/database commands, and the
+subcommands of the `cli_*` modules, added explicitly at the end."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
@@ -16,32 +15,15 @@ from actors.service import create_person, create_token, get_local_actor
 from federation.db import REDOABLE_COMMITS
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.instance import Instance, open_instance
+from web.instance import Instance
 from web.logs import configure_logging
+from web.ops import backup as backups
+from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue
+from web.ops.checks import CheckResult, run_checks
+from web.ops.cli_run import run, run_plain, settings_of
+from web.ops.move import move_to_postgres
 
-T = TypeVar("T")
 SERVE_DRAIN_SECONDS = 3
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
-
-
-def _run_plain(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro`; a FederationError becomes a click error showing its message."""
-    try:
-        return asyncio.run(coro)
-    except FederationError as exc:
-        raise click.ClickException(exc.message) from exc
-
-
-def _run(settings: Settings, work: Callable[[Instance], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with open_instance(settings) as instance:
-            return await work(instance)
-
-    return _run_plain(main())
 
 
 @click.group(
@@ -72,11 +54,13 @@ def main(ctx: click.Context, config: str | None) -> None:
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
+    # Imported here, not at the top, only so that every other command starts without loading
+    # the web server and the whole app (uvicorn, every route module, the templates).
     import uvicorn
 
     from web.app import create_app
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     configure_logging(settings.log_format, settings.log_level)
     click.echo(f"Our Design at {settings.base_url}, listening on http://{host}:{port}")
     app = create_app(settings, run_workers=workers)
@@ -113,7 +97,7 @@ def worker(ctx: click.Context) -> None:
             *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
         )
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
 
 
 @main.command(help="Create the database if needed and apply every migration.")
@@ -122,7 +106,7 @@ def migrate(ctx: click.Context) -> None:
     async def work(instance: Instance) -> None:
         return None
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
     click.echo("database is up to date")
 
 
@@ -172,7 +156,7 @@ def user_create(
             await session.commit()
             return actor.uri
 
-    click.echo(f"created {_run(_settings(ctx), work)}")
+    click.echo(f"created {run(settings_of(ctx), work)}")
 
 
 @main.group(help="Manage API tokens.")
@@ -196,7 +180,7 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
             await session.commit()
             return value
 
-    click.echo(_run(_settings(ctx), work))
+    click.echo(run(settings_of(ctx), work))
 
 
 @main.command(
@@ -207,9 +191,7 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
 )
 @click.pass_context
 def check(ctx: click.Context, offline: bool) -> None:
-    from web.checks import CheckResult, run_checks
-
-    results: list[CheckResult] = asyncio.run(run_checks(_settings(ctx), offline=offline))
+    results: list[CheckResult] = asyncio.run(run_checks(settings_of(ctx), offline=offline))
     for result in results:
         click.echo(result.line())
     if not all(result.ok for result in results):
@@ -223,9 +205,7 @@ def check(ctx: click.Context, offline: bool) -> None:
 @click.argument("dest_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def backup(ctx: click.Context, dest_dir: Path) -> None:
-    from web import backup as backups
-
-    report = _run_plain(backups.backup(_settings(ctx), dest_dir))
+    report = run_plain(backups.backup(settings_of(ctx), dest_dir))
     click.echo(f"backed up {report.summary()} into {report.path}")
 
 
@@ -241,9 +221,7 @@ def backup(ctx: click.Context, dest_dir: Path) -> None:
 )
 @click.pass_context
 def restore(ctx: click.Context, src_dir: Path, force: bool) -> None:
-    from web import backup as backups
-
-    report = _run_plain(backups.restore(_settings(ctx), src_dir, force=force))
+    report = run_plain(backups.restore(settings_of(ctx), src_dir, force=force))
     click.echo(f"restored {report.summary()} from {report.path} (made {report.created})")
     for note in report.notes:
         click.echo(note)
@@ -263,9 +241,7 @@ def db() -> None:
 @click.argument("target_url")
 @click.pass_context
 def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
-    from web.move import move_to_postgres
-
-    report = _run_plain(move_to_postgres(_settings(ctx), target_url))
+    report = run_plain(move_to_postgres(settings_of(ctx), target_url))
     click.echo(f"moved {report.rows} rows from {report.source} to {report.target}:")
     for line in report.lines():
         click.echo(line)
@@ -274,12 +250,18 @@ def db_move_to_postgres(ctx: click.Context, target_url: str) -> None:
     click.echo(report.next_step())
 
 
-# These modules add their commands to the groups above, so they are imported once those exist.
-from web import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue  # noqa: E402, F401
+# The subcommands of the command modules, added here so that they import nothing from this one.
+for _command in (*cli_accounts.USER_COMMANDS, *cli_moderation.USER_COMMANDS):
+    user.add_command(_command)
+for _command in (
+    cli_accounts.invite,
+    cli_blocks.blocks,
+    cli_coop.coop,
+    cli_moderation.reports,
+    cli_moderation.audit,
+    cli_queue.queue,
+):
+    main.add_command(_command)
 
 if __name__ == "__main__":
-    # Run as `python -m web.cli` this module is `__main__`, while the command modules above
-    # add their commands to the groups of `web.cli`: start that one.
-    from web.cli import main as cli_main
-
-    cli_main()
+    main()

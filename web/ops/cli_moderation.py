@@ -1,6 +1,6 @@
 """Moderation on the server's command line: account actions, the report queue, the audit log.
 
-web.cli imports this module last, so the `main` and `user` groups exist to add to. Actions
+web.ops.cli adds these commands to its `ourdesign` and `ourdesign user` groups. Actions
 taken here are audited with no moderator: whoever can run this owns the server.
 """
 
@@ -23,8 +23,8 @@ from actors.reports import (
 from actors.service import actors_by_id
 from federation.errors import FederationError
 from federation.webfinger import parse_handle
-from web.cli import _run, _settings, main, user
 from web.instance import Instance
+from web.ops.cli_run import run, settings_of
 
 
 async def _actor_named(session: AsyncSession, instance: Instance, ref: str) -> Actor:
@@ -43,8 +43,8 @@ async def _actor_named(session: AsyncSession, instance: Instance, ref: str) -> A
     return actor
 
 
-def _account_command(action: str, help_text: str) -> None:
-    @user.command(action, help=help_text)
+def _account_command(action: str, help_text: str) -> click.Command:
+    @click.command(action, help=help_text)
     @click.argument("name_or_handle")
     @click.option("--reason", default="", help="Why; kept in the audit log.")
     @click.pass_context
@@ -59,16 +59,23 @@ def _account_command(action: str, help_text: str) -> None:
                 await session.commit()
                 return target.handle
 
-        click.echo(f"{action}: {_run(_settings(ctx), work)}")
+        click.echo(f"{action}: {run(settings_of(ctx), work)}")
+
+    return command
 
 
-_account_command("suspend", "Suspend a local or remote account: it is neither heard nor shown.")
-_account_command("unsuspend", "Lift an account's suspension.")
-_account_command("silence", "Silence an account: hidden from public listings.")
-_account_command("unsilence", "Lift an account's silencing.")
+# The commands `ourdesign user` gets from here (web.ops.cli adds them to its group).
+USER_COMMANDS: tuple[click.Command, ...] = (
+    _account_command(
+        "suspend", "Suspend a local or remote account: it is neither heard nor shown."
+    ),
+    _account_command("unsuspend", "Lift an account's suspension."),
+    _account_command("silence", "Silence an account: hidden from public listings."),
+    _account_command("unsilence", "Lift an account's silencing."),
+)
 
 
-@main.group(help="The moderators' queue of reports.")
+@click.group(help="The moderators' queue of reports.")
 def reports() -> None:
     pass
 
@@ -88,7 +95,7 @@ def reports_list(ctx: click.Context, show_all: bool, limit: int) -> None:
             for r in rows
         ]
 
-    lines = _run(_settings(ctx), work)
+    lines = run(settings_of(ctx), work)
     click.echo("\n".join(lines) if lines else "no reports")
 
 
@@ -108,11 +115,11 @@ def reports_resolve(ctx: click.Context, report_id: int, action: str) -> None:
                 await act_on_account(session, None, target, action, report=report)
             await session.commit()
 
-    _run(_settings(ctx), work)
+    run(settings_of(ctx), work)
     click.echo(f"report {report_id} resolved ({action})")
 
 
-@main.command(help="Show the moderation audit log, newest first.")
+@click.command(help="Show the moderation audit log, newest first.")
 @click.option("--limit", default=40, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_context
 def audit(ctx: click.Context, limit: int) -> None:
@@ -127,5 +134,5 @@ def audit(ctx: click.Context, limit: int) -> None:
             for e in rows
         ]
 
-    lines = _run(_settings(ctx), work)
+    lines = run(settings_of(ctx), work)
     click.echo("\n".join(lines) if lines else "the audit log is empty")

@@ -1,6 +1,6 @@
 """`ourdesign queue`: the inbox and delivery items given up on, listed and retried by hand.
 
-web.cli imports this module last, once `main` exists.
+web.ops.cli adds its group to the `ourdesign` command.
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 import click
 
 from inbox.queue_admin import QUEUES, failed_rows, retry_failed
-from web.cli import _run, _settings, main
 from web.instance import Instance
+from web.ops.cli_run import run, settings_of
 
 
-@main.group(help="Look at the inbox and delivery queues; retry what they gave up on.")
+@click.group(help="Look at the inbox and delivery queues; retry what they gave up on.")
 def queue() -> None:
     pass
 
@@ -31,7 +31,7 @@ def list_failed(ctx: click.Context, failed: bool, which: str | None, limit: int)
                 for row in await failed_rows(session, name, limit)
             ]
 
-    lines = _run(_settings(ctx), work)
+    lines = run(settings_of(ctx), work)
     for line in lines:
         click.echo(line)
     if not lines:
@@ -57,5 +57,5 @@ def retry(ctx: click.Context, which: str, ids: tuple[int, ...], every: bool) -> 
             await session.commit()
             return count
 
-    count = _run(_settings(ctx), work)
+    count = run(settings_of(ctx), work)
     click.echo(f"{count} {which} item(s) due again; a running worker picks them up")

@@ -37,7 +37,7 @@ from actors.models import Account
 from federation.db import make_engine
 from federation.settings import Settings
 from objects.blobs import BlobStore, is_sha256
-from web.backup_db import (
+from web.ops.backup_db import (
     BackupError,
     database_kind,
     database_revision,

@@ -28,8 +28,8 @@ from sqlalchemy.pool import NullPool
 from federation.db import make_engine
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.backup_db import sqlite_file
-from web.checks import safe_url
+from web.ops.backup_db import sqlite_file
+from web.ops.checks import safe_url
 from web.schema import current_revision, metadata, migrate, script_directory
 
 CHUNK_ROWS = 1000

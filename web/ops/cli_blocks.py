@@ -1,6 +1,6 @@
 """`ourdesign blocks`: domain blocks from the server's command line (audited, moderator None).
 
-web.cli imports this module last, once `main` exists.
+web.ops.cli adds its group to the `ourdesign` command.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from actors.moderation_models import SEVERITIES, DomainBlock
 from federation.blocks import SUSPEND
 from federation.errors import FederationError
 from web.blocklists import export_csv, import_csv
-from web.cli import _run, _settings, main
 from web.instance import BLOCKS_REFRESH_SECONDS, Instance
+from web.ops.cli_run import run, settings_of
 
 PICKED_UP = f"a running server applies this within {BLOCKS_REFRESH_SECONDS:.0f} s"
 
 
-@main.group(help="Block remote domains (and their subdomains), as Mastodon does.")
+@click.group(help="Block remote domains (and their subdomains), as Mastodon does.")
 def blocks() -> None:
     pass
 
@@ -69,7 +69,7 @@ def add(
             await session.commit()
             return f"{block.domain}: {block.severity}"
 
-    click.echo(f"blocked {_run(_settings(ctx), work)}; {PICKED_UP}")
+    click.echo(f"blocked {run(settings_of(ctx), work)}; {PICKED_UP}")
 
 
 @blocks.command("remove", help="Lift the block of DOMAIN.")
@@ -85,7 +85,7 @@ def remove(ctx: click.Context, domain: str) -> None:
             await session.commit()
             return block.domain
 
-    click.echo(f"lifted the block of {_run(_settings(ctx), work)}; {PICKED_UP}")
+    click.echo(f"lifted the block of {run(settings_of(ctx), work)}; {PICKED_UP}")
 
 
 @blocks.command("list", help="List the blocks, one a line.")
@@ -95,7 +95,7 @@ def list_(ctx: click.Context) -> None:
         async with instance.sessions() as session:
             return [_line(b) for b in await domain_blocks(session)]
 
-    for line in _run(_settings(ctx), work) or ["no domains are blocked"]:
+    for line in run(settings_of(ctx), work) or ["no domains are blocked"]:
         click.echo(line)
 
 
@@ -118,7 +118,7 @@ def import_(ctx: click.Context, file: Path) -> None:
             await session.commit()
             return summary.counts()
 
-    counts = _run(_settings(ctx), work)
+    counts = run(settings_of(ctx), work)
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {PICKED_UP}")
 
 
@@ -130,7 +130,7 @@ def export(ctx: click.Context, file: Path | None) -> None:
         async with instance.sessions() as session:
             return await export_csv(session)
 
-    text = _run(_settings(ctx), work)
+    text = run(settings_of(ctx), work)
     if file is None:
         click.echo(text, nl=False)
     else:

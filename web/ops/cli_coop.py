@@ -1,6 +1,6 @@
 """`ourdesign coop`: the cooperative's boosts from the server's command line (audited).
 
-web.cli imports this module last, once `main` exists.
+web.ops.cli adds its group to the `ourdesign` command.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.moderation import record_audit
 from federation.settings import Settings
 from federation.urls import LocalUrls
-from web.cli import _run, _settings, main
 from web.coop import boost, unboost
 from web.instance import Instance
+from web.ops.cli_run import run, settings_of
 
 BoostChange = Callable[[AsyncSession, LocalUrls, Settings, str], Awaitable[bool]]
 
 
-@main.group(help="The cooperative's own account (@coop): boosting designs.")
+@click.group(help="The cooperative's own account (@coop): boosting designs.")
 def coop() -> None:
     pass
 
@@ -36,7 +36,7 @@ def _change_boost(ctx: click.Context, uri: str, change: BoostChange, action: str
             await session.commit()
             return changed
 
-    return _run(_settings(ctx), work)
+    return run(settings_of(ctx), work)
 
 
 @coop.command("boost", help="Have the cooperative boost the design version at URI.")
