@@ -54,6 +54,12 @@ class Settings:
     license_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     max_file_bytes: int = 100_000_000
     max_version_bytes: int = 500_000_000
+    # Untrusted files (3D models, images) are read in child processes, each limited to this
+    # much address space, processor time and wall-clock time, at most this many at once.
+    parser_memory_mb: int = 2048
+    parser_cpu_seconds: int = 30
+    parser_timeout_seconds: float = 60.0
+    parser_processes: int = 2
     # Accounts: who may join (open, approval, invite or closed). Mail is optional: with no
     # smtp_host nobody is asked to confirm an address and passwords are reset by an admin.
     registration_mode: str = "approval"

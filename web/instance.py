@@ -35,6 +35,7 @@ from inbox.receive import Receiver
 from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
+from objects.sandbox import ParserLimits, Sandbox
 from outbox.delivery import DeliveryWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
@@ -66,6 +67,8 @@ class Instance:
     blocks: DomainBlocks
     answers: AnswerCache
     sign_ins: SignInCache
+    # Where untrusted files are read: limited child processes, never this one.
+    sandbox: Sandbox
     fetch_auth: CavageAuth | None = None
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
@@ -197,6 +200,14 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         gate=DesignGate(sessions, resolver, policy).check,
         blocks=blocks,
     )
+    sandbox = Sandbox(
+        ParserLimits(
+            settings.parser_memory_mb,
+            settings.parser_cpu_seconds,
+            settings.parser_timeout_seconds,
+        ),
+        processes=settings.parser_processes,
+    )
     return Instance(
         settings=settings,
         urls=urls,
@@ -208,13 +219,20 @@ async def _assemble(settings: Settings, engine: AsyncEngine, client: httpx.Async
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
         thumbnail_worker=ThumbnailWorker(
-            sessions, blobs, urls, policy, client=client, on_published=delivery.wakeup.set
+            sessions,
+            blobs,
+            urls,
+            policy,
+            sandbox,
+            client=client,
+            on_published=delivery.wakeup.set,
         ),
         policy=policy,
         blobs=blobs,
         blocks=blocks,
         answers=AnswerCache(changes, settings.answer_cache_seconds),
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
+        sandbox=sandbox,
         fetch_auth=fetch_auth,
         mail_worker=MailWorker(sessions, settings) if settings.mail_enabled else None,
         streaming=streaming,
