@@ -13,7 +13,7 @@ import blurhash
 from PIL import Image, UnidentifiedImageError
 
 from federation.errors import ValidationError
-from objects.media_files import ACCEPTED, MAX_PIXELS
+from objects.image_limits import ACCEPTED, MAX_PIXELS
 
 # What Pillow calls the formats we accept, and the media type each is served as.
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}

@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 
 from federation.errors import ValidationError
+from objects.image_limits import ACCEPTED, MAX_PIXELS
 from objects.sandbox import Sandbox, Task
+
+__all__ = ["ACCEPTED", "MAX_PIXELS", "PROBE", "ImageFacts", "read_image"]
 
 PROBE = Task("objects.image_read", "probe_file")
 SERVED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
-# Mastodon's own limit (7680 x 4320): bigger images cost too much memory to decode.
-MAX_PIXELS = 33_177_600
-ACCEPTED = "send a JPEG, PNG, GIF or WebP image"
 BLURHASH = re.compile(r"[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{6,100}")
 
 

@@ -6,12 +6,14 @@ own memory measured while it happens."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import time
 from pathlib import Path
 
 import pytest
 import trimesh
+from PIL import Image
 
 from federation.errors import ValidationError
 from federation.queue import DONE, FAILED
@@ -215,3 +217,13 @@ async def test_a_fork_of_a_remote_design_whose_file_is_the_bomb_fails_cleanly(no
     assert answer.status_code == 404 and BOMB_TRIANGLES in answer.text
     page = await call(b, "GET", "/users/bobslamp/versions/1", headers={"Accept": "text/html"})
     assert page.status_code == 200 and 'class="thumbnail"' not in page.text
+
+
+async def test_an_uploaded_image_is_read_in_the_child_under_its_limits(nodes):
+    a = await nodes("a.test", parser_timeout_seconds=0.001)
+    _, alice = await a.user("alice")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(picture, "PNG")
+    files = {"file": ("green.png", picture.getvalue(), "image/png")}
+    answer = await call(a, "POST", "/api/v2/media", alice, files=files)
+    assert answer.status_code == 422 and "took longer than 0.001 s" in answer.text
