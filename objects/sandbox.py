@@ -4,10 +4,11 @@ A file from a member or from another instance can be built to cost far more to p
 its size says (a 443 KB glTF whose one mesh 2,500 nodes reference flattens into 4 GB). A
 thread cannot be stopped and shares the server's memory, so every parser runs here instead:
 `Sandbox.run` starts `python -m objects.sandbox_child` on a named task, the child sets its
-own limits (address space, CPU seconds, no core file, no files written) before it reads a
-byte, and the parent kills it past a wall-clock deadline. The child gets no secrets (a
-minimal environment), no inherited descriptors and no database; it reads the file by path
-and answers on stdout with one JSON line and an optional binary payload, both size-capped.
+own limits (address space, CPU seconds, no core file, no file written, no process started)
+before it reads a byte, and the parent kills its process group past a wall-clock deadline.
+The child gets no secrets (a minimal environment), no inherited descriptors and no
+database; it reads the file by path and answers on stdout with one JSON line and an
+optional binary payload, both size-capped.
 
 Whatever goes wrong in the child is the file's fault and comes back as the caller's error
 class with a message its owner can read; only failing to start the child is ours (OSError).
@@ -25,7 +26,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -96,6 +97,7 @@ class Sandbox:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=child_environment(),
+                start_new_session=True,  # its own process group, killed as one
             )
             return await self._outcome(child, label, error)
 
@@ -105,21 +107,21 @@ class Sandbox:
         assert child.stdout is not None and child.stderr is not None
         try:
             async with asyncio.timeout(self.limits.wall_seconds):
-                out, err, _ = await asyncio.gather(
-                    read_capped(child.stdout, MAX_ANSWER_BYTES),
-                    read_capped(child.stderr, MAX_STDERR_BYTES),
-                    child.wait(),
+                out, err = await asyncio.gather(
+                    read_capped(child.stdout, MAX_ANSWER_BYTES, lambda: _kill(child)),
+                    read_capped(child.stderr, MAX_STDERR_BYTES, lambda: None),
                 )
+                await child.wait()
         except TimeoutError:
             raise error(
                 f"reading {label} took longer than {self.limits.wall_seconds:g} s,"
                 " so it was stopped"
             ) from None
-        except AnswerTooLarge:
-            raise error(f"reading {label} gave an answer too large to be true") from None
         finally:
-            await _kill(child)
-        return self._answer(child.returncode, out, err, label, error)
+            await _stop(child)
+        if out is None:
+            raise error(f"reading {label} gave an answer too large to be true, so it was stopped")
+        return self._answer(child.returncode, out, err or b"", label, error)
 
     def _answer(
         self,
@@ -163,25 +165,36 @@ class Sandbox:
         return f"reading {label} stopped the reader (exit status {code})"
 
 
-class AnswerTooLarge(Exception):
-    pass
-
-
-async def read_capped(stream: asyncio.StreamReader, cap: int) -> bytes:
-    """Everything `stream` gives until its end; AnswerTooLarge past `cap` bytes."""
+async def read_capped(
+    stream: asyncio.StreamReader, cap: int, on_overflow: Callable[[], None]
+) -> bytes | None:
+    """Everything `stream` gives until its end, or None past `cap` bytes (`on_overflow` is
+    called then; the rest is read and dropped, so that the pipe reaches its end)."""
     chunks, size = [], 0
     while chunk := await stream.read(65536):
         size += len(chunk)
-        if size > cap:
-            raise AnswerTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if size <= cap:
+            chunks.append(chunk)
+        elif size - len(chunk) <= cap:
+            on_overflow()
+    return b"".join(chunks) if size <= cap else None
 
 
-async def _kill(child: asyncio.subprocess.Process) -> None:
-    if child.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            child.kill()
+def _kill(child: asyncio.subprocess.Process) -> None:
+    """The child and anything it started: it leads its own process group."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+
+
+async def _stop(child: asyncio.subprocess.Process) -> None:
+    """Kill the child's process group (the child may be gone while a process it started holds
+    its pipes), read the pipes to their end (asyncio's wait() returns only once they are
+    closed) and reap the child."""
+    _kill(child)
+    for stream in (child.stdout, child.stderr):
+        if stream is not None:
+            while await stream.read(65536):
+                pass
     await child.wait()
 
 

@@ -28,6 +28,7 @@ def limit_resources(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # it writes no file
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # and starts no process or thread
 
 
 def run(spec: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

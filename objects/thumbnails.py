@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.db import is_postgres, utcnow
-from federation.queue import DONE
+from federation.queue import DONE, FAILED
 from objects.blobs import BlobStore
 from objects.design_models import VersionFile
 from objects.model_files import (
@@ -41,6 +41,7 @@ __all__ = [
     "model_format",
     "page_thumbnail",
     "queue_thumbnails",
+    "thumbnail_failure",
     "thumbnail_path",
     "thumbnails_for",
 ]
@@ -96,6 +97,18 @@ async def thumbnails_for(session: AsyncSession, sha256s: Iterable[str]) -> dict[
     return {
         source: thumbnail for source, thumbnail, state in rows.all() if state == DONE and thumbnail
     }
+
+
+async def thumbnail_failure(session: AsyncSession, source_sha256: str) -> str | None:
+    """Why no thumbnail can be made of a 3D file (its failed job's reason), else None."""
+    row = (
+        await session.execute(
+            select(ThumbnailJob.state, ThumbnailJob.last_error).where(
+                ThumbnailJob.source_sha256 == source_sha256
+            )
+        )
+    ).first()
+    return row.last_error if row is not None and row.state == FAILED else None
 
 
 def thumbnail_path(source_sha256: str) -> str:

@@ -42,3 +42,11 @@ def write_file(path: str) -> str:
     with open(path, "w") as file:
         file.write("written")
     return path
+
+
+def leave_a_process(marker: str) -> str:
+    """Start a process that outlives this one and holds its stdout open."""
+    import subprocess
+
+    subprocess.Popen(["sleep", "60", marker])
+    return "left"

@@ -148,6 +148,30 @@ async def test_a_child_that_crashes_chatters_or_refuses_fails_cleanly(name, args
     assert sandbox_children() == []
 
 
+async def test_a_process_the_child_starts_does_not_outlive_it():
+    sandbox = Sandbox(ParserLimits(memory_mb=512, cpu_seconds=10, wall_seconds=3))
+    marker = f"{os.getpid()}.{time.monotonic_ns()}"
+    with pytest.raises(ValidationError) as caught:
+        await sandbox.run(task("leave_a_process"), marker, label="sly.glb")
+    # Refused to start (RLIMIT_NPROC), or, where limits do not bind (root), killed with the
+    # child's process group when its held-open pipe made the reader miss its deadline.
+    message = caught.value.message
+    assert "BlockingIOError" in message or "took longer than 3 s" in message
+    assert processes_naming(marker) == []
+
+
+def processes_naming(marker: str) -> list[str]:
+    """The processes whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(entry.name)
+        except OSError:
+            continue
+    return found
+
+
 async def test_the_child_gets_no_secrets_and_writes_no_files(tmp_path, monkeypatch):
     monkeypatch.setenv("OURDESIGN_SMTP_PASSWORD", "secret")
     monkeypatch.setenv("OURDESIGN_DATABASE_URL", "postgresql://user:secret@db/x")
@@ -184,6 +208,9 @@ async def test_the_published_bomb_fails_its_job_with_a_reason_and_a_normal_file_
     answer = await call(a, "GET", f"/thumbnails/{failed.source_sha256}.png")
     assert answer.status_code == 404
     assert "no thumbnail can be made of bomb.glb" in answer.text and BOMB_TRIANGLES in answer.text
+    # And on the version page, whose viewer shows the first 3D file.
+    page = await call(a, "GET", "/users/lamp/versions/1", headers={"Accept": "text/html"})
+    assert "No thumbnail: bomb.glb has 51,200,000 triangles" in page.text
 
 
 async def test_a_file_over_the_memory_limit_fails_its_job_and_is_not_retried(nodes):
@@ -217,6 +244,7 @@ async def test_a_fork_of_a_remote_design_whose_file_is_the_bomb_fails_cleanly(no
     assert answer.status_code == 404 and BOMB_TRIANGLES in answer.text
     page = await call(b, "GET", "/users/bobslamp/versions/1", headers={"Accept": "text/html"})
     assert page.status_code == 200 and 'class="thumbnail"' not in page.text
+    assert "No thumbnail: lamp.glb has 51,200,000 triangles" in page.text
 
 
 async def test_an_uploaded_image_is_read_in_the_child_under_its_limits(nodes):
