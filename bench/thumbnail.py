@@ -1,12 +1,15 @@
-"""Thumbnails of a 1 MB STL: the software renderer alone, and the worker path on SQLite.
+"""Thumbnails of a 1 MB STL: the software renderer alone, in its child process, and the worker
+path on SQLite.
 
     python bench/thumbnail.py [--runs 10] [--shape terrain|sphere]
 
 Generates a binary STL of about 1 MB (20,000 triangles: a 101 x 101 random-ish terrain, or a
-subdivided sphere), times `render_thumbnail` on it `--runs` times (min / median / max), then
-once the whole worker path on a fresh SQLite instance: a local version publishing the file
+subdivided sphere), times `render_thumbnail` on it `--runs` times in this process (min /
+median / max), then the same drawing as the server does it, in the limited child process of
+`objects.sandbox`, and a child that does nothing (the cost of starting one), then once the
+whole worker path on a fresh SQLite instance: a local version publishing the file
 queues the job (`outbox.designs.publish_version`), and `ThumbnailWorker.run_once` claims,
-draws in a thread, stores the PNG and marks the job done (with the Update of the Page).
+draws in the child, stores the PNG and marks the job done (with the Update of the Page).
 Prints figures; asserts nothing.
 """
 
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +35,9 @@ from bench.common import temp_database
 from federation.settings import Settings
 from objects.designs import FileSpec, VersionSpec, create_project
 from objects.mesh_render import render_thumbnail
+from objects.sandbox import ParserLimits, Sandbox, Task
 from objects.thumbnail_models import ThumbnailJob
+from objects.thumbnails import DRAW
 from outbox.designs import publish_version
 from web.instance import open_instance
 
@@ -55,15 +62,44 @@ def sphere_stl() -> bytes:
     return trimesh.creation.icosphere(subdivisions=5).export(file_type="stl")
 
 
-def time_renders(data: bytes, runs: int) -> None:
+def summary(what: str, timings: list[float]) -> str:
+    return (
+        f"{what}, {len(timings)} runs: min {min(timings):.3f} s, median "
+        f"{statistics.median(timings):.3f} s, max {max(timings):.3f} s"
+    )
+
+
+def time_renders(data: bytes, runs: int) -> float:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         png = render_thumbnail(data, "bench.stl")
         timings.append(time.perf_counter() - started)
+    print(summary("in this process", timings) + f" (PNG {len(png):,} bytes)")
+    return statistics.median(timings)
+
+
+async def time_children(data: bytes, runs: int, in_process: float) -> None:
+    """The same drawing in the sandbox's child, and a child that only starts and answers."""
+    sandbox = Sandbox(ParserLimits())
+    with tempfile.NamedTemporaryFile(suffix=".stl") as file:
+        file.write(data)
+        file.flush()
+        bare, drawn = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            await sandbox.run(Task("objects.model_files", "model_format"), "x.stl", label="x")
+            bare.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await sandbox.run(DRAW, file.name, "bench.stl", label="bench.stl")
+            drawn.append(time.perf_counter() - started)
+    print(summary("a child that only starts and answers", bare))
+    print(summary("in a child process (as the server draws)", drawn))
+    overhead = statistics.median(drawn) - in_process
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"render_thumbnail, {runs} runs: min {min(timings):.3f} s, median "
-        f"{statistics.median(timings):.3f} s, max {max(timings):.3f} s (PNG {len(png):,} bytes)"
+        f"child cost per render: {overhead:+.3f} s over in-process (median), of which "
+        f"{statistics.median(bare):.3f} s starting Python; largest child peak {peak:.0f} MB"
     )
 
 
@@ -116,7 +152,8 @@ def main() -> None:
     faces = (len(data) - 84) // 50
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(f"binary STL ({args.shape}): {len(data):,} bytes, {faces:,} triangles")
-    time_renders(data, args.runs)
+    in_process = time_renders(data, args.runs)
+    asyncio.run(time_children(data, args.runs, in_process))
     asyncio.run(time_worker_path(data))
 
 

@@ -78,6 +78,12 @@ class Settings:
     # What a member may store by uploading, in all (admins set it per account with
     # `ourdesign user quota`); 0: no quota.
     default_upload_quota_bytes: int = 10_000_000_000
+    # Untrusted files (3D models, images) are read in child processes, each limited to this
+    # much address space, processor time and wall-clock time, at most this many at once.
+    parser_memory_mb: int = 2048
+    parser_cpu_seconds: int = 30
+    parser_timeout_seconds: float = 60.0
+    parser_processes: int = 2
     # Accounts: who may join (open, approval, invite or closed). Mail is optional: with no
     # smtp_host nobody is asked to confirm an address and passwords are reset by an admin.
     registration_mode: str = "approval"

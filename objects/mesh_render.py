@@ -7,10 +7,12 @@ nothing, so beyond a pixel they are splatted as points through a depth test inst
 Drawing happens at twice the size and is scaled down, which smooths the edges.
 
 Uploaded files are hostile until proven otherwise: the input size, the face count and the
-time are capped, a glTF may only carry its buffers inline (nothing is ever fetched), and
-a file that does not parse raises ThumbnailError with a message saying why.
+time are capped, a glTF may only carry its buffers inline (nothing is ever fetched), its
+scene is measured before it is flattened (objects.gltf_scene), and a file that does not
+parse raises ThumbnailError with a message saying why.
 
-numpy and trimesh load only with this module: the worker imports it when it first draws.
+This module runs only in the limited child process of `objects.sandbox` (task `render_file`):
+the server never imports it, nor numpy and trimesh.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 import trimesh
 from PIL import Image, ImageDraw
 
-from objects.thumbnails import (
+from objects.gltf_scene import check_scene_size
+from objects.model_files import (
     HEIGHT,
     MAX_SECONDS,
     MAX_SOURCE_BYTES,
@@ -37,6 +40,8 @@ from objects.thumbnails import (
 
 FORMAT_NAMES = {"stl": "STL", "obj": "OBJ", "gltf": "glTF", "glb": "GLB"}
 MAX_FACES = 2_500_000  # a 100 MB binary STL holds 2 million
+# Node instances of a glTF scene: an assembly placing a screw a thousand times is fine.
+MAX_SCENE_NODES = 100_000
 SUPERSAMPLE = 2
 # Polygons drawn one by one; smaller faces (and any beyond this many) are splatted.
 MAX_POLYGONS = 60_000
@@ -67,6 +72,13 @@ def render_thumbnail(
     return render_png(mesh, width, height)
 
 
+def render_file(path: str, file_name: str) -> bytes:
+    """The sandbox's task (objects.sandbox): the thumbnail of the stored file at `path`."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_SOURCE_BYTES + 1)
+    return render_thumbnail(data, file_name)
+
+
 def load_mesh(data: bytes, file_name: str) -> Mesh:
     kind = model_format(file_name)
     if kind is None:
@@ -76,11 +88,16 @@ def load_mesh(data: bytes, file_name: str) -> Mesh:
             f"{file_name} is larger than {MAX_SOURCE_BYTES // 1_000_000} MB; no thumbnail is made"
         )
     if kind in ("gltf", "glb"):
-        _refuse_external_resources(_gltf_json(data, kind, file_name), file_name)
+        doc = _gltf_json(data, kind, file_name)
+        _refuse_external_resources(doc, file_name)
+        # Before trimesh flattens the scene: that is where a small file becomes gigabytes.
+        check_scene_size(doc, file_name, max_nodes=MAX_SCENE_NODES, max_triangles=MAX_FACES)
     try:
         loaded: Any = trimesh.load(io.BytesIO(data), file_type=kind, process=False, force="mesh")
         vertices = np.asarray(loaded.vertices, dtype=np.float64)
         faces = np.asarray(loaded.faces, dtype=np.int64)
+    except MemoryError:
+        raise  # the sandbox reports its limit
     except Exception as exc:  # any parser failure means the same thing to the maker
         raise ThumbnailError(
             f"{file_name} could not be read as {FORMAT_NAMES[kind]}: {exc!s:.200}"
@@ -197,9 +214,11 @@ def _paint(
         big &= extent.prod(axis=1) >= np.sort(extent.prod(axis=1)[big])[-MAX_POLYGONS]
     canvas = Image.new("I", (width, height), -1)
     draw = ImageDraw.Draw(canvas)
-    coords = screen.reshape(len(screen), 6).tolist()
-    for face in order[big[order]].tolist():
-        draw.polygon(coords[face], fill=face)
+    polygons = order[big[order]]
+    # Only the drawn faces become Python lists: all of them cost 0.5 GB at 2 million faces.
+    corners = screen[polygons].reshape(-1, 6).tolist()
+    for face, points in zip(polygons.tolist(), corners, strict=True):
+        draw.polygon(points, fill=face)
     index: np.ndarray = np.asarray(canvas, dtype=np.int64)
     _splat(index, screen, depth, order[~big[order]])
     return index

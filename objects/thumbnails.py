@@ -1,6 +1,7 @@
 """Thumbnails of 3D files: which files get one, their job rows, and where they are served.
 
-The drawing itself is `objects.mesh_render` (numpy, trimesh), which only the worker loads.
+The drawing itself is `objects.mesh_render` (numpy, trimesh), run only in a limited child
+process (`objects.sandbox`): the server never imports it.
 """
 
 from __future__ import annotations
@@ -12,27 +13,57 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.db import is_postgres, utcnow
-from federation.errors import ValidationError
-from federation.queue import DONE
+from federation.queue import DONE, FAILED
+from objects.blobs import BlobStore
 from objects.design_models import VersionFile
+from objects.model_files import (
+    HEIGHT,
+    MAX_SECONDS,
+    MAX_SOURCE_BYTES,
+    MODEL_FORMATS,
+    WIDTH,
+    ThumbnailError,
+    model_format,
+)
+from objects.sandbox import Sandbox, Task
 from objects.thumbnail_models import ThumbnailJob
 
-MODEL_FORMATS = {".stl": "stl", ".obj": "obj", ".gltf": "gltf", ".glb": "glb"}
-WIDTH, HEIGHT = 640, 480
-MAX_SOURCE_BYTES = 100_000_000  # the upload limit per file
-MAX_SECONDS = 30.0
+# The file facts live in objects.model_files (the parsing child needs them without a
+# database); they are named here too, where the server's modules look for them.
+__all__ = [
+    "HEIGHT",
+    "MAX_SECONDS",
+    "MAX_SOURCE_BYTES",
+    "MODEL_FORMATS",
+    "WIDTH",
+    "ThumbnailError",
+    "draw_thumbnail",
+    "model_format",
+    "page_thumbnail",
+    "queue_thumbnails",
+    "thumbnail_failure",
+    "thumbnail_path",
+    "thumbnails_for",
+]
 
 
-class ThumbnailError(ValidationError):
-    """A 3D file that cannot be drawn; the message says why and what to do."""
-
-    status = 422
+DRAW = Task("objects.mesh_render", "render_file")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def model_format(file_name: str) -> str | None:
-    """'stl', 'obj', 'gltf' or 'glb' for a 3D file we can draw, else None."""
-    dot = file_name.rfind(".")
-    return MODEL_FORMATS.get(file_name[dot:].lower()) if dot >= 0 else None
+async def draw_thumbnail(sandbox: Sandbox, blobs: BlobStore, sha256: str, file_name: str) -> bytes:
+    """The PNG thumbnail of the stored 3D file `sha256`, drawn in a limited child process;
+    ThumbnailError (saying why, for the file's owner) when it cannot or may not be drawn."""
+    stored = blobs.get(sha256)
+    if stored is None:
+        raise ThumbnailError(f"{file_name} is not in this instance's file store")
+    if stored.size > MAX_SOURCE_BYTES:
+        raise ThumbnailError(f"{file_name} is too large to draw a thumbnail of")
+    path = str(blobs.path_for(sha256))
+    drawn = await sandbox.run(DRAW, path, file_name, label=file_name, error=ThumbnailError)
+    if drawn.payload is None or not drawn.payload.startswith(PNG_SIGNATURE):
+        raise ThumbnailError(f"drawing {file_name} gave no picture")
+    return drawn.payload
 
 
 async def queue_thumbnails(session: AsyncSession, files: Iterable[tuple[str, str]]) -> None:
@@ -66,6 +97,18 @@ async def thumbnails_for(session: AsyncSession, sha256s: Iterable[str]) -> dict[
     return {
         source: thumbnail for source, thumbnail, state in rows.all() if state == DONE and thumbnail
     }
+
+
+async def thumbnail_failure(session: AsyncSession, source_sha256: str) -> str | None:
+    """Why no thumbnail can be made of a 3D file (its failed job's reason), else None."""
+    row = (
+        await session.execute(
+            select(ThumbnailJob.state, ThumbnailJob.last_error).where(
+                ThumbnailJob.source_sha256 == source_sha256
+            )
+        )
+    ).first()
+    return row.last_error if row is not None and row.state == FAILED else None
 
 
 def thumbnail_path(source_sha256: str) -> str:

@@ -1,9 +1,11 @@
 """The thumbnail worker: draws queued 3D files and tells followers about the pictures.
 
 A job row is the record: it is claimed under a lease (a crashed worker's claim expires and
-the job is due again), the drawing runs in a thread so the event loop never waits on it,
-the PNG goes into the blob store, and the job is marked done in the same commit as an
-Update of every local version Page it now pictures, so Mastodon shows the image.
+the job is due again), the drawing runs in a limited child process (objects.sandbox) that
+is killed when it goes over (a hostile file fails its job with the reason instead of
+taking the server's memory), the PNG goes into the blob store, and the job is marked done
+in the same commit as an Update of every local version Page it now pictures, so Mastodon
+shows the image.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import version_files
 from objects.licences import LicencePolicy
 from objects.mirror import mirror_blob
+from objects.sandbox import Sandbox
 from objects.thumbnail_models import ThumbnailJob
 from objects.thumbnails import (
-    MAX_SECONDS,
     MAX_SOURCE_BYTES,
     ThumbnailError,
+    draw_thumbnail,
     page_thumbnail,
 )
 from outbox.designs import send_page_update
@@ -56,6 +59,7 @@ class ThumbnailWorker:
         blobs: BlobStore,
         urls: LocalUrls,
         policy: LicencePolicy,
+        sandbox: Sandbox,
         *,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
@@ -68,6 +72,7 @@ class ThumbnailWorker:
         self.blobs = blobs
         self.urls = urls
         self.policy = policy
+        self.sandbox = sandbox
         self.clock = clock
         self.on_published = on_published
         self.wakeup = asyncio.Event()
@@ -105,19 +110,15 @@ class ThumbnailWorker:
             return
         try:
             await self._fetch_if_elsewhere(job)
-            png = await asyncio.wait_for(asyncio.to_thread(self._draw, job), MAX_SECONDS * 2)
+            png = await draw_thumbnail(self.sandbox, self.blobs, job.source_sha256, job.file_name)
             blob = await self.blobs.put_bytes(png)
-        except ThumbnailError as exc:
+        except ThumbnailError as exc:  # the file's fault, limits included: not tried again
             await self._record(job, {"state": FAILED}, exc.message)
-            return
-        except TimeoutError:
-            error = f"{job.file_name} took too long to draw; no thumbnail is made"
-            await self._record(job, {"state": FAILED}, error)
             return
         except FetchError as exc:  # the other instance may answer later
             await self._record(job, retry_values(job.attempts - 1, MAX_ATTEMPTS, now), exc.message)
             return
-        except Exception as exc:  # a disk or memory trouble: try again later
+        except Exception as exc:  # a disk trouble, or no child could start: try again later
             log.exception("drawing %s failed", job.source_sha256)
             values = retry_values(job.attempts - 1, MAX_ATTEMPTS, now)
             await self._record(job, values, f"{type(exc).__name__}: {exc}")
@@ -149,18 +150,6 @@ class ThumbnailWorker:
             await mirror_blob(
                 self.client, self.blobs, url, job.source_sha256, max_bytes=MAX_SOURCE_BYTES
             )
-
-    def _draw(self, job: ThumbnailJob) -> bytes:
-        stored = self.blobs.get(job.source_sha256)
-        if stored is None:
-            raise ThumbnailError(f"{job.file_name} is not in this instance's file store")
-        if stored.size > MAX_SOURCE_BYTES:
-            raise ThumbnailError(f"{job.file_name} is too large to draw a thumbnail of")
-        # numpy and trimesh load on the first drawing, not with the server.
-        from objects.mesh_render import render_thumbnail
-
-        with self.blobs.open(job.source_sha256) as file:
-            return render_thumbnail(file.read(), job.file_name)
 
     async def _record(self, job: ThumbnailJob, values: dict[str, object], error: str) -> None:
         async with self.sessions() as session:

@@ -37,6 +37,7 @@ from inbox.receive import Receiver
 from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
+from objects.sandbox import ParserLimits, Sandbox
 from outbox.delivery import DeliveryWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
@@ -68,6 +69,8 @@ class Instance:
     blocks: DomainBlocks
     answers: AnswerCache
     sign_ins: SignInCache
+    # Where untrusted files are read: limited child processes, never this one.
+    sandbox: Sandbox
     fetch_auth: CavageAuth | None = None
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
@@ -218,6 +221,14 @@ async def _assemble(
         gate=DesignGate(sessions, resolver, policy).check,
         blocks=blocks,
     )
+    sandbox = Sandbox(
+        ParserLimits(
+            settings.parser_memory_mb,
+            settings.parser_cpu_seconds,
+            settings.parser_timeout_seconds,
+        ),
+        processes=settings.parser_processes,
+    )
     return Instance(
         settings=settings,
         urls=urls,
@@ -233,6 +244,7 @@ async def _assemble(
             blobs,
             urls,
             policy,
+            sandbox,
             client=client,
             on_published=delivery.wakeup.set,
             identity=identity,
@@ -242,6 +254,7 @@ async def _assemble(
         blocks=blocks,
         answers=AnswerCache(changes, settings.answer_cache_seconds),
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
+        sandbox=sandbox,
         fetch_auth=fetch_auth,
         mail_worker=MailWorker(sessions, settings, identity=identity)
         if settings.mail_enabled

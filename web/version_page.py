@@ -24,7 +24,7 @@ from objects.design_models import DesignVersion, Project, ProjectMaintainer, Ver
 from objects.designs import version_files
 from objects.lineage import ancestors
 from objects.models import Note
-from objects.thumbnails import model_format, thumbnail_path, thumbnails_for
+from objects.thumbnails import model_format, thumbnail_failure, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
 
 # The thread shown on the page: the oldest comments first, at most this many in all.
@@ -64,11 +64,13 @@ class Comment:
 
 @dataclass(frozen=True)
 class ViewerModel:
-    """The 3D file the viewer loads, and its thumbnail's path once the worker made it."""
+    """The 3D file the viewer loads, and its thumbnail's path once the worker made it (or why
+    it cannot be made)."""
 
     file: VersionFile
     format: str
     thumbnail: str | None
+    thumbnail_problem: str | None = None
 
 
 @dataclass
@@ -305,6 +307,7 @@ async def _viewer_model(
         kind = viewer_format(file, blobs)
         if kind is not None:
             made = await thumbnails_for(session, [file.sha256])
-            thumbnail = thumbnail_path(file.sha256) if file.sha256 in made else None
-            return ViewerModel(file, kind, thumbnail)
+            if file.sha256 in made:
+                return ViewerModel(file, kind, thumbnail_path(file.sha256))
+            return ViewerModel(file, kind, None, await thumbnail_failure(session, file.sha256))
     return None

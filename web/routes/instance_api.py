@@ -19,6 +19,7 @@ from starlette.routing import Route
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import record_audit
 from federation.errors import ValidationError
+from objects.media_files import MAX_PIXELS
 from objects.models import Note
 from outbox.c2s import MAX_MEDIA
 from outbox.comments import MAX_COMMENT_CHARS
@@ -45,7 +46,6 @@ from web.mastodon import VERSION_STRING, account_entity, rule_entities
 from web.negotiation import see_page, wants_html
 from web.pages import render
 from web.routes import both
-from web.routes.mastodon_media import MAX_PIXELS
 from web.scopes import PUBLIC, ScopedRoute
 
 # What apps count down from: the limit posting actually applies.

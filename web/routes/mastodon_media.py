@@ -1,20 +1,17 @@
 """Mastodon's media API: files uploaded to be attached to statuses, and serving them.
 
 A file is streamed into the blob store (the content-addressed store design files use),
-then Pillow reads what it really is: the client's declared type is not trusted. A row
-(`objects.media_models.MediaAttachment`) describes it; only its uploader may see, change
-or attach it, and only until it is attached (`POST /api/v1/statuses` with `media_ids`).
+then Pillow reads what it really is in a limited child process (objects.media_files): the
+client's declared type is not trusted. A row (`objects.media_models.MediaAttachment`)
+describes it; only its uploader may see, change or attach it, and only until it is
+attached (`POST /api/v1/statuses` with `media_ids`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-from dataclasses import dataclass
 from typing import Any
 
-import blurhash
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,8 +19,9 @@ from starlette.routing import Route
 
 from actors.models import Actor
 from federation.errors import FederationError, ValidationError
-from objects.blobs import BlobStore, StoredBlob, check_sha256
+from objects.blobs import StoredBlob, check_sha256
 from objects.convert import MAX_DESCRIPTION_CHARS, MEDIA_EXTENSIONS
+from objects.media_files import ACCEPTED, ImageFacts, read_image
 from objects.media_models import MediaAttachment
 from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
@@ -36,22 +34,6 @@ from web.scopes import ScopedRoute
 from web.uploads import Upload, read_upload
 
 WRITE_MEDIA = "write:media"
-# What Pillow calls the formats we accept, and the media type each is served as.
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
-# Mastodon's own limit (7680 x 4320): bigger images cost too much memory to decode.
-MAX_PIXELS = 33_177_600
-# The blurhash is computed from a thumbnail: a few colours of a blur need no more.
-BLURHASH_SIDE = 64
-ACCEPTED = "send a JPEG, PNG, GIF or WebP image"
-
-
-@dataclass(frozen=True)
-class ImageFacts:
-    media_type: str
-    width: int
-    height: int
-    blurhash: str | None
-
 
 # Uploading
 
@@ -75,7 +57,7 @@ async def upload_media(request: Request) -> Response:
         description = _description(upload.value("description"))
         focus = _focus(upload.value("focus"))
         [(_, blob)] = await upload.commit()
-    facts = await asyncio.to_thread(probe_image, instance.blobs, blob.sha256)
+    facts = await read_image(instance.sandbox, str(instance.blobs.path_for(blob.sha256)))
     async with instance.sessions() as session:
         media = _new_media(me, blob, facts, description, focus)
         session.add(media)
@@ -107,34 +89,6 @@ def _new_media(
         focus_x=focus[0],
         focus_y=focus[1],
     )
-
-
-def probe_image(store: BlobStore, sha256: str) -> ImageFacts:
-    """What the stored bytes are, read by Pillow (blocking: run it in a thread)."""
-    try:
-        with store.open(sha256) as file, Image.open(file) as image:
-            media_type = IMAGE_FORMATS.get(image.format or "")
-            if media_type is None:
-                raise ValidationError(f"this kind of file cannot be attached; {ACCEPTED}")
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ValidationError(
-                    f"the image is {width}x{height} pixels, more than {MAX_PIXELS} in all; "
-                    "send a smaller image"
-                )
-            return ImageFacts(media_type, width, height, _blurhash(image))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise ValidationError(f"the file is not an image that can be read; {ACCEPTED}") from exc
-    except OSError as exc:  # truncated or damaged image data
-        raise ValidationError(f"the image cannot be read ({exc!s:.80}); {ACCEPTED}") from exc
-
-
-def _blurhash(image: Image.Image) -> str:
-    image.draft("RGB", (BLURHASH_SIDE, BLURHASH_SIDE))  # JPEG decodes at a lower scale
-    small = image.convert("RGB")
-    small.thumbnail((BLURHASH_SIDE, BLURHASH_SIDE))
-    hashed: str = blurhash.encode(small, x_components=4, y_components=3)
-    return hashed
 
 
 def _description(value: Any) -> str | None:
