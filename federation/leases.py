@@ -74,7 +74,7 @@ class WorkerIdentity:
             if name:
                 dead.append(name)
             if mine is None:
-                mine = cls(name or _write_name(fd), fd)
+                mine = cls(name or _write_name(path), fd)
             else:
                 os.close(fd)  # dead and about to be released: free for the next process
         if mine is None:
@@ -88,7 +88,10 @@ class WorkerIdentity:
 
 
 def _open_slot(path: Path) -> tuple[int, str]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """The slot's lock is held on a read-only descriptor (flock needs no write access): a
+    file held open for writing would keep its disk from being remounted read-only."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    fd = os.open(path, os.O_RDONLY)
     return fd, os.pread(fd, 64, 0).decode("ascii", "replace").strip()
 
 
@@ -100,10 +103,14 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _write_name(fd: int) -> str:
+def _write_name(path: Path) -> str:
     name = secrets.token_hex(6)
-    os.pwrite(fd, name.encode("ascii"), 0)
-    os.fsync(fd)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, name.encode("ascii"), 0)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     return name
 
 
