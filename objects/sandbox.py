@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from federation.errors import FederationError, ValidationError
+from federation.json_input import MalformedJSON, parse_json
 
 log = logging.getLogger(__name__)
 CHILD_MODULE = "objects.sandbox_child"
@@ -136,8 +137,9 @@ class Sandbox:
             raise error(self._death(code, label))
         header, _, payload = out.partition(b"\n")
         try:
-            answer = json.loads(header)
-        except ValueError:
+            # The child read a hostile file: its answer is parsed like any outside JSON.
+            answer = parse_json(header, "the child's answer")
+        except MalformedJSON:
             raise error(f"reading {label} gave no answer") from None
         if not isinstance(answer, dict):
             raise error(f"reading {label} gave no answer")

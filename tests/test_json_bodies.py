@@ -35,7 +35,8 @@ OWN_JSON_READERS = {
     "federation/json_input.py",
     "federation/jsonld.py",
     "web/ops/backup.py",
-    "objects/mesh_render.py",
+    "objects/mesh_render.py",  # inside the limited child process (objects.sandbox)
+    "objects/sandbox_child.py",  # its own arguments, written by the server
     "web/ops/checks.py",
 }
 
