@@ -158,3 +158,40 @@ async def test_every_api_route_answers_a_wrong_method_with_json(nodes: Any) -> N
             assert listed(answer.headers["allow"]) == listed(",".join(methods)), path
             refused += 1
     assert refused > 80
+
+
+async def test_nodeinfo_names_the_mastodon_api_we_speak(nodes: Any) -> None:
+    a = await nodes("a.test")
+    links = (await get(a, "/.well-known/nodeinfo")).json()["links"]
+    document = (await get(a, links[0]["href"].removeprefix("https://a.test"))).json()
+    assert document["software"]["name"] == "ourdesign"
+    # megalodon's detector() takes an unknown software's upstream as its API.
+    upstream = document["metadata"]["upstream"]
+    assert upstream["name"] == "mastodon"
+    for path in ("/api/v1/instance", "/api/v2/instance"):
+        version = (await get(a, path)).json()["version"]
+        assert version.split(" ", 1)[0] == upstream["version"], path
+    # Level 2 means grouped notifications, which are not served: apps must not call them.
+    assert (await get(a, "/api/v2/instance")).json()["api_versions"] == {"mastodon": 1}
+    assert (await get(a, "/api/v2/notifications")).status_code == 404
+
+
+async def test_cursors_that_name_nothing_bound_nothing(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    ids = []
+    for text in ("first", "second", "third"):
+        posted = await call(a, "POST", "/api/v1/statuses", token, json={"status": text})
+        ids.append(posted.json()["id"])
+    newest_first = ids[::-1]
+    home = "/api/v1/timelines/home"
+    # A known cursor bounds the page, so the unknown ones below are really ignored.
+    assert [s["id"] for s in (await get(a, home, token, max_id=ids[2])).json()] == ids[1::-1]
+    for name in ("max_id", "since_id", "min_id"):
+        for unknown in ("999999999", "v999999", "nothing", "1" * 40):
+            page = await get(a, home, token, **{name: unknown})
+            assert page.status_code == 200, (name, unknown, page.text)
+            assert [s["id"] for s in page.json()] == newest_first, (name, unknown)
+    # Lists paged by their own ids (notifications, bookmarks) read a stray cursor alike.
+    for path in ("/api/v1/notifications", "/api/v1/bookmarks"):
+        assert (await get(a, path, token, max_id="v1")).status_code == 200, path
