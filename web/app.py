@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -15,7 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.http import federation_error_handler
+from web.cors import ApiCors
+from web.http import federation_error_handler, http_error_handler
 from web.instance import open_instance
 from web.outage_answers import OutageAnswers
 from web.pages import STATIC_DIR, make_templates
@@ -108,7 +110,10 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={FederationError: federation_error_handler},
+        exception_handlers={
+            FederationError: federation_error_handler,
+            HTTPException: http_error_handler,
+        },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates()
@@ -116,4 +121,6 @@ def create_app(
     app.add_middleware(OutageAnswers)
     ops.install(app)
     app.add_middleware(SecurityHeaders, scheme=settings.scheme)
+    # Outermost, so every answer on the API's paths allows other origins, an outage's too.
+    app.add_middleware(ApiCors)
     return app

@@ -7,8 +7,9 @@ import logging
 import re
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from actors.models import Actor, ApiToken
 from actors.oauth import OUTSIDE_SCOPES, may_write, token_allows
@@ -76,6 +77,27 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
         page.headers.update(exc.headers)
         return page
     return error_response(exc.status, exc.message, exc.headers or None)
+
+
+# Paths whose every answer is for programs, so every error there is Mastodon's JSON.
+API_PREFIXES = ("/api/", "/oauth/")
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """The router's own errors (no such route: 404; a method the route lacks: 405, with
+    `Allow`) in the same shapes as ours: JSON under the API, where apps parse every
+    answer; a page for a browser elsewhere; Starlette's plain text otherwise."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in {204, 304}:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    if request.url.path.startswith(API_PREFIXES):
+        return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+    if _browser_page_request(request):
+        heading = ERROR_HEADINGS.get(exc.status_code, exc.detail)
+        page = render(request, "error.html", exc.status_code, heading=heading, message=exc.detail)
+        page.headers.update(exc.headers or {})
+        return page
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 
 def client_ip(request: HTTPConnection) -> str:

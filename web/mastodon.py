@@ -14,6 +14,8 @@ from objects.html import plain_text
 
 # Client libraries parse the version as Mastodon's; the part in parentheses says what we are.
 MASTODON_COMPATIBLE = "4.3.0"
+# `api_versions.mastodon`: 1 until grouped notifications (API level 2) are served.
+MASTODON_API_LEVEL = 1
 VERSION_STRING = f"{MASTODON_COMPATIBLE} (compatible; OurDesign {SOFTWARE_VERSION})"
 
 

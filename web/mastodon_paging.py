@@ -46,6 +46,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
+ID_DIGITS = 18  # a row id fits a signed 64-bit integer
 RANK = {Note: 0, DesignVersion: 1}
 Row = TypeVarTuple("Row")
 
@@ -80,7 +81,7 @@ def parse_status_id(value: str) -> tuple[type[Note] | type[DesignVersion], int]:
 
 def whole_id(raw: str, message: str, *, status: int = 404) -> int:
     """`raw` as a row id (at most 18 digits), else an error with `status` and `message`."""
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdigit() or len(raw) > ID_DIGITS:
         error = ValidationError if status == ValidationError.status else FederationError
         raise error(message, status=status)
     return int(raw)
@@ -145,16 +146,17 @@ async def page_request(session: AsyncSession, request: Request) -> PageRequest:
 
 
 async def _cursor_key(session: AsyncSession, request: Request, name: str) -> Key | None:
+    """The key of the status a cursor names; a cursor that names no status here bounds
+    nothing, as on Mastodon, whose apps keep cursors from other timelines and servers
+    (a 422 made them show an error instead of the page)."""
     raw = request.query_params.get(name)
     if not raw:
         return None
     try:
         item = await find_item(session, raw)
     except FederationError:
-        item = None
-    if item is None:
-        raise ValidationError(f"{name!r} must be the id of a status known here")
-    return key_of(item)
+        return None
+    return None if item is None else key_of(item)
 
 
 @dataclass(frozen=True)
@@ -290,18 +292,17 @@ async def read_id_page(
     query: Select[*Row],
     column: Any,
     *,
-    what: str,
     default: int = DEFAULT_LIMIT,
     maximum: int = MAX_LIMIT,
 ) -> Sequence[tuple[*Row]]:
     """A page of `query`'s rows paged by one id `column` (max_id, since_id, min_id, limit),
-    newest first; a min_id page is read oldest first and turned round. A bad cursor is a
-    422 "'max_id' must be {what}"."""
+    newest first; a min_id page is read oldest first and turned round. A cursor that is no
+    id at all (a status id such as "v1" from another list) bounds nothing, as on Mastodon."""
     params = request.query_params
     bounds = {
-        name: whole_id(raw, f"{name!r} must be {what}", status=ValidationError.status)
+        name: int(raw)
         for name in PAGING_PARAMS[:3]
-        if (raw := params.get(name))
+        if (raw := params.get(name)) and raw.isdigit() and len(raw) <= ID_DIGITS
     }
     if "max_id" in bounds:
         query = query.where(column < bounds["max_id"])

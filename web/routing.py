@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import Receive, Scope, Send
 
@@ -39,6 +40,7 @@ class IndexedRouter(Router):
             await super().app(scope, receive, send)
             return
         scope.setdefault("router", self)
+        allowed: set[str] = set()
         for route in self.candidates(scope["path"]):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
@@ -46,6 +48,13 @@ class IndexedRouter(Router):
                 scope.update(child_scope)
                 await route.handle(scope, receive, send)
                 return
-        # No full match: a 405 (a partial match), a slash redirect or a 404, which the
-        # ordinary router decides as it always has.
+            if match is Match.PARTIAL:
+                allowed.update(getattr(route, "methods", None) or ())
+        if allowed and scope["type"] == "http":
+            # Starlette's 405 names only the first route's methods; a path served by one
+            # route per method (GET here, POST there) must name them all in `Allow`.
+            headers = {"Allow": ", ".join(sorted(allowed))}
+            raise HTTPException(status_code=405, headers=headers)
+        # No match at all: a slash redirect or a 404, which the ordinary router decides as
+        # it always has.
         await super().app(scope, receive, send)

@@ -42,7 +42,7 @@ from web.http import (
     staff_actor,
 )
 from web.instance import Instance, instance_of
-from web.mastodon import VERSION_STRING, account_entity, rule_entities
+from web.mastodon import MASTODON_API_LEVEL, VERSION_STRING, account_entity, rule_entities
 from web.negotiation import see_page, wants_html
 from web.pages import render
 from web.routes import both
@@ -195,8 +195,10 @@ async def instance_v2(request: Request) -> Response:
             "domain": instance.urls.host,
             "title": settings.instance_name,
             "version": VERSION_STRING,
-            # Mastodon 4.3's API level; clients read it instead of parsing `version`.
-            "api_versions": {"mastodon": 2},
+            # The API level we implement, which clients read instead of parsing `version`:
+            # level 2 brings grouped notifications (/api/v2/notifications), which we do not
+            # serve, so apps that see 2 (Phanpy, Mastodon.py) would call a missing route.
+            "api_versions": {"mastodon": MASTODON_API_LEVEL},
             "source_url": settings.source_url,
             "description": settings.coop_description,
             "usage": {"users": {"active_month": facts.users}},

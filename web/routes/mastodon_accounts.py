@@ -299,7 +299,7 @@ async def _follow_page(
     )
     # With min_id: the page just after it, oldest first, then shown newest first like the others.
     return await read_id_page(
-        session, request, query, Follow.id, what="an id", default=DEFAULT_LIMIT, maximum=MAX_LIMIT
+        session, request, query, Follow.id, default=DEFAULT_LIMIT, maximum=MAX_LIMIT
     )
 
 

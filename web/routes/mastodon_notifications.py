@@ -96,7 +96,7 @@ async def index(request: Request) -> Response:
     instance = instance_of(request)
     query = _filtered(request, _mine(me))
     async with instance.sessions() as session:
-        page = await read_id_page(session, request, query, Notification.id, what=ID_WANTED)
+        page = await read_id_page(session, request, query, Notification.id)
         rows = [row for (row,) in page]
         shown = await notification_entities(session, instance, me, rows)
     # next (older: max_id) and prev (newer: min_id), keeping the filters.

@@ -532,7 +532,7 @@ async def bookmarks(request: Request) -> Response:
     me = await token_actor(request)
     query = select(Bookmark.id, Bookmark.status_uri).where(Bookmark.account_id == me.id)
     async with instance.sessions() as session:
-        rows = await read_id_page(session, request, query, Bookmark.id, what="a bookmark id")
+        rows = await read_id_page(session, request, query, Bookmark.id)
         items = await _bookmarked_items(session, me, [uri for _, uri in rows])
         shown = await entities(session, instance, me, items)
     headers = ids_link_header(request, [bookmark_id for bookmark_id, _ in rows])

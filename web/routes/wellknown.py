@@ -13,6 +13,7 @@ from federation.vocab import ACTIVITY_JSON, JRD_JSON
 from web.follow_pages import SUBSCRIBE_REL, our_subscribe_template
 from web.http import error_response
 from web.instance import Instance
+from web.mastodon import MASTODON_COMPATIBLE
 from web.routes.instance_api import instance_facts, nodeinfo_metadata, registrations
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -106,7 +107,12 @@ async def nodeinfo(request: Request) -> Response:
         "services": {"inbound": [], "outbound": []},
         "openRegistrations": registrations(instance)["enabled"],
         "usage": {"users": {"total": facts.users}, "localPosts": facts.local_posts},
-        "metadata": nodeinfo_metadata(instance, facts),
+        # Apps that pick an API by NodeInfo (megalodon, behind Whalebird) take an unknown
+        # software's upstream as the API it speaks: Mastodon's, at the version we follow.
+        "metadata": {
+            **nodeinfo_metadata(instance, facts),
+            "upstream": {"name": "mastodon", "version": MASTODON_COMPATIBLE},
+        },
     }
     profile = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
     return JSONResponse(document, headers=CORS, media_type=profile)
