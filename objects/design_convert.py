@@ -20,10 +20,10 @@ from urllib.parse import quote
 from actors.models import Actor
 from federation.errors import ValidationError
 from federation.urls import host_of, is_web_url
-from federation.vocab import DESIGN_CONTEXT, PUBLIC
+from federation.vocab import DESIGN_CONTEXT, PROJECT_CONTEXT, PUBLIC
 from objects.blobs import StoredBlob, is_sha256
 from objects.convert import first_id, id_list, iso, tombstone_as
-from objects.design_models import DesignVersion, VersionFile
+from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
 from objects.html import sanitize_html
 from objects.licences import LicenceError, LicencePolicy, licence_words
@@ -283,3 +283,13 @@ def _list(value: Any) -> list[Any]:
 
 def _tag_name(tag: Any) -> str:
     return tag.get("name", "") if isinstance(tag, dict) and isinstance(tag.get("name"), str) else ""
+
+
+def project_document(doc: dict[str, Any], project: Project) -> dict[str, Any]:
+    """A project actor's document: a `Service` (Mastodon follows it) that says what it is."""
+    extra = {
+        "designProject": True,
+        "forks": f"{doc['id']}/forks",
+        "forkedFrom": project.upstream_uri,
+    }
+    return {**doc, "@context": PROJECT_CONTEXT, **{k: v for k, v in extra.items() if v is not None}}

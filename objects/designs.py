@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.service import USERNAME_RE, ConflictError, get_local_actor, new_local_actor
-from federation.errors import ValidationError
+from federation.errors import FederationError, ValidationError
 from federation.urls import LocalUrls
 from objects.design_models import (
     PROJECT_ACTOR_TYPE,
@@ -263,3 +263,10 @@ async def ensure_project(session: AsyncSession, actor: Actor) -> Project:
         session.add(project)
         await session.flush()
     return project
+
+
+async def project_or_404(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
+    found = await local_project(session, slug)
+    if found is None:
+        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    return found

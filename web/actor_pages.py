@@ -10,6 +10,8 @@ from starlette.responses import HTMLResponse
 from actors.collections import count_follows
 from actors.models import Actor, Follow
 from actors.moderation import visible
+from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
+from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import project_for_actor
 from web.browser import signed_in
@@ -133,3 +135,19 @@ async def _person_page(
         following=await count_follows(session, actor, followers=False),
         **common,
     )
+
+
+async def local_actor_or_404(request: Request) -> Actor:
+    """The local person or project the path names (not the instance actor, not suspended)."""
+    async with instance_of(request).sessions() as session:
+        actor = await get_local_actor(session, request.path_params["username"])
+    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
+        raise FederationError(
+            f"there is no user {request.path_params['username']!r} here", status=404
+        )
+    if actor.suspended_at is not None:
+        raise FederationError(
+            f"the account {actor.username!r} is suspended by this instance's moderators",
+            status=404,
+        )
+    return actor

@@ -3,12 +3,13 @@ fetched by handle or URL. Shared by accounts/lookup, accounts/search and /api/v2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import Actor
+from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import visible
 from actors.service import get_local_actor
 from federation.errors import FederationError
@@ -87,3 +88,43 @@ def known_accounts(query: str) -> Select[Any]:
     if host:
         rows = rows.where(func.lower(Actor.domain).like(f"{host.lower()}%"))
     return rows.order_by(Actor.local.desc(), Actor.id)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str
+    types: tuple[str, ...]
+    viewer: Actor | None
+    resolve: bool  # only with a token, as Mastodon
+    limit: int
+    offset: int
+    account_id: int | None
+    following: bool
+
+
+async def find_accounts(instance: Instance, wanted: SearchRequest) -> list[Actor]:
+    query = wanted.text.lstrip("@")
+    if wanted.resolve and ("@" in query or is_url(query)):
+        found = await _resolved_account(instance, query)
+        return [found] if found is not None and wanted.offset == 0 else []
+    if not query or is_url(query):
+        return []
+    rows = known_accounts(query)
+    if wanted.following and wanted.viewer is not None:
+        followed = select(Follow.followee_id).where(
+            Follow.follower_id == wanted.viewer.id, Follow.state == FOLLOW_ACCEPTED
+        )
+        rows = rows.where(Actor.id.in_(followed))
+    async with instance.sessions() as session:
+        return list(await session.scalars(rows.offset(wanted.offset).limit(wanted.limit)))
+
+
+async def _resolved_account(instance: Instance, query: str) -> Actor | None:
+    async with instance.sessions() as session:
+        known = await known_by_handle(session, instance, query) if not is_url(query) else None
+        if known is None and is_url(query):
+            known = await session.scalar(select(Actor).where(Actor.uri == query))
+    if known is not None:
+        return known if known.suspended_at is None else None
+    found = await resolve_remote(instance, query)
+    return found if found is not None and found.suspended_at is None else None

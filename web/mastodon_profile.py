@@ -10,8 +10,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from actors.models import ENTITY_KINDS
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.convert import actor_to_as, set_profile_fields
+from actors.models import ENTITY_KINDS, Actor
 from federation.errors import ValidationError
+from objects.html import text_to_html
+from outbox import activities
+from outbox.publish import publish
+from web.instance import Instance
 
 # A profile field named like this sets the entity kind, so Mastodon apps can edit it too.
 ENTITY_KIND_FIELD = "entity kind"
@@ -122,3 +129,30 @@ def _entity_kind(value: str | None) -> str | None:
     if kind not in ENTITY_KINDS:
         raise ValidationError(f"the entity kind must be one of: {', '.join(ENTITY_KINDS)}")
     return kind
+
+
+async def save_profile_change(
+    session: AsyncSession, instance: Instance, actor_id: int, change: ProfileChange
+) -> Actor:
+    """Apply `change` to the person and queue the Update(Person) for their followers, in the
+    session's transaction (the caller commits, then wakes delivery)."""
+    actor = await session.get(Actor, actor_id)
+    assert actor is not None
+    _apply_profile_change(actor, change)
+    await session.flush()
+    doc = actor_to_as(actor, instance.urls)
+    await publish(session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc))
+    return actor
+
+
+def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:
+    if change.display_name is not None:
+        actor.name = change.display_name
+    if change.note is not None:
+        actor.summary = text_to_html(change.note) if change.note else ""
+    if change.locked is not None:
+        actor.manually_approves_followers = change.locked
+    if change.entity_kind is not None:
+        actor.entity_kind = change.entity_kind
+    if change.fields is not None:
+        set_profile_fields(actor, change.fields)

@@ -28,9 +28,9 @@ from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.models import Note, Notification
 from web.instance import Instance
+from web.mastodon_entities import entities
 from web.mastodon_status import Item
 from web.routes.mastodon_notifications import notification_entities
-from web.routes.mastodon_statuses import entities
 from web.stream_audience import (
     followers_streaming,
     note_channels,

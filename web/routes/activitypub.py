@@ -16,6 +16,7 @@ from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_MEDIA_TYPES
 from objects.convert import note_to_as
+from objects.design_convert import project_document
 from objects.design_models import PROJECT_ACTOR_TYPE
 from objects.designs import project_for_actor
 from objects.models import Note
@@ -25,7 +26,7 @@ from objects.visibility import shown_to_all
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.models import OutboxActivity
-from web.actor_pages import actor_page
+from web.actor_pages import actor_page, local_actor_or_404
 from web.coop import ORGANIZATION, coop_document
 from web.http import (
     PAGE_SIZE,
@@ -41,24 +42,7 @@ from web.http import (
 from web.instance import instance_of
 from web.negotiation import see_page, wants_html
 from web.note_pages import note_page
-from web.routes.designs import project_document
 from web.scopes import PUBLIC, ScopedRoute
-
-
-async def local_actor_or_404(request: Request) -> Actor:
-    """The local person or project the path names (not the instance actor, not suspended)."""
-    async with instance_of(request).sessions() as session:
-        actor = await get_local_actor(session, request.path_params["username"])
-    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
-        raise FederationError(
-            f"there is no user {request.path_params['username']!r} here", status=404
-        )
-    if actor.suspended_at is not None:
-        raise FederationError(
-            f"the account {actor.username!r} is suspended by this instance's moderators",
-            status=404,
-        )
-    return actor
 
 
 async def actor_document(request: Request) -> Response:

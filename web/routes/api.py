@@ -23,6 +23,7 @@ from objects.designs import (
     get_version,
     is_maintainer,
     project_of,
+    project_or_404,
 )
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
@@ -57,7 +58,6 @@ from web.design_actions import (
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
 from web.openapi import openapi_document
-from web.routes.designs import project_or_404
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
 

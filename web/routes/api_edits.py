@@ -13,7 +13,7 @@ from actors.models import Actor
 from actors.service import get_local_actor
 from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
-from objects.designs import get_version, is_maintainer, licence_of, project_of
+from objects.designs import get_version, is_maintainer, licence_of, project_of, project_or_404
 from outbox.designs import TextFix, fix_version_text
 from web.api_json import (
     files_of,
@@ -25,7 +25,6 @@ from web.api_json import (
 )
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
-from web.routes.designs import project_or_404
 from web.scopes import ScopedRoute
 
 LICENCE_FIELDS = ("licence", "licence_hardware", "licence_documentation", "licence_software")

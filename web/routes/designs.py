@@ -5,12 +5,10 @@ Every URL serves ActivityStreams JSON to ActivityPub clients and HTML to browser
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -18,11 +16,10 @@ from starlette.routing import Route
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
-from federation.vocab import PROJECT_CONTEXT
 from objects.blobs import StoredBlob, check_sha256, human_bytes
 from objects.design_convert import file_url, version_to_as
-from objects.design_models import DesignVersion, Fork, Project, VersionFile
-from objects.designs import licence_of, local_project, version_files
+from objects.design_models import DesignVersion, Fork, VersionFile
+from objects.designs import licence_of, project_or_404, version_files
 from objects.notes import replies_page
 from objects.thumbnails import page_thumbnail
 from web.files import blob_response
@@ -40,23 +37,6 @@ from web.negotiation import see_page, wants_html
 from web.pages import render_page
 from web.version_page import VersionPage, load_stored_version_page, load_version_page, web_link
 from web.version_rights import licence_view
-
-
-def project_document(doc: dict[str, Any], project: Project) -> dict[str, Any]:
-    """A project actor's document: a `Service` (Mastodon follows it) that says what it is."""
-    extra = {
-        "designProject": True,
-        "forks": f"{doc['id']}/forks",
-        "forkedFrom": project.upstream_uri,
-    }
-    return {**doc, "@context": PROJECT_CONTEXT, **{k: v for k, v in extra.items() if v is not None}}
-
-
-async def project_or_404(session: AsyncSession, slug: str) -> tuple[Project, Actor]:
-    found = await local_project(session, slug)
-    if found is None:
-        raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
-    return found
 
 
 async def _version(request: Request) -> tuple[DesignVersion, Actor]:

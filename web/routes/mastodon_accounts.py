@@ -15,16 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from actors.convert import actor_to_as, set_profile_fields
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.moderation import refuse_blocked, visible
 from actors.service import role_of
 from federation.errors import FederationError, ValidationError
-from objects.html import text_to_html
-from outbox import activities
 from outbox.c2s import submit
 from outbox.models import OutboxActivity
-from outbox.publish import publish
 from web.account_json import form_or_json
 from web.http import token_actor
 from web.instance import Instance, instance_of
@@ -33,6 +29,7 @@ from web.mastodon import (
     relationship_entity,
     shown_fields,
 )
+from web.mastodon_entities import accounts_json, visible_actor
 from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
@@ -40,10 +37,12 @@ from web.mastodon_paging import (
     page_limit,
     query_flag,
     read_id_page,
-    whole_id,
 )
-from web.mastodon_profile import ProfileChange, form_to_body, parse_profile_change
-from web.mastodon_status import entities_of_actors
+from web.mastodon_profile import (
+    form_to_body,
+    parse_profile_change,
+    save_profile_change,
+)
 from web.routes import both
 from web.scopes import ScopedRoute
 
@@ -57,14 +56,6 @@ MAX_LIMIT = 80
 async def account_json(session: AsyncSession, instance: Instance, actor: Actor) -> dict[str, Any]:
     """The account entity with real counts (accepted follows, notes not deleted)."""
     return (await accounts_json(session, instance, [actor]))[0]
-
-
-async def accounts_json(
-    session: AsyncSession, instance: Instance, actors: Sequence[Actor]
-) -> list[dict[str, Any]]:
-    """Account entities for a list of actors, in order, in a fixed number of queries."""
-    by_id = await entities_of_actors(session, instance.urls, actors)
-    return [by_id[actor.id] for actor in actors]
 
 
 async def _count(query: Select[Any], session: AsyncSession) -> int:
@@ -123,19 +114,6 @@ async def _states(session: AsyncSession, query: Select[int, str]) -> dict[int, s
 # Finding accounts
 
 
-def parse_account_id(value: str) -> int:
-    return whole_id(value, NOT_FOUND)
-
-
-async def visible_actor(session: AsyncSession, account_id: str) -> Actor:
-    actor = await session.scalar(
-        select(Actor).where(Actor.id == parse_account_id(account_id), visible())
-    )
-    if actor is None:
-        raise FederationError(NOT_FOUND, status=404)
-    return actor
-
-
 # Routes: the signed-in person
 
 
@@ -157,33 +135,6 @@ async def update_credentials(request: Request) -> Response:
         entity = await credential_json(session, instance, actor)
     instance.wake_delivery()
     return JSONResponse(entity)
-
-
-async def save_profile_change(
-    session: AsyncSession, instance: Instance, actor_id: int, change: ProfileChange
-) -> Actor:
-    """Apply `change` to the person and queue the Update(Person) for their followers, in the
-    session's transaction (the caller commits, then wakes delivery)."""
-    actor = await session.get(Actor, actor_id)
-    assert actor is not None
-    _apply_profile_change(actor, change)
-    await session.flush()
-    doc = actor_to_as(actor, instance.urls)
-    await publish(session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc))
-    return actor
-
-
-def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:
-    if change.display_name is not None:
-        actor.name = change.display_name
-    if change.note is not None:
-        actor.summary = text_to_html(change.note) if change.note else ""
-    if change.locked is not None:
-        actor.manually_approves_followers = change.locked
-    if change.entity_kind is not None:
-        actor.entity_kind = change.entity_kind
-    if change.fields is not None:
-        set_profile_fields(actor, change.fields)
 
 
 # Routes: any account

@@ -26,6 +26,7 @@ from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from objects.visibility import readable_by
 from web.http import token_actor
 from web.instance import Instance, instance_of
+from web.mastodon_entities import entities
 from web.mastodon_paging import (
     NOT_FOUND,
     ids_link_header,
@@ -35,7 +36,6 @@ from web.mastodon_paging import (
     whole_id,
 )
 from web.mastodon_status import account_entities
-from web.routes.mastodon_statuses import entities
 from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"

@@ -9,38 +9,28 @@ results rather than an error, since a search is not a request for that domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.errors import ValidationError
 from objects.visibility import readable
+from web.http import viewer_actor
 from web.instance import Instance, instance_of
-from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
+from web.mastodon_entities import entities
+from web.mastodon_lookup import (
+    SearchRequest,
+    find_accounts,
+    is_url,
+)
 from web.mastodon_paging import page_limit, query_flag, whole_id
 from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
 from web.mastodon_status import Item, entities_of_actors
-from web.routes.mastodon_statuses import entities, viewer_of
 from web.scopes import ScopedRoute
 
 MAX_OFFSET = 10_000
 TYPES = ("accounts", "statuses", "hashtags")
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    text: str
-    types: tuple[str, ...]
-    viewer: Actor | None
-    resolve: bool  # only with a token, as Mastodon
-    limit: int
-    offset: int
-    account_id: int | None
-    following: bool
 
 
 async def search_request(request: Request) -> SearchRequest:
@@ -48,7 +38,7 @@ async def search_request(request: Request) -> SearchRequest:
     kind = params.get("type", "")
     if kind and kind not in TYPES:
         raise ValidationError(f"'type' must be one of {', '.join(TYPES)}")
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
     return SearchRequest(
         text=params.get("q", "").strip()[:500],
         types=(kind,) if kind else TYPES,
@@ -68,34 +58,6 @@ def _whole(value: str | None, name: str) -> int | None:
 
 
 # Accounts
-
-
-async def find_accounts(instance: Instance, wanted: SearchRequest) -> list[Actor]:
-    query = wanted.text.lstrip("@")
-    if wanted.resolve and ("@" in query or is_url(query)):
-        found = await _resolved_account(instance, query)
-        return [found] if found is not None and wanted.offset == 0 else []
-    if not query or is_url(query):
-        return []
-    rows = known_accounts(query)
-    if wanted.following and wanted.viewer is not None:
-        followed = select(Follow.followee_id).where(
-            Follow.follower_id == wanted.viewer.id, Follow.state == FOLLOW_ACCEPTED
-        )
-        rows = rows.where(Actor.id.in_(followed))
-    async with instance.sessions() as session:
-        return list(await session.scalars(rows.offset(wanted.offset).limit(wanted.limit)))
-
-
-async def _resolved_account(instance: Instance, query: str) -> Actor | None:
-    async with instance.sessions() as session:
-        known = await known_by_handle(session, instance, query) if not is_url(query) else None
-        if known is None and is_url(query):
-            known = await session.scalar(select(Actor).where(Actor.uri == query))
-    if known is not None:
-        return known if known.suspended_at is None else None
-    found = await resolve_remote(instance, query)
-    return found if found is not None and found.suspended_at is None else None
 
 
 # Statuses

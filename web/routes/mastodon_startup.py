@@ -19,8 +19,8 @@ from actors.moderation import visible
 from web.http import json_body, token_actor
 from web.instance import instance_of
 from web.mastodon import rule_entities
+from web.mastodon_entities import accounts_json
 from web.routes import both as _both
-from web.routes.mastodon_accounts import accounts_json
 from web.scopes import PUBLIC, ScopedRoute
 
 PREFERENCES = {

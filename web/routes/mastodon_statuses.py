@@ -35,6 +35,7 @@ from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
 from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
+from web.mastodon_entities import accounts_json, entities
 from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
@@ -44,8 +45,7 @@ from web.mastodon_paging import (
     read_id_page,
     whole_id,
 )
-from web.mastodon_status import MASTODON_VISIBILITY, Item, status_context, status_entities
-from web.routes.mastodon_accounts import accounts_json
+from web.mastodon_status import MASTODON_VISIBILITY, Item
 from web.scopes import ScopedRoute
 from web.stream_audience import publish_delete
 
@@ -69,25 +69,6 @@ MENTION = re.compile(
 # Reading
 
 
-async def viewer_of(request: Request) -> Actor | None:
-    """The signed-in person when the request carries a token; reading needs none."""
-    return await viewer_actor(request)
-
-
-async def entities(
-    session: AsyncSession, instance: Instance, viewer: Actor | None, items: list[Item]
-) -> list[dict[str, Any]]:
-    context = await status_context(
-        session,
-        instance.urls,
-        instance.policy,
-        viewer,
-        items,
-        rejects_media=instance.blocks.rejects_media,
-    )
-    return status_entities(items, context)
-
-
 async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: str) -> Item:
     """The status, if it exists, is not deleted, its author is shown and the viewer may see it."""
     item = await find_item(session, status_id)
@@ -109,7 +90,7 @@ async def _author_shown(session: AsyncSession, item: Item) -> bool:
 
 async def get_status(request: Request) -> Response:
     instance = instance_of(request)
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
         [entity] = await entities(session, instance, viewer, [item])
@@ -119,7 +100,7 @@ async def get_status(request: Request) -> Response:
 async def status_thread(request: Request) -> Response:
     """Ancestors oldest first, then every reply below the status (up to MAX_THREAD)."""
     instance = instance_of(request)
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
         ancestors = await _ancestors(session, viewer, item)
@@ -485,7 +466,7 @@ async def reblogged_by(request: Request) -> Response:
 async def _reactors(request: Request, kind: str) -> Response:
     """Who liked or boosted the status, newest first (the latest MAX_REACTORS)."""
     instance = instance_of(request)
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
         reactors = await session.scalars(

@@ -22,8 +22,9 @@ from objects.designs import clean_tags
 from objects.models import Note
 from objects.visibility import listed_publicly, readable_by, readable_by_followers
 from web.api_json import tags_contain
-from web.http import token_actor
+from web.http import token_actor, viewer_actor
 from web.instance import instance_of
+from web.mastodon_entities import entities, visible_actor
 from web.mastodon_paging import (
     PerAuthor,
     Source,
@@ -33,8 +34,6 @@ from web.mastodon_paging import (
     query_flag,
 )
 from web.mastodon_search import listed_versions
-from web.routes.mastodon_accounts import visible_actor
-from web.routes.mastodon_statuses import READ, entities, viewer_of
 from web.scopes import ScopedRoute
 
 
@@ -109,7 +108,7 @@ async def home(request: Request) -> Response:
 
 async def public(request: Request) -> Response:
     """Public notes and every design version; ?local=true or ?remote=true narrows them."""
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
 
     async def sources(_session: AsyncSession) -> list[Source]:
         notes = _notes(listed=True).where(listed_publicly())
@@ -125,7 +124,7 @@ async def public(request: Request) -> Response:
 
 async def tag(request: Request) -> Response:
     """Design versions carrying the tag (notes keep no tags here yet)."""
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
     names = clean_tags([request.path_params["hashtag"]])
     if not names:
         return JSONResponse([])
@@ -143,7 +142,7 @@ async def tag(request: Request) -> Response:
 async def account_statuses(request: Request) -> Response:
     """The account's notes that the viewer may read, and, for a project, its versions. The
     account is looked up while building the answer, so that a kept answer costs no query."""
-    viewer = await viewer_of(request)
+    viewer = await viewer_actor(request)
 
     async def sources(session: AsyncSession) -> list[Source]:
         actor = await visible_actor(session, request.path_params["id"])
@@ -155,6 +154,8 @@ async def account_statuses(request: Request) -> Response:
 
     return await _answer(request, viewer, sources)
 
+
+READ = "read:statuses"
 
 routes = [
     ScopedRoute("/api/v1/timelines/home", home, methods=["GET"], scope=READ),

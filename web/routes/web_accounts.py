@@ -34,9 +34,8 @@ from web.browser import (
 )
 from web.http import client_ip
 from web.instance import instance_of
-from web.mastodon_profile import parse_profile_change
+from web.mastodon_profile import parse_profile_change, save_profile_change
 from web.pages import render_page
-from web.routes.mastodon_accounts import save_profile_change
 
 # What each entity kind means, in the words the settings page uses (see docs/LICENSING.md).
 KIND_WORDS = {

@@ -23,7 +23,13 @@ from actors.models import Actor
 from actors.service import ConflictError
 from federation.errors import FederationError, ValidationError
 from objects.design_models import Project
-from objects.designs import check_free_handle, create_project, is_maintainer, render_markdown
+from objects.designs import (
+    check_free_handle,
+    create_project,
+    is_maintainer,
+    project_or_404,
+    render_markdown,
+)
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from objects.upload_quota import upload_quota
 from web import form_guard
@@ -46,7 +52,6 @@ from web.design_actions import (
 )
 from web.instance import Instance, instance_of
 from web.pages import render_page
-from web.routes.designs import project_or_404
 from web.uploads import Upload, read_upload
 from web.version_rights import EntityRights, licence_view
 
