@@ -4,24 +4,35 @@ fetched by handle or URL. Shared by accounts/lookup, accounts/search and /api/v2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import visible
+from actors.resolve import ActorResolver
 from actors.service import get_local_actor
+from federation.blocks import DomainBlocks
 from federation.errors import FederationError
+from federation.urls import LocalUrls
 from federation.webfinger import parse_handle
-from web.instance import Instance
+
+
+class Directory(Protocol):
+    """What finding an actor needs (a running instance has it all)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    resolver: ActorResolver
+    blocks: DomainBlocks
+    urls: LocalUrls
 
 
 def is_url(text: str) -> bool:
     return text.startswith(("https://", "http://"))
 
 
-async def known_by_handle(session: AsyncSession, instance: Instance, acct: str) -> Actor | None:
+async def known_by_handle(session: AsyncSession, instance: Directory, acct: str) -> Actor | None:
     username, _, host = acct.strip().lstrip("@").partition("@")
     host = host or instance.urls.host
     query = select(Actor).where(
@@ -32,7 +43,7 @@ async def known_by_handle(session: AsyncSession, instance: Instance, acct: str) 
     return await session.scalar(query.limit(1))
 
 
-async def resolve_remote(instance: Instance, ref: str) -> Actor | None:
+async def resolve_remote(instance: Directory, ref: str) -> Actor | None:
     """A remote person by handle or URL, fetched; None when it cannot be found or its
     domain is blocked."""
     try:
@@ -41,7 +52,7 @@ async def resolve_remote(instance: Instance, ref: str) -> Actor | None:
         return None
 
 
-async def remote_actor(instance: Instance, ref: str, *, check_blocks: bool = True) -> Actor | None:
+async def remote_actor(instance: Directory, ref: str, *, check_blocks: bool = True) -> Actor | None:
     """The person a URL or handle names, fetched (network first: the resolver uses sessions
     of its own); None when the handle is one of ours. Blocked domains raise unless
     `check_blocks` is off (a report may name an account on a blocked domain)."""
@@ -58,7 +69,7 @@ async def remote_actor(instance: Instance, ref: str, *, check_blocks: bool = Tru
 
 
 async def actor_by_ref(
-    instance: Instance, ref: str, not_found: str, *, check_blocks: bool = True
+    instance: Directory, ref: str, not_found: str, *, check_blocks: bool = True
 ) -> Actor:
     """The actor a URL or handle names: others fetched (`remote_actor`), ours looked up,
     404 with `not_found` when we have no such person."""
@@ -69,7 +80,7 @@ async def actor_by_ref(
     return await local_actor(instance, username, not_found)
 
 
-async def local_actor(instance: Instance, username: str, not_found: str) -> Actor:
+async def local_actor(instance: Directory, username: str, not_found: str) -> Actor:
     """One of our people by user name, in a session of its own; 404 with `not_found`."""
     async with instance.sessions() as session:
         actor = await get_local_actor(session, username)
@@ -102,7 +113,7 @@ class SearchRequest:
     following: bool
 
 
-async def find_accounts(instance: Instance, wanted: SearchRequest) -> list[Actor]:
+async def find_accounts(instance: Directory, wanted: SearchRequest) -> list[Actor]:
     query = wanted.text.lstrip("@")
     if wanted.resolve and ("@" in query or is_url(query)):
         found = await _resolved_account(instance, query)
@@ -119,7 +130,7 @@ async def find_accounts(instance: Instance, wanted: SearchRequest) -> list[Actor
         return list(await session.scalars(rows.offset(wanted.offset).limit(wanted.limit)))
 
 
-async def _resolved_account(instance: Instance, query: str) -> Actor | None:
+async def _resolved_account(instance: Directory, query: str) -> Actor | None:
     async with instance.sessions() as session:
         known = await known_by_handle(session, instance, query) if not is_url(query) else None
         if known is None and is_url(query):

@@ -7,29 +7,55 @@ good enough for an instance's worth of designs, and the same on SQLite and Postg
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, String, cast, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
 from actors.moderation import publicly_listed
+from actors.resolve import ActorResolver
+from federation.blocks import DomainBlocks
 from federation.db import is_postgres
 from federation.errors import FederationError
 from objects.design_convert import is_design
 from objects.design_models import DesignVersion, Project
 from objects.design_resolve import store_fetched_version
 from objects.designs import clean_tags
+from objects.licences import LicencePolicy
 from objects.models import Note
 from objects.resolve import store_fetched_note
 from objects.visibility import listed_publicly, readable_by
-from web.api_json import like_pattern, tags_contain
-from web.instance import Instance
-from web.mastodon_status import Item
 
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
 # How many matching versions the hashtag search reads to collect distinct tags.
 MAX_TAG_SCAN = 500
+
+# What a search (and a Mastodon status) may be: a comment or a design version.
+Item = Note | DesignVersion
+
+
+class Fetching(Protocol):
+    """What fetching a remote object by URL needs (a running instance has it all)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    resolver: ActorResolver
+    policy: LicencePolicy
+    blocks: DomainBlocks
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def tags_contain(column: Any, tag: str, *, postgres: bool) -> ColumnElement[bool]:
+    """Whether a {"tags": [...]} JSON column holds the tag."""
+    if postgres:
+        return type_coerce(column, JSONB).contains({"tags": [tag]})
+    each = func.json_each(column, "$.tags").table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
 def listed_versions(account_id: int | None = None) -> Select[DesignVersion]:
@@ -132,7 +158,7 @@ async def known_item(session: AsyncSession, url: str, viewer: Actor | None) -> I
     return await session.scalar(notes.limit(1))
 
 
-async def fetch_item(instance: Instance, url: str) -> Item | None:
+async def fetch_item(instance: Fetching, url: str) -> Item | None:
     """A remote note or design version, fetched and stored; None for anything else, for a
     blocked domain, or for a design whose licence we refuse."""
     try:
@@ -150,5 +176,5 @@ async def fetch_item(instance: Instance, url: str) -> Item | None:
         return None
 
 
-async def _store_note(instance: Instance, doc: dict[str, Any]) -> Note | None:
+async def _store_note(instance: Fetching, doc: dict[str, Any]) -> Note | None:
     return (await store_fetched_note(instance.sessions, instance.resolver, doc))[2]

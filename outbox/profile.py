@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.convert import actor_to_as, set_profile_fields
 from actors.models import ENTITY_KINDS, Actor
 from federation.errors import ValidationError
+from federation.urls import LocalUrls
 from objects.html import text_to_html
 from outbox import activities
 from outbox.publish import publish
-from web.instance import Instance
 
 # A profile field named like this sets the entity kind, so Mastodon apps can edit it too.
 ENTITY_KIND_FIELD = "entity kind"
@@ -132,7 +132,7 @@ def _entity_kind(value: str | None) -> str | None:
 
 
 async def save_profile_change(
-    session: AsyncSession, instance: Instance, actor_id: int, change: ProfileChange
+    session: AsyncSession, urls: LocalUrls, actor_id: int, change: ProfileChange
 ) -> Actor:
     """Apply `change` to the person and queue the Update(Person) for their followers, in the
     session's transaction (the caller commits, then wakes delivery)."""
@@ -140,8 +140,8 @@ async def save_profile_change(
     assert actor is not None
     _apply_profile_change(actor, change)
     await session.flush()
-    doc = actor_to_as(actor, instance.urls)
-    await publish(session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc))
+    doc = actor_to_as(actor, urls)
+    await publish(session, urls, actor, activities.update_actor(urls, actor, doc))
     return actor
 
 

@@ -22,9 +22,9 @@ from objects.design_models import DesignVersion, Fork, Project
 from objects.models import Note
 from outbox.models import OutboxActivity
 from tests.support import Network, Node, call, count, settle
+from web.api.designs import routes as api_routes
+from web.api.edits import routes as api_edit_routes
 from web.app import create_app
-from web.routes.api import routes as api_routes
-from web.routes.api_edits import routes as api_edit_routes
 
 STL = b"solid lamp\n  facet normal 0 0 1\n  endfacet\nendsolid lamp\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -569,9 +569,9 @@ async def test_openapi_describes_every_route(nodes):
     described = _api_routes(a.app.routes)
     assert len(described) > len(api_routes) + len(api_edit_routes)
     for path, methods in described.items():
-        assert path in spec["paths"], f"{path} is not in web/openapi.py"
+        assert path in spec["paths"], f"{path} is not in web/api/openapi.py"
         missing = methods - set(spec["paths"][path])
-        assert not missing, f"{sorted(missing)} {path} is not in web/openapi.py"
+        assert not missing, f"{sorted(missing)} {path} is not in web/api/openapi.py"
         named = set(re.findall(r"\{(\w+)\}", path))
         for operation in spec["paths"][path].values():
             given = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "path"}

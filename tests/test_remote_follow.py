@@ -9,7 +9,7 @@ import httpx
 
 from tests.test_web_browse import design
 from tests.web_support import text_of
-from web.follow_pages import SUBSCRIBE_REL
+from web.pages.follow import SUBSCRIBE_REL
 
 
 def _webfinger(template: str) -> Any:

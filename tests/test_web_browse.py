@@ -30,8 +30,8 @@ from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
 from tests.web_support import TETRAHEDRON, csrf_for, signed_in_browser, statements_of, text_of
 from web.browser import SESSION_COOKIE
-from web.follow_pages import SUBSCRIBE_REL
 from web.form_guard import FIELD
+from web.pages.follow import SUBSCRIBE_REL
 
 ACTIVITY_JSON = "application/activity+json"
 HTML = "text/html,application/xhtml+xml,*/*;q=0.8"

@@ -34,7 +34,14 @@ from tests.test_design_federation import (
     publish,
 )
 from tests.web_support import TETRAHEDRON, html_page, statements_of, text_of
-from web.lineage_svg import MAX_NODES, Lineage, LineageNode, _first_nodes, lineage_svg, outline
+from web.pages.lineage_svg import (
+    MAX_NODES,
+    Lineage,
+    LineageNode,
+    _first_nodes,
+    lineage_svg,
+    outline,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE_HTML = (

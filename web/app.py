@@ -16,38 +16,32 @@ from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
+from web.activitypub import designs, thumbnails, wellknown
+from web.activitypub import endpoints as activitypub
+from web.api import accounts, moderation, reports
+from web.api import designs as api
+from web.api import edits as api_edits
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler
 from web.instance import open_instance
+from web.mastodon import accounts as mastodon_accounts
+from web.mastodon import instance as instance_api
+from web.mastodon import media as mastodon_media
+from web.mastodon import notifications as mastodon_notifications
+from web.mastodon import oauth
+from web.mastodon import search as mastodon_search
+from web.mastodon import startup as mastodon_startup
+from web.mastodon import statuses as mastodon_statuses
+from web.mastodon import timelines as mastodon_timelines
+from web.mastodon.streaming import routes as mastodon_streaming
+from web.ops import health as ops
 from web.outage_answers import OutageAnswers
-from web.pages import STATIC_DIR, make_templates
-from web.routes import (
-    accounts,
-    activitypub,
-    api,
-    api_edits,
-    designs,
-    instance_api,
-    mastodon_accounts,
-    mastodon_media,
-    mastodon_notifications,
-    mastodon_search,
-    mastodon_startup,
-    mastodon_statuses,
-    mastodon_streaming,
-    mastodon_timelines,
-    moderation,
-    oauth,
-    ops,
-    reports,
-    thumbnails,
-    web_accounts,
-    web_designs,
-    web_publish,
-    wellknown,
-)
+from web.pages import accounts as web_accounts
+from web.pages import designs as web_designs
+from web.pages import publish as web_publish
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
+from web.templating import STATIC_DIR, make_templates
 
 
 async def profile_redirect(request: Request) -> Response:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.lookup import actor_by_ref
 from actors.models import Actor, Follow
 from actors.moderation import refuse_blocked
 from actors.service import ConflictError
@@ -23,10 +24,9 @@ from objects.licences import LicenceError, LicenceTerms
 from objects.models import Note
 from outbox.c2s import submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
+from outbox.coop import boost_member_design
 from outbox.designs import ForkRequest, fork, publish_version
-from web.coop import boost_member_design
 from web.instance import Instance
-from web.mastodon_lookup import actor_by_ref
 
 
 def refuse_deleted(version: DesignVersion) -> None:

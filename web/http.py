@@ -18,8 +18,8 @@ from federation.errors import FederationError
 from federation.json_input import parse_json_object
 from federation.vocab import ACTIVITY_JSON
 from web.files import media_type_essence
-from web.pages import render
 from web.sign_in_cache import SignIn
+from web.templating import render
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20

@@ -38,10 +38,10 @@ from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from objects.sandbox import ParserLimits, Sandbox
+from outbox.coop import set_up_coop
 from outbox.delivery import DeliveryWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
-from web.coop import set_up_coop
 from web.mail import MailWorker
 from web.schema import migrate
 from web.sign_in_cache import SignInCache

@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from web.http import ROUTE_SCOPE, bearer_sign_in
@@ -71,3 +71,13 @@ class ScopedWebSocketRoute(WebSocketRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[ROUTE_SCOPE] = self.needs
         await super().handle(scope, receive, send)
+
+
+def both(
+    path: str, endpoint: Any, *, scope: Declared, methods: list[str] | None = None
+) -> list[BaseRoute]:
+    """The path with and without the trailing slash some apps add."""
+    return [
+        ScopedRoute(path, endpoint, scope=scope, methods=methods),
+        ScopedRoute(f"{path}/", endpoint, scope=scope, methods=methods),
+    ]

@@ -6,7 +6,7 @@ some channels, each under the stream name Mastodon apps know ("user", "public:lo
 
 Publishing never waits: every subscriber has a bounded queue, and one that lets it fill up
 is dropped (its connection ends; the app reconnects and reloads its timeline), so a slow
-client cannot hold up the others. What is published is found by `web.stream_feed`, which
+client cannot hold up the others. What is published is found by `web.mastodon.streaming.feed`, which
 runs only while someone is subscribed.
 """
 

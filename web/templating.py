@@ -1,4 +1,8 @@
-"""HTML pages. The templates environment is built per app, never at import time."""
+"""Rendering HTML. The templates environment is built per app, never at import time.
+
+Shared templates (base.html, error.html) are in web/templates; each face keeps its own
+beside its routes. Template names are unique across the folders, so a name finds one file.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,18 @@ from objects.html import sanitize_html
 from web import form_guard
 from web.browser import signed_in
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+WEB_DIR = Path(__file__).parent
+TEMPLATE_DIRS = (
+    WEB_DIR / "templates",
+    WEB_DIR / "pages" / "templates",
+    WEB_DIR / "mastodon" / "templates",
+)
+STATIC_DIR = WEB_DIR / "static"
 
 
 def make_templates() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, enable_async=False
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIRS), autoescape=True, enable_async=False
     )
     env.filters["safe_html"] = lambda value: Markup(sanitize_html(value or ""))
     return env

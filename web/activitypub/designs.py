@@ -32,11 +32,16 @@ from web.http import (
     wants_activity_json,
 )
 from web.instance import instance_of
-from web.lineage_svg import MAX_NODES, Lineage, lineage_svg, load_lineage, outline
 from web.negotiation import see_page, wants_html
-from web.pages import render_page
-from web.version_page import VersionPage, load_stored_version_page, load_version_page, web_link
-from web.version_rights import licence_view
+from web.pages.lineage_svg import MAX_NODES, Lineage, lineage_svg, load_lineage, outline
+from web.pages.version_page import (
+    VersionPage,
+    load_stored_version_page,
+    load_version_page,
+    web_link,
+)
+from web.pages.version_rights import licence_view
+from web.templating import render_page
 
 
 async def _version(request: Request) -> tuple[DesignVersion, Actor]:

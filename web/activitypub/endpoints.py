@@ -25,9 +25,8 @@ from objects.resolve import ensure_note
 from objects.visibility import shown_to_all
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
+from outbox.coop import ORGANIZATION, coop_document
 from outbox.models import OutboxActivity
-from web.actor_pages import actor_page, local_actor_or_404
-from web.coop import ORGANIZATION, coop_document
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
@@ -41,7 +40,8 @@ from web.http import (
 )
 from web.instance import instance_of
 from web.negotiation import see_page, wants_html
-from web.note_pages import note_page
+from web.pages.actors import actor_page, local_actor_or_404
+from web.pages.notes import note_page
 from web.scopes import PUBLIC, ScopedRoute
 
 

@@ -1,6 +1,6 @@
 """Sign-up moderation: listing accounts, approving or rejecting requests, setting roles.
 
-Suspending and silencing live with the reports (`web.routes.reports`); these routes cover
+Suspending and silencing live with the reports (`web.api.reports`); these routes cover
 only who gets in and what they may do.
 """
 
@@ -19,7 +19,7 @@ from federation.settings import Settings
 from web.account_json import admin_account_json, fields_of, text
 from web.http import query_int, staff_actor
 from web.instance import instance_of
-from web.mastodon_paging import whole_id
+from web.mastodon.paging import whole_id
 from web.scopes import ScopedRoute
 
 MAX_LIMIT = 200

@@ -28,9 +28,10 @@ from actors.registration import (
 from actors.service import ConflictError, create_token
 from federation.errors import FederationError
 from web.account_json import fields_of, flag, iso, message_page, text
+from web.api import account_admin
+from web.api import invites as account_invites
 from web.http import client_ip
 from web.instance import Instance, instance_of
-from web.routes import account_admin, account_invites
 from web.scopes import PUBLIC, ScopedRoute
 
 NO_MAIL = (

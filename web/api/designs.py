@@ -3,7 +3,7 @@
 Bearer tokens (`ourdesign token create NAME`) authenticate the writes; reads are public.
 Errors are `{"error": "..."}` with a status (see docs/API.md). Remote lookups happen
 before a handler opens its one writing session, and every refusal is raised before that
-session commits, so bad input changes nothing. `web.openapi` describes all of it.
+session commits, so bad input changes nothing. `web.api.openapi` describes all of it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
-from web.api_json import (
+from web.api.openapi import openapi_document
+from web.api.shapes import (
     check_file_parts,
     comment_json,
     files_of,
@@ -57,7 +58,6 @@ from web.design_actions import (
 )
 from web.http import json_body, token_actor
 from web.instance import Instance, instance_of
-from web.openapi import openapi_document
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
 

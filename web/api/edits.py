@@ -15,7 +15,7 @@ from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import get_version, is_maintainer, licence_of, project_of, project_or_404
 from outbox.designs import TextFix, fix_version_text
-from web.api_json import (
+from web.api.shapes import (
     files_of,
     maintainers_of,
     project_json,

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API (`GET /api/v1/openapi.json`).
 
-Hand-written, next to the shapes it describes (`web.api_json`) and the handlers
-(`web.routes.api`); the account, moderation and instance routes are in `web.openapi_admin`,
+Hand-written, next to the shapes it describes (`web.api.shapes`) and the handlers
+(`web.api.designs`); the account, moderation and instance routes are in `web.api.openapi_admin`,
 merged here. `tests/test_design_api.py` checks that every /api/ route is in it.
 """
 
@@ -451,8 +451,10 @@ PATHS: dict[str, Schema] = {
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
-    # Imported here: web.openapi_admin builds on this module's helpers.
-    from web import openapi_admin, openapi_mastodon, openapi_oauth
+    # Imported here: web.api.openapi_admin builds on this module's helpers.
+    from web.api import openapi_admin
+    from web.mastodon import openapi as openapi_mastodon
+    from web.mastodon import openapi_oauth
 
     return {
         "openapi": "3.1.0",

@@ -1,14 +1,14 @@
 """The OpenAPI description of the account, moderation and instance routes.
 
-Merged into `web.openapi` (`openapi_document`); the shapes are those of `web.account_json`,
-`web.blocklists`, `web.report_json` and `web.routes.instance_api`, the handlers those of
-`web.routes.accounts`, `account_invites`, `account_admin`, `moderation`, `reports` and
+Merged into `web.api.openapi` (`openapi_document`); the shapes are those of `web.account_json`,
+`web.blocklists`, `web.api.report_shapes` and `web.mastodon.instance`, the handlers those of
+`web.api.accounts`, `account_invites`, `account_admin`, `moderation`, `reports` and
 `instance_api`. docs/ACCOUNTS.md, docs/MODERATION.md and docs/COOPERATIVE.md explain them.
 """
 
 from __future__ import annotations
 
-from web.openapi import (
+from web.api.openapi import (
     AUTH,
     BAD,
     BOOL,
@@ -41,7 +41,7 @@ SEVERITY: Schema = {"enum": ["silence", "suspend", "noop"]}
 CATEGORY: Schema = {"enum": ["spam", "legal", "violation", "other"]}
 
 SCHEMAS: dict[str, Schema] = {
-    # --- accounts (web.account_json, web.routes.accounts) ---
+    # --- accounts (web.account_json, web.api.accounts) ---
     "NewAccount": _obj(
         ["username", "email", "password", "agreement"],
         username={"type": "string", "maxLength": 30},
@@ -151,7 +151,7 @@ SCHEMAS: dict[str, Schema] = {
         account=_obj(["id", "username", "acct", "url"], id=ID, username=STR, acct=STR, url=URI),
     ),
     "NewRole": _obj(["role"], role=ROLE),
-    # --- domain blocks (web.blocklists, web.routes.moderation) ---
+    # --- domain blocks (web.blocklists, web.api.moderation) ---
     "DomainBlock": _obj(
         [
             "id",
@@ -196,7 +196,7 @@ SCHEMAS: dict[str, Schema] = {
     "ImportSummary": _obj(
         ["created", "updated", "unchanged"], created=INT, updated=INT, unchanged=INT
     ),
-    # --- reports and the audit log (web.report_json, web.routes.reports) ---
+    # --- reports and the audit log (web.api.report_shapes, web.api.reports) ---
     "NewReport": _obj(
         ["account_id"],
         account_id={
@@ -321,7 +321,7 @@ SCHEMAS: dict[str, Schema] = {
         created_at=NULLABLE_DATE_TIME,
     ),
     "Empty": {"type": "object", "maxProperties": 0},
-    # --- the instance and its cooperative (web.routes.instance_api) ---
+    # --- the instance and its cooperative (web.mastodon.instance) ---
     "Rule": _obj(["id", "text", "hint"], id=STR, text=STR, hint=STR),
     "InstanceV1": {
         "description": "Mastodon's V1::Instance (the parts that apply here)",

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from actors.lookup import actor_by_ref, is_url, local_actor
 from actors.models import Actor
 from actors.moderation_models import Report
 from actors.reports import (
@@ -28,12 +29,11 @@ from actors.reports import (
 )
 from federation.errors import FederationError
 from outbox.reports import forward_report, objects_of
-from web.api_json import text_field
+from web.api.report_shapes import admin_reports_json, audit_json, report_json
+from web.api.shapes import text_field
 from web.http import json_body, query_int, staff_actor, token_actor
 from web.instance import Instance, instance_of
-from web.mastodon_lookup import actor_by_ref, is_url, local_actor
-from web.mastodon_paging import whole_id
-from web.report_json import admin_reports_json, audit_json, report_json
+from web.mastodon.paging import whole_id
 from web.scopes import ScopedRoute
 
 DEFAULT_LIMIT = 40

@@ -2,8 +2,8 @@
 (a version upload, search parameters) to what the services take.
 
 Rows stay plain (see `objects.design_models`); what the API shows and accepts is built
-here, so `web.routes.api` only handles requests, and the OpenAPI description
-(`web.openapi`) has one place to stay in step with.
+here, so `web.api.designs` only handles requests, and the OpenAPI description
+(`web.api.openapi`) has one place to stay in step with.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -28,6 +27,7 @@ from objects.design_models import DesignVersion, Project, ProjectMaintainer, Ver
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
 from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
 from objects.models import Note
+from objects.search import like_pattern, tags_contain
 from web.files import media_type_essence
 from web.http import query_int
 from web.uploads import Upload, UploadedFile
@@ -347,11 +347,6 @@ def _filtered(
     return query
 
 
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _text_matches(text: str) -> ColumnElement[bool]:
     pattern = like_pattern(text)
     in_versions = exists(
@@ -366,14 +361,6 @@ def _text_matches(text: str) -> ColumnElement[bool]:
         Actor.summary.ilike(pattern, escape="\\"),
         in_versions,
     )
-
-
-def tags_contain(column: Any, tag: str, *, postgres: bool) -> ColumnElement[bool]:
-    """Whether a {"tags": [...]} JSON column holds the tag."""
-    if postgres:
-        return type_coerce(column, JSONB).contains({"tags": [tag]})
-    each = func.json_each(column, "$.tags").table_valued("value")
-    return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
 def _has_licence(licence: str) -> ColumnElement[bool]:

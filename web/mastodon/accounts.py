@@ -15,36 +15,35 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from actors.lookup import is_url, known_accounts, known_by_handle, resolve_remote
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.moderation import refuse_blocked, visible
 from actors.service import role_of
 from federation.errors import FederationError, ValidationError
 from outbox.c2s import submit
 from outbox.models import OutboxActivity
+from outbox.profile import (
+    form_to_body,
+    parse_profile_change,
+    save_profile_change,
+)
 from web.account_json import form_or_json
 from web.http import token_actor
 from web.instance import Instance, instance_of
-from web.mastodon import (
+from web.mastodon.entities import (
     credential_account_entity,
     relationship_entity,
     shown_fields,
 )
-from web.mastodon_entities import accounts_json, visible_actor
-from web.mastodon_lookup import is_url, known_accounts, known_by_handle, resolve_remote
-from web.mastodon_paging import (
+from web.mastodon.entity_lists import accounts_json, visible_actor
+from web.mastodon.paging import (
     NOT_FOUND,
     ids_link_header,
     page_limit,
     query_flag,
     read_id_page,
 )
-from web.mastodon_profile import (
-    form_to_body,
-    parse_profile_change,
-    save_profile_change,
-)
-from web.routes import both
-from web.scopes import ScopedRoute
+from web.scopes import ScopedRoute, both
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
@@ -130,7 +129,7 @@ async def update_credentials(request: Request) -> Response:
     body = await form_or_json(request, instance.settings.max_body_bytes, form_to_body)
     change = parse_profile_change(body)
     async with instance.sessions() as session:
-        actor = await save_profile_change(session, instance, me.id, change)
+        actor = await save_profile_change(session, instance.urls, me.id, change)
         await session.commit()
         entity = await credential_json(session, instance, actor)
     instance.wake_delivery()

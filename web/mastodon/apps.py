@@ -16,7 +16,7 @@ from web.account_json import FORM_TYPES, fields_of
 from web.files import media_type_essence
 from web.http import INVALID_TOKEN
 from web.instance import instance_of
-from web.oauth import request_token
+from web.mastodon.oauth_server import request_token
 from web.scopes import ANY_TOKEN, PUBLIC, ScopedRoute
 
 

@@ -35,7 +35,7 @@ def account_entity(
     fields: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     acct = actor.username if actor.local else actor.handle
-    avatar = f"{urls.base_url}/avatars/missing.png"  # served by web.routes.instance_api
+    avatar = f"{urls.base_url}/avatars/missing.png"  # served by web.mastodon.instance
     return {
         "id": str(actor.id),
         "username": actor.username,

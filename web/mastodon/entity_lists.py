@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
+from objects.search import Item
 from web.instance import Instance
-from web.mastodon_paging import NOT_FOUND, whole_id
-from web.mastodon_status import Item, entities_of_actors, status_context, status_entities
+from web.mastodon.paging import NOT_FOUND, whole_id
+from web.mastodon.status import entities_of_actors, status_context, status_entities
 
 
 async def entities(

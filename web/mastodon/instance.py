@@ -1,6 +1,6 @@
 """The instance and its cooperative: /about, Mastodon's instance entities, members, boosts.
 
-NodeInfo (web/routes/wellknown.py), `/api/v1/instance`, `/api/v2/instance` and `/about` all
+NodeInfo (web/activitypub/wellknown.py), `/api/v1/instance`, `/api/v2/instance` and `/about` all
 report the same facts, gathered once per request by `instance_facts`.
 """
 
@@ -23,8 +23,7 @@ from objects.media_files import MAX_PIXELS
 from objects.models import Note
 from outbox.c2s import MAX_MEDIA
 from outbox.comments import MAX_COMMENT_CHARS
-from web.blocklists import public_block_entries
-from web.coop import (
+from outbox.coop import (
     boost,
     coop_actor,
     coop_fields,
@@ -33,6 +32,7 @@ from web.coop import (
     members_url,
     unboost,
 )
+from web.blocklists import public_block_entries
 from web.http import (
     ActivityResponse,
     json_body,
@@ -42,11 +42,10 @@ from web.http import (
     staff_actor,
 )
 from web.instance import Instance, instance_of
-from web.mastodon import MASTODON_API_LEVEL, VERSION_STRING, account_entity, rule_entities
+from web.mastodon.entities import MASTODON_API_LEVEL, VERSION_STRING, account_entity, rule_entities
 from web.negotiation import see_page, wants_html
-from web.pages import render
-from web.routes import both
-from web.scopes import PUBLIC, ScopedRoute
+from web.scopes import PUBLIC, ScopedRoute, both
+from web.templating import render
 
 # What apps count down from: the limit posting actually applies.
 MAX_CHARACTERS = MAX_COMMENT_CHARS

@@ -28,8 +28,8 @@ from web.account_json import form_or_json
 from web.files import blob_response
 from web.http import token_actor
 from web.instance import instance_of
-from web.mastodon_paging import NOT_FOUND, whole_id
-from web.mastodon_status import media_entity
+from web.mastodon.paging import NOT_FOUND, whole_id
+from web.mastodon.status import media_entity
 from web.scopes import ScopedRoute
 from web.uploads import Upload, read_upload
 

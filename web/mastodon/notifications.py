@@ -3,7 +3,7 @@
 Rows are written by `objects.notifications`. A fork of one of the person's designs is shown
 to Mastodon apps as a "status" notification carrying the fork's version (apps ignore types
 they do not know), with "ourdesign_type": "fork" so that our own clients can tell. The
-statuses of a page are built together (`web.mastodon_status`); a notification whose status
+statuses of a page are built together (`web.mastodon.status`); a notification whose status
 was deleted since, or whose sender is suspended or gone, is left out.
 """
 
@@ -26,8 +26,8 @@ from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from objects.visibility import readable_by
 from web.http import token_actor
 from web.instance import Instance, instance_of
-from web.mastodon_entities import entities
-from web.mastodon_paging import (
+from web.mastodon.entity_lists import entities
+from web.mastodon.paging import (
     NOT_FOUND,
     ids_link_header,
     items_by_uri,
@@ -35,7 +35,7 @@ from web.mastodon_paging import (
     read_id_page,
     whole_id,
 )
-from web.mastodon_status import account_entities
+from web.mastodon.status import account_entities
 from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"

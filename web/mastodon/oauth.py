@@ -21,7 +21,8 @@ from web import form_guard
 from web.account_json import fields_of
 from web.http import client_ip
 from web.instance import instance_of
-from web.oauth import (
+from web.mastodon import apps as oauth_apps
+from web.mastodon.oauth_server import (
     CLIENT_AUTH_METHODS,
     GRANT_TYPES,
     OAuthReply,
@@ -29,9 +30,8 @@ from web.oauth import (
     ParsedRequest,
     S256Challenge,
 )
-from web.pages import render
-from web.routes import oauth_apps
 from web.scopes import PUBLIC, ScopedRoute
+from web.templating import render
 
 AUTHORIZE_PARAMS = (
     "response_type",

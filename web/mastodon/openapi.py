@@ -1,13 +1,13 @@
 """The OpenAPI description of Mastodon's account and start-up routes.
 
-Merged into `web.openapi` (`openapi_document`); the shapes are those of `web.mastodon`,
-the handlers those of `web.routes.mastodon_accounts` and `web.routes.mastodon_startup`.
+Merged into `web.api.openapi` (`openapi_document`); the shapes are those of `web.mastodon.entities`,
+the handlers those of `web.mastodon.accounts` and `web.mastodon.startup`.
 docs/MASTODON.md explains them.
 """
 
 from __future__ import annotations
 
-from web.openapi import (
+from web.api.openapi import (
     AUTH,
     BOOL,
     INT,

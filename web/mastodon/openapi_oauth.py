@@ -1,13 +1,13 @@
-"""The OpenAPI description of Mastodon's app registration (`web.routes.oauth_apps`).
+"""The OpenAPI description of Mastodon's app registration (`web.mastodon.apps`).
 
-Merged into `web.openapi` (`openapi_document`). The OAuth endpoints themselves
+Merged into `web.api.openapi` (`openapi_document`). The OAuth endpoints themselves
 (/oauth/authorize, /oauth/token, /oauth/revoke) follow RFC 6749 and RFC 7009 and are
 described by /.well-known/oauth-authorization-server; docs/MASTODON.md explains them.
 """
 
 from __future__ import annotations
 
-from web.openapi import (
+from web.api.openapi import (
     AUTH,
     NULLABLE_STR,
     SECURED,

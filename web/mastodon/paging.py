@@ -39,8 +39,9 @@ from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
+from objects.search import Item
 from objects.visibility import readable
-from web.mastodon_status import VERSION_PREFIX, Item, status_id
+from web.mastodon.status import VERSION_PREFIX, status_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40

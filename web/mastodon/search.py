@@ -14,19 +14,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from federation.errors import ValidationError
-from objects.visibility import readable
-from web.http import viewer_actor
-from web.instance import Instance, instance_of
-from web.mastodon_entities import entities
-from web.mastodon_lookup import (
+from actors.lookup import (
     SearchRequest,
     find_accounts,
     is_url,
 )
-from web.mastodon_paging import page_limit, query_flag, whole_id
-from web.mastodon_search import fetch_item, known_item, statuses_matching, tags_matching
-from web.mastodon_status import Item, entities_of_actors
+from federation.errors import ValidationError
+from objects.search import Item, fetch_item, known_item, statuses_matching, tags_matching
+from objects.visibility import readable
+from web.http import viewer_actor
+from web.instance import Instance, instance_of
+from web.mastodon.entity_lists import entities
+from web.mastodon.paging import page_limit, query_flag, whole_id
+from web.mastodon.status import entities_of_actors
 from web.scopes import ScopedRoute
 
 MAX_OFFSET = 10_000

@@ -18,10 +18,10 @@ from actors.models import FOLLOW_PENDING, Actor, Follow
 from actors.moderation import visible
 from web.http import json_body, token_actor
 from web.instance import instance_of
-from web.mastodon import rule_entities
-from web.mastodon_entities import accounts_json
-from web.routes import both as _both
+from web.mastodon.entities import rule_entities
+from web.mastodon.entity_lists import accounts_json
 from web.scopes import PUBLIC, ScopedRoute
+from web.scopes import both as _both
 
 PREFERENCES = {
     "posting:default:visibility": "public",

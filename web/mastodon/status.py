@@ -2,7 +2,7 @@
 
 Status ids: a note's is its row id ("123"); a design version's is "v" and its row id
 ("v45"), so the two never collide. Timelines order statuses by publication time (ties by
-kind, then row id), not by id: see `web.mastodon_paging`.
+kind, then row id), not by id: see `web.mastodon.paging`.
 
 Every builder here takes a whole page, so a page costs a fixed handful of queries (the
 accounts, their counts, the viewer's interactions, reply parents, version projects and
@@ -30,13 +30,13 @@ from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.search import Item
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
-from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
-from web.mastodon import account_entity, shown_fields
+from web.api.shapes import PREVIEW_TYPES, files_of, is_remote_image
+from web.mastodon.entities import account_entity, shown_fields
 
 VERSION_PREFIX = "v"
-Item = Note | DesignVersion
 # Our stored visibilities to Mastodon's names.
 MASTODON_VISIBILITY = {
     "public": "public",

@@ -2,7 +2,7 @@
 
 Writes go through `outbox.c2s.submit` (and a reply to a design version through
 `outbox.comments`), so they federate exactly as posts to the ActivityPub outbox do.
-Status ids are explained in `web.mastodon_status`.
+Status ids are explained in `web.mastodon.status`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from actors.lookup import resolve_remote
 from actors.models import Actor
 from actors.moderation import visible
 from actors.service import secret_hash
@@ -29,15 +30,15 @@ from objects.designs import project_of
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.search import Item
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
 from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
-from web.mastodon_entities import accounts_json, entities
-from web.mastodon_lookup import resolve_remote
-from web.mastodon_paging import (
+from web.mastodon.entity_lists import accounts_json, entities
+from web.mastodon.paging import (
     NOT_FOUND,
     find_item,
     ids_link_header,
@@ -45,9 +46,9 @@ from web.mastodon_paging import (
     read_id_page,
     whole_id,
 )
-from web.mastodon_status import MASTODON_VISIBILITY, Item
+from web.mastodon.status import MASTODON_VISIBILITY
+from web.mastodon.streaming.audience import publish_delete
 from web.scopes import ScopedRoute
-from web.stream_audience import publish_delete
 
 IDEMPOTENCY_SECONDS = 3600
 MAX_THREAD = 200

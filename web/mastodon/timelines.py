@@ -1,6 +1,6 @@
 """Mastodon's timelines: home, public, a hashtag's, and one account's statuses.
 
-Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains.
+Notes and design versions are mixed, newest first, paged as `web.mastodon.paging` explains.
 Boosts are not shown in timelines yet.
 """
 
@@ -20,12 +20,12 @@ from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
+from objects.search import listed_versions, tags_contain
 from objects.visibility import listed_publicly, readable_by, readable_by_followers
-from web.api_json import tags_contain
 from web.http import token_actor, viewer_actor
 from web.instance import instance_of
-from web.mastodon_entities import entities, visible_actor
-from web.mastodon_paging import (
+from web.mastodon.entity_lists import entities, visible_actor
+from web.mastodon.paging import (
     PerAuthor,
     Source,
     fetch_page,
@@ -33,7 +33,6 @@ from web.mastodon_paging import (
     page_request,
     query_flag,
 )
-from web.mastodon_search import listed_versions
 from web.scopes import ScopedRoute
 
 

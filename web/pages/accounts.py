@@ -23,6 +23,7 @@ from actors.service import ConflictError
 from federation.db import utcnow
 from federation.errors import FederationError
 from objects.html import plain_text
+from outbox.profile import parse_profile_change, save_profile_change
 from web.account_json import TRUE_WORDS, text
 from web.browser import (
     checked_form,
@@ -34,8 +35,7 @@ from web.browser import (
 )
 from web.http import client_ip
 from web.instance import instance_of
-from web.mastodon_profile import parse_profile_change, save_profile_change
-from web.pages import render_page
+from web.templating import render_page
 
 # What each entity kind means, in the words the settings page uses (see docs/LICENSING.md).
 KIND_WORDS = {
@@ -249,7 +249,7 @@ async def _save_profile(request: Request, viewer: Actor, form: dict[str, Any]) -
         }
     )
     async with instance.sessions() as session:
-        await save_profile_change(session, instance, viewer.id, change)
+        await save_profile_change(session, instance.urls, viewer.id, change)
         await session.commit()
     instance.wake_delivery()
 

@@ -15,9 +15,9 @@ from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import project_for_actor
 from web.browser import signed_in
-from web.design_cards import CardFilters, card_images, latest_designs
 from web.instance import instance_of
-from web.pages import render_page
+from web.pages.design_cards import CardFilters, card_images, latest_designs
+from web.templating import render_page
 
 VERSIONS_SHOWN = 50
 RECENT_VERSIONS = 10

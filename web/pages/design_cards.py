@@ -23,8 +23,8 @@ from actors.moderation import publicly_listed
 from federation.db import is_postgres
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
+from objects.search import like_pattern, tags_contain
 from objects.thumbnails import thumbnail_path, thumbnails_for
-from web.api_json import like_pattern, tags_contain
 
 PAGE_SIZE = 24
 _LICENCE_WORDS = re.compile(r"[\s();]+")

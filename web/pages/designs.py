@@ -11,20 +11,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from actors.lookup import SearchRequest, actor_by_ref, find_accounts, is_url
 from actors.models import Actor
 from federation.errors import FederationError
 from objects.designs import clean_tags
 from objects.licence_rules import TITLES
 from objects.licences import LicenceError, LicencePolicy
-from web.actor_pages import actor_page, follow_state, local_actor_or_404
+from objects.search import versions_matching
 from web.browser import checked_form, local_path_or_home, sign_in_redirect, signed_in
 from web.design_actions import follow_actor
-from web.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
-from web.follow_pages import subscribe_url
 from web.instance import instance_of
-from web.mastodon_lookup import SearchRequest, actor_by_ref, find_accounts, is_url
-from web.mastodon_search import versions_matching
-from web.pages import render_page
+from web.pages.actors import actor_page, follow_state, local_actor_or_404
+from web.pages.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
+from web.pages.follow import subscribe_url
+from web.templating import render_page
 
 SCOPES = ("local", "remote")
 SEARCH_LIMIT = 40

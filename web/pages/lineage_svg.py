@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import Actor
 from objects.design_models import DesignVersion, Project
 from objects.lineage import ForkNode, ancestors, descendants
-from web.version_page import web_link
+from web.pages.version_page import web_link
 
 SVG_NS = "http://www.w3.org/2000/svg"
 MAX_NODES = 500

@@ -20,7 +20,7 @@ from objects.notes import replies_page
 from objects.visibility import may_read, readable_by
 from web.browser import signed_in
 from web.instance import instance_of
-from web.pages import render_page
+from web.templating import render_page
 
 # How far up a thread we look for the design it is about.
 MAX_THREAD_DEPTH = 12

@@ -2,7 +2,7 @@
 with their live licence check, and comments.
 
 Each form applies the JSON API's rules by calling the same functions
-(`web.routes.api`, `web.api_json`, `outbox`), so a form and the API never disagree. A
+(`web.api.designs`, `web.api.shapes`, `outbox`), so a form and the API never disagree. A
 refused form is shown again with the reason in `role="alert"`, the status the API would
 give, and nothing changed.
 """
@@ -33,7 +33,7 @@ from objects.designs import (
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from objects.upload_quota import upload_quota
 from web import form_guard
-from web.api_json import check_file_parts, upload_licence, version_spec
+from web.api.shapes import check_file_parts, upload_licence, version_spec
 from web.browser import (
     FORM_EXPIRED,
     checked_form,
@@ -51,9 +51,9 @@ from web.design_actions import (
     store_fork,
 )
 from web.instance import Instance, instance_of
-from web.pages import render_page
+from web.pages.version_rights import EntityRights, licence_view
+from web.templating import render_page
 from web.uploads import Upload, read_upload
-from web.version_rights import EntityRights, licence_view
 
 PUBLISH = "publish"
 FORK = "fork"

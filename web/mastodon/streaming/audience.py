@@ -1,7 +1,8 @@
 """Which streams carry a note, and telling them a note is gone.
 
-Kept apart from `web.stream_feed` (which renders statuses with the route modules' builders)
-so that the status routes can publish a delete without importing them back.
+Kept apart from `web.mastodon.streaming.feed` (which renders statuses with the route
+modules' builders) so that the status routes can publish a delete without importing them
+back.
 """
 
 from __future__ import annotations

@@ -27,11 +27,11 @@ from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.models import Note, Notification
+from objects.search import Item
 from web.instance import Instance
-from web.mastodon_entities import entities
-from web.mastodon_status import Item
-from web.routes.mastodon_notifications import notification_entities
-from web.stream_audience import (
+from web.mastodon.entity_lists import entities
+from web.mastodon.notifications import notification_entities
+from web.mastodon.streaming.audience import (
     followers_streaming,
     note_channels,
     publish_to,

@@ -29,8 +29,8 @@ from federation.errors import FederationError, ValidationError
 from federation.json_input import parse_json_object
 from web.http import INVALID_TOKEN, bearer_sign_in, client_ip, optional_bearer_token
 from web.instance import Instance, instance_of
+from web.mastodon.streaming.feed import feed_of
 from web.scopes import PUBLIC, ScopedRoute, ScopedWebSocketRoute
-from web.stream_feed import feed_of
 from web.streaming import (
     PUBLIC_STREAMS,
     USER_NOTIFICATIONS,
