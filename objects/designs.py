@@ -8,6 +8,7 @@ activity are judged by the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -269,4 +270,28 @@ async def project_or_404(session: AsyncSession, slug: str) -> tuple[Project, Act
     found = await local_project(session, slug)
     if found is None:
         raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    return found
+
+
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+
+
+def is_remote_image(file: VersionFile) -> bool:
+    return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
+
+
+async def files_of(
+    session: AsyncSession, versions: Sequence[DesignVersion]
+) -> dict[int, list[VersionFile]]:
+    """Each version's files in their order, in one query."""
+    found: dict[int, list[VersionFile]] = {version.id: [] for version in versions}
+    if not versions:
+        return found
+    rows = await session.scalars(
+        select(VersionFile)
+        .where(VersionFile.version_id.in_(list(found)))
+        .order_by(VersionFile.version_id, VersionFile.position)
+    )
+    for file in rows:
+        found[file.version_id].append(file)
     return found

@@ -45,7 +45,7 @@ def serve_process(settings: Settings, port: int) -> Iterator[subprocess.Popen[by
         "OURDESIGN_LOG_LEVEL": "warning",
     }
     env.pop("OURDESIGN_CONFIG", None)
-    program = "from web.ops.cli import main; main()"
+    program = "from web.main import main; main()"
     process = subprocess.Popen(
         [sys.executable, "-c", program, "serve", "--port", str(port)],
         env=env,

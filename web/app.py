@@ -16,29 +16,37 @@ from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.activitypub import designs, thumbnails, wellknown
+from web.activitypub import designs, members, thumbnails, wellknown
 from web.activitypub import endpoints as activitypub
-from web.api import accounts, moderation, reports
+from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
 from web.api import edits as api_edits
+from web.api import openapi as api_openapi
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler
 from web.instance import open_instance
 from web.mastodon import accounts as mastodon_accounts
+from web.mastodon import apps as oauth_apps
 from web.mastodon import instance as instance_api
 from web.mastodon import media as mastodon_media
 from web.mastodon import notifications as mastodon_notifications
 from web.mastodon import oauth
+from web.mastodon import openapi as mastodon_openapi
 from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
 from web.mastodon import timelines as mastodon_timelines
 from web.mastodon.streaming import routes as mastodon_streaming
+from web.negotiation import negotiated, wants_html
 from web.ops import health as ops
 from web.outage_answers import OutageAnswers
+from web.pages import about
 from web.pages import accounts as web_accounts
+from web.pages import actors as actor_pages
 from web.pages import designs as web_designs
+from web.pages import notes as note_pages
 from web.pages import publish as web_publish
+from web.pages import versions as version_pages
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
 from web.templating import STATIC_DIR, make_templates
@@ -78,14 +86,30 @@ def create_app(
         Route("/@{username}", profile_redirect),
         *ops.routes,
         *wellknown.routes,
+        # One URL, two faces: the ActivityStreams document or the page, chosen by Accept.
+        Route("/users/{username}", negotiated(activitypub.actor_document, actor_pages.actor_html)),
+        Route(
+            "/notes/{note_id}",
+            negotiated(activitypub.note_document, note_pages.note_html, to_page=wants_html),
+        ),
+        Route(
+            "/users/{slug}/versions/{number:int}",
+            negotiated(designs.version_document, version_pages.version_html),
+        ),
         *activitypub.routes,
+        *version_pages.routes,
         *designs.routes,
         *api.routes,
         *api_edits.routes,
         *accounts.routes,
+        *invites.routes,
+        *account_admin.routes,
         *moderation.routes,
         *reports.routes,
         *instance_api.routes,
+        *about.routes,
+        *members.routes,
+        *coop.routes,
         *mastodon_accounts.routes,
         *mastodon_media.routes,
         *mastodon_notifications.routes,
@@ -95,6 +119,7 @@ def create_app(
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
+        *oauth_apps.routes,
         *web_accounts.routes,
         *web_designs.routes,
         *web_publish.routes,
@@ -111,6 +136,8 @@ def create_app(
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates()
+    # The OpenAPI description is each face's fragment, merged when /api/v1/openapi.json is read.
+    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.
     app.add_middleware(OutageAnswers)
     ops.install(app)

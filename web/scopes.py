@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from web.http import ROUTE_SCOPE, bearer_sign_in
+from web.bearer import ROUTE_SCOPE, bearer_sign_in
 
 PUBLIC = None
 ANY_TOKEN: tuple[str, ...] = ()

@@ -20,35 +20,29 @@ from objects.design_convert import project_document
 from objects.design_models import PROJECT_ACTOR_TYPE
 from objects.designs import project_for_actor
 from objects.models import Note
-from objects.notes import replies_page
+from objects.notes import note_with_author, replies_page
 from objects.resolve import ensure_note
 from objects.visibility import shown_to_all
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
 from outbox.coop import ORGANIZATION, coop_document
 from outbox.models import OutboxActivity
+from web.bearer import token_actor
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
-    json_body,
-    limited_body,
     ordered_collection,
     ordered_page,
-    query_int,
-    token_actor,
-    wants_activity_json,
 )
 from web.instance import instance_of
 from web.negotiation import see_page, wants_html
-from web.pages.actors import actor_page, local_actor_or_404
-from web.pages.notes import note_page
+from web.request_input import json_body, limited_body, local_actor_or_404, query_int
 from web.scopes import PUBLIC, ScopedRoute
 
 
 async def actor_document(request: Request) -> Response:
+    """The actor's ActivityStreams document (its page is `web.pages.actors.actor_html`)."""
     actor = await local_actor_or_404(request)
-    if not wants_activity_json(request):
-        return await actor_page(request, actor)
     doc = actor_to_as(actor, instance_of(request).urls)
     if actor.type == PROJECT_ACTOR_TYPE:
         async with instance_of(request).sessions() as session:
@@ -165,14 +159,11 @@ async def note_document(request: Request) -> Response:
     instance = instance_of(request)
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     async with instance.sessions() as session:
-        row = (
-            await session.execute(select(Note, Actor).join(Actor).where(Note.uri == uri))
-        ).first()
+        row = await note_with_author(session, uri)
     if row is None:
         raise FederationError("there is no such note", status=404)
     note, author = row
-    if wants_html(request):
-        return await note_page(request, note, author)  # for those who may read it
+    # A browser gets the page instead (web.pages.notes.note_html, joined in web.app).
     if not shown_to_all(note):  # no signed fetches here: only what anyone may read
         raise FederationError("there is no such note", status=404)
     return ActivityResponse(
@@ -226,13 +217,11 @@ def _page_of_activity(payload: dict[str, Any], base_url: str) -> str:
 routes = [
     Route("/actor", instance_actor),
     Route("/inbox", inbox, methods=["POST"]),
-    Route("/users/{username}", actor_document),
     Route("/users/{username}/inbox", inbox, methods=["POST"]),
     ScopedRoute("/users/{username}/outbox", outbox_get, methods=["GET"], scope=PUBLIC),
     ScopedRoute("/users/{username}/outbox", outbox_post, methods=["POST"], scope="write"),
     Route("/users/{username}/followers", follows_collection),
     Route("/users/{username}/following", follows_collection),
-    Route("/notes/{note_id}", note_document),
     Route("/notes/{note_id}/replies", note_replies),
     Route("/activities/{activity_id}", activity_document),
 ]

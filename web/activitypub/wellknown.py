@@ -10,11 +10,10 @@ from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.http import SOFTWARE_VERSION
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
+from federation.webfinger import SUBSCRIBE_REL, our_subscribe_template
 from web.http import error_response
 from web.instance import Instance
-from web.mastodon.entities import MASTODON_COMPATIBLE
-from web.mastodon.instance import instance_facts, nodeinfo_metadata, registrations
-from web.pages.follow import SUBSCRIBE_REL, our_subscribe_template
+from web.instance_facts import MASTODON_COMPATIBLE, instance_facts, nodeinfo_metadata, registrations
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 

@@ -17,9 +17,9 @@ from actors import account_admin
 from actors.models import Account, Actor
 from federation.settings import Settings
 from web.account_json import admin_account_json, fields_of, text
-from web.http import query_int, staff_actor
+from web.bearer import staff_actor
 from web.instance import instance_of
-from web.mastodon.paging import whole_id
+from web.request_input import query_int, whole_id
 from web.scopes import ScopedRoute
 
 MAX_LIMIT = 200

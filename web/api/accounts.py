@@ -28,8 +28,6 @@ from actors.registration import (
 from actors.service import ConflictError, create_token
 from federation.errors import FederationError
 from web.account_json import fields_of, flag, iso, message_page, text
-from web.api import account_admin
-from web.api import invites as account_invites
 from web.http import client_ip
 from web.instance import Instance, instance_of
 from web.scopes import PUBLIC, ScopedRoute
@@ -201,6 +199,4 @@ routes: list[BaseRoute] = [
     ),
     ScopedRoute("/api/v1/auth/token", issue_token, methods=["POST"], scope=PUBLIC),
     Route("/auth/confirm", confirm_page, methods=["GET"]),
-    *account_invites.routes,
-    *account_admin.routes,
 ]

@@ -20,6 +20,7 @@ from federation.errors import FederationError
 from objects.design_models import Project
 from objects.designs import (
     create_project,
+    files_of,
     get_version,
     is_maintainer,
     project_of,
@@ -29,11 +30,8 @@ from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
-from web.api.openapi import openapi_document
 from web.api.shapes import (
-    check_file_parts,
     comment_json,
-    files_of,
     maintainers_of,
     project_filters,
     project_json,
@@ -42,10 +40,9 @@ from web.api.shapes import (
     query_text,
     search_projects,
     text_field,
-    upload_licence,
     version_json,
-    version_spec,
 )
+from web.bearer import token_actor
 from web.design_actions import (
     add_published_version,
     follow_actor,
@@ -56,8 +53,10 @@ from web.design_actions import (
     refuse_deleted,
     store_fork,
 )
-from web.http import json_body, token_actor
+from web.design_upload import check_file_parts, upload_licence, version_spec
 from web.instance import Instance, instance_of
+from web.openapi_schema import openapi_document
+from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
 
@@ -276,7 +275,9 @@ async def lineage(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(instance_of(request).urls.base_url))
+    """The whole description: web.app puts every face's fragment in `app.state.openapi`."""
+    fragments = request.app.state.openapi
+    return JSONResponse(openapi_document(instance_of(request).urls.base_url, fragments))
 
 
 routes = [

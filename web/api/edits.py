@@ -13,18 +13,19 @@ from actors.models import Actor
 from actors.service import get_local_actor
 from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
-from objects.designs import get_version, is_maintainer, licence_of, project_of, project_or_404
-from outbox.designs import TextFix, fix_version_text
-from web.api.shapes import (
+from objects.designs import (
     files_of,
-    maintainers_of,
-    project_json,
-    query_text,
-    text_field,
-    version_json,
+    get_version,
+    is_maintainer,
+    licence_of,
+    project_of,
+    project_or_404,
 )
-from web.http import json_body, token_actor
+from outbox.designs import TextFix, fix_version_text
+from web.api.shapes import maintainers_of, project_json, query_text, text_field, version_json
+from web.bearer import token_actor
 from web.instance import Instance, instance_of
+from web.request_input import json_body
 from web.scopes import ScopedRoute
 
 LICENCE_FIELDS = ("licence", "licence_hardware", "licence_documentation", "licence_software")

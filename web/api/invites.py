@@ -12,7 +12,7 @@ from actors.invites import create_invite, find_invite, invite_problem, invites_b
 from actors.service import has_role
 from federation.errors import FederationError
 from web.account_json import fields_of, invite_json, message_page, optional_int
-from web.http import token_actor
+from web.bearer import token_actor
 from web.instance import instance_of
 from web.scopes import ScopedRoute
 

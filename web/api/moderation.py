@@ -19,9 +19,10 @@ from actors.moderation import get_domain_block, lift_domain_block, put_domain_bl
 from actors.moderation_models import DomainBlock
 from federation.errors import FederationError, ValidationError
 from web.account_json import fields_of
+from web.bearer import staff_actor
 from web.blocklists import block_json, export_csv, import_csv, public_block_entries
-from web.http import limited_body, staff_actor
 from web.instance import Instance, instance_of
+from web.request_input import limited_body
 from web.scopes import PUBLIC, ScopedRoute
 
 TEXT_FIELDS = ("severity", "private_comment", "public_comment")

@@ -1,37 +1,40 @@
-"""The OpenAPI 3.1 description of the JSON API (`GET /api/v1/openapi.json`).
+"""The OpenAPI fragment of the native JSON API (`GET /api/v1/openapi.json` serves the whole).
 
 Hand-written, next to the shapes it describes (`web.api.shapes`) and the handlers
-(`web.api.designs`); the account, moderation and instance routes are in `web.api.openapi_admin`,
-merged here. `tests/test_design_api.py` checks that every /api/ route is in it.
+(`web.api.designs`, `web.api.edits`); the account and moderation routes keep theirs in
+`web.api.openapi_accounts` and `web.api.openapi_moderation`, merged into `FRAGMENT`. The
+Mastodon face has its own (`web.mastodon.openapi`); web.app gives both to the route.
+`tests/test_design_api.py` checks that every /api/ route is in the whole document.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from web.api import openapi_accounts, openapi_moderation
+from web.openapi_schema import (
+    AUTH,
+    BAD,
+    BOOL,
+    INT,
+    JSON_POST,
+    LINK,
+    NULLABLE_URI,
+    SECURED,
+    STR,
+    STRINGS,
+    URI,
+    URIS,
+    Fragment,
+    Schema,
+    _error,
+    _json_body,
+    _list,
+    _obj,
+    _ok,
+    _query,
+    _ref,
+    merged,
+)
 
-Schema = dict[str, Any]
-
-
-def _list(name: str) -> Schema:
-    return {"type": "array", "items": _ref(name)}
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(required: list[str], **properties: Schema) -> Schema:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-STR: Schema = {"type": "string"}
-URI: Schema = {"type": "string", "format": "uri"}
-INT: Schema = {"type": "integer"}
-BOOL: Schema = {"type": "boolean"}
-NULLABLE_URI: Schema = {"type": ["string", "null"], "format": "uri"}
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
-STRINGS: Schema = {"type": "array", "items": STR}
-URIS: Schema = {"type": "array", "items": URI}
 LICENCE: Schema = {
     "description": "One SPDX expression for the whole design, or one per component.",
     "oneOf": [
@@ -199,76 +202,7 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def _error(description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _ok(description: str, schema: Schema, headers: Schema | None = None) -> Schema:
-    response: Schema = {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def _query(name: str, description: str, *, required: bool = False, schema: Schema = STR) -> Schema:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _slashed(path: str, item: Schema) -> dict[str, Schema]:
-    """The path with and without the trailing slash some apps add (both are routes)."""
-    return {path: item, f"{path}/": item}
-
-
-FIELDS_NOTE = "JSON, or a form (application/x-www-form-urlencoded or multipart/form-data)"
-
-
-def _fields_body(
-    schema: str | Schema,
-    description: str | None = FIELDS_NOTE,
-    *,
-    required: bool = True,
-    form: Schema | None = None,
-) -> Schema:
-    """A body read as JSON or a form, e.g. by `web.account_json.fields_of`: `schema` (a name
-    stands for a reference to it) for each, or `form` for the two forms when given
-    (`description` None: none)."""
-    json_schema = _ref(schema) if isinstance(schema, str) else schema
-    form_schema = json_schema if form is None else form
-    body: Schema = {"required": True} if required else {}
-    if description is not None:
-        body["description"] = description
-    body["content"] = {
-        "application/json": {"schema": json_schema},
-        "application/x-www-form-urlencoded": {"schema": form_schema},
-        "multipart/form-data": {"schema": form_schema},
-    }
-    return body
-
-
-def _json_body(name: str) -> Schema:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-BAD = {"400": _error("malformed request")}
-AUTH = {"401": _error("no or invalid bearer token")}
-JSON_POST = {
-    **BAD,
-    **AUTH,
-    "413": _error("the body is larger than the instance's limit"),
-    "415": _error("the body is not application/json"),
-}
-SECURED: list[Schema] = [{"bearer": []}]
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": STR}
-LINK = {"Link": {"description": 'the next page: <...max_id=N>; rel="next"', "schema": STR}}
 
 
 PATHS: dict[str, Schema] = {
@@ -450,36 +384,5 @@ PATHS: dict[str, Schema] = {
 }
 
 
-def openapi_document(base_url: str) -> dict[str, Any]:
-    # Imported here: web.api.openapi_admin builds on this module's helpers.
-    from web.api import openapi_admin
-    from web.mastodon import openapi as openapi_mastodon
-    from web.mastodon import openapi_oauth
-
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Our Design API",
-            "version": "1",
-            "description": "Design projects, versions, forks, comments and follows; accounts, "
-            "invites, moderation (domain blocks, reports, audit log) and the instance. "
-            'Errors are {"error": "..."}. See docs/API.md, docs/ACCOUNTS.md, '
-            "docs/MODERATION.md and docs/COOPERATIVE.md.",
-            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
-        },
-        "servers": [{"url": base_url}],
-        "paths": PATHS | openapi_admin.PATHS | openapi_mastodon.PATHS | openapi_oauth.PATHS,
-        "components": {
-            "schemas": SCHEMAS
-            | openapi_admin.SCHEMAS
-            | openapi_mastodon.SCHEMAS
-            | openapi_oauth.SCHEMAS,
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "a token from 'ourdesign token create NAME'",
-                }
-            },
-        },
-    }
+# The native API's part; accounts and moderation keep theirs beside their routes.
+FRAGMENT = merged(Fragment(PATHS, SCHEMAS), openapi_accounts.FRAGMENT, openapi_moderation.FRAGMENT)

@@ -31,9 +31,9 @@ from federation.errors import FederationError
 from outbox.reports import forward_report, objects_of
 from web.api.report_shapes import admin_reports_json, audit_json, report_json
 from web.api.shapes import text_field
-from web.http import json_body, query_int, staff_actor, token_actor
+from web.bearer import staff_actor, token_actor
 from web.instance import Instance, instance_of
-from web.mastodon.paging import whole_id
+from web.request_input import json_body, query_int, whole_id
 from web.scopes import ScopedRoute
 
 DEFAULT_LIMIT = 40

@@ -24,19 +24,20 @@ from objects.blobs import StoredBlob
 from objects.convert import iso
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
-from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
-from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
+from objects.designs import (
+    clean_tags,
+    files_of,
+    is_remote_image,
+    licence_of,
+)
+from objects.licences import LicencePolicy
 from objects.models import Note
 from objects.search import like_pattern, tags_contain
-from web.files import media_type_essence
-from web.http import query_int
-from web.uploads import Upload, UploadedFile
+from web.request_input import query_int
 
 LATEST_VERSIONS = 20
 MAX_PAGE = 40
 DEFAULT_PAGE = 20
-PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
-FILE_FIELDS = ("files", "previews")
 
 
 def file_json(base_url: str, file: VersionFile) -> dict[str, Any]:
@@ -86,10 +87,6 @@ def version_json(
         "replies_count": version.replies_count,
         "files": [file_json(base_url, file) for file in files],
     }
-
-
-def is_remote_image(file: VersionFile) -> bool:
-    return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
 
 
 def project_json(project: Project, actor: Actor, maintainers: list[str]) -> dict[str, Any]:
@@ -142,23 +139,6 @@ async def maintainers_of(session: AsyncSession, project_ids: Iterable[int]) -> d
     )
     for project_id, uri in rows.all():
         found[project_id].append(uri)
-    return found
-
-
-async def files_of(
-    session: AsyncSession, versions: Sequence[DesignVersion]
-) -> dict[int, list[VersionFile]]:
-    """Each version's files in their order, in one query."""
-    found: dict[int, list[VersionFile]] = {version.id: [] for version in versions}
-    if not versions:
-        return found
-    rows = await session.scalars(
-        select(VersionFile)
-        .where(VersionFile.version_id.in_(list(found)))
-        .order_by(VersionFile.version_id, VersionFile.position)
-    )
-    for file in rows:
-        found[file.version_id].append(file)
     return found
 
 
@@ -224,66 +204,6 @@ def query_text(request: Request, name: str) -> str:
     if not value:
         raise FederationError(f"add the query parameter ?{name}=...", status=400)
     return value
-
-
-def upload_licence(policy: LicencePolicy, upload: Upload) -> LicenceTerms:
-    whole = (upload.value("licence") or "").strip()
-    parts = {c: (upload.value(f"licence_{c}") or "").strip() for c in COMPONENTS}
-    given = {component: value for component, value in parts.items() if value}
-    if whole and given:
-        raise LicenceError(
-            "give either 'licence' (one SPDX expression for the whole design) or "
-            "'licence_hardware', 'licence_documentation' and 'licence_software', not both"
-        )
-    if given:
-        return policy.terms(given)
-    return policy.terms(whole or None, default_if_missing=True)
-
-
-def check_file_parts(upload: Upload) -> None:
-    for uploaded in upload.files:
-        if uploaded.field_name not in FILE_FIELDS:
-            raise FederationError(
-                f"the file {uploaded.filename!r} is in the part {uploaded.field_name!r:.80}; "
-                "send design files as 'files' and preview images as 'previews'",
-                status=400,
-            )
-        essence = media_type_essence(uploaded.content_type)
-        if uploaded.field_name == "previews" and essence not in PREVIEW_TYPES:
-            raise FederationError(
-                f"the preview {uploaded.filename!r} is {essence}; previews must be PNG, "
-                "JPEG, GIF, WebP or AVIF images (send other files as 'files')",
-                status=415,
-            )
-
-
-def version_spec(
-    upload: Upload,
-    licence: LicenceTerms,
-    author: Actor,
-    stored: list[tuple[UploadedFile, StoredBlob]],
-) -> VersionSpec:
-    tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
-    files = tuple(
-        FileSpec(
-            filename=uploaded.filename,
-            media_type=uploaded.content_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            preview=uploaded.field_name == "previews",
-        )
-        for uploaded, blob in stored
-    )
-    return VersionSpec(
-        label=upload.value("label") or "",
-        name=upload.value("name") or "",
-        summary=upload.value("summary") or "",
-        description=upload.value("description") or "",
-        tags=clean_tags(tags),
-        licence=licence,
-        files=files,
-        authors=(author.uri,),
-    )
 
 
 # Search

@@ -28,7 +28,7 @@ from outbox.profile import (
     save_profile_change,
 )
 from web.account_json import form_or_json
-from web.http import token_actor
+from web.bearer import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entities import (
     credential_account_entity,

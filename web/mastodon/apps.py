@@ -13,8 +13,8 @@ from actors.models import OAuthApp
 from actors.oauth import register_app, scope_list
 from federation.errors import FederationError, ValidationError
 from web.account_json import FORM_TYPES, fields_of
+from web.bearer import INVALID_TOKEN
 from web.files import media_type_essence
-from web.http import INVALID_TOKEN
 from web.instance import instance_of
 from web.mastodon.oauth_server import request_token
 from web.scopes import ANY_TOKEN, PUBLIC, ScopedRoute

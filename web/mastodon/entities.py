@@ -11,9 +11,8 @@ from federation.settings import Settings
 from federation.urls import LocalUrls, web_url_or_none
 from objects.convert import iso
 from objects.html import plain_text
+from web.instance_facts import MASTODON_COMPATIBLE
 
-# Client libraries parse the version as Mastodon's; the part in parentheses says what we are.
-MASTODON_COMPATIBLE = "4.3.0"
 # `api_versions.mastodon`: 1 until grouped notifications (API level 2) are served.
 MASTODON_API_LEVEL = 1
 VERSION_STRING = f"{MASTODON_COMPATIBLE} (compatible; OurDesign {SOFTWARE_VERSION})"

@@ -14,8 +14,9 @@ from actors.moderation import visible
 from federation.errors import FederationError
 from objects.search import Item
 from web.instance import Instance
-from web.mastodon.paging import NOT_FOUND, whole_id
+from web.mastodon.paging import NOT_FOUND
 from web.mastodon.status import entities_of_actors, status_context, status_entities
+from web.request_input import whole_id
 
 
 async def entities(

@@ -25,11 +25,12 @@ from objects.media_files import ACCEPTED, ImageFacts, read_image
 from objects.media_models import MediaAttachment
 from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
+from web.bearer import token_actor
 from web.files import blob_response
-from web.http import token_actor
 from web.instance import instance_of
-from web.mastodon.paging import NOT_FOUND, whole_id
+from web.mastodon.paging import NOT_FOUND
 from web.mastodon.status import media_entity
+from web.request_input import whole_id
 from web.scopes import ScopedRoute
 from web.uploads import Upload, read_upload
 

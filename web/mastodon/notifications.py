@@ -24,18 +24,12 @@ from objects.convert import iso
 from objects.models import Note, Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from objects.visibility import readable_by
-from web.http import token_actor
+from web.bearer import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entity_lists import entities
-from web.mastodon.paging import (
-    NOT_FOUND,
-    ids_link_header,
-    items_by_uri,
-    page_limit,
-    read_id_page,
-    whole_id,
-)
+from web.mastodon.paging import NOT_FOUND, ids_link_header, items_by_uri, page_limit, read_id_page
 from web.mastodon.status import account_entities
+from web.request_input import whole_id
 from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"

@@ -21,7 +21,6 @@ from web import form_guard
 from web.account_json import fields_of
 from web.http import client_ip
 from web.instance import instance_of
-from web.mastodon import apps as oauth_apps
 from web.mastodon.oauth_server import (
     CLIENT_AUTH_METHODS,
     GRANT_TYPES,
@@ -263,5 +262,4 @@ routes: list[BaseRoute] = [
     ScopedRoute("/oauth/token", token, methods=["POST"], scope=PUBLIC),
     ScopedRoute("/oauth/revoke", revoke, methods=["POST"], scope=PUBLIC),
     Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
-    *oauth_apps.routes,
 ]

@@ -45,7 +45,7 @@ from actors.oauth import (
 from actors.service import secret_hash
 from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
-from web.http import INVALID_TOKEN, bearer_sign_in
+from web.bearer import INVALID_TOKEN, bearer_sign_in
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 GRANT_TYPES = ("authorization_code", "client_credentials")

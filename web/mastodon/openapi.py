@@ -1,19 +1,22 @@
-"""The OpenAPI description of Mastodon's account and start-up routes.
+"""The OpenAPI fragment of Mastodon's client API, beside its routes.
 
-Merged into `web.api.openapi` (`openapi_document`); the shapes are those of `web.mastodon.entities`,
-the handlers those of `web.mastodon.accounts` and `web.mastodon.startup`.
-docs/MASTODON.md explains them.
+`FRAGMENT` adds app registration (`openapi_oauth`) and the instance (`openapi_instance`);
+web.app merges it with the native API's into the whole document. The shapes are those of
+`web.mastodon.entities` and `web.mastodon.status`, the handlers those of the route modules
+of web/mastodon/. docs/MASTODON.md explains them.
 """
 
 from __future__ import annotations
 
-from web.api.openapi import (
+from web.mastodon import openapi_instance, openapi_oauth
+from web.openapi_schema import (
     AUTH,
     BOOL,
     INT,
     NULLABLE_STR,
     SECURED,
     STR,
+    Fragment,
     Schema,
     _error,
     _fields_body,
@@ -23,6 +26,7 @@ from web.api.openapi import (
     _query,
     _ref,
     _slashed,
+    merged,
 )
 
 ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
@@ -536,3 +540,6 @@ PATHS: dict[str, Schema] = {
         _get("The cooperative's rules", _list("Rule")),
     ),
 }
+
+# Mastodon's client API; app registration and the instance keep theirs beside their routes.
+FRAGMENT = merged(Fragment(PATHS, SCHEMAS), openapi_oauth.FRAGMENT, openapi_instance.FRAGMENT)

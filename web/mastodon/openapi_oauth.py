@@ -1,18 +1,19 @@
 """The OpenAPI description of Mastodon's app registration (`web.mastodon.apps`).
 
-Merged into `web.api.openapi` (`openapi_document`). The OAuth endpoints themselves
+Part of `web.mastodon.openapi.FRAGMENT`. The OAuth endpoints themselves
 (/oauth/authorize, /oauth/token, /oauth/revoke) follow RFC 6749 and RFC 7009 and are
 described by /.well-known/oauth-authorization-server; docs/MASTODON.md explains them.
 """
 
 from __future__ import annotations
 
-from web.api.openapi import (
+from web.openapi_schema import (
     AUTH,
     NULLABLE_STR,
     SECURED,
     STR,
     STRINGS,
+    Fragment,
     Schema,
     _error,
     _fields_body,
@@ -72,3 +73,5 @@ PATHS: dict[str, Schema] = {
         }
     },
 }
+
+FRAGMENT = Fragment(PATHS, SCHEMAS)

@@ -42,12 +42,12 @@ from objects.models import Note
 from objects.search import Item
 from objects.visibility import readable
 from web.mastodon.status import VERSION_PREFIX, status_id
+from web.request_input import ID_DIGITS, whole_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
-ID_DIGITS = 18  # a row id fits a signed 64-bit integer
 RANK = {Note: 0, DesignVersion: 1}
 Row = TypeVarTuple("Row")
 
@@ -78,14 +78,6 @@ def parse_status_id(value: str) -> tuple[type[Note] | type[DesignVersion], int]:
     if value.startswith(VERSION_PREFIX):
         model, digits = DesignVersion, value[len(VERSION_PREFIX) :]
     return model, whole_id(digits, NOT_FOUND)
-
-
-def whole_id(raw: str, message: str, *, status: int = 404) -> int:
-    """`raw` as a row id (at most 18 digits), else an error with `status` and `message`."""
-    if not raw.isdigit() or len(raw) > ID_DIGITS:
-        error = ValidationError if status == ValidationError.status else FederationError
-        raise error(message, status=status)
-    return int(raw)
 
 
 async def find_item(session: AsyncSession, value: str) -> Item | None:

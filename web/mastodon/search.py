@@ -22,11 +22,12 @@ from actors.lookup import (
 from federation.errors import ValidationError
 from objects.search import Item, fetch_item, known_item, statuses_matching, tags_matching
 from objects.visibility import readable
-from web.http import viewer_actor
+from web.bearer import viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entity_lists import entities
-from web.mastodon.paging import page_limit, query_flag, whole_id
+from web.mastodon.paging import page_limit, query_flag
 from web.mastodon.status import entities_of_actors
+from web.request_input import whole_id
 from web.scopes import ScopedRoute
 
 MAX_OFFSET = 10_000

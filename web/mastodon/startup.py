@@ -16,10 +16,11 @@ from starlette.routing import BaseRoute
 
 from actors.models import FOLLOW_PENDING, Actor, Follow
 from actors.moderation import visible
-from web.http import json_body, token_actor
+from web.bearer import token_actor
 from web.instance import instance_of
 from web.mastodon.entities import rule_entities
 from web.mastodon.entity_lists import accounts_json
+from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
 from web.scopes import both as _both
 

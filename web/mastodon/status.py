@@ -25,7 +25,7 @@ from federation.urls import LocalUrls, web_url_or_none
 from objects.convert import iso, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
-from objects.designs import licence_of, project_actor_ids
+from objects.designs import PREVIEW_TYPES, files_of, is_remote_image, licence_of, project_actor_ids
 from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
@@ -33,7 +33,6 @@ from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from objects.search import Item
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
-from web.api.shapes import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon.entities import account_entity, shown_fields
 
 VERSION_PREFIX = "v"

@@ -35,19 +35,13 @@ from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from web.account_json import form_or_json
-from web.http import token_actor, viewer_actor
+from web.bearer import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entity_lists import accounts_json, entities
-from web.mastodon.paging import (
-    NOT_FOUND,
-    find_item,
-    ids_link_header,
-    items_by_uri,
-    read_id_page,
-    whole_id,
-)
+from web.mastodon.paging import NOT_FOUND, find_item, ids_link_header, items_by_uri, read_id_page
 from web.mastodon.status import MASTODON_VISIBILITY
 from web.mastodon.streaming.audience import publish_delete
+from web.request_input import whole_id
 from web.scopes import ScopedRoute
 
 IDEMPOTENCY_SECONDS = 3600

@@ -22,7 +22,7 @@ from objects.designs import clean_tags
 from objects.models import Note
 from objects.search import listed_versions, tags_contain
 from objects.visibility import listed_publicly, readable_by, readable_by_followers
-from web.http import token_actor, viewer_actor
+from web.bearer import token_actor, viewer_actor
 from web.instance import instance_of
 from web.mastodon.entity_lists import entities, visible_actor
 from web.mastodon.paging import (

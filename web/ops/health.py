@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from federation.queue import CANCELLED, DONE, FAILED, PENDING
 from inbox.models import InboxItem
 from outbox.models import Delivery, RemoteHost
-from web.http import client_ip, staff_actor
+from web.bearer import staff_actor
+from web.http import client_ip
 from web.instance import instance_of
 from web.logs import log_request
 from web.ops.checks import check_disks, schema_problem

@@ -5,18 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from actors.collections import count_follows
 from actors.models import Actor, Follow
 from actors.moderation import visible
-from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
-from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import project_for_actor
 from web.browser import signed_in
 from web.instance import instance_of
 from web.pages.design_cards import CardFilters, card_images, latest_designs
+from web.request_input import local_actor_or_404
 from web.templating import render_page
 
 VERSIONS_SHOWN = 50
@@ -137,17 +136,7 @@ async def _person_page(
     )
 
 
-async def local_actor_or_404(request: Request) -> Actor:
-    """The local person or project the path names (not the instance actor, not suspended)."""
-    async with instance_of(request).sessions() as session:
-        actor = await get_local_actor(session, request.path_params["username"])
-    if actor is None or actor.username == INSTANCE_ACTOR_USERNAME:
-        raise FederationError(
-            f"there is no user {request.path_params['username']!r} here", status=404
-        )
-    if actor.suspended_at is not None:
-        raise FederationError(
-            f"the account {actor.username!r} is suspended by this instance's moderators",
-            status=404,
-        )
-    return actor
+async def actor_html(request: Request) -> Response:
+    """The page of the local person or project the path names (its ActivityStreams document
+    is `web.activitypub.endpoints.actor_document`)."""
+    return await actor_page(request, await local_actor_or_404(request))

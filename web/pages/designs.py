@@ -21,9 +21,10 @@ from objects.search import versions_matching
 from web.browser import checked_form, local_path_or_home, sign_in_redirect, signed_in
 from web.design_actions import follow_actor
 from web.instance import instance_of
-from web.pages.actors import actor_page, follow_state, local_actor_or_404
+from web.pages.actors import actor_page, follow_state
 from web.pages.design_cards import CardFilters, DesignCard, cards_for_versions, latest_designs
 from web.pages.follow import subscribe_url
+from web.request_input import local_actor_or_404
 from web.templating import render_page
 
 SCOPES = ("local", "remote")

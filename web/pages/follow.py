@@ -12,16 +12,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from federation.errors import FederationError
-from federation.webfinger import fetch_jrd, parse_handle
+from federation.webfinger import SUBSCRIBE_REL, fetch_jrd, our_subscribe_template, parse_handle
 from web.instance import Instance
 
-SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 MAX_JRD_BYTES = 200_000
-
-
-def our_subscribe_template(base_url: str) -> str:
-    """Where other servers send people to follow `{uri}` from here (our WebFinger answer)."""
-    return f"{base_url}/authorize_interaction?uri={{uri}}"
 
 
 async def subscribe_url(instance: Instance, handle: str, target_uri: str) -> str:

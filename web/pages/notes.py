@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from actors.models import Actor
 from actors.moderation import visible
@@ -16,7 +16,7 @@ from actors.service import actors_by_id
 from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project
 from objects.models import Note
-from objects.notes import replies_page
+from objects.notes import note_with_author, replies_page
 from objects.visibility import may_read, readable_by
 from web.browser import signed_in
 from web.instance import instance_of
@@ -53,6 +53,18 @@ async def note_page(request: Request, note: Note, author: Actor) -> HTMLResponse
             replies=[(reply, authors[reply.actor_id]) for reply in replies],
         )
     return response
+
+
+async def note_html(request: Request) -> Response:
+    """The page of one of our notes, for those who may read it (its ActivityStreams
+    document is `web.activitypub.endpoints.note_document`)."""
+    instance = instance_of(request)
+    uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
+    async with instance.sessions() as session:
+        row = await note_with_author(session, uri)
+    if row is None:
+        raise FederationError("there is no such note", status=404)
+    return await note_page(request, *row)
 
 
 async def thread_context(

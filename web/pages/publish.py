@@ -33,7 +33,6 @@ from objects.designs import (
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from objects.upload_quota import upload_quota
 from web import form_guard
-from web.api.shapes import check_file_parts, upload_licence, version_spec
 from web.browser import (
     FORM_EXPIRED,
     checked_form,
@@ -50,6 +49,7 @@ from web.design_actions import (
     post_comment,
     store_fork,
 )
+from web.design_upload import check_file_parts, upload_licence, version_spec
 from web.instance import Instance, instance_of
 from web.pages.version_rights import EntityRights, licence_view
 from web.templating import render_page

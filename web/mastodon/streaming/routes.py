@@ -27,7 +27,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from actors.models import Actor
 from federation.errors import FederationError, ValidationError
 from federation.json_input import parse_json_object
-from web.http import INVALID_TOKEN, bearer_sign_in, client_ip, optional_bearer_token
+from web.bearer import INVALID_TOKEN, bearer_sign_in, optional_bearer_token
+from web.http import client_ip
 from web.instance import Instance, instance_of
 from web.mastodon.streaming.feed import feed_of
 from web.scopes import PUBLIC, ScopedRoute, ScopedWebSocketRoute
