@@ -1,5 +1,7 @@
-"""Finding accounts for Mastodon's client API: known ones by handle or name, remote ones
-fetched by handle or URL. Shared by accounts/lookup, accounts/search and /api/v2/search."""
+"""Finding actors: known ones by handle or name, remote ones fetched by handle or URL.
+
+One place for every face: Mastodon's account lookup and search, reports, the search page,
+follows from the pages and the JSON API."""
 
 from __future__ import annotations
 

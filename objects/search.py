@@ -1,5 +1,6 @@
-"""What /api/v2/search finds: design versions, notes and tags by text, and remote notes
-and design versions by URL.
+"""What searches find: design versions, notes and tags by text (Mastodon's /api/v2/search
+and the search page), projects by text, tag, licence and instance (GET /api/v1/designs),
+and remote notes and design versions by URL.
 
 Text matching is a case-insensitive substring match (SQL ILIKE), not a full-text index:
 good enough for an instance's worth of designs, and the same on SQLite and PostgreSQL.
@@ -7,6 +8,7 @@ good enough for an instance's worth of designs, and the same on SQLite and Postg
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, String, cast, exists, func, or_, select, type_coerce
@@ -22,7 +24,9 @@ from federation.errors import FederationError
 from objects.design_convert import is_design
 from objects.design_models import DesignVersion, Project
 from objects.design_resolve import store_fetched_version
-from objects.designs import clean_tags
+from objects.designs import (
+    clean_tags,
+)
 from objects.licences import LicencePolicy
 from objects.models import Note
 from objects.resolve import store_fetched_note
@@ -178,3 +182,78 @@ async def fetch_item(instance: Fetching, url: str) -> Item | None:
 
 async def _store_note(instance: Fetching, doc: dict[str, Any]) -> Note | None:
     return (await store_fetched_note(instance.sessions, instance.resolver, doc))[2]
+
+
+DEFAULT_PAGE = 20
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    """What `GET /api/v1/designs` filters by; every field is optional."""
+
+    text: str | None = None
+    tag: str | None = None
+    licence: str | None = None  # normalised SPDX expression
+    domain: str | None = None
+    max_id: int | None = None
+    limit: int = DEFAULT_PAGE
+
+
+async def search_projects(
+    session: AsyncSession, filters: ProjectFilters
+) -> list[tuple[Project, Actor]]:
+    """Projects, newest first, keyset-paged by project id (never OFFSET)."""
+    query = (
+        select(Project, Actor).join(Actor, Actor.id == Project.actor_id).where(publicly_listed())
+    )
+    query = _filtered(query, filters, postgres=is_postgres(session))
+    if filters.max_id is not None:
+        query = query.where(Project.id < filters.max_id)
+    rows = await session.execute(query.order_by(Project.id.desc()).limit(filters.limit))
+    return [(project, actor) for project, actor in rows.all()]
+
+
+def _filtered(
+    query: Select[Project, Actor], filters: ProjectFilters, *, postgres: bool
+) -> Select[Project, Actor]:
+    if filters.text:
+        query = query.where(_text_matches(filters.text))
+    if filters.tag:
+        query = query.where(tags_contain(Project.tags, filters.tag, postgres=postgres))
+    if filters.licence:
+        query = query.where(_has_licence(filters.licence))
+    if filters.domain:
+        query = query.where(Actor.domain == filters.domain)
+    return query
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    pattern = like_pattern(text)
+    in_versions = exists(
+        select(DesignVersion.id).where(
+            DesignVersion.project_id == Project.id,
+            DesignVersion.deleted_at.is_(None),
+            DesignVersion.name.ilike(pattern, escape="\\"),
+        )
+    )
+    return or_(
+        Actor.name.ilike(pattern, escape="\\"),
+        Actor.summary.ilike(pattern, escape="\\"),
+        in_versions,
+    )
+
+
+def _has_licence(licence: str) -> ColumnElement[bool]:
+    """A version under exactly this expression, or with it as one component's licence."""
+    escaped = like_pattern(licence)[1:-1]
+    return exists(
+        select(DesignVersion.id).where(
+            DesignVersion.project_id == Project.id,
+            DesignVersion.deleted_at.is_(None),
+            or_(
+                DesignVersion.licence_text == licence,
+                DesignVersion.licence_text.like(f"%: {escaped};%", escape="\\"),
+                DesignVersion.licence_text.like(f"%: {escaped}", escape="\\"),
+            ),
+        )
+    )

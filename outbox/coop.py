@@ -23,13 +23,15 @@ from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
 from federation.urls import LocalUrls
 from federation.vocab import ACTOR_TERMS, AS_CONTEXT, SECURITY_CONTEXT
-from objects.design_models import DesignVersion
-from objects.designs import get_version, project_of
+from objects.design_models import DesignVersion, Project
+from objects.designs import VersionSpec, get_version, project_of
 from objects.html import text_to_html
+from objects.licences import LicencePolicy
 from objects.models import ANNOUNCE, Interaction
 from objects.notes import add_interaction
 from outbox import activities
 from outbox.c2s import undo_sent
+from outbox.designs import ForkRequest, fork, publish_version
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 
@@ -194,6 +196,36 @@ async def boost_member_design(
     if settings.coop_boosts_member_designs:
         coop = await _coop_or_error(session, settings)
         await _announce(session, urls, coop, version, project_actor)
+
+
+async def publish_member_version(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    settings: Settings,
+    project: Project,
+    project_actor: Actor,
+    spec: VersionSpec,
+) -> DesignVersion:
+    """A member publishes a version of their design (the JSON API and the form alike), and
+    the cooperative boosts it when it is set up to, in the caller's transaction."""
+    version, _ = await publish_version(session, urls, policy, project, project_actor, spec)
+    await boost_member_design(session, urls, settings, version, project_actor)
+    return version
+
+
+async def fork_as_member(
+    session: AsyncSession,
+    urls: LocalUrls,
+    policy: LicencePolicy,
+    settings: Settings,
+    request: ForkRequest,
+) -> tuple[Project, Actor, DesignVersion]:
+    """A member forks a design (`outbox.designs.fork`), and the cooperative boosts the fork
+    as it boosts any member's new design, in the caller's transaction."""
+    project, actor, version = await fork(session, urls, policy, request)
+    await boost_member_design(session, urls, settings, version, actor)
+    return project, actor, version
 
 
 async def _coop_or_error(session: AsyncSession, settings: Settings) -> Actor:

@@ -1,4 +1,6 @@
-"""What PATCH /api/v1/accounts/update_credentials may change, read from JSON or a form.
+"""Profile changes: what a person may change about themselves, and saving it with the
+Update(Person) their followers get. Mastodon's update_credentials and the settings page
+both come here.
 
 Mastodon apps send forms (`fields_attributes[0][name]=...`), libraries often JSON; both
 end up as one `ProfileChange`.

@@ -10,22 +10,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.collections import count_follows, follows_page
-from actors.convert import actor_to_as
 from actors.models import Actor
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_MEDIA_TYPES
 from objects.convert import note_to_as
-from objects.design_convert import project_document
-from objects.design_models import PROJECT_ACTOR_TYPE
-from objects.designs import project_for_actor
 from objects.models import Note
 from objects.notes import note_with_author, replies_page
 from objects.resolve import ensure_note
 from objects.visibility import shown_to_all
+from outbox.actor_documents import actor_document as build_actor_document
 from outbox.c2s import referenced_notes, submit
 from outbox.collections import count_outbox, outbox_page
-from outbox.coop import ORGANIZATION, coop_document
 from outbox.models import OutboxActivity
 from web.bearer import token_actor
 from web.http import (
@@ -43,14 +39,9 @@ from web.scopes import PUBLIC, ScopedRoute
 async def actor_document(request: Request) -> Response:
     """The actor's ActivityStreams document (its page is `web.pages.actors.actor_html`)."""
     actor = await local_actor_or_404(request)
-    doc = actor_to_as(actor, instance_of(request).urls)
-    if actor.type == PROJECT_ACTOR_TYPE:
-        async with instance_of(request).sessions() as session:
-            project = await project_for_actor(session, actor)
-        if project is not None:
-            doc = project_document(doc, project)
-    elif actor.type == ORGANIZATION:
-        doc = coop_document(actor, instance_of(request).urls, instance_of(request).settings)
+    instance = instance_of(request)
+    async with instance.sessions() as session:
+        doc = await build_actor_document(session, actor, instance.urls, instance.settings)
     return ActivityResponse(doc)
 
 
@@ -60,8 +51,9 @@ async def instance_actor(request: Request) -> Response:
         return see_page("/")
     async with instance.sessions() as session:
         actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
-    assert actor is not None
-    return ActivityResponse(actor_to_as(actor, instance.urls))
+        assert actor is not None
+        doc = await build_actor_document(session, actor, instance.urls, instance.settings)
+    return ActivityResponse(doc)
 
 
 async def inbox(request: Request) -> Response:

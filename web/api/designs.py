@@ -28,6 +28,7 @@ from objects.designs import (
 )
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
+from objects.search import search_projects
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
 from web.api.shapes import (
@@ -38,7 +39,6 @@ from web.api.shapes import (
     project_of_actor,
     project_with_versions,
     query_text,
-    search_projects,
     text_field,
     version_json,
 )

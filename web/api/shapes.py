@@ -9,16 +9,14 @@ here, so `web.api.designs` only handles requests, and the OpenAPI description
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from actors.models import Actor
-from actors.moderation import publicly_listed, visible
-from federation.db import is_postgres
+from actors.moderation import visible
 from federation.errors import FederationError
 from objects.blobs import StoredBlob
 from objects.convert import iso
@@ -32,12 +30,11 @@ from objects.designs import (
 )
 from objects.licences import LicencePolicy
 from objects.models import Note
-from objects.search import like_pattern, tags_contain
+from objects.search import DEFAULT_PAGE, ProjectFilters
 from web.request_input import query_int
 
 LATEST_VERSIONS = 20
 MAX_PAGE = 40
-DEFAULT_PAGE = 20
 
 
 def file_json(base_url: str, file: VersionFile) -> dict[str, Any]:
@@ -209,18 +206,6 @@ def query_text(request: Request, name: str) -> str:
 # Search
 
 
-@dataclass(frozen=True)
-class ProjectFilters:
-    """What `GET /api/v1/designs` filters by; every field is optional."""
-
-    text: str | None = None
-    tag: str | None = None
-    licence: str | None = None  # normalised SPDX expression
-    domain: str | None = None
-    max_id: int | None = None
-    limit: int = DEFAULT_PAGE
-
-
 def project_filters(request: Request, policy: LicencePolicy) -> ProjectFilters:
     params = request.query_params
     tag = params.get("tag", "").strip()
@@ -236,64 +221,4 @@ def project_filters(request: Request, policy: LicencePolicy) -> ProjectFilters:
         domain=params.get("instance", "").strip().lower() or None,
         max_id=query_int(request, "max_id"),
         limit=min(limit, MAX_PAGE),
-    )
-
-
-async def search_projects(
-    session: AsyncSession, filters: ProjectFilters
-) -> list[tuple[Project, Actor]]:
-    """Projects, newest first, keyset-paged by project id (never OFFSET)."""
-    query = (
-        select(Project, Actor).join(Actor, Actor.id == Project.actor_id).where(publicly_listed())
-    )
-    query = _filtered(query, filters, postgres=is_postgres(session))
-    if filters.max_id is not None:
-        query = query.where(Project.id < filters.max_id)
-    rows = await session.execute(query.order_by(Project.id.desc()).limit(filters.limit))
-    return [(project, actor) for project, actor in rows.all()]
-
-
-def _filtered(
-    query: Select[Project, Actor], filters: ProjectFilters, *, postgres: bool
-) -> Select[Project, Actor]:
-    if filters.text:
-        query = query.where(_text_matches(filters.text))
-    if filters.tag:
-        query = query.where(tags_contain(Project.tags, filters.tag, postgres=postgres))
-    if filters.licence:
-        query = query.where(_has_licence(filters.licence))
-    if filters.domain:
-        query = query.where(Actor.domain == filters.domain)
-    return query
-
-
-def _text_matches(text: str) -> ColumnElement[bool]:
-    pattern = like_pattern(text)
-    in_versions = exists(
-        select(DesignVersion.id).where(
-            DesignVersion.project_id == Project.id,
-            DesignVersion.deleted_at.is_(None),
-            DesignVersion.name.ilike(pattern, escape="\\"),
-        )
-    )
-    return or_(
-        Actor.name.ilike(pattern, escape="\\"),
-        Actor.summary.ilike(pattern, escape="\\"),
-        in_versions,
-    )
-
-
-def _has_licence(licence: str) -> ColumnElement[bool]:
-    """A version under exactly this expression, or with it as one component's licence."""
-    escaped = like_pattern(licence)[1:-1]
-    return exists(
-        select(DesignVersion.id).where(
-            DesignVersion.project_id == Project.id,
-            DesignVersion.deleted_at.is_(None),
-            or_(
-                DesignVersion.licence_text == licence,
-                DesignVersion.licence_text.like(f"%: {escaped};%", escape="\\"),
-                DesignVersion.licence_text.like(f"%: {escaped}", escape="\\"),
-            ),
-        )
     )

@@ -9,7 +9,6 @@ was deleted since, or whose sender is suspended or gone, is left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -20,23 +19,18 @@ from starlette.responses import JSONResponse, Response
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError, ValidationError
-from objects.convert import iso
 from objects.models import Note, Notification
-from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
+from objects.notifications import FORK
 from objects.visibility import readable_by
 from web.bearer import token_actor
-from web.instance import Instance, instance_of
-from web.mastodon.entity_lists import entities
-from web.mastodon.paging import NOT_FOUND, ids_link_header, items_by_uri, page_limit, read_id_page
-from web.mastodon.status import account_entities
+from web.instance import instance_of
+from web.mastodon.notification_entities import notification_entities
+from web.mastodon.paging import NOT_FOUND, ids_link_header, page_limit, read_id_page
 from web.request_input import whole_id
 from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"
 WRITE_NOTIFICATIONS = "write:notifications"
-WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK)
-SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
-OUR_TYPES = {FORK: "fork"}
 UNREAD_LIMIT = 1000
 
 
@@ -141,47 +135,6 @@ async def _one_of_mine(session: AsyncSession, me: Actor, raw_id: str) -> Notific
     if row is None:
         raise FederationError(NOT_FOUND, status=404)
     return row
-
-
-# Entities
-
-
-async def notification_entities(
-    session: AsyncSession, instance: Instance, me: Actor, rows: Sequence[Notification]
-) -> list[dict[str, Any]]:
-    """The page's entities, its statuses and accounts each looked up once for the page; a
-    notification whose status the person may not read is left out."""
-    items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)}, me)
-    built = await entities(session, instance, me, list(items.values()))
-    statuses = dict(zip(items, built, strict=True))
-    accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
-    shown = []
-    for row in rows:
-        status = statuses.get(row.object_uri or "")
-        if row.from_actor_id in accounts and (status is not None or row.kind not in WITH_STATUS):
-            shown.append(_entity(row, accounts[row.from_actor_id], status))
-    return shown
-
-
-def _with_status(rows: Sequence[Notification]) -> list[Notification]:
-    return [row for row in rows if row.kind in WITH_STATUS and row.object_uri]
-
-
-def _entity(
-    row: Notification, account: dict[str, Any], status: dict[str, Any] | None
-) -> dict[str, Any]:
-    entity: dict[str, Any] = {
-        "id": str(row.id),
-        "type": SHOWN_AS.get(row.kind, row.kind),
-        "created_at": iso(row.created_at),
-        "group_key": f"ungrouped-{row.id}",
-        "account": account,
-    }
-    if status is not None:
-        entity["status"] = status
-    if row.kind in OUR_TYPES:
-        entity["ourdesign_type"] = OUR_TYPES[row.kind]
-    return entity
 
 
 routes = [

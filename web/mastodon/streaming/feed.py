@@ -30,7 +30,7 @@ from objects.models import Note, Notification
 from objects.search import Item
 from web.instance import Instance
 from web.mastodon.entity_lists import entities
-from web.mastodon.notifications import notification_entities
+from web.mastodon.notification_entities import notification_entities
 from web.mastodon.streaming.audience import (
     followers_streaming,
     note_channels,
