@@ -24,7 +24,7 @@ from web.api import edits as api_edits
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler
-from web.instance import open_instance
+from web.instance_start import open_instance
 from web.mastodon import accounts as mastodon_accounts
 from web.mastodon import apps as oauth_apps
 from web.mastodon import instance as instance_api

@@ -14,7 +14,7 @@ from objects.designs import (
 )
 from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
 from web.files import media_type_essence
-from web.uploads import Upload, UploadedFile
+from web.uploaded import Upload, UploadedFile
 
 FILE_FIELDS = ("files", "previews")
 

@@ -32,7 +32,8 @@ from web.mastodon.paging import NOT_FOUND
 from web.mastodon.status import media_entity
 from web.request_input import whole_id
 from web.scopes import ScopedRoute
-from web.uploads import Upload, read_upload
+from web.uploaded import Upload
+from web.uploads import read_upload
 
 WRITE_MEDIA = "write:media"
 

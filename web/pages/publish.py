@@ -53,7 +53,8 @@ from web.design_upload import check_file_parts, upload_licence, version_spec
 from web.instance import Instance, instance_of
 from web.pages.version_rights import EntityRights, licence_view
 from web.templating import render_page
-from web.uploads import Upload, read_upload
+from web.uploaded import Upload
+from web.uploads import read_upload
 
 PUBLISH = "publish"
 FORK = "fork"
