@@ -9,7 +9,7 @@ Every route under /api/ or /oauth/, and every outbox, is a `ScopedRoute` (or
 - `PUBLIC`: no token; the route never looks one up.
 
 The check is not left to the handler: the route puts its declaration in the request, and
-`web.http.bearer_sign_in`, the one function that resolves a token, compares the token's
+`web.bearer.bearer_sign_in`, the one function that resolves a token, compares the token's
 scopes with it. A route that declares a scope also checks any token that comes with the
 request before its handler runs, as Mastodon does, whether or not the handler uses it.
 `tests/test_route_scopes.py` walks the whole table so that a new route cannot forget.
