@@ -148,6 +148,8 @@ async def follows_collection(request: Request) -> Response:
 
 
 async def note_document(request: Request) -> Response:
+    """The note's ActivityStreams document, for anyone when anyone may read it (a browser
+    gets the page instead: web.pages.notes.note_html, joined in web.app)."""
     instance = instance_of(request)
     uri = f"{instance.urls.base_url}/notes/{request.path_params['note_id']}"
     async with instance.sessions() as session:
@@ -155,7 +157,6 @@ async def note_document(request: Request) -> Response:
     if row is None:
         raise FederationError("there is no such note", status=404)
     note, author = row
-    # A browser gets the page instead (web.pages.notes.note_html, joined in web.app).
     if not shown_to_all(note):  # no signed fetches here: only what anyone may read
         raise FederationError("there is no such note", status=404)
     return ActivityResponse(
