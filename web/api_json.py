@@ -28,6 +28,8 @@ from objects.design_models import DesignVersion, Project, ProjectMaintainer, Ver
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
 from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
 from objects.models import Note
+from objects.sandbox import Sandbox
+from objects.upload_checks import NewFile, NewTexts, check_new_version
 from web.files import media_type_essence
 from web.http import query_int
 from web.uploads import Upload, UploadedFile
@@ -255,6 +257,26 @@ def check_file_parts(upload: Upload) -> None:
                 "JPEG, GIF, WebP or AVIF images (send other files as 'files')",
                 status=415,
             )
+
+
+async def check_upload(sandbox: Sandbox, upload: Upload) -> None:
+    """The checks every new version passes (objects.upload_checks), on the staged files."""
+    texts = NewTexts(
+        name=upload.value("name") or "",
+        label=upload.value("label") or "",
+        tags=[tag for value in upload.fields.get("tags", []) for tag in value.split(",")],
+    )
+    files = [
+        NewFile(
+            name=uploaded.filename,
+            name_chars=uploaded.name_chars,
+            size=uploaded.size,
+            path=str(uploaded.staged.readable_path()),
+            preview=uploaded.field_name == "previews",
+        )
+        for uploaded in upload.files
+    ]
+    await check_new_version(sandbox, texts, files)
 
 
 def version_spec(

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from federation.errors import FederationError
 from federation.settings import Settings
 from web.cors import ApiCors
-from web.http import federation_error_handler, http_error_handler
+from web.http import federation_error_handler, http_error_handler, server_error_handler
 from web.instance import open_instance
 from web.outage_answers import OutageAnswers
 from web.pages import STATIC_DIR, make_templates
@@ -113,6 +113,7 @@ def create_app(
         exception_handlers={
             FederationError: federation_error_handler,
             HTTPException: http_error_handler,
+            500: server_error_handler,
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)

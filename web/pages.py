@@ -47,6 +47,25 @@ def render(request: Request, template: str, status: int = 200, **context: object
     return response
 
 
+# Statuses whose page does not look the viewer up: the database is the trouble.
+NO_VIEWER_STATUSES = frozenset({500, 503, 507})
+
+
+async def render_error_page(
+    request: Request, status: int, heading: str, message: str
+) -> HTMLResponse:
+    """The error page in the site's layout, with the signed-in menu. The viewer is looked up
+    unless the failure is the database's own; a page about a failure shows even if that
+    lookup fails (then as for a visitor)."""
+    viewer = None
+    if status not in NO_VIEWER_STATUSES:
+        try:
+            viewer = await signed_in(request)
+        except Exception:  # the error being answered matters more than this lookup
+            viewer = None
+    return render(request, "error.html", status, viewer=viewer, heading=heading, message=message)
+
+
 async def render_page(
     request: Request, template: str, status: int = 200, **context: object
 ) -> HTMLResponse:

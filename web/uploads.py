@@ -45,6 +45,9 @@ class UploadedFile:
     filename: str
     content_type: str
     staged: StagedBlob
+    # The sanitised name's length before it was shortened: publishing refuses a long name
+    # rather than store it cut (objects.upload_checks); other uploads keep the short one.
+    name_chars: int = 0
 
     @property
     def size(self) -> int:
@@ -131,13 +134,17 @@ async def read_upload(
 def sanitise_filename(raw: str) -> str:
     """A client's filename reduced to a safe base name: no directories, no control or
     invisible format characters, at most 255 characters (keeping a short extension)."""
-    name = _PATH_SEPARATORS.split(unicodedata.normalize("NFC", raw))[-1]
-    name = "".join(c for c in name if not unicodedata.category(c).startswith(("C", "Zl", "Zp")))
-    # Trailing dots and spaces vanish on some filesystems; this also turns "." and ".." into "".
-    name = name.strip().rstrip(". ")
+    name = _clean_filename(raw)
     if len(name) > MAX_FILENAME_CHARS:
         name = _shorten_keeping_extension(name)
     return name or DEFAULT_FILENAME
+
+
+def _clean_filename(raw: str) -> str:
+    name = _PATH_SEPARATORS.split(unicodedata.normalize("NFC", raw))[-1]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith(("C", "Zl", "Zp")))
+    # Trailing dots and spaces vanish on some filesystems; this also turns "." and ".." into "".
+    return name.strip().rstrip(". ")
 
 
 def _shorten_keeping_extension(name: str) -> str:
@@ -289,7 +296,9 @@ class _MultipartReader:
         filename = sanitise_filename(raw_filename)
         staged = self.store.stage(max_bytes=self.limits.file_bytes, name=filename)
         content_type = clean_media_type(_decode_header_text(self._headers.get(b"content-type")))
-        self._file = UploadedFile(self._field_name, filename, content_type, staged)
+        self._file = UploadedFile(
+            self._field_name, filename, content_type, staged, len(_clean_filename(raw_filename))
+        )
         self._raw_filename = raw_filename
         # Listed at once so that an error from here on discards it with the rest.
         self.upload.files.append(self._file)

@@ -27,10 +27,12 @@ from objects.designs import (
 )
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
+from objects.upload_checks import check_name
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
 from web.api_json import (
     check_file_parts,
+    check_upload,
     comment_json,
     files_of,
     maintainers_of,
@@ -70,6 +72,7 @@ async def create_design(request: Request) -> Response:
     body = await json_body(request, instance.settings.max_body_bytes)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name") or slug
+    check_name(name)
     summary = text_field(body, "summary") or ""
     try:
         async with instance.sessions() as session:
@@ -151,6 +154,7 @@ async def publish_design_version(request: Request) -> Response:
     async with upload:  # anything raised before commit() discards the staged files
         licence = upload_licence(instance.policy, upload)
         check_file_parts(upload)
+        await check_upload(instance.sandbox, upload)
         stored = await upload.commit()
     spec = version_spec(upload, licence, maintainer, stored)
     try:

@@ -33,7 +33,7 @@ from objects.designs import (
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
 from objects.upload_quota import upload_quota
 from web import form_guard
-from web.api_json import check_file_parts, upload_licence, version_spec
+from web.api_json import check_file_parts, check_upload, upload_licence, version_spec
 from web.browser import (
     FORM_EXPIRED,
     checked_form,
@@ -275,6 +275,7 @@ async def _publish_upload(
     upload.fields["licence"] = [chosen_licence(values)]
     licence = upload_licence(instance.policy, upload)
     check_file_parts(upload)
+    await check_upload(instance.sandbox, upload)
     slug = await _free_slug(instance, values) if project is None else ""
     stored = await upload.commit()
     spec = version_spec(upload, licence, viewer, stored)
