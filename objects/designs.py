@@ -53,6 +53,7 @@ class VersionSpec:
     licence: LicenceTerms
     summary: str = ""
     description: str = ""  # Markdown
+    changelog: str = ""  # plain text: what changed since the version before
     tags: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
     authors: tuple[str, ...] = ()
@@ -171,6 +172,7 @@ async def add_version(
         label=spec.label.strip()[:64] or str(number),
         name=spec.name.strip()[:255] or project_actor.name,
         summary=spec.summary.strip(),
+        changelog=spec.changelog.strip(),
         source=spec.description,
         content=spec.content_html
         if spec.content_html is not None

@@ -25,6 +25,7 @@ CHECK_MESHES = Task("objects.mesh_check", "check_files")
 MAX_NAME_CHARS = 255  # a project's or a version's name, a file's name
 MAX_LABEL_CHARS = 64
 MAX_TAG_CHARS = 64
+MAX_CHANGELOG_CHARS = 5000
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class NewFile:
     name: str
     name_chars: int
     size: int
-    path: str
+    path: str | None  # None: a file kept from the version before, already checked
     preview: bool
 
 
@@ -44,6 +45,7 @@ class NewTexts:
     name: str = ""
     label: str = ""
     tags: Sequence[str] = ()
+    changelog: str = ""
 
 
 def check_name(name: str, what: str = "the name") -> None:
@@ -62,6 +64,11 @@ def check_texts(texts: NewTexts) -> None:
         raise ValidationError(
             f"the version label is {len(label)} characters long; shorten it to at most"
             f" {MAX_LABEL_CHARS}, such as '1.1' or 'summer-2026'"
+        )
+    if len(texts.changelog.strip()) > MAX_CHANGELOG_CHARS:
+        raise ValidationError(
+            f"the changelog is {len(texts.changelog.strip())} characters long; keep it to"
+            f" {MAX_CHANGELOG_CHARS} (say what changed; the description says the rest)"
         )
     tags = [tag.strip().lstrip("#") for tag in texts.tags if tag.strip().lstrip("#")]
     for tag in tags:
@@ -104,7 +111,7 @@ async def check_new_version(sandbox: Sandbox, texts: NewTexts, files: Sequence[N
     """Refuse (ValidationError, 422) a version that must not be published; see the module."""
     check_texts(texts)
     check_files(files)
-    meshes = [[file.path, file.name] for file in files if is_mesh(file.name)]
+    meshes = [[file.path, file.name] for file in files if file.path and is_mesh(file.name)]
     if meshes:
         await sandbox.run(
             CHECK_MESHES, json.dumps(meshes), label="the 3D files", error=UnreadableMesh

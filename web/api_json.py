@@ -73,6 +73,7 @@ def version_json(
         "label": version.label,
         "name": version.name,
         "summary": version.summary,
+        "changelog": version.changelog,
         "content": version.content,
         "source": version.source if version.local else None,
         "tags": version.tags.get("tags", []),
@@ -259,14 +260,20 @@ def check_file_parts(upload: Upload) -> None:
             )
 
 
-async def check_upload(sandbox: Sandbox, upload: Upload) -> None:
-    """The checks every new version passes (objects.upload_checks), on the staged files."""
+async def check_upload(sandbox: Sandbox, upload: Upload, kept: Sequence[FileSpec] = ()) -> None:
+    """The checks every new version passes (objects.upload_checks), on the staged files
+    and the files `kept` from the version before."""
     texts = NewTexts(
         name=upload.value("name") or "",
         label=upload.value("label") or "",
         tags=[tag for value in upload.fields.get("tags", []) for tag in value.split(",")],
+        changelog=upload.value("changelog") or "",
     )
     files = [
+        NewFile(name=f.filename, name_chars=0, size=f.size, path=None, preview=f.preview)
+        for f in kept
+    ]
+    files += [
         NewFile(
             name=uploaded.filename,
             name_chars=uploaded.name_chars,
@@ -284,9 +291,10 @@ def version_spec(
     licence: LicenceTerms,
     author: Actor,
     stored: list[tuple[UploadedFile, StoredBlob]],
+    kept: Sequence[FileSpec] = (),
 ) -> VersionSpec:
     tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
-    files = tuple(
+    files = tuple(kept) + tuple(
         FileSpec(
             filename=uploaded.filename,
             media_type=uploaded.content_type,
@@ -301,6 +309,7 @@ def version_spec(
         name=upload.value("name") or "",
         summary=upload.value("summary") or "",
         description=upload.value("description") or "",
+        changelog=upload.value("changelog") or "",
         tags=clean_tags(tags),
         licence=licence,
         files=files,

@@ -62,6 +62,7 @@ from web.instance import Instance, instance_of
 from web.openapi import openapi_document
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
+from web.version_form import kept_from_upload
 
 # Projects
 
@@ -154,9 +155,10 @@ async def publish_design_version(request: Request) -> Response:
     async with upload:  # anything raised before commit() discards the staged files
         licence = upload_licence(instance.policy, upload)
         check_file_parts(upload)
-        await check_upload(instance.sandbox, upload)
+        kept = await kept_from_upload(instance.sessions, project, upload)
+        await check_upload(instance.sandbox, upload, kept)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored)
+    spec = version_spec(upload, licence, maintainer, stored, kept)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)
