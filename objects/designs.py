@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from objects.design_models import (
 )
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
+from objects.markdown import render_markdown
 from objects.notifications import FORK, notify
 from objects.thumbnails import queue_thumbnails
 
@@ -61,11 +61,6 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML (raw HTML in the Markdown is escaped, then sanitised)."""
-    return sanitize_html(MarkdownIt("commonmark", {"html": False}).render(text))
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """What a new version must be before anything of it is published, from a form or the API.
 
 Both faces call `check_new_version` with the upload's texts and staged files, before the
-files are committed: a version with no design file, an empty file, a file named like a 3D
+files are committed: a version with no file, an empty file, a file named like a 3D
 model that is not one, or a name longer than its column is refused with a message saying
 what to do (422), and nothing is stored. Names are refused, never cut: a name cut without
 a word is a name its maker did not choose.
@@ -85,10 +85,10 @@ def check_texts(texts: NewTexts) -> None:
 
 def check_files(files: Sequence[NewFile]) -> None:
     """What can be said without reading the files: there is one, none is empty, names fit."""
-    if not any(not file.preview for file in files):
+    if not files:
         raise ValidationError(
-            "a version needs at least one design file: add the model, drawings or sources"
-            " (preview pictures alone are not a design)"
+            "a version needs at least one file: add the model, drawings, sources or pictures"
+            " of the design (or keep files of the version before)"
         )
     for file in files:
         if file.size == 0:

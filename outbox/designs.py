@@ -31,10 +31,10 @@ from objects.designs import (
     licence_of,
     project_of,
     record_fork,
-    render_markdown,
     version_files,
 )
 from objects.licences import LicencePolicy, LicenceTerms
+from objects.markdown import render_markdown
 from objects.models import Note
 from objects.thumbnails import page_thumbnail
 from outbox.models import OutboxActivity

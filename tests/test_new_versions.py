@@ -124,7 +124,7 @@ async def test_a_new_version_keeps_leaves_out_and_replaces_files(nodes: Any) -> 
         licence="CERN-OHL-S-2.0",
     )
     assert nothing_kept.status_code == 422
-    assert "at least one design file" in alert_of(nothing_kept.text)
+    assert "at least one file" in alert_of(nothing_kept.text)
     async with node.instance.sessions() as session:
         assert len(list(await session.scalars(select(DesignVersion)))) == 2
 

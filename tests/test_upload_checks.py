@@ -107,8 +107,7 @@ async def test_the_api_refuses_bad_uploads_and_stores_nothing(nodes: Any) -> Non
     refused = [
         ([("files", ("lamp.stl", b"", "model/stl"))], {}, "lamp.stl is empty (0 bytes)"),
         ([stl, ("files", ("notes.stl", b"hello\n", "model/stl"))], {}, "notes.stl cannot be"),
-        ([("files", ("", b"", "application/octet-stream"))], {}, "at least one design file"),
-        ([("previews", ("lamp.png", PNG, "image/png"))], {}, "at least one design file"),
+        ([("files", ("", b"", "application/octet-stream"))], {}, "at least one file"),
         ([stl], {"name": "n" * 400}, "400 characters long; shorten it to at most 255"),
         ([stl], {"label": "l" * 65}, "label is 65 characters"),
         ([stl], {"tags": "ok, " + "t" * 70}, "tags are at most 64"),
@@ -135,7 +134,7 @@ async def test_the_form_shows_why_an_upload_is_refused(nodes: Any) -> None:
     cases = [
         ([("files", ("lamp.stl", b"", "model/stl"))], "Lamp", "is empty (0 bytes)"),
         ([("files", ("lamp.stl", b"just text", "model/stl"))], "Lamp", "cannot be read as STL"),
-        ([("previews", ("lamp.png", PNG, "image/png"))], "Lamp", "at least one design file"),
+        ([("files", ("", b"", "application/octet-stream"))], "Lamp", "at least one file"),
         ([("files", ("lamp.stl", TETRAHEDRON, "model/stl"))], "L" * 400, "400 characters"),
     ]
     for files, name, message in cases:

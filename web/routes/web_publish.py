@@ -28,9 +28,9 @@ from objects.designs import (
     create_project,
     is_maintainer,
     project_or_404,
-    render_markdown,
 )
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
+from objects.markdown import render_markdown
 from objects.upload_quota import upload_quota
 from web import form_guard
 from web.api_json import check_file_parts, check_upload, upload_licence, version_spec
