@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
@@ -48,6 +47,7 @@ from web.routes import (
 )
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
+from web.static_assets import StaticAssets
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -80,6 +80,7 @@ def create_app(
             finally:
                 await instance.stop_workers()
 
+    static = StaticAssets.build(STATIC_DIR)
     routes = [
         Route("/@{username}", profile_redirect),
         *ops.routes,
@@ -105,7 +106,7 @@ def create_app(
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=static, name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -117,7 +118,7 @@ def create_app(
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(static)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.
     app.add_middleware(OutageAnswers)
     ops.install(app)

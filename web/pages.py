@@ -12,16 +12,19 @@ from starlette.responses import HTMLResponse
 from objects.html import sanitize_html
 from web import form_guard
 from web.browser import signed_in
+from web.static_assets import StaticAssets
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def make_templates() -> jinja2.Environment:
+def make_templates(static: StaticAssets) -> jinja2.Environment:
+    """Templates name static files by `static("site.css")`: their hashed, cacheable URL."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, enable_async=False
     )
     env.filters["safe_html"] = lambda value: Markup(sanitize_html(value or ""))
+    env.globals["static"] = static.url
     return env
 
 
