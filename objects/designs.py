@@ -30,8 +30,7 @@ from objects.licences import LicenceTerms
 from objects.markdown import render_markdown
 from objects.notifications import FORK, notify
 from objects.thumbnails import queue_thumbnails
-
-MAX_TAGS = 20
+from objects.upload_checks import MAX_TAGS, check_name
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,9 @@ async def create_project(
 ) -> tuple[Project, Actor]:
     """A new local project actor maintained by `owner`; the caller commits."""
     await check_free_handle(session, slug)
+    check_name(name, "the project's name")  # refused, never cut (forks come here too)
     actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
-    actor.name = name.strip()[:255] or slug
+    actor.name = name.strip() or slug
     actor.summary = sanitize_html(summary)
     actor.entity_kind = owner.entity_kind
     session.add(actor)

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from federation.errors import ValidationError
-from objects.designs import MAX_TAGS
 from objects.model_files import MESH_EXTENSIONS, UnreadableMesh
 from objects.sandbox import Sandbox, Task
 
@@ -25,6 +24,7 @@ CHECK_MESHES = Task("objects.mesh_check", "check_files")
 MAX_NAME_CHARS = 255  # a project's or a version's name, a file's name
 MAX_LABEL_CHARS = 64
 MAX_TAG_CHARS = 64
+MAX_TAGS = 20
 MAX_CHANGELOG_CHARS = 5000
 
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import httpx
 
 from tests.browser import chromium
-from tests.live import live_server
+from tests.live import live_server, wait_for
 from tests.test_design_federation import tiny_png
 from tests.test_web_browser import WAIT_MS, cube_stl, publish, sign_up
 
@@ -74,7 +74,24 @@ async def test_maker_pages_in_a_browser(new_database: Any, tmp_path: Path) -> No
         await sign_up(page, base_a, "alice")
         await refused_upload(page, base_a)
         first = await publish(page, base_a, "Bike trailer")
+        # Someone on the second server follows the project, so version 2 travels there.
+        _, bob_token = await b.user("bob")
+        async with httpx.AsyncClient(base_url=base_b) as client:
+            follow = await client.post(
+                "/api/v1/follows",
+                json={"target": f"@bike_trailer@{a.domain}"},
+                headers={"Authorization": f"Bearer {bob_token}"},
+            )
+        assert follow.status_code == 202, follow.text
         second = await new_version(page, first)
+
+        async def shown_on_b() -> str | None:
+            async with httpx.AsyncClient(base_url=base_b) as client:
+                home = await client.get("/", headers={"Accept": "text/html"})
+            found = re.search(r'href="(/designs/[0-9]+)"', home.text)
+            return found[1] if found and "Bike trailer" in home.text else None
+
+        remote_design = await wait_for(shown_on_b, seconds=30)
 
         # A comment with a long unbroken link, to see it wrap on a phone.
         await page.fill("#comment-form textarea[name=content]", f"Fits well {LONG_WORD} #trailer")
@@ -108,6 +125,7 @@ async def test_maker_pages_in_a_browser(new_database: Any, tmp_path: Path) -> No
         for url in (
             f"{base_a}/sign-in", f"{base_a}/sign-up", second, project,
             f"{base_b}/", f"{base_b}/authorize_interaction?uri={second}", f"{base_b}/sign-in",
+            f"{base_b}{remote_design}",
         ):  # fmt: skip
             assert await scroll_width(visitor, url) <= PHONE["width"], url
 

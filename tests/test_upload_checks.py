@@ -143,3 +143,26 @@ async def test_the_form_shows_why_an_upload_is_refused(nodes: Any) -> None:
         assert message in alert_of(response.text)
         assert f'value="{name}"' in response.text  # the form keeps what was typed
         assert await count(node, Project) == 0 and await nothing_stored(node)
+
+
+async def test_forks_and_edits_refuse_long_names_too(nodes: Any) -> None:
+    node = await nodes("a.test")
+    _, alice = await node.user("alice")
+    _, bob = await node.user("bob")
+    await new_project(node, alice, "lamp")
+    stl = ("files", ("lamp.stl", TETRAHEDRON, "model/stl"))
+    version = (await api_publish(node, alice, [stl], name="Lamp")).json()
+    fork = await call(
+        node,
+        "POST",
+        "/api/v1/forks",
+        bob,
+        json={"upstream": version["id"], "slug": "lamp2", "name": "f" * 300},
+    )
+    assert fork.status_code == 422 and "300 characters long" in fork.json()["error"]
+    assert await count(node, Project) == 1
+    path = f"/api/v1/versions?uri={version['id']}"
+    edit = await call(node, "PATCH", path, alice, json={"name": "e" * 256})
+    assert edit.status_code == 422 and "256 characters long" in edit.json()["error"]
+    shown = await call(node, "GET", "/api/v1/versions", params={"uri": version["id"]})
+    assert shown.json()["name"] == "Lamp"
