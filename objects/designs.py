@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,10 +28,10 @@ from objects.design_models import (
 )
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
+from objects.markdown import render_markdown
 from objects.notifications import FORK, notify
 from objects.thumbnails import queue_thumbnails
-
-MAX_TAGS = 20
+from objects.upload_checks import MAX_TAGS, check_name
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,7 @@ class VersionSpec:
     licence: LicenceTerms
     summary: str = ""
     description: str = ""  # Markdown
+    changelog: str = ""  # plain text: what changed since the version before
     tags: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
     authors: tuple[str, ...] = ()
@@ -61,11 +61,6 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML (raw HTML in the Markdown is escaped, then sanitised)."""
-    return sanitize_html(MarkdownIt("commonmark", {"html": False}).render(text))
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -92,8 +87,9 @@ async def create_project(
 ) -> tuple[Project, Actor]:
     """A new local project actor maintained by `owner`; the caller commits."""
     await check_free_handle(session, slug)
+    check_name(name, "the project's name")  # refused, never cut (forks come here too)
     actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
-    actor.name = name.strip()[:255] or slug
+    actor.name = name.strip() or slug
     actor.summary = sanitize_html(summary)
     actor.entity_kind = owner.entity_kind
     session.add(actor)
@@ -172,6 +168,7 @@ async def add_version(
         label=spec.label.strip()[:64] or str(number),
         name=spec.name.strip()[:255] or project_actor.name,
         summary=spec.summary.strip(),
+        changelog=spec.changelog.strip(),
         source=spec.description,
         content=spec.content_html
         if spec.content_html is not None
@@ -278,6 +275,19 @@ PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
 
 def is_remote_image(file: VersionFile) -> bool:
     return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
+
+
+async def latest_versions(
+    session: AsyncSession, project: Project, limit: int
+) -> list[DesignVersion]:
+    """The project's newest `limit` versions that are not deleted, newest first."""
+    rows = await session.scalars(
+        select(DesignVersion)
+        .where(DesignVersion.project_id == project.id, DesignVersion.deleted_at.is_(None))
+        .order_by(DesignVersion.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def files_of(

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
@@ -23,7 +22,7 @@ from web.api import designs as api
 from web.api import edits as api_edits
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
-from web.http import federation_error_handler, http_error_handler
+from web.http import federation_error_handler, http_error_handler, server_error_handler
 from web.instance_start import open_instance
 from web.mastodon import accounts as mastodon_accounts
 from web.mastodon import apps as oauth_apps
@@ -49,6 +48,7 @@ from web.pages import publish as web_publish
 from web.pages import versions as version_pages
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
+from web.static_assets import StaticAssets
 from web.templating import STATIC_DIR, make_templates
 
 
@@ -82,6 +82,7 @@ def create_app(
             finally:
                 await instance.stop_workers()
 
+    static = StaticAssets.build(STATIC_DIR)
     routes = [
         Route("/@{username}", profile_redirect),
         *ops.routes,
@@ -124,7 +125,7 @@ def create_app(
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=static, name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -132,10 +133,11 @@ def create_app(
         exception_handlers={
             FederationError: federation_error_handler,
             HTTPException: http_error_handler,
+            500: server_error_handler,
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(static)
     # The OpenAPI description is each face's fragment, merged when /api/v1/openapi.json is read.
     app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.

@@ -29,6 +29,7 @@ from objects.designs import (
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
 from objects.search import search_projects
+from objects.upload_checks import check_name
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
 from web.api.shapes import (
@@ -53,12 +54,13 @@ from web.design_actions import (
     refuse_deleted,
     store_fork,
 )
-from web.design_upload import check_file_parts, upload_licence, version_spec
+from web.design_upload import check_file_parts, check_upload, upload_licence, version_spec
 from web.instance import Instance, instance_of
 from web.openapi_schema import openapi_document
 from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
+from web.version_form import kept_from_upload
 
 # Projects
 
@@ -69,6 +71,7 @@ async def create_design(request: Request) -> Response:
     body = await json_body(request, instance.settings.max_body_bytes)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name") or slug
+    check_name(name)
     summary = text_field(body, "summary") or ""
     try:
         async with instance.sessions() as session:
@@ -150,8 +153,10 @@ async def publish_design_version(request: Request) -> Response:
     async with upload:  # anything raised before commit() discards the staged files
         licence = upload_licence(instance.policy, upload)
         check_file_parts(upload)
+        kept = await kept_from_upload(instance.sessions, project, upload)
+        await check_upload(instance.sandbox, upload, kept)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored)
+    spec = version_spec(upload, licence, maintainer, stored, kept)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)

@@ -65,6 +65,7 @@ SCHEMAS: dict[str, Schema] = {
         label=STR,
         name=STR,
         summary=STR,
+        changelog={"type": "string", "description": "what changed since the version before"},
         content={"type": "string", "description": "sanitised HTML"},
         source={"type": ["string", "null"], "description": "Markdown; local versions only"},
         tags=STRINGS,
@@ -117,6 +118,12 @@ SCHEMAS: dict[str, Schema] = {
         name=STR,
         summary=STR,
         description={"type": "string", "description": "Markdown"},
+        changelog={"type": "string", "description": "plain text, at most 5000 characters"},
+        keep={
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "description": "SHA-256 of files of the latest version to keep in this one",
+        },
         tags={"type": "string", "description": "comma separated, or the field repeated"},
         licence={
             "type": "string",
