@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from actors.convert import profile_fields
@@ -85,8 +86,23 @@ def credential_account_entity(
     }
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the signed-in person chose about an account, and it about them."""
+
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    domain_blocking: bool = False
+
+
 def relationship_entity(
-    actor_id: int, *, following: str | None, followed_by: str | None
+    actor_id: int,
+    *,
+    following: str | None,
+    followed_by: str | None,
+    standing: Standing = Standing(),
 ) -> dict[str, Any]:
     """How the signed-in person and one account stand; `following` and `followed_by` are
     follow states (pending or accepted) or None."""
@@ -97,13 +113,13 @@ def relationship_entity(
         "notifying": False,
         "languages": None,
         "followed_by": followed_by == FOLLOW_ACCEPTED,
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "blocking": standing.blocking,
+        "blocked_by": standing.blocked_by,
+        "muting": standing.muting,
+        "muting_notifications": standing.muting_notifications,
         "requested": following == FOLLOW_PENDING,
         "requested_by": followed_by == FOLLOW_PENDING,
-        "domain_blocking": False,
+        "domain_blocking": standing.domain_blocking,
         "endorsed": False,
         "note": "",
     }

@@ -38,6 +38,7 @@ from actors.moderation import visible
 from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion, Project
+from objects.hiding import wanted_by
 from objects.models import Note
 from objects.visibility import readable
 from web.mastodon_status import VERSION_PREFIX, Item, status_id
@@ -175,20 +176,30 @@ Source = Select[Any] | PerAuthor
 
 
 async def fetch_page(
-    session: AsyncSession, page: PageRequest, sources: Sequence[Source]
+    session: AsyncSession, page: PageRequest, sources: Sequence[Source], viewer: Actor | None
 ) -> list[Item]:
-    """Newest first; `sources` select Note or DesignVersion rows (already filtered)."""
+    """Newest first; `sources` select Note or DesignVersion rows (already filtered). Every
+    source is narrowed to what the viewer has not hidden (`objects.hiding`): a timeline
+    cannot leave out the blocks, mutes and domain blocks of the person reading it."""
     found: list[Item] = []
     for source in sources:
         if isinstance(source, PerAuthor):
-            found += await _read_per_author(session, source, page)
+            found += await _read_per_author(session, _wanted_per_author(source, viewer), page)
         else:
             model = source.column_descriptions[0]["entity"]
-            found += list(await session.scalars(_seek(source, model, page)))
+            wanted = source.where(wanted_by(viewer, model))
+            found += list(await session.scalars(_seek(wanted, model, page)))
     oldest_first = page.min_key is not None
     found.sort(key=key_of, reverse=not oldest_first)
     chosen = found[: page.limit]
     return chosen[::-1] if oldest_first else chosen
+
+
+def _wanted_per_author(source: PerAuthor, viewer: Actor | None) -> PerAuthor:
+    condition = source.condition
+    return PerAuthor(
+        source.model, lambda rows: condition(rows) & wanted_by(viewer, rows), source.authors
+    )
 
 
 def _seek(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:

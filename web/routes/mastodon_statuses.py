@@ -26,6 +26,7 @@ from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
 from objects.designs import project_of
+from objects.hiding import wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
@@ -103,7 +104,8 @@ async def status_thread(request: Request) -> Response:
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
-        ancestors = await _ancestors(session, viewer, item)
+        # Neither side of the thread shows what the viewer hid (`objects.hiding`).
+        ancestors = await wanted(session, viewer, await _ancestors(session, viewer, item))
         descendants = await _descendants(session, viewer, item.uri)
         shown = await entities(session, instance, viewer, [*ancestors, *descendants])
     return JSONResponse(
@@ -142,6 +144,7 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
                 Note.deleted_at.is_(None),
                 visible(),
                 readable_by(viewer),
+                wanted_by(viewer, Note),
             )
             .order_by(Note.id)
             .limit(MAX_THREAD - len(found))

@@ -65,7 +65,7 @@ async def _answer(request: Request, viewer: Actor | None, sources: Sources) -> R
             # The sources first: an account that is not shown is a 404 before a bad cursor.
             selected = await sources(session)
             page = await page_request(session, request)
-            items = await fetch_page(session, page, selected)
+            items = await fetch_page(session, page, selected, viewer)
             shown = await entities(session, instance, viewer, items)
         return JSONResponse(shown, headers=link_header(request, items))
 
