@@ -16,7 +16,7 @@ reads, apart from who may read what at all (`objects.visibility`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, inspect, or_, select, true
@@ -145,3 +145,33 @@ async def not_hiding(session: AsyncSession, sender: Actor, recipient_ids: list[i
     with session.no_autoflush:
         found = set(await session.scalars(hiding.union(blocked, muting, domain)))
     return [i for i in recipient_ids if i not in found]
+
+
+async def hiders_of(
+    session: AsyncSession, author_ids: Collection[int], reader_ids: Collection[int]
+) -> dict[int, set[int]]:
+    """For each author, those of the readers who hide them (for pushing to streams)."""
+    found: dict[int, set[int]] = {author: set() for author in author_ids}
+    if not author_ids or not reader_ids:
+        return found
+    authors, readers = list(author_ids), list(reader_ids)
+    pairs = [
+        select(AccountBlock.target_id, AccountBlock.actor_id).where(
+            AccountBlock.target_id.in_(authors), AccountBlock.actor_id.in_(readers)
+        ),
+        select(AccountBlock.actor_id, AccountBlock.target_id).where(
+            AccountBlock.actor_id.in_(authors), AccountBlock.target_id.in_(readers)
+        ),
+        select(AccountMute.target_id, AccountMute.actor_id).where(
+            AccountMute.target_id.in_(authors),
+            AccountMute.actor_id.in_(readers),
+            or_(AccountMute.expires_at.is_(None), AccountMute.expires_at > utcnow()),
+        ),
+        select(Actor.id, PersonDomainBlock.actor_id)
+        .join(PersonDomainBlock, PersonDomainBlock.domain == Actor.domain)
+        .where(Actor.id.in_(authors), PersonDomainBlock.actor_id.in_(readers)),
+    ]
+    for query in pairs:
+        for author, reader in await session.execute(query):
+            found[author].add(reader)
+    return found

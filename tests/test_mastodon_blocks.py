@@ -4,6 +4,7 @@ every timeline, notification list and thread of the person who chose them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import update
@@ -13,6 +14,7 @@ from actors.models import Follow
 from actors.relation_models import AccountBlock, AccountMute
 from tests.support import Node, call, count, get, settle
 from tests.test_mastodon_statuses import design, post
+from tests.test_mastodon_streaming import AsgiStream
 
 
 async def account_id(node: Node, token: str, acct: str) -> str:
@@ -245,3 +247,37 @@ async def test_domain_blocks_are_listed_and_lifted(nodes: Any) -> None:
     assert (await get(a, "/api/v1/domain_blocks", token)).json() == ["b.test"]
     self_block = await call(a, "POST", f"/api/v1/accounts/{alice.id}/block", token)
     assert self_block.status_code == 422 and await count(a, AccountBlock) == 0
+
+
+async def _events_until(stream: AsgiStream, event: str) -> list[tuple[str, Any]]:
+    """The stream's events up to and with the first of this kind, their data as JSON."""
+    found: list[tuple[str, Any]] = []
+    while not found or found[-1][0] != event:
+        name, data = await stream.event()
+        found.append((name, json.loads(data) if name != "delete" else data))
+    return found
+
+
+async def test_streams_carry_nothing_of_whom_one_hides(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bea, bea_token = await a.user("bea")
+    mallory, mallory_token = await a.user("mallory")
+    moe, moe_token = await a.user("moe")
+    await act(a, token, f"/api/v1/accounts/{moe.id}/follow")
+    await act(a, token, f"/api/v1/accounts/{mallory.id}/block")
+    await act(a, token, f"/api/v1/accounts/{moe.id}/mute")
+    async with (
+        AsgiStream(a, "/api/v1/streaming/public/local", token) as public,
+        AsgiStream(a, "/api/v1/streaming/user", token) as home,
+        AsgiStream(a, "/api/v1/streaming/public/local", bea_token) as others,
+    ):
+        blocked = await post(a, mallory_token, "Blocked words")
+        await post(a, moe_token, "Muted words, on the home stream of his followers")
+        await post(a, moe_token, "@alice a muted mention")
+        shown = await post(a, bea_token, "@alice Bea's words")
+        assert (await public.next_of("update"))["id"] == shown["id"]
+        assert (await others.next_of("update"))["id"] == blocked["id"]
+        events = await _events_until(home, "notification")
+        assert [name for name, _ in events] == ["notification"]
+        assert events[0][1]["account"]["id"] == str(bea.id)

@@ -26,6 +26,7 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
+from objects.hiding import hiders_of
 from objects.models import Note, Notification
 from web.instance import Instance
 from web.mastodon_entities import entities
@@ -73,6 +74,7 @@ class Placed:
 
     item: Item
     channels: list[Channel]
+    author_id: int  # a note's author, a version's project account
 
 
 def feed_of(instance: Instance) -> Feed:
@@ -115,8 +117,11 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
         wanted = [each for each in placed if any(map(hub.listens, each.channels))]
         if wanted:
             built = await entities(session, instance, None, [each.item for each in wanted])
+            # Nobody's stream carries a status of an account they hide.
+            hiders = await hiders_of(session, {each.author_id for each in wanted}, hub.user_ids())
             for each, entity in zip(wanted, built, strict=True):
-                publish_to(hub, each.channels, UPDATE, json.dumps(entity))
+                payload = json.dumps(entity)
+                publish_to(hub, each.channels, UPDATE, payload, not_to=hiders[each.author_id])
         await _new_notifications(session, instance, hub, cursor)
 
 
@@ -136,7 +141,7 @@ async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> l
     notes = [note for note, _ in rows]
     followers = await followers_streaming(session, hub, {note.actor_id for note in notes})
     return [
-        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]))
+        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]), note.actor_id)
         for note, silenced in rows
     ]
 
@@ -163,6 +168,7 @@ async def _new_versions(session: AsyncSession, hub: StreamHub, cursor: Cursor) -
             version_channels(
                 version, silenced is None, followers[actor_id] + maintainers[version.project_id]
             ),
+            actor_id,
         )
         for version, actor_id, silenced in rows
     ]
