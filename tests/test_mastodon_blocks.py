@@ -161,6 +161,11 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
     await act(a, token, f"/api/v1/accounts/{eve}/follow")
     await b.post_outbox("eve", eve_token, {"type": "Follow", "object": "alice@a.test"})
     await settle(a, b)
+    # A list of the accounts alice follows, read as one more timeline in the walk.
+    await act(a, token, f"/api/v1/accounts/{bea.id}/follow")
+    chosen = await act(a, token, "/api/v1/lists", json={"title": "Makers"})
+    members = {"account_ids": [str(bea.id), str(muted.id), str(blocked.id), eve]}
+    await act(a, token, f"/api/v1/lists/{chosen['id']}/accounts", json=members)
 
     await act(a, token, f"/api/v1/accounts/{blocked.id}/block")
     await act(a, token, f"/api/v1/accounts/{muted.id}/mute")
@@ -186,7 +191,8 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
     await b.post_outbox("eve", eve_token, {"type": "Like", "object": note["uri"]})
     await settle(a, b)
 
-    seen = await _walk(a, token, {"hashtag": "lamp", "id": "1"})
+    walk_values = {"hashtag": "lamp", "id": chosen["id"]}
+    seen = await _walk(a, token, walk_values)
     context = await get(a, f"/api/v1/statuses/{note['id']}/context", token)
     seen |= _accounts_in(context.json())
     assert str(bea.id) in seen  # the walk finds what is not hidden
@@ -195,7 +201,7 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
     assert unread == len((await get(a, "/api/v1/notifications", token)).json())
 
     # Whoever else reads the same timelines sees them: the rule is alice's alone.
-    others = await _walk(a, bea_token, {"hashtag": "lamp", "id": "1"})
+    others = await _walk(a, bea_token, walk_values)
     assert {str(blocked.id), str(muted.id)} <= others
 
 

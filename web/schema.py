@@ -16,6 +16,7 @@ import actors.models
 import actors.moderation_models
 import actors.relation_models
 import inbox.models
+import objects.conversation_models
 import objects.design_models
 import objects.filter_models
 import objects.media_models
@@ -35,6 +36,7 @@ _MODEL_MODULES = (
     actors.moderation_models,
     actors.relation_models,
     objects.models,
+    objects.conversation_models,
     objects.design_models,
     objects.filter_models,
     objects.media_models,

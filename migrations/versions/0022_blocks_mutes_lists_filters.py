@@ -1,4 +1,4 @@
-"""blocks, mutes, a person's domain blocks, lists and filters
+"""blocks, mutes, a person's domain blocks, lists, filters and conversation marks
 
 Revision ID: 0022
 Revises: 0011
@@ -112,10 +112,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_filter_keywords_filter_id", "filter_keywords", ["filter_id"])
+    op.create_table(
+        "conversation_marks",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("root_note_id", ID, nullable=False),
+        sa.Column("read_through", ID, nullable=False),
+        sa.Column("removed_through", ID, nullable=False),
+        _actor(),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("actor_id", "root_note_id"),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "conversation_marks",
         "filter_keywords",
         "status_filters",
         "list_members",

@@ -27,7 +27,7 @@ from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from objects.visibility import readable_by
 from web.http import token_actor
 from web.instance import Instance, instance_of
-from web.mastodon_entities import entities
+from web.mastodon_filters import screened_entities
 from web.mastodon_paging import (
     NOT_FOUND,
     ids_link_header,
@@ -160,8 +160,11 @@ async def notification_entities(
     """The page's entities, its statuses and accounts each looked up once for the page; a
     notification whose status the person may not read is left out."""
     items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)}, me)
-    built = await entities(session, instance, me, list(items.values()))
-    statuses = dict(zip(items, built, strict=True))
+    # A notification whose status the person's filters hide is left out like the others.
+    kept, built = await screened_entities(
+        session, instance, me, "notifications", list(items.values())
+    )
+    statuses = {item.uri: entity for item, entity in zip(kept, built, strict=True)}
     accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
     shown = []
     for row in rows:

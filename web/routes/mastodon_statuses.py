@@ -37,6 +37,7 @@ from web.account_json import form_or_json
 from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon_entities import accounts_json, entities
+from web.mastodon_filters import screened_entities
 from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
@@ -107,10 +108,11 @@ async def status_thread(request: Request) -> Response:
         # Neither side of the thread shows what the viewer hid (`objects.hiding`).
         ancestors = await wanted(session, viewer, await _ancestors(session, viewer, item))
         descendants = await _descendants(session, viewer, item.uri)
-        shown = await entities(session, instance, viewer, [*ancestors, *descendants])
-    return JSONResponse(
-        {"ancestors": shown[: len(ancestors)], "descendants": shown[len(ancestors) :]}
-    )
+        kept, shown = await screened_entities(
+            session, instance, viewer, "thread", [*ancestors, *descendants]
+        )
+    above = sum(1 for each in kept if any(each is ancestor for ancestor in ancestors))
+    return JSONResponse({"ancestors": shown[:above], "descendants": shown[above:]})
 
 
 async def _ancestors(session: AsyncSession, viewer: Actor | None, item: Item) -> list[Item]:
