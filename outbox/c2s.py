@@ -115,6 +115,7 @@ async def _create(
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
         to={"to": to, "cc": cc},
+        language=_language(obj),
     )
     note.url = note.uri
     if mentions := _mentions(obj.get("tag")):
@@ -125,6 +126,16 @@ async def _create(
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
+
+
+def _language(obj: dict[str, Any]) -> str | None:
+    """The language a client gave as the key of `contentMap`, as Mastodon sends it."""
+    content_map = obj.get("contentMap")
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        [language] = content_map
+        if isinstance(language, str) and 0 < len(language) <= 16:
+            return language
+    return None
 
 
 def _addressing(

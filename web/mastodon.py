@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
 from federation.settings import Settings
 from federation.urls import LocalUrls, web_url_or_none
-from objects.convert import iso
+from objects.convert import iso_ms
 from objects.html import plain_text
 
 # Client libraries parse the version as Mastodon's; the part in parentheses says what we are.
@@ -34,9 +35,11 @@ def account_entity(
     following: int = 0,
     statuses: int = 0,
     fields: list[tuple[str, str]] | None = None,
+    last_status_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     acct = actor.username if actor.local else actor.handle
     avatar = f"{urls.base_url}/avatars/missing.png"  # served by web.routes.instance_api
+    header = f"{urls.base_url}/headers/original/missing.png"  # likewise, Mastodon's path
     return {
         "id": str(actor.id),
         "username": actor.username,
@@ -46,18 +49,21 @@ def account_entity(
         "bot": actor.type in ("Service", "Application"),
         "group": actor.type == "Group",
         "discoverable": True,
-        "created_at": iso(actor.created_at),
+        "created_at": iso_ms(actor.created_at),
         "note": actor.summary,
         "url": web_url_or_none(actor.url) or actor.uri,
         "uri": actor.uri,
         "avatar": avatar,
         "avatar_static": avatar,
-        "header": "",
-        "header_static": "",
+        "header": header,
+        "header_static": header,
         "followers_count": followers,
         "following_count": following,
         "statuses_count": statuses,
-        "last_status_at": None,
+        # A date, as Mastodon gives it (the time of day would tell more than apps need).
+        "last_status_at": last_status_at.astimezone(dt.UTC).date().isoformat()
+        if last_status_at
+        else None,
         "emojis": [],
         "fields": [{"name": n, "value": v, "verified_at": None} for n, v in fields or []],
     }

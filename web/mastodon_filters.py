@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
-from objects.convert import iso
+from objects.convert import iso_ms
 from objects.filter_models import HIDE, FilterKeyword
 from objects.filters import ActiveFilter, active_filters, matches_in
 from objects.html import plain_text
@@ -34,7 +34,7 @@ def filter_entity(active: ActiveFilter) -> dict[str, Any]:
         "id": str(row.id),
         "title": row.title,
         "context": list(row.contexts.get("contexts", [])),
-        "expires_at": iso(row.expires_at) if row.expires_at else None,
+        "expires_at": iso_ms(row.expires_at) if row.expires_at else None,
         "filter_action": row.action,
         "keywords": [keyword_entity(k) for k in active.keywords],
         "statuses": [],
@@ -49,7 +49,7 @@ def v1_filter_entities(filters: Sequence[ActiveFilter]) -> list[dict[str, Any]]:
             "phrase": keyword.keyword,
             "context": list(each.row.contexts.get("contexts", [])),
             "whole_word": keyword.whole_word,
-            "expires_at": iso(each.row.expires_at) if each.row.expires_at else None,
+            "expires_at": iso_ms(each.row.expires_at) if each.row.expires_at else None,
             "irreversible": each.row.action == HIDE,
         }
         for each in filters

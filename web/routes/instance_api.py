@@ -345,4 +345,6 @@ routes = [
     ScopedRoute("/api/v1/coop/boosts", create_boost, methods=["POST"], scope="admin:write"),
     ScopedRoute("/api/v1/coop/boosts", delete_boost, methods=["DELETE"], scope="admin:write"),
     Route("/avatars/missing.png", missing_avatar),
+    # Mastodon's path for an account without a header image: apps load it like any other.
+    Route("/headers/original/missing.png", missing_avatar),
 ]

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError, ValidationError
-from objects.convert import iso
+from objects.convert import iso_ms
 from objects.hiding import wanted_by
 from objects.models import Note, Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
@@ -184,7 +184,7 @@ def _entity(
     entity: dict[str, Any] = {
         "id": str(row.id),
         "type": SHOWN_AS.get(row.kind, row.kind),
-        "created_at": iso(row.created_at),
+        "created_at": iso_ms(row.created_at),
         "group_key": f"ungrouped-{row.id}",
         "account": account,
     }

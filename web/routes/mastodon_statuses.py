@@ -62,6 +62,7 @@ WRITE_BOOKMARKS = "write:bookmarks"
 # Mastodon's visibilities to ours (a private status is for the followers).
 VISIBILITIES = {mastodon: ours for ours, mastodon in MASTODON_VISIBILITY.items()}
 MAX_MENTIONS = 20
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 # @user or @user@host, not inside a word, an e-mail address or a URL path.
 MENTION = re.compile(
     r"(?<![\w@/.])@([a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9_])(?:@([a-z0-9.-]+(?::[0-9]+)?))?", re.I
@@ -169,6 +170,7 @@ class StatusDraft:
     visibility: str  # ours: public, unlisted, followers or direct
     media_ids: list[int]
     parent_id: str | None
+    language: str | None = None
 
 
 async def post_status(request: Request) -> Response:
@@ -232,7 +234,17 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
         check_comment(text, spoiler)
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
-    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id)
+    language = _language(body.get("language"))
+    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language)
+
+
+def _language(value: Any) -> str | None:
+    """An ISO 639 code (`en`, `de`, `pt-BR`), as Mastodon stores it; none: not said."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not LANGUAGE.fullmatch(value):
+        raise ValidationError(f"'language' must be an ISO 639 code such as en, not {value!r:.20}")
+    return value
 
 
 def _media_ids(value: Any) -> list[int]:
@@ -269,6 +281,8 @@ async def _publish_status(
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
+    if draft.language:  # as Mastodon sends it: the content under its language
+        note["contentMap"] = {draft.language: note["content"]}
     async with instance.sessions() as session:
         row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
         assert row.object_uri is not None
