@@ -452,7 +452,7 @@ PATHS: dict[str, Schema] = {
 
 def openapi_document(base_url: str) -> dict[str, Any]:
     # Imported here: web.openapi_admin builds on this module's helpers.
-    from web import openapi_admin, openapi_mastodon, openapi_oauth
+    from web import openapi_admin, openapi_mastodon, openapi_oauth, openapi_social
 
     return {
         "openapi": "3.1.0",
@@ -466,12 +466,17 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": PATHS | openapi_admin.PATHS | openapi_mastodon.PATHS | openapi_oauth.PATHS,
+        "paths": PATHS
+        | openapi_admin.PATHS
+        | openapi_mastodon.PATHS
+        | openapi_oauth.PATHS
+        | openapi_social.PATHS,
         "components": {
             "schemas": SCHEMAS
             | openapi_admin.SCHEMAS
             | openapi_mastodon.SCHEMAS
-            | openapi_oauth.SCHEMAS,
+            | openapi_oauth.SCHEMAS
+            | openapi_social.SCHEMAS,
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
