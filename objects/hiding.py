@@ -109,6 +109,16 @@ def _author_of(item: Note | DesignVersion, owners: dict[int, int]) -> int | None
     return owners.get(item.project_id)
 
 
+async def blocks(session: AsyncSession, blocker: int, blocked: int) -> bool:
+    """Whether `blocker` blocks `blocked` (one way)."""
+    found = await session.scalar(
+        select(AccountBlock.id).where(
+            AccountBlock.actor_id == blocker, AccountBlock.target_id == blocked
+        )
+    )
+    return found is not None
+
+
 async def blocks_between(session: AsyncSession, one: int, other: int) -> bool:
     """Whether either of the two accounts blocks the other."""
     found = await session.scalar(

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from starlette.routing import Route
 
 from actors.models import Follow
@@ -58,9 +58,17 @@ async def test_a_block_ends_follows_both_ways_and_federates(nodes: Any) -> None:
     [listed] = (await get(a, "/api/v1/blocks", token)).json()
     assert listed["id"] == mallory and listed["acct"] == "mallory@b.test"
 
+    # b.test honours the block itself: mallory can neither follow alice again nor answer
+    # her there. A server that does not honour it is played by forgetting it on b.test.
+    follow_alice = {"type": "Follow", "object": "alice@a.test"}
+    assert (await b.post_outbox("mallory", mallory_token, follow_alice)).status_code == 403
+    async with b.instance.sessions() as session:
+        await session.execute(delete(AccountBlock))
+        await session.commit()
+
     # What mallory sends now reaches alice in no way: a follow is refused, a mention and
     # a reply are not told, and her posts stay off alice's timelines.
-    await b.post_outbox("mallory", mallory_token, {"type": "Follow", "object": "alice@a.test"})
+    await b.post_outbox("mallory", mallory_token, follow_alice)
     note = await post(a, token, "Lamp news")
     await settle(a, b)
     await post(b, mallory_token, "@alice@a.test look at this")
@@ -178,12 +186,29 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
 
     # Each of them (and bea, whom alice hides nothing of) posts, replies, mentions her,
     # favourites and boosts her note, and follows her.
-    for node, who_token in ((a, bea_token), (a, blocked_token), (a, muted_token)):
-        await post(node, who_token, "@alice hello", visibility="direct")
-        await post(node, who_token, "A reply", in_reply_to_id=note["id"])
-        await post(node, who_token, "Public words")
-        await act(node, who_token, f"/api/v1/statuses/{note['id']}/favourite")
-        await act(node, who_token, f"/api/v1/statuses/{note['id']}/reblog")
+    for who_token in (bea_token, muted_token):
+        await post(a, who_token, "@alice hello", visibility="direct")
+        await post(a, who_token, "A reply", in_reply_to_id=note["id"])
+        await post(a, who_token, "Public words")
+        await act(a, who_token, f"/api/v1/statuses/{note['id']}/favourite")
+        await act(a, who_token, f"/api/v1/statuses/{note['id']}/reblog")
+    # Whom alice blocks may mention her, but not answer, favourite or boost her, nor see
+    # her statuses through the API.
+    await post(a, blocked_token, "@alice hello", visibility="direct")
+    await post(a, blocked_token, "Public words")
+    for refused in (
+        await call(
+            a,
+            "POST",
+            "/api/v1/statuses",
+            blocked_token,
+            json={"status": "A reply", "in_reply_to_id": note["id"]},
+        ),
+        await call(a, "POST", f"/api/v1/statuses/{note['id']}/favourite", blocked_token),
+        await call(a, "POST", f"/api/v1/statuses/{note['id']}/reblog", blocked_token),
+    ):
+        assert refused.status_code in (403, 404), refused.text
+    assert (await get(a, f"/api/v1/statuses/{note['id']}", blocked_token)).status_code == 404
     await post(b, eve_token, "@alice@a.test hello")
     await b.post_outbox(
         "eve", eve_token, {"type": "Note", "content": "Hi", "inReplyTo": note["uri"]}

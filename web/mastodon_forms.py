@@ -8,8 +8,11 @@ from typing import Any
 
 from starlette.requests import Request
 
+from federation.errors import FederationError
+from federation.json_input import parse_json_object
 from web.account_json import form_pairs
-from web.http import json_body
+from web.files import media_type_essence
+from web.http import limited_body
 
 # `keywords_attributes[][keyword]` or `keywords_attributes[0][keyword]`: a list of objects.
 _NESTED = re.compile(r"([a-z_]+)\[(\d*)\]\[([a-z_]+)\]")
@@ -41,11 +44,16 @@ def fold_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 async def app_params(request: Request, limit: int) -> dict[str, Any]:
-    """The query string's parameters, then the body's (a form or JSON; none is fine)."""
+    """The query string's parameters, then the body's (a form or JSON; none is fine: apps
+    send `POST …/block` with no body, some with a JSON content type all the same)."""
     params = fold_pairs(list(request.query_params.multi_items()))
     pairs = await form_pairs(request)
     if pairs is not None:
         return {**params, **fold_pairs(pairs)}
-    if request.headers.get("content-type") or int(request.headers.get("content-length") or 0):
-        return {**params, **await json_body(request, limit)}
-    return params
+    raw = await limited_body(request, limit)
+    if not raw.strip():
+        return params
+    media_type = media_type_essence(request.headers.get("content-type", ""))
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise FederationError(f"send JSON or a form, not {media_type:.80}", status=415)
+    return {**params, **parse_json_object(raw)}

@@ -26,7 +26,7 @@ from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
 from objects.designs import project_of
-from objects.hiding import wanted, wanted_by
+from objects.hiding import blocks, wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
@@ -79,6 +79,8 @@ async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: 
         raise FederationError(NOT_FOUND, status=404)
     if not await may_read(session, viewer, item):
         raise FederationError(NOT_FOUND, status=404)
+    if viewer and isinstance(item, Note) and await blocks(session, item.actor_id, viewer.id):
+        raise FederationError(NOT_FOUND, status=404)  # as on Mastodon, for who is blocked
     return item
 
 
