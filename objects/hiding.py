@@ -31,8 +31,14 @@ from objects.models import Note, Notification
 Item = TypeVar("Item", bound=Note | DesignVersion)
 
 
-def _hidden_selects(viewer_id: int, *, notifications: bool) -> list[Select[int]]:
-    """The ids of the accounts hidden from the viewer, as several selects (NOT IN each)."""
+def _hidden_selects(
+    viewer_id: int, *, notifications: bool, own_choices: bool = True
+) -> list[Select[int]]:
+    """The ids of the accounts hidden from the viewer, as several selects (NOT IN each);
+    without `own_choices`, only those that block the viewer."""
+    blocking_me = select(AccountBlock.actor_id).where(AccountBlock.target_id == viewer_id)
+    if not own_choices:
+        return [blocking_me]
     muted = select(AccountMute.target_id).where(
         AccountMute.actor_id == viewer_id,
         or_(AccountMute.expires_at.is_(None), AccountMute.expires_at > utcnow()),
@@ -41,7 +47,7 @@ def _hidden_selects(viewer_id: int, *, notifications: bool) -> list[Select[int]]
         muted = muted.where(AccountMute.notifications)
     return [
         select(AccountBlock.target_id).where(AccountBlock.actor_id == viewer_id),
-        select(AccountBlock.actor_id).where(AccountBlock.target_id == viewer_id),
+        blocking_me,
         muted,
         select(Actor.id)
         .join(PersonDomainBlock, PersonDomainBlock.domain == Actor.domain)
@@ -50,25 +56,29 @@ def _hidden_selects(viewer_id: int, *, notifications: bool) -> list[Select[int]]
 
 
 def shown_accounts(
-    viewer: Actor | None, column: Any, *, notifications: bool = False
+    viewer: Actor | None, column: Any, *, notifications: bool = False, own_choices: bool = True
 ) -> ColumnElement[bool]:
     """The rows whose account `column` is not hidden from the viewer."""
     if viewer is None:
         return true()
-    hidden = _hidden_selects(viewer.id, notifications=notifications)
+    hidden = _hidden_selects(viewer.id, notifications=notifications, own_choices=own_choices)
     return and_(*(column.not_in(ids) for ids in hidden))
 
 
-def wanted_by(viewer: Actor | None, model: Any) -> ColumnElement[bool]:
+def wanted_by(viewer: Actor | None, model: Any, *, own_choices: bool = True) -> ColumnElement[bool]:
     """The rows of `model` (Note, DesignVersion or Notification, or an alias of one) that
-    come from no account hidden from the viewer."""
+    come from no account hidden from the viewer. Without `own_choices` (an account's own
+    statuses, which Mastodon shows to who opens that account even if they muted or
+    blocked it) only accounts that block the viewer are left out."""
     kind = inspect(model).mapper.class_
     if kind is Note:
-        return shown_accounts(viewer, model.actor_id)
+        return shown_accounts(viewer, model.actor_id, own_choices=own_choices)
     if kind is DesignVersion:
         if viewer is None:
             return true()
-        hidden_projects = select(Project.id).where(~shown_accounts(viewer, Project.actor_id))
+        hidden_projects = select(Project.id).where(
+            ~shown_accounts(viewer, Project.actor_id, own_choices=own_choices)
+        )
         shown: ColumnElement[bool] = model.project_id.not_in(hidden_projects)
         return shown
     if kind is Notification:

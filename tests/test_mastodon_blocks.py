@@ -225,6 +225,15 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
     unread = (await get(a, "/api/v1/notifications/unread_count", token)).json()["count"]
     assert unread == len((await get(a, "/api/v1/notifications", token)).json())
 
+    # Opening the account itself shows its statuses, as on Mastodon; whom alice blocks
+    # sees none of hers there.
+    for hidden_one in (blocked, muted):
+        theirs = await get(a, f"/api/v1/accounts/{hidden_one.id}/statuses", token)
+        assert theirs.json() and _accounts_in(theirs.json()) == {str(hidden_one.id)}
+    alices = await get(a, f"/api/v1/accounts/{note['account']['id']}/statuses", blocked_token)
+    assert alices.status_code == 200 and alices.json() == []
+    assert (await get(a, f"/api/v1/accounts/{note['account']['id']}/statuses", bea_token)).json()
+
     # Whoever else reads the same timelines sees them: the rule is alice's alone.
     others = await _walk(a, bea_token, walk_values)
     assert {str(blocked.id), str(muted.id)} <= others

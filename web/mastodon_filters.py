@@ -22,6 +22,7 @@ from web.mastodon_status import Item
 # How many more pages a timeline reads when its filters hid statuses, so that a page
 # hidden whole does not end an app's scrolling (an empty page reads as the end).
 REFILLS = 4
+ACCOUNT = "account"  # the filter context of one account's statuses
 
 
 def keyword_entity(keyword: FilterKeyword) -> dict[str, Any]:
@@ -114,7 +115,7 @@ async def filtered_page(
     shown: list[dict[str, Any]] = []
     first = page
     for _ in range(REFILLS + 1):
-        found = await fetch_page(session, page, sources, viewer)
+        found = await fetch_page(session, page, sources, viewer, own_choices=context != ACCOUNT)
         kept, built = await screened_entities(session, instance, viewer, context, found)
         items, shown = _joined(page, items, shown, kept, built)
         if len(found) < page.limit or len(items) >= page.limit:
