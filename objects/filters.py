@@ -10,7 +10,7 @@ filter's name (the Status entity's `filtered`). A keyword matches case-insensiti
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -78,6 +78,32 @@ async def active_filters(
     )
     chosen = [row for row in rows if context in row.contexts.get("contexts", [])]
     return await _with_keywords(session, chosen)
+
+
+async def active_filters_of(
+    session: AsyncSession, reader_ids: Collection[int]
+) -> dict[int, list[ActiveFilter]]:
+    """Each reader's filters in force now, whatever their contexts (for streams)."""
+    if not reader_ids:
+        return {}
+    rows = list(
+        await session.scalars(
+            select(StatusFilter).where(
+                StatusFilter.actor_id.in_(list(reader_ids)),
+                or_(StatusFilter.expires_at.is_(None), StatusFilter.expires_at > utcnow()),
+            )
+        )
+    )
+    found: dict[int, list[ActiveFilter]] = {}
+    for each in await _with_keywords(session, rows):
+        found.setdefault(each.row.actor_id, []).append(each)
+    return found
+
+
+def hides_in(filters: Sequence[ActiveFilter], context: str, text: str) -> bool:
+    """Whether a `hide` filter of this context matches the text."""
+    chosen = [f for f in filters if context in f.row.contexts.get("contexts", [])]
+    return any(match.hides for match in matches_in(chosen, text))
 
 
 async def _with_keywords(session: AsyncSession, rows: list[StatusFilter]) -> list[ActiveFilter]:

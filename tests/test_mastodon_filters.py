@@ -13,6 +13,7 @@ from objects.filter_models import StatusFilter
 from tests.support import call, get
 from tests.test_mastodon_blocks import act
 from tests.test_mastodon_statuses import post
+from tests.test_mastodon_streaming import AsgiStream
 
 
 async def test_filters_are_created_changed_listed_and_deleted(nodes: Any) -> None:
@@ -173,3 +174,25 @@ async def test_a_page_hidden_whole_reads_on(nodes: Any) -> None:
     assert f"max_id={older[1]['id']}" in page.headers["link"]
     newer = await get(a, "/api/v1/timelines/home", token, limit="2", min_id=older[0]["id"])
     assert [s["id"] for s in newer.json()] == [older[2]["id"], older[1]["id"]]
+
+
+async def test_streams_leave_out_what_hide_filters_match(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, token = await a.user("alice")
+    bea, bea_token = await a.user("bea")
+    await act(a, token, f"/api/v1/accounts/{bea.id}/follow")
+    body = {"title": "No crypto", "context": ["public"], "filter_action": "hide"}
+    body["keywords_attributes"] = [{"keyword": "coin"}]
+    await call(a, "POST", "/api/v2/filters", token, json=body)
+    async with (
+        AsgiStream(a, "/api/v1/streaming/public/local", token) as public,
+        AsgiStream(a, "/api/v1/streaming/user", token) as home,
+        AsgiStream(a, "/api/v1/streaming/public/local", bea_token) as others,
+    ):
+        coin = await post(a, bea_token, "Buy my coin")
+        plain = await post(a, bea_token, "A plain lamp")
+        assert (await public.next_of("update"))["id"] == plain["id"]
+        # The filter names public only: alice's home stream still carries it.
+        assert (await home.next_of("update"))["id"] == coin["id"]
+        assert (await others.next_of("update"))["id"] == coin["id"]
+    assert alice.id != bea.id

@@ -26,16 +26,17 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
+from objects.filters import active_filters_of, hides_in
 from objects.hiding import hiders_of
 from objects.models import Note, Notification
 from web.instance import Instance
 from web.mastodon_entities import entities
+from web.mastodon_filters import status_text
 from web.mastodon_status import Item
 from web.routes.mastodon_notifications import notification_entities
 from web.stream_audience import (
     followers_streaming,
     note_channels,
-    publish_to,
     readers_streaming,
 )
 from web.streaming import (
@@ -117,11 +118,18 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
         wanted = [each for each in placed if any(map(hub.listens, each.channels))]
         if wanted:
             built = await entities(session, instance, None, [each.item for each in wanted])
-            # Nobody's stream carries a status of an account they hide.
-            hiders = await hiders_of(session, {each.author_id for each in wanted}, hub.user_ids())
+            # Nobody's stream carries a status of an account they hide, nor one their `hide`
+            # filters leave out of that stream's timeline (home for the user stream).
+            readers = hub.user_ids()
+            hiders = await hiders_of(session, {each.author_id for each in wanted}, readers)
+            filters = await active_filters_of(session, readers)
             for each, entity in zip(wanted, built, strict=True):
-                payload = json.dumps(entity)
-                publish_to(hub, each.channels, UPDATE, payload, not_to=hiders[each.author_id])
+                payload, text = json.dumps(entity), status_text(entity)
+                for channel in dict.fromkeys(each.channels):
+                    context = "home" if channel[0] == USER else "public"
+                    filtered = {r for r, f in filters.items() if hides_in(f, context, text)}
+                    skipped = hiders[each.author_id] | filtered
+                    hub.publish(channel, UPDATE, payload, not_to=skipped)
         await _new_notifications(session, instance, hub, cursor)
 
 
