@@ -1,7 +1,8 @@
-"""Mastodon's timelines: home, public, a hashtag's, and one account's statuses.
+"""Mastodon's timelines: home, public, a hashtag's, a list's, and one account's statuses.
 
-Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains.
-Boosts are not shown in timelines yet.
+Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains,
+less what the reader hides (`objects.hiding`, applied by the pager) and what their filters
+of the timeline's context hide (`web.mastodon_filters`). Boosts are not shown yet.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def _readable_by_follower(me: Actor, note: Any) -> ColumnElement[bool]:
 
 
 async def home(request: Request) -> Response:
-    """Notes by people the viewer follows (all but direct ones, and but those of accounts on
-    their exclusive lists) and their own; versions of projects they follow or maintain.
+    """Notes by people the viewer follows (all but direct ones; none by accounts on their
+    exclusive lists) and their own; versions of projects they follow or maintain.
     Each followed account's notes are one index seek, so a page costs the same however
     many notes the others have written."""
     me = await token_actor(request)
