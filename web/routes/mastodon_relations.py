@@ -7,10 +7,12 @@ blocked or muted from their timelines, notifications and threads is `objects.hid
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -21,7 +23,7 @@ from federation.db import utcnow
 from federation.errors import ValidationError
 from outbox import relations
 from web.http import token_actor
-from web.instance import instance_of
+from web.instance import Instance, instance_of
 from web.mastodon_entities import accounts_json, visible_actor
 from web.mastodon_forms import app_params
 from web.mastodon_paging import ids_link_header, read_id_page
@@ -61,7 +63,10 @@ def _duration(params: dict[str, Any]) -> dt.datetime | None:
     return utcnow() + dt.timedelta(seconds=seconds) if seconds else None
 
 
-async def _change(request: Request, change: Any, *, federates: bool) -> Response:
+Change = Callable[[AsyncSession, Instance, Actor, Actor], Awaitable[None]]
+
+
+async def _change(request: Request, change: Change, *, federates: bool) -> Response:
     """Apply `change(session, instance, me, target)` and answer the new relationship."""
     instance = instance_of(request)
     me = await token_actor(request)
@@ -78,14 +83,14 @@ async def _change(request: Request, change: Any, *, federates: bool) -> Response
 
 
 async def block(request: Request) -> Response:
-    async def change(session: Any, instance: Any, me: Actor, target: Actor) -> None:
+    async def change(session: AsyncSession, instance: Instance, me: Actor, target: Actor) -> None:
         await relations.block(session, instance.urls, me, target)
 
     return await _change(request, change, federates=True)
 
 
 async def unblock(request: Request) -> Response:
-    async def change(session: Any, instance: Any, me: Actor, target: Actor) -> None:
+    async def change(session: AsyncSession, instance: Instance, me: Actor, target: Actor) -> None:
         await relations.unblock(session, instance.urls, me, target)
 
     return await _change(request, change, federates=True)
@@ -96,7 +101,7 @@ async def mute(request: Request) -> Response:
     notifications = _flag(params, "notifications", True)
     expires_at = _duration(params)
 
-    async def change(session: Any, instance: Any, me: Actor, target: Actor) -> None:
+    async def change(session: AsyncSession, instance: Instance, me: Actor, target: Actor) -> None:
         await relations.mute(
             session, me, target, notifications=notifications, expires_at=expires_at
         )
@@ -105,7 +110,7 @@ async def mute(request: Request) -> Response:
 
 
 async def unmute(request: Request) -> Response:
-    async def change(session: Any, instance: Any, me: Actor, target: Actor) -> None:
+    async def change(session: AsyncSession, instance: Instance, me: Actor, target: Actor) -> None:
         await relations.unmute(session, me, target)
 
     return await _change(request, change, federates=False)
