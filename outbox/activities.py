@@ -79,3 +79,7 @@ def announce(urls: LocalUrls, actor: Actor, note_uri: str, author: Actor) -> dic
 def update_actor(urls: LocalUrls, actor: Actor, actor_doc: dict[str, Any]) -> dict[str, Any]:
     inner = {k: v for k, v in actor_doc.items() if k != "@context"}
     return _activity(urls, actor, "Update", inner, to=[PUBLIC], cc=[actor.followers_url])
+
+
+def block(urls: LocalUrls, actor: Actor, target: Actor) -> dict[str, Any]:
+    return _activity(urls, actor, "Block", target.uri, to=[target.uri])

@@ -35,6 +35,11 @@ from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
 from web.mastodon import timelines as mastodon_timelines
+from web.mastodon.social import conversations as mastodon_conversations
+from web.mastodon.social import filters as mastodon_filters
+from web.mastodon.social import lists as mastodon_lists
+from web.mastodon.social import openapi as social_openapi
+from web.mastodon.social import relations as mastodon_relations
 from web.mastodon.streaming import routes as mastodon_streaming
 from web.negotiation import negotiated, wants_html
 from web.ops import health as ops
@@ -113,7 +118,11 @@ def create_app(
         *coop.routes,
         *mastodon_accounts.routes,
         *mastodon_media.routes,
+        *mastodon_conversations.routes,
+        *mastodon_filters.routes,
+        *mastodon_lists.routes,
         *mastodon_notifications.routes,
+        *mastodon_relations.routes,
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,
@@ -139,7 +148,7 @@ def create_app(
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.templates = make_templates(static)
     # The OpenAPI description is each face's fragment, merged when /api/v1/openapi.json is read.
-    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT)
+    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT, social_openapi.FRAGMENT)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.
     app.add_middleware(OutageAnswers)
     ops.install(app)

@@ -108,7 +108,10 @@ SCHEMAS: dict[str, Schema] = {
         requested=BOOL,
         requested_by=BOOL,
         blocking=BOOL,
+        blocked_by=BOOL,
         muting=BOOL,
+        muting_notifications=BOOL,
+        domain_blocking=BOOL,
     ),
     "Preferences": {"type": "object", "description": "posting and reading defaults"},
     "Status": _obj(
@@ -506,9 +509,6 @@ PATHS: dict[str, Schema] = {
         _query("local", "true: only this instance's"),
     ),
     **_slashed("/api/v1/custom_emojis", _get(_EMPTY, ANY_LIST)),
-    **_slashed("/api/v1/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
-    **_slashed("/api/v2/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
-    **_slashed("/api/v1/lists", _get(_EMPTY, ANY_LIST, signed_in=True)),
     **_slashed("/api/v1/announcements", _get(_EMPTY, ANY_LIST, signed_in=True)),
     **_slashed(
         "/api/v1/preferences",

@@ -38,6 +38,7 @@ from actors.moderation import visible
 from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion, Project
+from objects.hiding import wanted_by
 from objects.models import Note
 from objects.search import Item
 from objects.visibility import readable
@@ -168,20 +169,39 @@ Source = Select[Any] | PerAuthor
 
 
 async def fetch_page(
-    session: AsyncSession, page: PageRequest, sources: Sequence[Source]
+    session: AsyncSession,
+    page: PageRequest,
+    sources: Sequence[Source],
+    viewer: Actor | None,
+    *,
+    own_choices: bool = True,
 ) -> list[Item]:
-    """Newest first; `sources` select Note or DesignVersion rows (already filtered)."""
+    """Newest first; `sources` select Note or DesignVersion rows (already filtered). Every
+    source is narrowed to what the viewer has not hidden (`objects.hiding`): a timeline
+    cannot leave out the blocks, mutes and domain blocks of the person reading it (an
+    account's own page, `own_choices=False`, leaves out only accounts blocking them)."""
     found: list[Item] = []
     for source in sources:
         if isinstance(source, PerAuthor):
-            found += await _read_per_author(session, source, page)
+            wanted_rows = _wanted_per_author(source, viewer, own_choices)
+            found += await _read_per_author(session, wanted_rows, page)
         else:
             model = source.column_descriptions[0]["entity"]
-            found += list(await session.scalars(_seek(source, model, page)))
+            wanted = source.where(wanted_by(viewer, model, own_choices=own_choices))
+            found += list(await session.scalars(_seek(wanted, model, page)))
     oldest_first = page.min_key is not None
     found.sort(key=key_of, reverse=not oldest_first)
     chosen = found[: page.limit]
     return chosen[::-1] if oldest_first else chosen
+
+
+def _wanted_per_author(source: PerAuthor, viewer: Actor | None, own_choices: bool) -> PerAuthor:
+    condition = source.condition
+
+    def wanted(rows: Any) -> ColumnElement[bool]:
+        return condition(rows) & wanted_by(viewer, rows, own_choices=own_choices)
+
+    return PerAuthor(source.model, wanted, source.authors)
 
 
 def _seek(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:

@@ -102,9 +102,6 @@ async def rules(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     *_both("/api/v1/custom_emojis", _empty_list(signed_in=False), scope=PUBLIC),
-    *_both("/api/v1/filters", _empty_list(signed_in=True), scope="read:filters"),
-    *_both("/api/v2/filters", _empty_list(signed_in=True), scope="read:filters"),
-    *_both("/api/v1/lists", _empty_list(signed_in=True), scope="read:lists"),
     *_both("/api/v1/preferences", preferences, scope="read:accounts"),
     *_both("/api/v1/announcements", _empty_list(signed_in=True), scope="read"),
     *_both("/api/v1/follow_requests", follow_requests, scope="read:follows"),

@@ -11,6 +11,7 @@ files) however many statuses it holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.service import actors_by_id
 from federation.urls import LocalUrls, web_url_or_none
-from objects.convert import iso, media_url
+from objects.convert import iso_ms, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import PREVIEW_TYPES, files_of, is_remote_image, licence_of, project_actor_ids
@@ -89,6 +90,7 @@ async def entities_of_actors(
     if not ids:
         return {}
     counts = await _account_counts(session, ids)
+    latest = await _last_status_times(session, ids)
     return {
         actor.id: account_entity(
             actor,
@@ -97,9 +99,32 @@ async def entities_of_actors(
             following=counts.get(("following", actor.id), 0),
             statuses=counts.get(("statuses", actor.id), 0),
             fields=shown_fields(actor),
+            last_status_at=latest.get(actor.id),
         )
         for actor in actors
     }
+
+
+async def _last_status_times(session: AsyncSession, ids: set[int]) -> dict[int, dt.datetime]:
+    """When each actor last posted something anyone may read: a note, or for a project a
+    design version (one query)."""
+    notes = (
+        select(Note.actor_id, func.max(Note.published))
+        .where(Note.actor_id.in_(ids), Note.deleted_at.is_(None), readable_by(None))
+        .group_by(Note.actor_id)
+    )
+    versions = (
+        select(Project.actor_id, func.max(DesignVersion.published))
+        .join(DesignVersion, DesignVersion.project_id == Project.id)
+        .where(Project.actor_id.in_(ids), DesignVersion.deleted_at.is_(None))
+        .group_by(Project.actor_id)
+    )
+    latest: dict[int, dt.datetime] = {}
+    for query in (notes, versions):
+        for actor_id, moment in await session.execute(query):
+            if moment is not None and (actor_id not in latest or moment > latest[actor_id]):
+                latest[actor_id] = moment
+    return latest
 
 
 async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[str, int], int]:
@@ -251,8 +276,8 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         **_common(note.uri, context),
         "id": str(note.id),
         "url": web_url_or_none(note.url) or note.uri,
-        "created_at": iso(note.published),
-        "edited_at": iso(note.edited_at) if note.edited_at else None,
+        "created_at": iso_ms(note.published),
+        "edited_at": iso_ms(note.edited_at) if note.edited_at else None,
         "account": context.accounts[note.actor_id],
         "content": note.content,
         "spoiler_text": note.summary or "",
@@ -281,8 +306,8 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         **_common(version.uri, context),
         "id": f"{VERSION_PREFIX}{version.id}",
         "url": version.uri,
-        "created_at": iso(version.published),
-        "edited_at": iso(version.edited_at) if version.edited_at else None,
+        "created_at": iso_ms(version.published),
+        "edited_at": iso_ms(version.edited_at) if version.edited_at else None,
         "account": context.accounts[actor_id],
         "content": version_content(version, context.policy),
         "spoiler_text": "",

@@ -27,6 +27,7 @@ from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
 from objects.designs import project_of
+from objects.hiding import blocks, wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
@@ -38,6 +39,7 @@ from web.account_json import form_or_json
 from web.bearer import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entity_lists import accounts_json, entities
+from web.mastodon.filtering import screened_entities
 from web.mastodon.paging import NOT_FOUND, find_item, ids_link_header, items_by_uri, read_id_page
 from web.mastodon.status import MASTODON_VISIBILITY
 from web.mastodon.streaming.audience import publish_delete
@@ -55,6 +57,7 @@ WRITE_BOOKMARKS = "write:bookmarks"
 # Mastodon's visibilities to ours (a private status is for the followers).
 VISIBILITIES = {mastodon: ours for ours, mastodon in MASTODON_VISIBILITY.items()}
 MAX_MENTIONS = 20
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 # @user or @user@host, not inside a word, an e-mail address or a URL path.
 MENTION = re.compile(
     r"(?<![\w@/.])@([a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9_])(?:@([a-z0-9.-]+(?::[0-9]+)?))?", re.I
@@ -71,6 +74,8 @@ async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: 
         raise FederationError(NOT_FOUND, status=404)
     if not await may_read(session, viewer, item):
         raise FederationError(NOT_FOUND, status=404)
+    if viewer and isinstance(item, Note) and await blocks(session, item.actor_id, viewer.id):
+        raise FederationError(NOT_FOUND, status=404)  # as on Mastodon, for who is blocked
     return item
 
 
@@ -98,12 +103,14 @@ async def status_thread(request: Request) -> Response:
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
-        ancestors = await _ancestors(session, viewer, item)
+        # Neither side of the thread shows what the viewer hid (`objects.hiding`).
+        ancestors = await wanted(session, viewer, await _ancestors(session, viewer, item))
         descendants = await _descendants(session, viewer, item.uri)
-        shown = await entities(session, instance, viewer, [*ancestors, *descendants])
-    return JSONResponse(
-        {"ancestors": shown[: len(ancestors)], "descendants": shown[len(ancestors) :]}
-    )
+        kept, shown = await screened_entities(
+            session, instance, viewer, "thread", [*ancestors, *descendants]
+        )
+    above = sum(1 for each in kept if any(each is ancestor for ancestor in ancestors))
+    return JSONResponse({"ancestors": shown[:above], "descendants": shown[above:]})
 
 
 async def _ancestors(session: AsyncSession, viewer: Actor | None, item: Item) -> list[Item]:
@@ -137,6 +144,7 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
                 Note.deleted_at.is_(None),
                 visible(),
                 readable_by(viewer),
+                wanted_by(viewer, Note),
             )
             .order_by(Note.id)
             .limit(MAX_THREAD - len(found))
@@ -159,6 +167,7 @@ class StatusDraft:
     visibility: str  # ours: public, unlisted, followers or direct
     media_ids: list[int]
     parent_id: str | None
+    language: str | None = None
 
 
 async def post_status(request: Request) -> Response:
@@ -222,7 +231,17 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
         check_comment(text, spoiler)
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
-    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id)
+    language = _language(body.get("language"))
+    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language)
+
+
+def _language(value: Any) -> str | None:
+    """An ISO 639 code (`en`, `de`, `pt-BR`), as Mastodon stores it; none: not said."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not LANGUAGE.fullmatch(value):
+        raise ValidationError(f"'language' must be an ISO 639 code such as en, not {value!r:.20}")
+    return value
 
 
 def _media_ids(value: Any) -> list[int]:
@@ -259,6 +278,8 @@ async def _publish_status(
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
+    if draft.language:  # as Mastodon sends it: the content under its language
+        note["contentMap"] = {draft.language: note["content"]}
     async with instance.sessions() as session:
         row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
         assert row.object_uri is not None

@@ -26,15 +26,17 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
+from objects.filters import active_filters_of, hides_in
+from objects.hiding import hiders_of
 from objects.models import Note, Notification
 from objects.search import Item
 from web.instance import Instance
 from web.mastodon.entity_lists import entities
+from web.mastodon.filtering import status_text
 from web.mastodon.notification_entities import notification_entities
 from web.mastodon.streaming.audience import (
     followers_streaming,
     note_channels,
-    publish_to,
     readers_streaming,
 )
 from web.streaming import (
@@ -73,6 +75,7 @@ class Placed:
 
     item: Item
     channels: list[Channel]
+    author_id: int  # a note's author, a version's project account
 
 
 def feed_of(instance: Instance) -> Feed:
@@ -115,8 +118,18 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
         wanted = [each for each in placed if any(map(hub.listens, each.channels))]
         if wanted:
             built = await entities(session, instance, None, [each.item for each in wanted])
+            # Nobody's stream carries a status of an account they hide, nor one their `hide`
+            # filters leave out of that stream's timeline (home for the user stream).
+            readers = hub.user_ids()
+            hiders = await hiders_of(session, {each.author_id for each in wanted}, readers)
+            filters = await active_filters_of(session, readers)
             for each, entity in zip(wanted, built, strict=True):
-                publish_to(hub, each.channels, UPDATE, json.dumps(entity))
+                payload, text = json.dumps(entity), status_text(entity)
+                for channel in dict.fromkeys(each.channels):
+                    context = "home" if channel[0] == USER else "public"
+                    filtered = {r for r, f in filters.items() if hides_in(f, context, text)}
+                    skipped = hiders[each.author_id] | filtered
+                    hub.publish(channel, UPDATE, payload, not_to=skipped)
         await _new_notifications(session, instance, hub, cursor)
 
 
@@ -136,7 +149,7 @@ async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> l
     notes = [note for note, _ in rows]
     followers = await followers_streaming(session, hub, {note.actor_id for note in notes})
     return [
-        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]))
+        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]), note.actor_id)
         for note, silenced in rows
     ]
 
@@ -163,6 +176,7 @@ async def _new_versions(session: AsyncSession, hub: StreamHub, cursor: Cursor) -
             version_channels(
                 version, silenced is None, followers[actor_id] + maintainers[version.project_id]
             ),
+            actor_id,
         )
         for version, actor_id, silenced in rows
     ]
