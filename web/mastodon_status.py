@@ -1,7 +1,9 @@
 """Mastodon's Status entity, for notes and for design versions, built a page at a time.
 
 Status ids: a note's is its row id ("123"); a design version's is "v" and its row id
-("v45"), so the two never collide. Timelines order statuses by publication time (ties by
+("v45"); a boost's (an Announce, shown as Mastodon shows a reblog: a status of the booster's
+whose `reblog` is the original) is "r" and its interaction's row id ("r7"). They never
+collide. Timelines order statuses by publication time (ties by
 kind, then row id), not by id: see `web.mastodon_paging`.
 
 Every builder here takes a whole page, so a page costs a fixed handful of queries (the
@@ -36,7 +38,10 @@ from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
 
 VERSION_PREFIX = "v"
+REBLOG_PREFIX = "r"
 Item = Note | DesignVersion
+# What a timeline holds: statuses, and boosts of them (Announce interactions).
+Shown = Note | DesignVersion | Interaction
 # Our stored visibilities to Mastodon's names.
 MASTODON_VISIBILITY = {
     "public": "public",
@@ -46,7 +51,9 @@ MASTODON_VISIBILITY = {
 }
 
 
-def status_id(item: Item) -> str:
+def status_id(item: Shown) -> str:
+    if isinstance(item, Interaction):
+        return f"{REBLOG_PREFIX}{item.id}"
     return f"{VERSION_PREFIX}{item.id}" if isinstance(item, DesignVersion) else str(item.id)
 
 
@@ -133,8 +140,10 @@ async def status_context(
     items: Sequence[Item],
     *,
     rejects_media: Any = None,
+    boosters: Iterable[int] = (),
 ) -> StatusContext:
-    """Look up, for the whole page, what its statuses show."""
+    """Look up, for the whole page, what its statuses show (`boosters`: the accounts of the
+    page's boosts, whose originals are among `items`)."""
     context = StatusContext(urls=urls, policy=policy, viewer=viewer)
     notes = [item for item in items if isinstance(item, Note)]
     versions = [item for item in items if isinstance(item, DesignVersion)]
@@ -143,7 +152,7 @@ async def status_context(
     context.files = await files_of(session, versions)
     context.thumbnails = await thumbnails_for(session, _drawable(versions, context.files))
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
-    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
+    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values()) | set(boosters)
     actors = await _actors(session, actor_ids)
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
@@ -298,6 +307,41 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         "favourites_count": context.version_interactions.get((LIKE, version.uri), 0),
         "reblogs_count": context.version_interactions.get((ANNOUNCE, version.uri), 0),
         "replies_count": version.replies_count,
+    }
+
+
+def reblog_entity(
+    boost: Interaction, original: dict[str, Any], context: StatusContext
+) -> dict[str, Any]:
+    """A boost as Mastodon shows a reblog: the booster's own status, empty, wrapping the
+    original; the viewer's favourite, boost and bookmark are the original's."""
+    return {
+        **original,
+        "id": f"{REBLOG_PREFIX}{boost.id}",
+        "uri": boost.uri,
+        "url": None,
+        "created_at": iso(boost.created_at),
+        "edited_at": None,
+        "account": context.accounts[boost.actor_id],
+        "content": "",
+        "spoiler_text": "",
+        "sensitive": False,
+        "visibility": "public",
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "reblog": original,
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": 0,
+        "pinned": False,
+        "application": None,
     }
 
 

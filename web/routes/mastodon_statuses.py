@@ -40,6 +40,7 @@ from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
     find_item,
+    find_shown,
     ids_link_header,
     items_by_uri,
     read_id_page,
@@ -89,12 +90,24 @@ async def _author_shown(session: AsyncSession, item: Item) -> bool:
 
 
 async def get_status(request: Request) -> Response:
+    """The status; a boost's id ("r7") shows the boost, wrapping its original."""
     instance = instance_of(request)
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
+        shown = await find_shown(session, request.path_params["id"])
+        if isinstance(shown, Interaction):
+            found = await entities(session, instance, viewer, [shown])
+            if not found or not await _booster_shown(session, shown):
+                raise FederationError(NOT_FOUND, status=404)
+            return JSONResponse(found[0])
         item = await readable_item(session, viewer, request.path_params["id"])
         [entity] = await entities(session, instance, viewer, [item])
     return JSONResponse(entity)
+
+
+async def _booster_shown(session: AsyncSession, boost: Interaction) -> bool:
+    actor = await session.get(Actor, boost.actor_id)
+    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
 
 
 async def status_thread(request: Request) -> Response:
@@ -450,9 +463,24 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
             await submit(session, instance.resolver, me, {"type": kind, "object": item.uri})
         await session.commit()
         await session.refresh(item)
-        [entity] = await entities(session, instance, me, [item])
+        boosted = kind == ANNOUNCE and not undo
+        shown = await _boost_or(session, me, item) if boosted else item
+        [entity] = await entities(session, instance, me, [shown])
     instance.wake_delivery()
     return JSONResponse(entity)
+
+
+async def _boost_or(session: AsyncSession, me: Actor, item: Item) -> Item | Interaction:
+    """What a reblog answers, as Mastodon does: the new status wrapping the original (the
+    person's boost of it)."""
+    boost = await session.scalar(
+        select(Interaction).where(
+            Interaction.kind == ANNOUNCE,
+            Interaction.actor_id == me.id,
+            Interaction.object_uri == item.uri,
+        )
+    )
+    return item if boost is None else boost
 
 
 async def favourited_by(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Mastodon's timelines: home, public, a hashtag's, and one account's statuses.
 
 Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains.
-Boosts are not shown in timelines yet.
+Home and account timelines show boosts as Mastodon shows reblogs (`web.mastodon_status`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from actors.moderation import publicly_listed, visible
 from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
-from objects.models import Note
-from objects.visibility import listed_publicly, readable_by, readable_by_followers
+from objects.models import Interaction, Note
+from objects.visibility import boost_shown, listed_publicly, readable_by, readable_by_followers
 from web.api_json import tags_contain
 from web.http import token_actor, viewer_actor
 from web.instance import instance_of
@@ -101,7 +101,8 @@ async def home(request: Request) -> Response:
         versions = _versions().where(
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
         )
-        return [mine, theirs, versions]
+        boosts = PerAuthor(Interaction, boost_shown, [me.id, *followees])
+        return [mine, theirs, versions, boosts]
 
     return await _answer(request, me, sources)
 
@@ -150,7 +151,10 @@ async def account_statuses(request: Request) -> Response:
         if query_flag(request, "exclude_replies"):
             notes = notes.where(Note.in_reply_to.is_(None))
         versions = _versions().where(Project.actor_id == actor.id)
-        return [notes, versions]
+        if query_flag(request, "exclude_reblogs"):
+            return [notes, versions]
+        boosts = select(Interaction).where(Interaction.actor_id == actor.id, boost_shown())
+        return [notes, versions, boosts]
 
     return await _answer(request, viewer, sources)
 
