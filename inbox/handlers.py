@@ -147,9 +147,14 @@ async def on_update(
     if is_design(obj):
         return  # changed only as admitted: see `InboxWorker._handle`
     if obj.get("type") in NOTE_TYPES:
-        note = await get_note(session, str(obj.get("id")))
-        if note is not None and note.actor_id == actor.id and note.deleted_at is None:
-            await edit_note(session, note, parse_remote_note(obj))
+        # Only the note's author edits it: the signer (`actor`) must be the author we stored
+        # and the one the new version names.
+        edited = parse_remote_note(obj)
+        note = await get_note(session, edited.uri)
+        if note is None or note.actor_id != actor.id or edited.attributed_to != actor.uri:
+            return
+        if note.deleted_at is None:
+            await edit_note(session, note, edited)
 
 
 async def on_delete(

@@ -53,6 +53,8 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
         doc["inReplyTo"] = note.in_reply_to
     if note.edited_at:
         doc["updated"] = iso(note.edited_at)
+    if note.language:
+        doc["contentMap"] = {note.language: note.content}
     for key in DOCUMENT_KEYS:
         if (note.document or {}).get(key):
             doc[key] = note.document[key]  # type: ignore[index]

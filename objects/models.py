@@ -59,6 +59,23 @@ class Note(Base):
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
+class NoteEdit(Base):
+    """A note's version before an edit (Mastodon's status history); the current version is
+    the note itself. By URI: a note received in a batch has no row id until it is written."""
+
+    __tablename__ = "note_edits"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    note_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    # The note's attachments then, as ActivityStreams JSON (`{"attachment": [...]}`).
+    document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # When this version was made: the note's publication or its previous edit.
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 LIKE = "Like"
 ANNOUNCE = "Announce"
 

@@ -25,6 +25,7 @@ from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
     add_local_note,
+    keep_previous_version,
     remove_interaction,
     tombstone_note,
 )
@@ -115,6 +116,7 @@ async def _create(
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
         to={"to": to, "cc": cc},
+        language=_language(obj.get("contentMap")),
     )
     note.url = note.uri
     if mentions := _mentions(obj.get("tag")):
@@ -125,6 +127,15 @@ async def _create(
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
+
+
+def _language(content_map: Any) -> str | None:
+    """The language a client gives as the one key of `contentMap` (Mastodon's shape)."""
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        [language] = content_map
+        if isinstance(language, str) and 0 < len(language) <= 16:
+            return language
+    return None
 
 
 def _addressing(
@@ -306,6 +317,7 @@ async def _update(
     content = obj.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("the edited note needs some content")
+    keep_previous_version(session, note)
     note.content = _note_html(content)
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None

@@ -46,3 +46,14 @@ async def test_masto_boosts_and_reads_the_boost_in_home(new_database: Any, tmp_p
     ]
     assert answer["again"] == status["id"]
     assert answer["undone"] == {"id": status["id"], "reblogged": False}
+
+
+async def test_masto_edits_and_reads_history_and_source(new_database: Any, tmp_path: Path) -> None:
+    async with live_server(await new_database(), tmp_path / "a") as node:
+        _, token = await node.user("alice")
+        status = await post(node, token, status="First try")
+        answer = await masto(node, token, "edit", status["id"], "Second try", "spoiler")
+    assert answer["edited"]["content"] == "<p>Second try</p>"
+    assert answer["edited"]["editedAt"] is not None
+    assert answer["history"] == ["<p>First try</p>", "<p>Second try</p>"]
+    assert answer["source"] == {"text": "Second try", "spoiler": "spoiler"}

@@ -440,6 +440,22 @@ def _note_media(note: Note, context: StatusContext) -> list[dict[str, Any]]:
     ]
 
 
+def shown_attachments(name: str, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Image attachments kept as ActivityStreams JSON (an earlier version of a note) as
+    MediaAttachments named `{name}-{position}`."""
+    return [
+        _image_entity(
+            f"{name}-{index}",
+            attachment["url"],
+            attachment.get("name"),
+            meta=_image_meta(attachment.get("width"), attachment.get("height")),
+            blurhash=attachment.get("blurhash"),
+        )
+        for index, attachment in enumerate(attachments)
+        if _is_image(attachment) and isinstance(attachment.get("url"), str)
+    ]
+
+
 def _in_note_order(note: Note, context: StatusContext) -> list[MediaAttachment]:
     return sorted(context.media.get(note.id, []), key=lambda media: media.position)
 

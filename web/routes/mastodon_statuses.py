@@ -25,27 +25,27 @@ from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
-from objects.designs import project_of
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
-from web.account_json import form_or_json
+from outbox.edits import keep_source
+from web.account_json import form_or_json, language_of, listed_fields
 from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon_entities import accounts_json, entities
 from web.mastodon_lookup import resolve_remote
 from web.mastodon_paging import (
     NOT_FOUND,
-    find_item,
     find_shown,
     ids_link_header,
     items_by_uri,
     read_id_page,
     whole_id,
 )
+from web.mastodon_reading import readable_item
 from web.mastodon_status import MASTODON_VISIBILITY, Item
 from web.scopes import ScopedRoute
 from web.stream_audience import publish_delete
@@ -68,25 +68,6 @@ MENTION = re.compile(
 
 
 # Reading
-
-
-async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: str) -> Item:
-    """The status, if it exists, is not deleted, its author is shown and the viewer may see it."""
-    item = await find_item(session, status_id)
-    if item is None or item.deleted_at is not None or not await _author_shown(session, item):
-        raise FederationError(NOT_FOUND, status=404)
-    if not await may_read(session, viewer, item):
-        raise FederationError(NOT_FOUND, status=404)
-    return item
-
-
-async def _author_shown(session: AsyncSession, item: Item) -> bool:
-    actor: Actor | None
-    if isinstance(item, DesignVersion):
-        actor = (await project_of(session, item))[1]
-    else:
-        actor = await session.get(Actor, item.actor_id)
-    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
 
 
 async def get_status(request: Request) -> Response:
@@ -177,12 +158,13 @@ class StatusDraft:
     visibility: str  # ours: public, unlisted, followers or direct
     media_ids: list[int]
     parent_id: str | None
+    language: str | None = None
 
 
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
     me = await token_actor(request)
-    body = await form_or_json(request, instance.settings.max_body_bytes, _listed_fields)
+    body = await form_or_json(request, instance.settings.max_body_bytes, listed_fields)
     key = _key_hash(request)
     earlier = await _remembered(instance, me, key)
     if earlier is not None:
@@ -210,17 +192,6 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
     return JSONResponse(entity)
 
 
-def _listed_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """A form's pairs as JSON carries them: the values of `name[]` fields in a list."""
-    body: dict[str, Any] = {}
-    for name, value in pairs:
-        if name.endswith("[]"):
-            body.setdefault(name[:-2], []).append(value)
-        else:
-            body[name] = value
-    return body
-
-
 def _check_status(body: dict[str, Any]) -> StatusDraft:
     if body.get("poll"):
         raise ValidationError("polls are not supported")
@@ -240,7 +211,9 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
         check_comment(text, spoiler)
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
-    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id)
+    return StatusDraft(
+        text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language_of(body)
+    )
 
 
 def _media_ids(value: Any) -> list[int]:
@@ -277,9 +250,12 @@ async def _publish_status(
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
+    if draft.language:
+        note["contentMap"] = {draft.language: note["content"]}
     async with instance.sessions() as session:
         row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
         assert row.object_uri is not None
+        await keep_source(session, row.object_uri, draft.text)
         await _remember(session, me, key, row.object_uri)
         await session.commit()
     return row.object_uri
