@@ -19,6 +19,7 @@ from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
 from inbox.design_handlers import on_delete_design
 from inbox.moderation_handlers import on_flag
+from inbox.poll_handlers import is_vote, on_question, on_vote
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
 from objects.models import ANNOUNCE, LIKE
@@ -127,9 +128,12 @@ async def on_create(
         return  # stored only as admitted: see `InboxWorker._handle`
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
+    if is_vote(obj) and await on_vote(ctx, session, obj, actor):
+        return
     data = parse_remote_note(obj)
     if data.attributed_to == actor.uri:
         await store_received_note(session, ctx.urls, data, actor)
+        await on_question(session, obj)
 
 
 async def on_update(
@@ -155,6 +159,7 @@ async def on_update(
             return
         if note.deleted_at is None:
             await edit_note(session, note, edited)
+            await on_question(session, obj)
 
 
 async def on_delete(

@@ -58,6 +58,10 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
     for key in DOCUMENT_KEYS:
         if (note.document or {}).get(key):
             doc[key] = note.document[key]  # type: ignore[index]
+    question = (note.document or {}).get("question")
+    if isinstance(question, dict):  # our poll (`objects.polls`): sent as Mastodon sends one
+        doc["type"] = "Question"
+        doc.update(question)
     if with_context:
         doc["@context"] = AS_CONTEXT
     return doc

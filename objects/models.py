@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
-from federation.db import Base, IdType, utcnow
+from federation.db import Base, IdType, JSONType, utcnow
 
 NOASSERTION = "NOASSERTION"
 # The visibilities anyone may read. The rule is `objects.visibility`'s; the values are here
@@ -113,4 +113,39 @@ class Notification(Base):
     # The note or design version concerned (by URI: a note received in a batch has no row id
     # until the batch is written).
     object_uri: Mapped[str | None] = mapped_column(String(2048), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Poll(Base):
+    """A note's poll (a `Question`): ours, or a remote one as its server last told us.
+
+    `counts` are the votes per option, in the order of `options`: for our polls recounted
+    from `poll_votes`, for remote ones as the Question's `replies.totalItems` said."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    note_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    local: Mapped[bool] = mapped_column(default=False)
+    multiple: Mapped[bool] = mapped_column(default=False)
+    hide_totals: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    options: Mapped[list[str]] = mapped_column(default=list)
+    counts: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    voters_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PollVote(Base):
+    """One choice of one voter: a local person's in any poll, a remote one's in ours."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "actor_id", "choice"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(IdType, ForeignKey("polls.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    choice: Mapped[int] = mapped_column()
+    # The vote's id: the Note a remote voter sent, or the one we sent for a local voter.
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -129,7 +129,17 @@ def keep_previous_version(session: AsyncSession, note: Note) -> None:
 
 
 async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> None:
-    """A received edit of a remote note: the version before it is kept in its history."""
+    """A received edit of a remote note: the version before it is kept in its history. An
+    Update that changes nothing shown (a poll's new counts) keeps no version."""
+    attachments = (note.document or {}).get("attachment") or []
+    unchanged = (note.content, note.summary, note.sensitive, attachments) == (
+        data.content,
+        data.summary,
+        data.sensitive,
+        data.attachments,
+    )
+    if unchanged:
+        return
     keep_previous_version(session, note)
     note.content = data.content
     note.summary = data.summary

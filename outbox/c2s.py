@@ -30,6 +30,7 @@ from objects.notes import (
     tombstone_note,
 )
 from objects.notifications import follow_kind, notify
+from objects.polls import PollDraft, add_local_poll
 from objects.resolve import find_or_fetch_note
 from objects.visibility import may_read, visibility_of
 from outbox import activities
@@ -49,19 +50,21 @@ async def submit(
     body: dict[str, Any],
     *,
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     """Apply one client-submitted activity (or bare Note); the caller commits.
 
-    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note.
+    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note;
+    `poll`: a poll the new note asks (it is then sent as a Question).
     """
     kind = body.get("type")
     if kind in NOTE_TYPES:
         body = {"type": "Create", "object": body, "to": body.get("to"), "cc": body.get("cc")}
         kind = "Create"
     if kind == "Create":
-        return await _create(session, resolver, actor, body, media_ids)
-    if media_ids:
-        raise ValidationError("media can only be attached to a new note")
+        return await _create(session, resolver, actor, body, media_ids, poll)
+    if media_ids or poll:
+        raise ValidationError("media and polls can only be part of a new note")
     handler = _SUBMITTERS.get(str(kind))
     if handler is None:
         raise ValidationError(
@@ -90,6 +93,7 @@ async def _create(
     actor: Actor,
     body: dict[str, Any],
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     obj = body.get("object")
     if not isinstance(obj, dict) or obj.get("type", "Note") != "Note":
@@ -124,6 +128,8 @@ async def _create(
     await add_local_note(session, note)
     await session.flush()
     await _attach_media(session, resolver, actor, note, media_ids)
+    if poll is not None:
+        add_local_poll(session, note, poll)
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )

@@ -31,11 +31,12 @@ from objects.designs import licence_of, project_actor_ids
 from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
-from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, Poll
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
 from web.mastodon import account_entity, shown_fields
+from web.mastodon_polls import poll_entity, polls_by_note
 
 VERSION_PREFIX = "v"
 REBLOG_PREFIX = "r"
@@ -76,6 +77,8 @@ class StatusContext:
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
     thumbnails: dict[str, str] = field(default_factory=dict)  # 3D file sha256 -> its PNG's
+    polls: dict[str, Poll] = field(default_factory=dict)  # by note uri
+    own_votes: dict[int, list[int]] = field(default_factory=dict)  # poll id -> viewer's choices
 
 
 async def account_entities(
@@ -159,6 +162,7 @@ async def status_context(
     context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
     context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
     context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
+    context.polls, context.own_votes = await polls_by_note(session, viewer, [n.uri for n in notes])
     if rejects_media is not None:
         context.media_rejected = _media_rejected(actors, rejects_media)
     return context
@@ -277,7 +281,20 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         "favourites_count": note.likes_count,
         "reblogs_count": note.announces_count,
         "replies_count": note.replies_count,
+        "poll": _poll(note, context),
     }
+
+
+def _poll(note: Note, context: StatusContext) -> dict[str, Any] | None:
+    poll = context.polls.get(note.uri)
+    if poll is None:
+        return None
+    viewer = context.viewer
+    return poll_entity(
+        poll,
+        context.own_votes.get(poll.id),
+        is_author=viewer is not None and viewer.id == note.actor_id,
+    )
 
 
 def _version_status(version: DesignVersion, context: StatusContext) -> dict[str, Any]:

@@ -39,9 +39,40 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_note_edits_note_uri", "note_edits", ["note_uri"])
+    op.create_table(
+        "polls",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("note_uri", sa.String(length=2048), nullable=False),
+        sa.Column("local", sa.Boolean(), nullable=False),
+        sa.Column("multiple", sa.Boolean(), nullable=False),
+        sa.Column("hide_totals", sa.Boolean(), nullable=False),
+        sa.Column("expires_at", WHEN, nullable=True),
+        sa.Column("options", JSON, nullable=False),
+        sa.Column("counts", JSON, nullable=False),
+        sa.Column("voters_count", sa.Integer(), nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("note_uri"),
+    )
+    op.create_table(
+        "poll_votes",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("poll_id", ID, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("choice", sa.Integer(), nullable=False),
+        sa.Column("uri", sa.String(length=2048), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["actor_id"], ["actors.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("poll_id", "actor_id", "choice"),
+        sa.UniqueConstraint("uri"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("poll_votes")
+    op.drop_table("polls")
     op.drop_index("ix_note_edits_note_uri", table_name="note_edits")
     op.drop_table("note_edits")
     with op.batch_alter_table("interactions", schema=None) as batch_op:

@@ -28,6 +28,7 @@ from objects.design_models import DesignVersion
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.polls import PollDraft
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
@@ -45,6 +46,7 @@ from web.mastodon_paging import (
     read_id_page,
     whole_id,
 )
+from web.mastodon_polls import poll_in
 from web.mastodon_reading import readable_item
 from web.mastodon_status import MASTODON_VISIBILITY, Item
 from web.scopes import ScopedRoute
@@ -159,6 +161,7 @@ class StatusDraft:
     media_ids: list[int]
     parent_id: str | None
     language: str | None = None
+    poll: PollDraft | None = None
 
 
 async def post_status(request: Request) -> Response:
@@ -193,9 +196,10 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
 
 
 def _check_status(body: dict[str, Any]) -> StatusDraft:
-    if body.get("poll"):
-        raise ValidationError("polls are not supported")
+    poll = poll_in(body)
     media_ids = _media_ids(body.get("media_ids"))
+    if poll is not None and media_ids:
+        raise ValidationError("a status can have media or a poll, not both")
     text = body.get("status")
     text = text.strip() if isinstance(text, str) else ""
     if not text and not media_ids:
@@ -212,7 +216,7 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
     return StatusDraft(
-        text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language_of(body)
+        text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language_of(body), poll
     )
 
 
@@ -253,7 +257,9 @@ async def _publish_status(
     if draft.language:
         note["contentMap"] = {draft.language: note["content"]}
     async with instance.sessions() as session:
-        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
+        row = await submit(
+            session, instance.resolver, me, note, media_ids=draft.media_ids, poll=draft.poll
+        )
         assert row.object_uri is not None
         await keep_source(session, row.object_uri, draft.text)
         await _remember(session, me, key, row.object_uri)
@@ -329,7 +335,7 @@ async def _comment_on_design(
     """A reply to a design version is a comment on the design: public, sent to the project."""
     if draft.visibility != "public":
         raise ValidationError("a reply to a design is a public comment: use visibility public")
-    if draft.media_ids or not draft.text:
+    if draft.media_ids or draft.poll or not draft.text:
         raise ValidationError("a comment on a design is text: media cannot be attached to it")
     target = await resolve_comment_target(
         instance.sessions, instance.resolver, instance.policy, version.uri
