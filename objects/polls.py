@@ -186,7 +186,7 @@ def parse_question(doc: dict[str, Any]) -> tuple[list[str], list[int], bool] | N
 
 async def store_remote_poll(session: AsyncSession, note_uri: str, doc: dict[str, Any]) -> None:
     """Keep (or refresh) a received Question's poll: options, counts, voters and end."""
-    parsed = parse_question(doc)
+    parsed = parse_question(doc) if doc.get("type") == "Question" else None
     if parsed is None:
         return
     titles, counts, multiple = parsed

@@ -141,6 +141,13 @@ async def test_a_poll_across_two_instances(nodes: Any) -> None:
     history = (await get(b, f"/api/v1/statuses/{remote['id']}/history")).json()
     assert len(history) == 1
 
+    # Fetched rather than delivered (a search on a third instance), it is a poll too.
+    c = await nodes("c.test")
+    _, dan_token = await c.user("dan")
+    found = await get(c, "/api/v2/search", dan_token, q=status["uri"], resolve="true")
+    [fetched] = found.json()["statuses"]
+    assert [o["votes_count"] for o in fetched["poll"]["options"]] == [1, 0, 1]
+
 
 def question(first: int = 3, voters: int = 3, ends: dt.datetime | None = None) -> dict[str, str]:
     end = ends or utcnow() + dt.timedelta(days=1)
