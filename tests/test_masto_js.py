@@ -57,3 +57,13 @@ async def test_masto_edits_and_reads_history_and_source(new_database: Any, tmp_p
     assert answer["edited"]["editedAt"] is not None
     assert answer["history"] == ["<p>First try</p>", "<p>Second try</p>"]
     assert answer["source"] == {"text": "Second try", "spoiler": "spoiler"}
+
+
+async def test_masto_votes_and_reads_the_poll(new_database: Any, tmp_path: Path) -> None:
+    async with live_server(await new_database(), tmp_path / "a") as node:
+        _, token = await node.user("alice")
+        _, bea_token = await node.user("bea")
+        poll = {"options": ["Tea", "Coffee", "Water"], "expires_in": 600, "multiple": True}
+        status = await post(node, token, status="Drinks?", poll=poll)
+        answer = await masto(node, bea_token, "vote", status["poll"]["id"], "0", "2")
+    assert answer == {"voted": [0, 2], "votes": [1, 0, 1]}
