@@ -19,6 +19,7 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.designs import get_version, project_of
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
@@ -265,17 +266,26 @@ async def undo_sent(
 async def _react(
     session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
 ) -> OutboxActivity:
-    note_uri = first_id(body.get("object"))
-    if not note_uri:
+    object_uri = first_id(body.get("object"))
+    if not object_uri:
         raise ValidationError(f"{body['type']} needs an object: the URL of a note")
-    note = await _readable_note(session, resolver, actor, note_uri)
-    author = await session.get(Actor, note.actor_id)
-    assert author is not None
+    version = await get_version(session, object_uri)
+    if version is not None and version.deleted_at is None:
+        # A design version is liked or boosted like a note: sent to its project actor.
+        author = (await project_of(session, version))[1]
+    else:
+        note = await _readable_note(session, resolver, actor, object_uri)
+        object_uri = note.uri
+        found = await session.get(Actor, note.actor_id)
+        assert found is not None
+        author = found
     build = activities.like if body["type"] == "Like" else activities.announce
-    activity = build(resolver.urls, actor, note.uri, author)
+    activity = build(resolver.urls, actor, object_uri, author)
     kind = LIKE if body["type"] == "Like" else ANNOUNCE
-    if not await add_interaction(session, kind, activity["id"], actor, note.uri):
-        raise ValidationError(f"you have already sent a {kind} of {note.uri}", status=409)
+    if not await add_interaction(
+        session, kind, activity["id"], actor, object_uri, resolver.urls.is_local
+    ):
+        raise ValidationError(f"you have already sent a {kind} of {object_uri}", status=409)
     return await publish(session, resolver.urls, actor, activity)
 
 

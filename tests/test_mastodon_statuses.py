@@ -159,8 +159,8 @@ async def test_design_version_is_a_status_and_a_reply_is_a_comment(nodes: Any) -
     async with a.client() as client:
         replies = await client.get(version["id"] + "/replies?page=true")
     assert reply["uri"] in replies.text
-    refused = await call(a, "POST", f"/api/v1/statuses/{status['id']}/favourite", bea_token)
-    assert refused.status_code == 422
+    liked = await call(a, "POST", f"/api/v1/statuses/{status['id']}/favourite", bea_token)
+    assert liked.status_code == 200 and liked.json()["favourites_count"] == 1
 
 
 async def test_home_timeline_shows_a_followed_remote_post(nodes: Any) -> None:

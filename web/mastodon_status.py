@@ -114,8 +114,8 @@ async def entities_of_actors(
 
 
 async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[str, int], int]:
-    """(what, actor id) -> count of accepted followers, accepted followings and live notes
-    anyone may read."""
+    """(what, actor id) -> count of accepted followers, accepted followings, and live notes
+    anyone may read plus, for a project, its live versions."""
     accepted = Follow.state == FOLLOW_ACCEPTED
     parts = [
         ("followers", Follow.followee_id, accepted),
@@ -123,16 +123,28 @@ async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[st
         # Shown to anyone: counts only what anyone may read (`objects.visibility`).
         ("statuses", Note.actor_id, Note.deleted_at.is_(None) & readable_by(None)),
     ]
+    # A project's statuses are its design versions (the statuses its account shows).
+    versions = (
+        select(literal("statuses"), Project.actor_id, func.count())
+        .select_from(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .where(Project.actor_id.in_(ids), DesignVersion.deleted_at.is_(None))
+        .group_by(Project.actor_id)
+    )
     counted = union_all(
         *(
             select(literal(what), column, func.count())
             .where(column.in_(ids), condition)
             .group_by(column)
             for what, column, condition in parts
-        )
+        ),
+        versions,
     )
     rows = await session.execute(counted)
-    return {(what, actor_id): count for what, actor_id, count in rows.all()}
+    found: dict[tuple[str, int], int] = {}
+    for what, actor_id, count in rows.all():
+        found[(what, actor_id)] = found.get((what, actor_id), 0) + count
+    return found
 
 
 async def status_context(

@@ -430,8 +430,6 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
     me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
-        if isinstance(item, DesignVersion):
-            raise ValidationError("favourites and boosts of designs are not supported yet")
         sent = await session.scalar(
             select(Interaction.uri).where(
                 Interaction.kind == kind,
