@@ -62,6 +62,9 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
     if isinstance(question, dict):  # our poll (`objects.polls`): sent as Mastodon sends one
         doc["type"] = "Question"
         doc.update(question)
+        ends = question.get("endTime")
+        if isinstance(ends, str) and parse_time(ends) <= dt.datetime.now(dt.UTC):
+            doc["closed"] = ends  # ended since its fields were last written
     if with_context:
         doc["@context"] = AS_CONTEXT
     return doc

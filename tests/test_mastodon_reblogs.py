@@ -54,6 +54,20 @@ async def test_reblog_answers_a_status_wrapping_the_original(nodes: Any) -> None
     assert (await get(a, f"/api/v1/statuses/{boosted['id']}")).status_code == 404
 
 
+async def test_deleting_a_boost_withdraws_it_and_keeps_the_original(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    _, bea_token = await a.user("bea")
+    status = await post(a, token, "Boost my own")
+    mine = (await call(a, "POST", f"/api/v1/statuses/{status['id']}/reblog", token)).json()
+    theirs = (await call(a, "POST", f"/api/v1/statuses/{status['id']}/reblog", bea_token)).json()
+    assert (await call(a, "DELETE", f"/api/v1/statuses/{theirs['id']}", token)).status_code == 404
+    deleted = await call(a, "DELETE", f"/api/v1/statuses/{mine['id']}", token)
+    assert deleted.status_code == 200 and deleted.json()["reblog"]["id"] == status["id"]
+    kept = (await get(a, f"/api/v1/statuses/{status['id']}", token)).json()
+    assert kept["reblogs_count"] == 1 and kept["reblogged"] is False
+
+
 async def test_a_boost_of_a_private_note_is_not_shown(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")

@@ -390,10 +390,20 @@ async def _remember(session: AsyncSession, me: Actor, key: str | None, note_uri:
 
 
 async def delete_status(request: Request) -> Response:
-    """Delete one's own note; the answer is the status as it was, with its text."""
+    """Delete one's own note; the answer is the status as it was, with its text. A boost's
+    id (`r…`) withdraws one's own boost, as on Mastodon, and never deletes what it boosted."""
     instance = instance_of(request)
     me = await token_actor(request)
     async with instance.sessions() as session:
+        boost = await find_shown(session, request.path_params["id"])
+        if isinstance(boost, Interaction):
+            if boost.actor_id != me.id:
+                raise FederationError(NOT_FOUND, status=404)
+            [entity] = await entities(session, instance, me, [boost])
+            await submit(session, instance.resolver, me, {"type": "Undo", "object": boost.uri})
+            await session.commit()
+            instance.wake_delivery()
+            return JSONResponse(entity)
         item = await readable_item(session, me, request.path_params["id"])
         if not isinstance(item, Note) or item.actor_id != me.id:
             raise FederationError(NOT_FOUND, status=404)
