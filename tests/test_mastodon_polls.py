@@ -181,3 +181,28 @@ async def test_a_mastodon_question_becomes_a_poll_we_vote_in(scene: Scene) -> No
     assert [o["votes_count"] for o in poll["options"]] == [3, 1] and poll["voters_count"] == 4
     assert poll["own_votes"] == [1]
     assert len((await get(scene.od, f"{path}/history")).json()) == 1
+
+
+async def test_a_mastodon_vote_is_counted_and_the_voter_gets_the_counts(
+    scene: Scene,  # noqa: F811
+) -> None:
+    status = await post(scene.od, scene.bob_token, "Filament?", poll={**POLL, "multiple": False})
+    ballot = scene.payload("create_vote", choice="Green", question=status["uri"])
+    await scene.accept(ballot)
+    await settle(scene.od)
+    counted = (await get(scene.od, f"/api/v1/polls/{status['poll']['id']}")).json()
+    assert [o["votes_count"] for o in counted["options"]] == [0, 1, 0]
+    # Mastodon's vote is no reply, and the voter's server hears the new counts.
+    assert (await get(scene.od, f"/api/v1/statuses/{status['id']}")).json()["replies_count"] == 0
+    [update] = [d.activity for d in scene.mastodon.received if d.activity["type"] == "Update"]
+    assert update["object"]["type"] == "Question" and update["object"]["votersCount"] == 1
+    assert [o["replies"]["totalItems"] for o in update["object"]["oneOf"]] == [0, 1, 0]
+    assert "bcc" not in update  # the voters are addressed privately
+
+    # The same voter again, or a name that is no option: nothing more is counted.
+    again = scene.payload("create_vote", choice="Blue", question=status["uri"])
+    again["id"] = again["id"].replace("4242", "4243")
+    again["object"]["id"] = again["object"]["id"].replace("4242", "4243")
+    await scene.accept(again)
+    counted = (await get(scene.od, f"/api/v1/polls/{status['poll']['id']}")).json()
+    assert [o["votes_count"] for o in counted["options"]] == [0, 1, 0]
