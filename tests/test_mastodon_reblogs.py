@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.support import call, get, settle
 from tests.test_mastodon_statuses import post
+from tests.test_mastodon_streaming import AsgiStream
 
 
 async def test_reblog_answers_a_status_wrapping_the_original(nodes: Any) -> None:
@@ -101,3 +102,17 @@ async def test_a_remote_boost_shows_in_home_as_a_reblog(nodes: Any) -> None:
     assert shown["reblog"]["id"] == status["id"]
     assert shown["reblog"]["account"]["id"] == str(alice.id)
     assert shown["reblog"]["reblogs_count"] == 1
+
+
+async def test_a_boost_is_streamed_to_the_boosters_followers(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bea, bea_token = await a.user("bea")
+    _, carol_token = await a.user("carol")
+    status = await post(a, token, "Stream me")
+    await call(a, "POST", f"/api/v1/accounts/{bea.id}/follow", carol_token)
+    async with AsgiStream(a, "/api/v1/streaming/user", carol_token) as stream:
+        boosted = await call(a, "POST", f"/api/v1/statuses/{status['id']}/reblog", bea_token)
+        update = await stream.next_of("update")
+    assert update["id"] == boosted.json()["id"] and update["reblog"]["id"] == status["id"]
+    assert update["account"]["id"] == str(bea.id)

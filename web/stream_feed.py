@@ -1,4 +1,5 @@
-"""What the streaming hub publishes: new statuses and notifications, found in the database.
+"""What the streaming hub publishes: new statuses, boosts and notifications, found in the
+database.
 
 While anyone is subscribed, the feed reads the notes, design versions and notifications
 committed since its last look (by row id), works out which channels carry each one, and
@@ -26,7 +27,8 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
-from objects.models import Note, Notification
+from objects.models import Interaction, Note, Notification
+from objects.visibility import boost_shown
 from web.instance import Instance
 from web.mastodon_entities import entities
 from web.mastodon_status import Item
@@ -63,6 +65,7 @@ class Cursor:
     note: int
     version: int
     notification: int
+    boost: int = 0
     # A query found a full batch: there is more to publish without waiting for a wake-up.
     behind: bool = False
 
@@ -105,6 +108,7 @@ async def _latest(session: AsyncSession) -> Cursor:
         note=await session.scalar(select(func.max(Note.id))) or 0,
         version=await session.scalar(select(func.max(DesignVersion.id))) or 0,
         notification=await session.scalar(select(func.max(Notification.id))) or 0,
+        boost=await session.scalar(select(func.max(Interaction.id))) or 0,
     )
 
 
@@ -117,7 +121,35 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
             built = await entities(session, instance, None, [each.item for each in wanted])
             for each, entity in zip(wanted, built, strict=True):
                 publish_to(hub, each.channels, UPDATE, json.dumps(entity))
+        await _new_boosts(session, instance, hub, cursor)
         await _new_notifications(session, instance, hub, cursor)
+
+
+async def _new_boosts(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Boosts, as Mastodon streams reblogs: on the user streams of the booster and of its
+    followers (a boost whose original is gone or hidden is left out by `entities`)."""
+    rows = list(
+        await session.scalars(
+            select(Interaction)
+            .join(Actor, Actor.id == Interaction.actor_id)
+            .where(Interaction.id > cursor.boost, boost_shown(), visible())
+            .order_by(Interaction.id)
+            .limit(BATCH)
+        )
+    )
+    if not rows:
+        return
+    cursor.boost, cursor.behind = rows[-1].id, cursor.behind or len(rows) == BATCH
+    followers = await followers_streaming(session, hub, {boost.actor_id for boost in rows})
+    for boost in rows:
+        channels: list[Channel] = [(USER, boost.actor_id)]
+        channels += [(USER, reader) for reader in followers[boost.actor_id]]
+        if not any(map(hub.listens, channels)):
+            continue
+        for entity in await entities(session, instance, None, [boost]):
+            publish_to(hub, channels, UPDATE, json.dumps(entity))
 
 
 async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> list[Placed]:

@@ -457,6 +457,7 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
         shown = await _boost_or(session, me, item) if boosted else item
         [entity] = await entities(session, instance, me, [shown])
     instance.wake_delivery()
+    instance.streaming.wake()  # a boost is streamed to the booster's followers
     return JSONResponse(entity)
 
 
