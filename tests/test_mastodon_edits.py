@@ -12,6 +12,7 @@ from federation.vocab import PUBLIC
 from tests.support import call, get, settle, signed_post
 from tests.test_mastodon_media import uploaded
 from tests.test_mastodon_statuses import post
+from tests.test_mastodon_streaming import AsgiStream
 
 
 async def test_edit_keeps_history_and_source(nodes: Any) -> None:
@@ -110,3 +111,17 @@ async def test_an_edit_federates_and_the_other_side_keeps_the_history(nodes: Any
     shown = (await get(b, f"/api/v1/statuses/{remote['id']}", bea_token)).json()
     assert shown["content"] == "<p>Version two</p>"
     assert len((await get(b, f"/api/v1/statuses/{remote['id']}/history")).json()) == 2
+
+
+async def test_an_edit_is_streamed_as_status_update(nodes: Any) -> None:
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    status = await post(a, token, "Before")
+    async with AsgiStream(a, "/api/v1/streaming/public/local") as stream:
+        edit = {"status": "After"}
+        assert (
+            await call(a, "PUT", f"/api/v1/statuses/{status['id']}", token, json=edit)
+        ).is_success
+        updated = await stream.next_of("status.update")
+    assert updated["id"] == status["id"] and updated["content"] == "<p>After</p>"
+    assert updated["edited_at"] is not None

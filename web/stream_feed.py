@@ -27,7 +27,7 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
-from objects.models import Interaction, Note, Notification
+from objects.models import Interaction, Note, NoteEdit, Notification
 from objects.visibility import boost_shown
 from web.instance import Instance
 from web.mastodon_entities import entities
@@ -46,6 +46,7 @@ from web.streaming import (
     PUBLIC,
     PUBLIC_LOCAL,
     PUBLIC_REMOTE,
+    STATUS_UPDATE,
     UPDATE,
     USER,
     Channel,
@@ -66,6 +67,7 @@ class Cursor:
     version: int
     notification: int
     boost: int = 0
+    edit: int = 0
     # A query found a full batch: there is more to publish without waiting for a wake-up.
     behind: bool = False
 
@@ -109,6 +111,7 @@ async def _latest(session: AsyncSession) -> Cursor:
         version=await session.scalar(select(func.max(DesignVersion.id))) or 0,
         notification=await session.scalar(select(func.max(Notification.id))) or 0,
         boost=await session.scalar(select(func.max(Interaction.id))) or 0,
+        edit=await session.scalar(select(func.max(NoteEdit.id))) or 0,
     )
 
 
@@ -122,7 +125,39 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
             for each, entity in zip(wanted, built, strict=True):
                 publish_to(hub, each.channels, UPDATE, json.dumps(entity))
         await _new_boosts(session, instance, hub, cursor)
+        await _new_edits(session, instance, hub, cursor)
         await _new_notifications(session, instance, hub, cursor)
+
+
+async def _new_edits(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Edited notes (each edit keeps a `NoteEdit`), sent whole as `status.update` on the
+    streams that carried them."""
+    edits = (
+        await session.execute(
+            select(NoteEdit.id, NoteEdit.note_uri)
+            .where(NoteEdit.id > cursor.edit)
+            .order_by(NoteEdit.id)
+            .limit(BATCH)
+        )
+    ).all()
+    if not edits:
+        return
+    cursor.edit, cursor.behind = edits[-1][0], cursor.behind or len(edits) == BATCH
+    rows = (
+        await session.execute(
+            select(Note, Actor.silenced_at)
+            .join(Actor, Actor.id == Note.actor_id)
+            .where(Note.uri.in_({uri for _, uri in edits}), Note.deleted_at.is_(None), visible())
+        )
+    ).all()
+    followers = await followers_streaming(session, hub, {note.actor_id for note, _ in rows})
+    for note, silenced in rows:
+        channels = note_channels(note, silenced is None, followers[note.actor_id])
+        if any(map(hub.listens, channels)):
+            for entity in await entities(session, instance, None, [note]):
+                publish_to(hub, channels, STATUS_UPDATE, json.dumps(entity))
 
 
 async def _new_boosts(
