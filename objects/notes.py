@@ -13,7 +13,13 @@ from federation.db import is_postgres, utcnow
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
 from objects.models import ANNOUNCE, LIKE, Interaction, Note, NoteEdit
-from objects.notifications import IsLocal, LocalOwner, notify_interaction, notify_note
+from objects.notifications import (
+    IsLocal,
+    LocalOwner,
+    notify_edit,
+    notify_interaction,
+    notify_note,
+)
 from objects.visibility import readable_by, shown_to_all, visibility_of
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
@@ -148,6 +154,9 @@ async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> 
     document = {**(note.document or {}), "attachment": data.attachments}
     note.document = {key: value for key, value in document.items() if value}
     note.edited_at = utcnow()
+    author = await session.get(Actor, note.actor_id)
+    if author is not None:
+        await notify_edit(session, note, author)
 
 
 async def tombstone_note(session: AsyncSession, note: Note) -> None:

@@ -18,6 +18,7 @@ from objects.convert import media_to_as
 from objects.media_models import MediaAttachment
 from objects.models import Note
 from objects.notes import keep_previous_version
+from objects.notifications import notify_edit
 from outbox import activities
 from outbox.c2s import MAX_MEDIA
 from outbox.models import OutboxActivity
@@ -56,6 +57,7 @@ async def edit_local_note(
         document["attachment"] = await _reattach(session, urls, actor, note, change.media_ids)
     note.document = {key: value for key, value in document.items() if value}
     note.edited_at = utcnow()
+    await notify_edit(session, note, actor)
     await session.flush()
     return await publish(session, urls, actor, activities.update_note(urls, actor, note))
 

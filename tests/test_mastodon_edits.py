@@ -23,6 +23,7 @@ async def test_edit_keeps_history_and_source(nodes: Any) -> None:
     status = await post(a, token, "First <draft>", media_ids=[first["id"]], language="en")
     assert status["language"] == "en" and status["edited_at"] is None
     path = f"/api/v1/statuses/{status['id']}"
+    assert (await call(a, "POST", f"{path}/reblog", bea_token)).is_success
 
     second = await uploaded(a, token, description="After")
     edit = {
@@ -46,6 +47,9 @@ async def test_edit_keeps_history_and_source(nodes: Any) -> None:
     assert [m["description"] for m in history[0]["media_attachments"]] == ["Before"]
     assert history[0]["created_at"] == status["created_at"]
     assert history[1]["created_at"] == shown["edited_at"]
+    # Bea boosted it: she is told of the edit, as Mastodon tells.
+    [told] = (await get(a, "/api/v1/notifications", bea_token, **{"types[]": "update"})).json()
+    assert told["type"] == "update" and told["status"]["id"] == status["id"]
     source = (await get(a, f"{path}/source", token)).json()
     assert source == {"id": status["id"], "text": "Second draft", "spoiler_text": "gears"}
 

@@ -45,7 +45,15 @@ FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
 ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
 ANY_FORM: Schema = {"type": "object"}  # a form's fields are not described
 ACCOUNTS: Schema = _list("Account")
-NOTIFICATION_TYPES = ["follow", "follow_request", "favourite", "reblog", "mention", "status"]
+NOTIFICATION_TYPES = [
+    "follow",
+    "follow_request",
+    "favourite",
+    "reblog",
+    "mention",
+    "status",
+    "update",
+]
 
 SCHEMAS: dict[str, Schema] = {
     "Account": _obj(

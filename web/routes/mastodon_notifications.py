@@ -40,7 +40,7 @@ from web.scopes import ScopedRoute
 
 READ_NOTIFICATIONS = "read:notifications"
 WRITE_NOTIFICATIONS = "write:notifications"
-WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK)
+WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK, "update")
 SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
 OUR_TYPES = {FORK: "fork"}
 UNREAD_LIMIT = 1000
