@@ -190,7 +190,7 @@ async def store_remote_poll(session: AsyncSession, note_uri: str, doc: dict[str,
     if parsed is None:
         return
     titles, counts, multiple = parsed
-    ends = doc.get("closed") or doc.get("endTime")
+    closed, ends = doc.get("closed"), doc.get("endTime")
     voters = doc.get("votersCount")
     poll = await poll_of(session, note_uri)
     if poll is None:
@@ -200,7 +200,12 @@ async def store_remote_poll(session: AsyncSession, note_uri: str, doc: dict[str,
         return  # another poll under the same note: not something Mastodon sends
     poll.counts = counts
     poll.voters_count = voters if isinstance(voters, int) and voters >= 0 else max(counts)
-    poll.expires_at = parse_time(ends) if isinstance(ends, str) else None
+    if isinstance(closed, str):
+        poll.expires_at = parse_time(closed)
+    elif closed:  # `closed: true`, as some servers say it
+        poll.expires_at = min(poll.expires_at or utcnow(), utcnow())
+    else:
+        poll.expires_at = parse_time(ends) if isinstance(ends, str) else None
     poll.updated_at = utcnow()
 
 

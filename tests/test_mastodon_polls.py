@@ -182,6 +182,18 @@ async def test_a_mastodon_question_becomes_a_poll_we_vote_in(scene: Scene) -> No
     assert poll["own_votes"] == [1]
     assert len((await get(scene.od, f"{path}/history")).json()) == 1
 
+    # Ended there: Mastodon's last Update says `closed`; a vote here is then refused.
+    ended = utcnow() - dt.timedelta(minutes=1)
+    closing = scene.payload("create_question", **question(first=3, voters=4, ends=ended))
+    closing["object"]["oneOf"][1]["replies"]["totalItems"] = 1
+    closing["object"]["closed"] = iso(ended)
+    closing |= {"id": f"{QUESTION}#updates/2", "type": "Update"}
+    await scene.accept(closing)
+    poll = (await get(scene.od, path, scene.bob_token)).json()["poll"]
+    assert poll["expired"] is True
+    _, dora_token = await scene.od.user("dora")
+    assert (await vote(scene.od, dora_token, poll["id"], 0)).status_code == 422
+
 
 async def test_a_mastodon_vote_is_counted_and_the_voter_gets_the_counts(
     scene: Scene,  # noqa: F811
