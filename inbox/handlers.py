@@ -20,6 +20,7 @@ from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
 from inbox.design_handlers import on_delete_design
 from inbox.moderation_handlers import on_flag
+from inbox.poll_handlers import is_vote, on_question, on_vote
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
 from objects.hiding import blocks_between
@@ -149,9 +150,12 @@ async def on_create(
         return  # stored only as admitted: see `InboxWorker._handle`
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
+    if is_vote(obj) and await on_vote(ctx, session, obj, actor):
+        return
     data = parse_remote_note(obj)
     if data.attributed_to == actor.uri:
         await store_received_note(session, ctx.urls, data, actor)
+        await on_question(session, obj)
 
 
 async def on_update(
@@ -169,9 +173,15 @@ async def on_update(
     if is_design(obj):
         return  # changed only as admitted: see `InboxWorker._handle`
     if obj.get("type") in NOTE_TYPES:
-        note = await get_note(session, str(obj.get("id")))
-        if note is not None and note.actor_id == actor.id and note.deleted_at is None:
-            await edit_note(session, note, parse_remote_note(obj))
+        # Only the note's author edits it: the signer (`actor`) must be the author we stored
+        # and the one the new version names.
+        edited = parse_remote_note(obj)
+        note = await get_note(session, edited.uri)
+        if note is None or note.actor_id != actor.id or edited.attributed_to != actor.uri:
+            return
+        if note.deleted_at is None:
+            await edit_note(session, note, edited)
+            await on_question(session, obj)
 
 
 async def on_delete(

@@ -61,9 +61,18 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
         doc["inReplyTo"] = note.in_reply_to
     if note.edited_at:
         doc["updated"] = iso(note.edited_at)
+    if note.language:
+        doc["contentMap"] = {note.language: note.content}
     for key in DOCUMENT_KEYS:
         if (note.document or {}).get(key):
             doc[key] = note.document[key]  # type: ignore[index]
+    question = (note.document or {}).get("question")
+    if isinstance(question, dict):  # our poll (`objects.polls`): sent as Mastodon sends one
+        doc["type"] = "Question"
+        doc.update(question)
+        ends = question.get("endTime")
+        if isinstance(ends, str) and parse_time(ends) <= dt.datetime.now(dt.UTC):
+            doc["closed"] = ends  # ended since its fields were last written
     if with_context:
         doc["@context"] = AS_CONTEXT
     return doc

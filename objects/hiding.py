@@ -26,7 +26,7 @@ from actors.models import Actor
 from actors.relation_models import AccountBlock, AccountMute, PersonDomainBlock
 from federation.db import utcnow
 from objects.design_models import DesignVersion, Project
-from objects.models import Note, Notification
+from objects.models import Interaction, Note, Notification
 
 Item = TypeVar("Item", bound=Note | DesignVersion)
 
@@ -66,7 +66,8 @@ def shown_accounts(
 
 
 def wanted_by(viewer: Actor | None, model: Any, *, own_choices: bool = True) -> ColumnElement[bool]:
-    """The rows of `model` (Note, DesignVersion or Notification, or an alias of one) that
+    """The rows of `model` (Note, DesignVersion, Notification or a boost's Interaction, or an
+    alias of one) that
     come from no account hidden from the viewer. Without `own_choices` (an account's own
     statuses, which Mastodon shows to who opens that account even if they muted or
     blocked it) only accounts that block the viewer are left out."""
@@ -83,6 +84,8 @@ def wanted_by(viewer: Actor | None, model: Any, *, own_choices: bool = True) -> 
         return shown
     if kind is Notification:
         return shown_accounts(viewer, model.from_actor_id, notifications=True)
+    if kind is Interaction:  # a boost, hidden with its booster
+        return shown_accounts(viewer, model.actor_id, own_choices=own_choices)
     raise TypeError(f"no hiding rule for {kind.__name__}")
 
 

@@ -12,8 +12,14 @@ from actors.moderation import visible
 from federation.db import is_postgres, utcnow
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
-from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from objects.notifications import IsLocal, LocalOwner, notify_interaction, notify_note
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, NoteEdit
+from objects.notifications import (
+    IsLocal,
+    LocalOwner,
+    notify_edit,
+    notify_interaction,
+    notify_note,
+)
 from objects.visibility import readable_by, shown_to_all, visibility_of
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
@@ -120,11 +126,44 @@ async def add_local_note(session: AsyncSession, note: Note) -> Note:
     return note
 
 
+def keep_previous_version(session: AsyncSession, note: Note) -> None:
+    """Before an edit, keep the note as it is, for its history (Mastodon's StatusEdit)."""
+    attachments = (note.document or {}).get("attachment")
+    session.add(
+        NoteEdit(
+            note_uri=note.uri,
+            content=note.content,
+            summary=note.summary,
+            sensitive=note.sensitive,
+            document={"attachment": attachments} if attachments else None,
+            created_at=note.edited_at or note.published,
+        )
+    )
+
+
 async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> None:
+    """A received edit of a remote note: the version before it is kept in its history. An
+    Update that changes nothing shown (a poll's new counts) keeps no version."""
+    attachments = (note.document or {}).get("attachment") or []
+    unchanged = (note.content, note.summary, note.sensitive, attachments) == (
+        data.content,
+        data.summary,
+        data.sensitive,
+        data.attachments,
+    )
+    if unchanged:
+        return
+    keep_previous_version(session, note)
     note.content = data.content
     note.summary = data.summary
     note.sensitive = data.sensitive
+    note.language = data.language or note.language
+    document = {**(note.document or {}), "attachment": data.attachments}
+    note.document = {key: value for key, value in document.items() if value}
     note.edited_at = utcnow()
+    author = await session.get(Actor, note.actor_id)
+    if author is not None:
+        await notify_edit(session, note, author)
 
 
 async def tombstone_note(session: AsyncSession, note: Note) -> None:
@@ -133,6 +172,8 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
     note.deleted_at = utcnow()
     note.content = ""
     note.summary = None
+    # A deleted note keeps no earlier versions either.
+    await session.execute(delete(NoteEdit).where(NoteEdit.note_uri == note.uri))
     await _count_reply(session, note, -1)
 
 

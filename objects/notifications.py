@@ -24,7 +24,7 @@ from federation.db import utcnow
 from federation.vocab import is_public
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
 from objects.hiding import not_hiding
-from objects.models import ANNOUNCE, LIKE, Note, Notification
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, Notification
 from objects.visibility import readers_among
 
 FOLLOW = "follow"
@@ -32,6 +32,7 @@ FOLLOW_REQUEST = "follow_request"
 FAVOURITE = "favourite"
 REBLOG = "reblog"
 MENTION = "mention"
+UPDATE = "update"  # a status one boosted was edited
 FORK = "ourdesign.fork"
 INTERACTION_KINDS = {LIKE: FAVOURITE, ANNOUNCE: REBLOG}
 
@@ -192,3 +193,18 @@ async def _addressed(
     for actor_id, actor_type in rows.all():
         (projects if actor_type == PROJECT_ACTOR_TYPE else people).append(actor_id)
     return people + await maintainers(session, project_actor_ids=projects)
+
+
+async def notify_edit(session: AsyncSession, note: Note, author: Actor) -> None:
+    """Tell the local people who boosted the note that it was edited, as Mastodon does."""
+    with session.no_autoflush:  # in an inbox batch: no flush of the batch per lookup
+        boosters = await session.scalars(
+            select(Actor.id)
+            .join(Interaction, Interaction.actor_id == Actor.id)
+            .where(
+                Interaction.kind == ANNOUNCE,
+                Interaction.object_uri == note.uri,
+                Actor.local.is_(True),
+            )
+        )
+        add_notifications(session, list(boosters), UPDATE, author, note.uri)

@@ -19,6 +19,7 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.designs import get_version, project_of
 from objects.hiding import blocks, blocks_between
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
@@ -26,10 +27,12 @@ from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
     add_local_note,
+    keep_previous_version,
     remove_interaction,
     tombstone_note,
 )
 from objects.notifications import follow_kind, notify
+from objects.polls import PollDraft, add_local_poll
 from objects.resolve import find_or_fetch_note
 from objects.visibility import may_read, visibility_of
 from outbox import activities
@@ -50,19 +53,21 @@ async def submit(
     body: dict[str, Any],
     *,
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     """Apply one client-submitted activity (or bare Note); the caller commits.
 
-    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note.
+    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note;
+    `poll`: a poll the new note asks (it is then sent as a Question).
     """
     kind = body.get("type")
     if kind in NOTE_TYPES:
         body = {"type": "Create", "object": body, "to": body.get("to"), "cc": body.get("cc")}
         kind = "Create"
     if kind == "Create":
-        return await _create(session, resolver, actor, body, media_ids)
-    if media_ids:
-        raise ValidationError("media can only be attached to a new note")
+        return await _create(session, resolver, actor, body, media_ids, poll)
+    if media_ids or poll:
+        raise ValidationError("media and polls can only be part of a new note")
     handler = _SUBMITTERS.get(str(kind))
     if handler is None:
         raise ValidationError(
@@ -91,6 +96,7 @@ async def _create(
     actor: Actor,
     body: dict[str, Any],
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     obj = body.get("object")
     if not isinstance(obj, dict) or obj.get("type", "Note") != "Note":
@@ -125,6 +131,8 @@ async def _create(
     await add_local_note(session, note)
     await session.flush()
     await _attach_media(session, resolver, actor, note, media_ids)
+    if poll is not None:
+        add_local_poll(session, note, poll)
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
@@ -263,17 +271,26 @@ async def undo_sent(
 async def _react(
     session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
 ) -> OutboxActivity:
-    note_uri = first_id(body.get("object"))
-    if not note_uri:
+    object_uri = first_id(body.get("object"))
+    if not object_uri:
         raise ValidationError(f"{body['type']} needs an object: the URL of a note")
-    note = await _readable_note(session, resolver, actor, note_uri)
-    author = await session.get(Actor, note.actor_id)
-    assert author is not None
+    version = await get_version(session, object_uri)
+    if version is not None and version.deleted_at is None:
+        # A design version is liked or boosted like a note: sent to its project actor.
+        author = (await project_of(session, version))[1]
+    else:
+        note = await _readable_note(session, resolver, actor, object_uri)
+        object_uri = note.uri
+        found = await session.get(Actor, note.actor_id)
+        assert found is not None
+        author = found
     build = activities.like if body["type"] == "Like" else activities.announce
-    activity = build(resolver.urls, actor, note.uri, author)
+    activity = build(resolver.urls, actor, object_uri, author)
     kind = LIKE if body["type"] == "Like" else ANNOUNCE
-    if not await add_interaction(session, kind, activity["id"], actor, note.uri):
-        raise ValidationError(f"you have already sent a {kind} of {note.uri}", status=409)
+    if not await add_interaction(
+        session, kind, activity["id"], actor, object_uri, resolver.urls.is_local
+    ):
+        raise ValidationError(f"you have already sent a {kind} of {object_uri}", status=409)
     return await publish(session, resolver.urls, actor, activity)
 
 
@@ -324,6 +341,7 @@ async def _update(
     content = obj.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("the edited note needs some content")
+    keep_previous_version(session, note)
     note.content = _note_html(content)
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None

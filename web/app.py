@@ -35,6 +35,9 @@ from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
 from web.mastodon import timelines as mastodon_timelines
+from web.mastodon.compose import edits as mastodon_edits
+from web.mastodon.compose import favourites as mastodon_favourites
+from web.mastodon.compose import polls as mastodon_polls
 from web.mastodon.social import conversations as mastodon_conversations
 from web.mastodon.social import filters as mastodon_filters
 from web.mastodon.social import lists as mastodon_lists
@@ -126,6 +129,9 @@ def create_app(
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,
+        *mastodon_edits.routes,
+        *mastodon_polls.routes,
+        *mastodon_favourites.routes,
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,

@@ -35,6 +35,7 @@ PUBLIC_STREAMS = (PUBLIC, PUBLIC_LOCAL, PUBLIC_REMOTE, HASHTAG, HASHTAG_LOCAL)
 USER_STREAMS = (USER, USER_NOTIFICATIONS)
 NOTIFICATION = "notification"
 UPDATE = "update"
+STATUS_UPDATE = "status.update"  # an edited status, sent whole again
 DELETE = "delete"
 
 

@@ -14,10 +14,10 @@ from objects.convert import iso_ms
 from objects.filter_models import HIDE, FilterKeyword
 from objects.filters import ActiveFilter, active_filters, matches_in
 from objects.html import plain_text
-from objects.search import Item
 from web.instance import Instance
 from web.mastodon.entity_lists import entities
 from web.mastodon.paging import PageRequest, Source, fetch_page, key_of
+from web.mastodon.status import Shown
 
 # How many more pages a timeline reads when its filters hid statuses, so that a page
 # hidden whole does not end an app's scrolling (an empty page reads as the end).
@@ -61,6 +61,7 @@ def v1_filter_entities(filters: Sequence[ActiveFilter]) -> list[dict[str, Any]]:
 def status_text(status: dict[str, Any]) -> str:
     """What keywords are looked for in: the content warning, the text and media
     descriptions, as Mastodon looks."""
+    status = status.get("reblog") or status  # a boost is filtered by what it boosts
     parts = [status.get("spoiler_text") or "", plain_text(status.get("content") or "", 100_000)]
     parts += [m.get("description") or "" for m in status.get("media_attachments") or []]
     return "\n".join(parts)
@@ -90,8 +91,8 @@ async def screened_entities(
     instance: Instance,
     viewer: Actor | None,
     context: str,
-    items: list[Item],
-) -> tuple[list[Item], list[dict[str, Any]]]:
+    items: Sequence[Shown],
+) -> tuple[list[Shown], list[dict[str, Any]]]:
     """The items the viewer's filters of this context let through, and their entities."""
     filters = await active_filters(session, viewer, context)
     built = await entities(session, instance, viewer, items)
@@ -108,10 +109,10 @@ async def filtered_page(
     context: str,
     page: PageRequest,
     sources: Sequence[Source],
-) -> tuple[list[Item], list[dict[str, Any]]]:
+) -> tuple[list[Shown], list[dict[str, Any]]]:
     """A page of statuses (`fetch_page`) less those the viewer's filters hide in this
     context, read on past hidden ones (up to REFILLS more reads) to fill the page."""
-    items: list[Item] = []
+    items: list[Shown] = []
     shown: list[dict[str, Any]] = []
     first = page
     for _ in range(REFILLS + 1):
@@ -128,18 +129,18 @@ async def filtered_page(
 
 def _joined(
     page: PageRequest,
-    items: list[Item],
+    items: list[Shown],
     shown: list[dict[str, Any]],
-    kept: list[Item],
+    kept: list[Shown],
     built: list[dict[str, Any]],
-) -> tuple[list[Item], list[dict[str, Any]]]:
+) -> tuple[list[Shown], list[dict[str, Any]]]:
     """Newest first either way: a min_id page reads newer and newer statuses."""
     if page.min_key is not None:
         return kept + items, built + shown
     return items + kept, shown + built
 
 
-def _beyond(page: PageRequest, found: list[Item]) -> PageRequest:
+def _beyond(page: PageRequest, found: list[Shown]) -> PageRequest:
     """The same request past what was read (older, or newer for a min_id page)."""
     if page.min_key is not None:
         return dataclasses.replace(page, min_key=key_of(found[0]))

@@ -17,7 +17,7 @@ from web.mastodon.filtering import screened_entities
 from web.mastodon.paging import items_by_uri
 from web.mastodon.status import account_entities
 
-WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK)
+WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK, "update")
 SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
 OUR_TYPES = {FORK: "fork"}
 

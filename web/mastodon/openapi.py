@@ -49,7 +49,15 @@ FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
 ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
 ANY_FORM: Schema = {"type": "object"}  # a form's fields are not described
 ACCOUNTS: Schema = _list("Account")
-NOTIFICATION_TYPES = ["follow", "follow_request", "favourite", "reblog", "mention", "status"]
+NOTIFICATION_TYPES = [
+    "follow",
+    "follow_request",
+    "favourite",
+    "reblog",
+    "mention",
+    "status",
+    "update",
+]
 
 SCHEMAS: dict[str, Schema] = {
     "Account": _obj(
@@ -116,7 +124,10 @@ SCHEMAS: dict[str, Schema] = {
     "Preferences": {"type": "object", "description": "posting and reading defaults"},
     "Status": _obj(
         ["id", "uri", "created_at", "account", "content", "visibility"],
-        id={"type": "string", "description": "a note's row id, or \"v\" and a version's row id"},
+        id={
+            "type": "string",
+            "description": 'a note\'s row id, "v" and a version\'s, or "r" and a boost\'s',
+        },
         uri=STR,
         url=NULLABLE_STR,
         created_at=STR,
@@ -135,7 +146,43 @@ SCHEMAS: dict[str, Schema] = {
         replies_count=INT,
         favourited=BOOL,
         reblogged=BOOL,
+        edited_at=NULLABLE_STR,
+        language=NULLABLE_STR,
+        reblog={"type": ["object", "null"], "description": "a boost: the Status boosted"},
+        poll={"oneOf": [_ref("Poll"), {"type": "null"}]},
     ),
+    "Poll": _obj(
+        ["id", "expired", "multiple", "votes_count", "options", "voted", "own_votes"],
+        id=STR,
+        expires_at=NULLABLE_STR,
+        expired=BOOL,
+        multiple=BOOL,
+        votes_count=INT,
+        voters_count={"type": ["integer", "null"]},
+        options={"type": "array", "items": {"type": "object"}},
+        voted=BOOL,
+        own_votes={"type": "array", "items": INT},
+    ),
+    "StatusEdit": _obj(
+        ["content", "spoiler_text", "sensitive", "created_at", "account"],
+        content={"type": "string", "description": "HTML"},
+        spoiler_text=STR,
+        sensitive=BOOL,
+        created_at=STR,
+        account=_ref("Account"),
+        media_attachments=ANY_LIST,
+        poll={"type": ["object", "null"]},
+    ),
+    "StatusSource": _obj(["id", "text", "spoiler_text"], id=STR, text=STR, spoiler_text=STR),
+    "StatusChange": _obj(
+        [],
+        status=STR,
+        spoiler_text=STR,
+        sensitive=BOOL,
+        language=STR,
+        media_ids={"type": "array", "items": STR, "maxItems": 4},
+    ),
+    "Votes": _obj(["choices"], choices={"type": "array", "items": INT}),
     "Notification": _obj(
         ["id", "type", "created_at", "account"],
         id=STR,
@@ -160,6 +207,12 @@ SCHEMAS: dict[str, Schema] = {
             "items": STR,
             "maxItems": 4,
             "description": "one's own uploads not attached yet (media_ids[] in a form)",
+        },
+        language={"type": "string", "description": "an ISO 639 code"},
+        poll={
+            "type": "object",
+            "description": "options (2 to 4), expires_in (seconds), multiple, hide_totals "
+            "(poll[options][] … in a form)",
         },
     ),
     "MediaAttachment": _obj(
@@ -402,7 +455,12 @@ PATHS: dict[str, Schema] = {
     "/api/v1/accounts/{id}/statuses": {
         "get": {
             "summary": "The account's statuses (a project's include its design versions)",
-            "parameters": [ID_PATH, *STATUS_PAGING, _query("exclude_replies", "true: no replies")],
+            "parameters": [
+                ID_PATH,
+                *STATUS_PAGING,
+                _query("exclude_replies", "true: no replies"),
+                _query("exclude_reblogs", "true: no boosts"),
+            ],
             "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **NOT_FOUND, **INVALID},
         }
     },
@@ -428,6 +486,37 @@ PATHS: dict[str, Schema] = {
         **_status_op(
             "delete", "Delete one's own status; answers it with its text", _ref("Status"), **AUTH
         ),
+        "put": {
+            "summary": "Edit one's own status (an Update is sent; the history keeps the past)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("StatusChange", None, form=ANY_FORM),
+            "responses": {"200": _ok("edited", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+        },
+    },
+    "/api/v1/statuses/{id}/history": _status_op(
+        "get", "Every version of the status, oldest first", _list("StatusEdit")
+    ),
+    "/api/v1/statuses/{id}/source": _status_op(
+        "get", "One's own status's text as written", _ref("StatusSource"), **AUTH
+    ),
+    "/api/v1/polls/{id}": _status_op("get", "A poll", _ref("Poll")),
+    "/api/v1/polls/{id}/votes": {
+        "post": {
+            "summary": "Vote (once; the poll must still be open)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("Votes", None, form=ANY_FORM),
+            "responses": {"200": _ok("voted", _ref("Poll")), **AUTH, **NOT_FOUND, **INVALID},
+        }
+    },
+    "/api/v1/favourites": {
+        "get": {
+            "summary": "The signed-in person's favourites, newest favourite first",
+            "security": SECURED,
+            "parameters": PAGING,
+            "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **AUTH, **INVALID},
+        }
     },
     "/api/v1/statuses/{id}/context": _status_op(
         "get", "The thread around a status", _ref("Context")

@@ -1,7 +1,9 @@
 """Mastodon's Status entity, for notes and for design versions, built a page at a time.
 
 Status ids: a note's is its row id ("123"); a design version's is "v" and its row id
-("v45"), so the two never collide. Timelines order statuses by publication time (ties by
+("v45"); a boost's (an Announce, shown as Mastodon shows a reblog: a status of the booster's
+whose `reblog` is the original) is "r" and its interaction's row id ("r7"). They never
+collide. Timelines order statuses by publication time (ties by
 kind, then row id), not by id: see `web.mastodon.paging`.
 
 Every builder here takes a whole page, so a page costs a fixed handful of queries (the
@@ -30,13 +32,17 @@ from objects.designs import PREVIEW_TYPES, files_of, is_remote_image, licence_of
 from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
-from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, Poll
 from objects.search import Item
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
+from web.mastodon.compose.poll_entities import poll_entity, polls_by_note
 from web.mastodon.entities import account_entity, shown_fields
 
 VERSION_PREFIX = "v"
+REBLOG_PREFIX = "r"
+# What a timeline holds: statuses, and boosts of them (Announce interactions).
+Shown = Note | DesignVersion | Interaction
 # Our stored visibilities to Mastodon's names.
 MASTODON_VISIBILITY = {
     "public": "public",
@@ -46,7 +52,9 @@ MASTODON_VISIBILITY = {
 }
 
 
-def status_id(item: Item) -> str:
+def status_id(item: Shown) -> str:
+    if isinstance(item, Interaction):
+        return f"{REBLOG_PREFIX}{item.id}"
     return f"{VERSION_PREFIX}{item.id}" if isinstance(item, DesignVersion) else str(item.id)
 
 
@@ -69,6 +77,8 @@ class StatusContext:
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
     thumbnails: dict[str, str] = field(default_factory=dict)  # 3D file sha256 -> its PNG's
+    polls: dict[str, Poll] = field(default_factory=dict)  # by note uri
+    own_votes: dict[int, list[int]] = field(default_factory=dict)  # poll id -> viewer's choices
 
 
 async def account_entities(
@@ -128,8 +138,8 @@ async def _last_status_times(session: AsyncSession, ids: set[int]) -> dict[int, 
 
 
 async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[str, int], int]:
-    """(what, actor id) -> count of accepted followers, accepted followings and live notes
-    anyone may read."""
+    """(what, actor id) -> count of accepted followers, accepted followings, and live notes
+    anyone may read plus, for a project, its live versions."""
     accepted = Follow.state == FOLLOW_ACCEPTED
     parts = [
         ("followers", Follow.followee_id, accepted),
@@ -137,16 +147,28 @@ async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[st
         # Shown to anyone: counts only what anyone may read (`objects.visibility`).
         ("statuses", Note.actor_id, Note.deleted_at.is_(None) & readable_by(None)),
     ]
+    # A project's statuses are its design versions (the statuses its account shows).
+    versions = (
+        select(literal("statuses"), Project.actor_id, func.count())
+        .select_from(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .where(Project.actor_id.in_(ids), DesignVersion.deleted_at.is_(None))
+        .group_by(Project.actor_id)
+    )
     counted = union_all(
         *(
             select(literal(what), column, func.count())
             .where(column.in_(ids), condition)
             .group_by(column)
             for what, column, condition in parts
-        )
+        ),
+        versions,
     )
     rows = await session.execute(counted)
-    return {(what, actor_id): count for what, actor_id, count in rows.all()}
+    found: dict[tuple[str, int], int] = {}
+    for what, actor_id, count in rows.all():
+        found[(what, actor_id)] = found.get((what, actor_id), 0) + count
+    return found
 
 
 async def status_context(
@@ -157,8 +179,10 @@ async def status_context(
     items: Sequence[Item],
     *,
     rejects_media: Any = None,
+    boosters: Iterable[int] = (),
 ) -> StatusContext:
-    """Look up, for the whole page, what its statuses show."""
+    """Look up, for the whole page, what its statuses show (`boosters`: the accounts of the
+    page's boosts, whose originals are among `items`)."""
     context = StatusContext(urls=urls, policy=policy, viewer=viewer)
     notes = [item for item in items if isinstance(item, Note)]
     versions = [item for item in items if isinstance(item, DesignVersion)]
@@ -167,13 +191,14 @@ async def status_context(
     context.files = await files_of(session, versions)
     context.thumbnails = await thumbnails_for(session, _drawable(versions, context.files))
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
-    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
+    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values()) | set(boosters)
     actors = await _actors(session, actor_ids)
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
     context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
     context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
     context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
+    context.polls, context.own_votes = await polls_by_note(session, viewer, [n.uri for n in notes])
     if rejects_media is not None:
         context.media_rejected = _media_rejected(actors, rejects_media)
     return context
@@ -292,7 +317,20 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         "favourites_count": note.likes_count,
         "reblogs_count": note.announces_count,
         "replies_count": note.replies_count,
+        "poll": _poll(note, context),
     }
+
+
+def _poll(note: Note, context: StatusContext) -> dict[str, Any] | None:
+    poll = context.polls.get(note.uri)
+    if poll is None:
+        return None
+    viewer = context.viewer
+    return poll_entity(
+        poll,
+        context.own_votes.get(poll.id),
+        is_author=viewer is not None and viewer.id == note.actor_id,
+    )
 
 
 def _version_status(version: DesignVersion, context: StatusContext) -> dict[str, Any]:
@@ -322,6 +360,41 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         "favourites_count": context.version_interactions.get((LIKE, version.uri), 0),
         "reblogs_count": context.version_interactions.get((ANNOUNCE, version.uri), 0),
         "replies_count": version.replies_count,
+    }
+
+
+def reblog_entity(
+    boost: Interaction, original: dict[str, Any], context: StatusContext
+) -> dict[str, Any]:
+    """A boost as Mastodon shows a reblog: the booster's own status, empty, wrapping the
+    original; the viewer's favourite, boost and bookmark are the original's."""
+    return {
+        **original,
+        "id": f"{REBLOG_PREFIX}{boost.id}",
+        "uri": boost.uri,
+        "url": None,
+        "created_at": iso_ms(boost.created_at),
+        "edited_at": None,
+        "account": context.accounts[boost.actor_id],
+        "content": "",
+        "spoiler_text": "",
+        "sensitive": False,
+        "visibility": "public",
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "reblog": original,
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": 0,
+        "pinned": False,
+        "application": None,
     }
 
 
@@ -417,6 +490,22 @@ def _note_media(note: Note, context: StatusContext) -> list[dict[str, Any]]:
         _remote_media(note, index, attachment)
         for index, attachment in enumerate(attachments)
         if _is_image(attachment)
+    ]
+
+
+def shown_attachments(name: str, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Image attachments kept as ActivityStreams JSON (an earlier version of a note) as
+    MediaAttachments named `{name}-{position}`."""
+    return [
+        _image_entity(
+            f"{name}-{index}",
+            attachment["url"],
+            attachment.get("name"),
+            meta=_image_meta(attachment.get("width"), attachment.get("height")),
+            blurhash=attachment.get("blurhash"),
+        )
+        for index, attachment in enumerate(attachments)
+        if _is_image(attachment) and isinstance(attachment.get("url"), str)
     ]
 
 

@@ -26,21 +26,30 @@ from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
-from objects.designs import project_of
-from objects.hiding import blocks, wanted, wanted_by
+from objects.hiding import wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.polls import PollDraft
 from objects.search import Item
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
-from web.account_json import form_or_json
+from outbox.edits import keep_source
+from web.account_json import form_or_json, language_of, listed_fields
 from web.bearer import token_actor, viewer_actor
 from web.instance import Instance, instance_of
+from web.mastodon.compose.poll_entities import poll_in
 from web.mastodon.entity_lists import accounts_json, entities
 from web.mastodon.filtering import screened_entities
-from web.mastodon.paging import NOT_FOUND, find_item, ids_link_header, items_by_uri, read_id_page
+from web.mastodon.paging import (
+    NOT_FOUND,
+    find_shown,
+    ids_link_header,
+    items_by_uri,
+    read_id_page,
+)
+from web.mastodon.reading import readable_item
 from web.mastodon.status import MASTODON_VISIBILITY
 from web.mastodon.streaming.audience import publish_delete
 from web.request_input import whole_id
@@ -57,7 +66,6 @@ WRITE_BOOKMARKS = "write:bookmarks"
 # Mastodon's visibilities to ours (a private status is for the followers).
 VISIBILITIES = {mastodon: ours for ours, mastodon in MASTODON_VISIBILITY.items()}
 MAX_MENTIONS = 20
-LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 # @user or @user@host, not inside a word, an e-mail address or a URL path.
 MENTION = re.compile(
     r"(?<![\w@/.])@([a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9_])(?:@([a-z0-9.-]+(?::[0-9]+)?))?", re.I
@@ -67,34 +75,25 @@ MENTION = re.compile(
 # Reading
 
 
-async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: str) -> Item:
-    """The status, if it exists, is not deleted, its author is shown and the viewer may see it."""
-    item = await find_item(session, status_id)
-    if item is None or item.deleted_at is not None or not await _author_shown(session, item):
-        raise FederationError(NOT_FOUND, status=404)
-    if not await may_read(session, viewer, item):
-        raise FederationError(NOT_FOUND, status=404)
-    if viewer and isinstance(item, Note) and await blocks(session, item.actor_id, viewer.id):
-        raise FederationError(NOT_FOUND, status=404)  # as on Mastodon, for who is blocked
-    return item
-
-
-async def _author_shown(session: AsyncSession, item: Item) -> bool:
-    actor: Actor | None
-    if isinstance(item, DesignVersion):
-        actor = (await project_of(session, item))[1]
-    else:
-        actor = await session.get(Actor, item.actor_id)
-    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
-
-
 async def get_status(request: Request) -> Response:
+    """The status; a boost's id ("r7") shows the boost, wrapping its original."""
     instance = instance_of(request)
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
+        shown = await find_shown(session, request.path_params["id"])
+        if isinstance(shown, Interaction):
+            found = await entities(session, instance, viewer, [shown])
+            if not found or not await _booster_shown(session, shown):
+                raise FederationError(NOT_FOUND, status=404)
+            return JSONResponse(found[0])
         item = await readable_item(session, viewer, request.path_params["id"])
         [entity] = await entities(session, instance, viewer, [item])
     return JSONResponse(entity)
+
+
+async def _booster_shown(session: AsyncSession, boost: Interaction) -> bool:
+    actor = await session.get(Actor, boost.actor_id)
+    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
 
 
 async def status_thread(request: Request) -> Response:
@@ -168,12 +167,13 @@ class StatusDraft:
     media_ids: list[int]
     parent_id: str | None
     language: str | None = None
+    poll: PollDraft | None = None
 
 
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
     me = await token_actor(request)
-    body = await form_or_json(request, instance.settings.max_body_bytes, _listed_fields)
+    body = await form_or_json(request, instance.settings.max_body_bytes, listed_fields)
     key = _key_hash(request)
     earlier = await _remembered(instance, me, key)
     if earlier is not None:
@@ -201,21 +201,11 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
     return JSONResponse(entity)
 
 
-def _listed_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """A form's pairs as JSON carries them: the values of `name[]` fields in a list."""
-    body: dict[str, Any] = {}
-    for name, value in pairs:
-        if name.endswith("[]"):
-            body.setdefault(name[:-2], []).append(value)
-        else:
-            body[name] = value
-    return body
-
-
 def _check_status(body: dict[str, Any]) -> StatusDraft:
-    if body.get("poll"):
-        raise ValidationError("polls are not supported")
+    poll = poll_in(body)
     media_ids = _media_ids(body.get("media_ids"))
+    if poll is not None and media_ids:
+        raise ValidationError("a status can have media or a poll, not both")
     text = body.get("status")
     text = text.strip() if isinstance(text, str) else ""
     if not text and not media_ids:
@@ -231,17 +221,9 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
         check_comment(text, spoiler)
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
-    language = _language(body.get("language"))
-    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language)
-
-
-def _language(value: Any) -> str | None:
-    """An ISO 639 code (`en`, `de`, `pt-BR`), as Mastodon stores it; none: not said."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or not LANGUAGE.fullmatch(value):
-        raise ValidationError(f"'language' must be an ISO 639 code such as en, not {value!r:.20}")
-    return value
+    return StatusDraft(
+        text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language_of(body), poll
+    )
 
 
 def _media_ids(value: Any) -> list[int]:
@@ -281,8 +263,11 @@ async def _publish_status(
     if draft.language:  # as Mastodon sends it: the content under its language
         note["contentMap"] = {draft.language: note["content"]}
     async with instance.sessions() as session:
-        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
+        row = await submit(
+            session, instance.resolver, me, note, media_ids=draft.media_ids, poll=draft.poll
+        )
         assert row.object_uri is not None
+        await keep_source(session, row.object_uri, draft.text)
         await _remember(session, me, key, row.object_uri)
         await session.commit()
     return row.object_uri
@@ -356,7 +341,7 @@ async def _comment_on_design(
     """A reply to a design version is a comment on the design: public, sent to the project."""
     if draft.visibility != "public":
         raise ValidationError("a reply to a design is a public comment: use visibility public")
-    if draft.media_ids or not draft.text:
+    if draft.media_ids or draft.poll or not draft.text:
         raise ValidationError("a comment on a design is text: media cannot be attached to it")
     target = await resolve_comment_target(
         instance.sessions, instance.resolver, instance.policy, version.uri
@@ -411,10 +396,20 @@ async def _remember(session: AsyncSession, me: Actor, key: str | None, note_uri:
 
 
 async def delete_status(request: Request) -> Response:
-    """Delete one's own note; the answer is the status as it was, with its text."""
+    """Delete one's own note; the answer is the status as it was, with its text. A boost's
+    id (`r…`) withdraws one's own boost, as on Mastodon, and never deletes what it boosted."""
     instance = instance_of(request)
     me = await token_actor(request)
     async with instance.sessions() as session:
+        boost = await find_shown(session, request.path_params["id"])
+        if isinstance(boost, Interaction):
+            if boost.actor_id != me.id:
+                raise FederationError(NOT_FOUND, status=404)
+            [entity] = await entities(session, instance, me, [boost])
+            await submit(session, instance.resolver, me, {"type": "Undo", "object": boost.uri})
+            await session.commit()
+            instance.wake_delivery()
+            return JSONResponse(entity)
         item = await readable_item(session, me, request.path_params["id"])
         if not isinstance(item, Note) or item.actor_id != me.id:
             raise FederationError(NOT_FOUND, status=404)
@@ -451,8 +446,6 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
     me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
-        if isinstance(item, DesignVersion):
-            raise ValidationError("favourites and boosts of designs are not supported yet")
         sent = await session.scalar(
             select(Interaction.uri).where(
                 Interaction.kind == kind,
@@ -466,9 +459,25 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
             await submit(session, instance.resolver, me, {"type": kind, "object": item.uri})
         await session.commit()
         await session.refresh(item)
-        [entity] = await entities(session, instance, me, [item])
+        boosted = kind == ANNOUNCE and not undo
+        shown = await _boost_or(session, me, item) if boosted else item
+        [entity] = await entities(session, instance, me, [shown])
     instance.wake_delivery()
+    instance.streaming.wake()  # a boost is streamed to the booster's followers
     return JSONResponse(entity)
+
+
+async def _boost_or(session: AsyncSession, me: Actor, item: Item) -> Item | Interaction:
+    """What a reblog answers, as Mastodon does: the new status wrapping the original (the
+    person's boost of it)."""
+    boost = await session.scalar(
+        select(Interaction).where(
+            Interaction.kind == ANNOUNCE,
+            Interaction.actor_id == me.id,
+            Interaction.object_uri == item.uri,
+        )
+    )
+    return item if boost is None else boost
 
 
 async def favourited_by(request: Request) -> Response:

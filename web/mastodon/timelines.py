@@ -2,7 +2,8 @@
 
 Notes and design versions are mixed, newest first, paged as `web.mastodon.paging` explains,
 less what the reader hides (`objects.hiding`, applied by the pager) and what their filters
-of the timeline's context hide (`web.mastodon.filtering`). Boosts are not shown yet.
+of the timeline's context hide (`web.mastodon.filtering`). Home and account timelines show
+boosts as Mastodon shows reblogs (`web.mastodon.status`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from federation.db import is_postgres
 from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
-from objects.models import Note
+from objects.models import Interaction, Note
 from objects.search import listed_versions, tags_contain
-from objects.visibility import listed_publicly, readable_by, readable_by_followers
+from objects.visibility import boost_shown, listed_publicly, readable_by, readable_by_followers
 from web.bearer import token_actor, viewer_actor
 from web.instance import instance_of
 from web.mastodon.entity_lists import visible_actor
@@ -110,7 +111,8 @@ async def home(request: Request) -> Response:
         versions = _versions().where(
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
         )
-        return [mine, theirs, versions]
+        boosts = PerAuthor(Interaction, boost_shown, [me.id, *followees])
+        return [mine, theirs, versions, boosts]
 
     return await _answer(request, me, sources, "home")
 
@@ -224,7 +226,10 @@ async def account_statuses(request: Request) -> Response:
         if query_flag(request, "exclude_replies"):
             notes = notes.where(Note.in_reply_to.is_(None))
         versions = _versions().where(Project.actor_id == actor.id)
-        return [notes, versions]
+        if query_flag(request, "exclude_reblogs"):
+            return [notes, versions]
+        boosts = select(Interaction).where(Interaction.actor_id == actor.id, boost_shown())
+        return [notes, versions, boosts]
 
     return await _answer(request, viewer, sources, "account")
 

@@ -1,4 +1,5 @@
-"""What the streaming hub publishes: new statuses and notifications, found in the database.
+"""What the streaming hub publishes: new statuses, boosts and notifications, found in the
+database.
 
 While anyone is subscribed, the feed reads the notes, design versions and notifications
 committed since its last look (by row id), works out which channels carry each one, and
@@ -28,8 +29,9 @@ from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.filters import active_filters_of, hides_in
 from objects.hiding import hiders_of
-from objects.models import Note, Notification
+from objects.models import Interaction, Note, NoteEdit, Notification
 from objects.search import Item
+from objects.visibility import boost_shown
 from web.instance import Instance
 from web.mastodon.entity_lists import entities
 from web.mastodon.filtering import status_text
@@ -37,6 +39,7 @@ from web.mastodon.notification_entities import notification_entities
 from web.mastodon.streaming.audience import (
     followers_streaming,
     note_channels,
+    publish_to,
     readers_streaming,
 )
 from web.streaming import (
@@ -46,6 +49,7 @@ from web.streaming import (
     PUBLIC,
     PUBLIC_LOCAL,
     PUBLIC_REMOTE,
+    STATUS_UPDATE,
     UPDATE,
     USER,
     Channel,
@@ -65,6 +69,8 @@ class Cursor:
     note: int
     version: int
     notification: int
+    boost: int = 0
+    edit: int = 0
     # A query found a full batch: there is more to publish without waiting for a wake-up.
     behind: bool = False
 
@@ -108,6 +114,8 @@ async def _latest(session: AsyncSession) -> Cursor:
         note=await session.scalar(select(func.max(Note.id))) or 0,
         version=await session.scalar(select(func.max(DesignVersion.id))) or 0,
         notification=await session.scalar(select(func.max(Notification.id))) or 0,
+        boost=await session.scalar(select(func.max(Interaction.id))) or 0,
+        edit=await session.scalar(select(func.max(NoteEdit.id))) or 0,
     )
 
 
@@ -130,7 +138,71 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
                     filtered = {r for r, f in filters.items() if hides_in(f, context, text)}
                     skipped = hiders[each.author_id] | filtered
                     hub.publish(channel, UPDATE, payload, not_to=skipped)
+        await _new_boosts(session, instance, hub, cursor)
+        await _new_edits(session, instance, hub, cursor)
         await _new_notifications(session, instance, hub, cursor)
+
+
+async def _new_edits(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Edited notes (each edit keeps a `NoteEdit`), sent whole as `status.update` on the
+    streams that carried them."""
+    edits = (
+        await session.execute(
+            select(NoteEdit.id, NoteEdit.note_uri)
+            .where(NoteEdit.id > cursor.edit)
+            .order_by(NoteEdit.id)
+            .limit(BATCH)
+        )
+    ).all()
+    if not edits:
+        return
+    cursor.edit, cursor.behind = edits[-1][0], cursor.behind or len(edits) == BATCH
+    rows = (
+        await session.execute(
+            select(Note, Actor.silenced_at)
+            .join(Actor, Actor.id == Note.actor_id)
+            .where(Note.uri.in_({uri for _, uri in edits}), Note.deleted_at.is_(None), visible())
+        )
+    ).all()
+    followers = await followers_streaming(session, hub, {note.actor_id for note, _ in rows})
+    hiders = await hiders_of(session, {note.actor_id for note, _ in rows}, hub.user_ids())
+    for note, silenced in rows:
+        channels = note_channels(note, silenced is None, followers[note.actor_id])
+        if any(map(hub.listens, channels)):
+            for entity in await entities(session, instance, None, [note]):
+                payload = json.dumps(entity)
+                publish_to(hub, channels, STATUS_UPDATE, payload, not_to=hiders[note.actor_id])
+
+
+async def _new_boosts(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Boosts, as Mastodon streams reblogs: on the user streams of the booster and of its
+    followers (a boost whose original is gone or hidden is left out by `entities`)."""
+    rows = list(
+        await session.scalars(
+            select(Interaction)
+            .join(Actor, Actor.id == Interaction.actor_id)
+            .where(Interaction.id > cursor.boost, boost_shown(), visible())
+            .order_by(Interaction.id)
+            .limit(BATCH)
+        )
+    )
+    if not rows:
+        return
+    cursor.boost, cursor.behind = rows[-1].id, cursor.behind or len(rows) == BATCH
+    followers = await followers_streaming(session, hub, {boost.actor_id for boost in rows})
+    # Nobody is streamed a boost by an account they hide (objects.hiding), as in home.
+    hiders = await hiders_of(session, {boost.actor_id for boost in rows}, hub.user_ids())
+    for boost in rows:
+        channels: list[Channel] = [(USER, boost.actor_id)]
+        channels += [(USER, reader) for reader in followers[boost.actor_id]]
+        if not any(map(hub.listens, channels)):
+            continue
+        for entity in await entities(session, instance, None, [boost]):
+            publish_to(hub, channels, UPDATE, json.dumps(entity), not_to=hiders[boost.actor_id])
 
 
 async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> list[Placed]:
