@@ -512,7 +512,26 @@ PATHS: dict[str, Schema] = {
     ),
     **_slashed(
         "/api/v1/follow_requests",
-        _get("People waiting for the signed-in person to accept them", ACCOUNTS, signed_in=True),
+        {
+            "get": {
+                "summary": "People waiting for the signed-in person to accept them",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {"200": _ok("a page", ACCOUNTS, PAGE_LINK), **AUTH},
+            }
+        },
+    ),
+    "/api/v1/follow_requests/{id}/authorize": _account_op(
+        "post",
+        "Accept the account's follow request (an Accept is sent)",
+        _ref("Relationship"),
+        **AUTH,
+    ),
+    "/api/v1/follow_requests/{id}/reject": _account_op(
+        "post",
+        "Reject the account's follow request (a Reject is sent)",
+        _ref("Relationship"),
+        **AUTH,
     ),
     "/api/v1/markers": {
         **_get("Read positions (not stored yet: {})", {"type": "object"}, signed_in=True),

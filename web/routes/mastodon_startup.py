@@ -14,12 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from actors.models import FOLLOW_PENDING, Actor, Follow
+from actors.models import Actor
 from actors.moderation import visible
 from web.http import json_body, token_actor
 from web.instance import instance_of
 from web.mastodon import rule_entities
-from web.mastodon_entities import accounts_json
 from web.routes import both as _both
 from web.scopes import PUBLIC, ScopedRoute
 
@@ -49,22 +48,6 @@ def _empty_list(*, signed_in: bool) -> Any:
 async def preferences(request: Request) -> Response:
     await token_actor(request)
     return JSONResponse(PREFERENCES)
-
-
-async def follow_requests(request: Request) -> Response:
-    """People waiting for the signed-in person to accept their follow."""
-    instance = instance_of(request)
-    me = await token_actor(request)
-    query = (
-        select(Actor)
-        .join(Follow, Follow.follower_id == Actor.id)
-        .where(Follow.followee_id == me.id, Follow.state == FOLLOW_PENDING, visible())
-        .order_by(Follow.id.desc())
-        .limit(80)
-    )
-    async with instance.sessions() as session:
-        waiting = list(await session.scalars(query))
-        return JSONResponse(await accounts_json(session, instance, waiting))
 
 
 async def get_markers(request: Request) -> Response:
@@ -106,7 +89,6 @@ routes: list[BaseRoute] = [
     *_both("/api/v1/lists", _empty_list(signed_in=True), scope="read:lists"),
     *_both("/api/v1/preferences", preferences, scope="read:accounts"),
     *_both("/api/v1/announcements", _empty_list(signed_in=True), scope="read"),
-    *_both("/api/v1/follow_requests", follow_requests, scope="read:follows"),
     ScopedRoute("/api/v1/markers", get_markers, methods=["GET"], scope="read:statuses"),
     ScopedRoute("/api/v1/markers", save_markers, methods=["POST"], scope="write:statuses"),
     *_both("/api/v1/trends", _empty_list(signed_in=False), scope=PUBLIC),
