@@ -39,6 +39,7 @@ from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from objects.sandbox import ParserLimits, Sandbox
 from outbox.delivery import DeliveryWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.coop import set_up_coop
@@ -64,6 +65,7 @@ class Instance:
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
     thumbnail_worker: ThumbnailWorker
+    scheduled_worker: ScheduledStatusWorker
     policy: LicencePolicy
     blobs: BlobStore
     blocks: DomainBlocks
@@ -81,6 +83,9 @@ class Instance:
     def wake_delivery(self) -> None:
         self.delivery_worker.wakeup.set()
 
+    def wake_scheduled(self) -> None:
+        self.scheduled_worker.wakeup.set()
+
     def wake_mail(self) -> None:
         if self.mail_worker is not None:
             self.mail_worker.wakeup.set()
@@ -91,6 +96,7 @@ class Instance:
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
             asyncio.create_task(self.thumbnail_worker.run_forever(self._stop)),
+            asyncio.create_task(self.scheduled_worker.run_forever(self._stop)),
         ]
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
@@ -119,6 +125,7 @@ class Instance:
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
         self.thumbnail_worker.wakeup.set()
+        self.scheduled_worker.wakeup.set()
         self.wake_mail()
         await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -248,6 +255,13 @@ async def _assemble(
             client=client,
             on_published=delivery.wakeup.set,
             identity=identity,
+        ),
+        scheduled_worker=ScheduledStatusWorker(
+            sessions,
+            resolver,
+            on_published=after_inbox_batch,
+            identity=identity,
+            lease=dt.timedelta(seconds=settings.queue_lease_seconds),
         ),
         policy=policy,
         blobs=blobs,

@@ -154,6 +154,22 @@ SCHEMAS: dict[str, Schema] = {
             "maxItems": 4,
             "description": "one's own uploads not attached yet (media_ids[] in a form)",
         },
+        scheduled_at={
+            "type": "string",
+            "description": "ISO 8601, at least 5 minutes ahead: kept as a ScheduledStatus "
+            "(the answer) and published then",
+        },
+    ),
+    "Reschedule": _obj(["scheduled_at"], scheduled_at=STR),
+    "ScheduledStatus": _obj(
+        ["id", "scheduled_at", "params", "media_attachments"],
+        id=STR,
+        scheduled_at=STR,
+        params={"type": "object", "description": "the parameters as sent (text, visibility...)"},
+        media_attachments={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/MediaAttachment"},
+        },
     ),
     "MediaAttachment": _obj(
         ["id", "type", "url", "preview_url", "description"],
@@ -413,8 +429,45 @@ PATHS: dict[str, Schema] = {
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR}
             ],
             "requestBody": _fields_body("NewStatus", None, required=False, form=ANY_FORM),
-            "responses": {"200": _ok("posted", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+            "responses": {
+                "200": _ok("posted (a ScheduledStatus with scheduled_at)", _ref("Status")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
         }
+    },
+    **_slashed(
+        "/api/v1/scheduled_statuses",
+        {
+            "get": {
+                "summary": "One's statuses waiting to be published, newest first",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(
+                        "a page", {"type": "array", "items": _ref("ScheduledStatus")}, PAGE_LINK
+                    ),
+                    **AUTH,
+                },
+            }
+        },
+    ),
+    "/api/v1/scheduled_statuses/{id}": {
+        **_account_op("get", "One waiting status", _ref("ScheduledStatus"), **AUTH),
+        "put": {
+            "summary": "Move it to another time (scheduled_at, 5 minutes ahead at least)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("Reschedule", None, required=True, form=ANY_FORM),
+            "responses": {
+                "200": _ok("moved", _ref("ScheduledStatus")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
+        },
+        **_account_op("delete", "Cancel it: it is never published", {"type": "object"}, **AUTH),
     },
     "/api/v1/statuses/{id}": {
         **_status_op("get", "A status", _ref("Status")),

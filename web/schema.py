@@ -20,6 +20,7 @@ import objects.media_models
 import objects.models
 import objects.thumbnail_models
 import outbox.models
+import outbox.scheduled_models
 from federation.db import Base
 from federation.settings import Settings
 
@@ -36,6 +37,7 @@ _MODEL_MODULES = (
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,
+    outbox.scheduled_models,
     inbox.models,
 )
 

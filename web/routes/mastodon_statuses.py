@@ -32,6 +32,7 @@ from objects.models import ANNOUNCE, LIKE, Interaction, Note
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
+from outbox.scheduled import check_scheduled_at, schedule_status
 from web.account_json import form_or_json
 from web.http import token_actor, viewer_actor
 from web.instance import Instance, instance_of
@@ -45,6 +46,7 @@ from web.mastodon_paging import (
     read_id_page,
     whole_id,
 )
+from web.mastodon_scheduled import parse_scheduled_at, scheduled_entities
 from web.mastodon_status import MASTODON_VISIBILITY, Item
 from web.scopes import ScopedRoute
 from web.stream_audience import publish_delete
@@ -175,6 +177,9 @@ async def post_status(request: Request) -> Response:
     if earlier is not None:
         return await _answer(instance, me, earlier)
     draft = _check_status(body)
+    scheduled_at = parse_scheduled_at(body.get("scheduled_at"))
+    if scheduled_at is not None:
+        return await _schedule(instance, me, draft, body, scheduled_at)
     try:
         note_uri = await _publish_status(instance, me, draft, key)
     except IntegrityError:
@@ -251,6 +256,19 @@ async def _publish_status(
     parent = await _parent(instance, me, draft.parent_id)
     if isinstance(parent, DesignVersion):
         return await _comment_on_design(instance, me, parent, draft, key)
+    note = await _note_of(instance, me, draft, parent)
+    async with instance.sessions() as session:
+        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
+        assert row.object_uri is not None
+        await _remember(session, me, key, row.object_uri)
+        await session.commit()
+    return row.object_uri
+
+
+async def _note_of(
+    instance: Instance, me: Actor, draft: StatusDraft, parent: Item | None
+) -> dict[str, Any]:
+    """The note to post for the draft: its HTML, addressing and mentions (looked up now)."""
     mentioned = await _mentioned(instance, me, draft.text)
     to, cc = _addressing(me, draft.visibility, mentioned)
     # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
@@ -264,12 +282,46 @@ async def _publish_status(
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
+    return note
+
+
+async def _schedule(
+    instance: Instance, me: Actor, draft: StatusDraft, body: dict[str, Any], when: dt.datetime
+) -> Response:
+    """Keep the status for the scheduled-status worker instead of posting it now."""
+    check_scheduled_at(when, utcnow())
+    parent = await _parent(instance, me, draft.parent_id)
+    if isinstance(parent, DesignVersion):
+        raise ValidationError(
+            "a comment on a design cannot be scheduled: post it without scheduled_at"
+        )
+    note = await _note_of(instance, me, draft, parent)
     async with instance.sessions() as session:
-        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
-        assert row.object_uri is not None
-        await _remember(session, me, key, row.object_uri)
+        row = await schedule_status(
+            session, me, when, note, draft.media_ids, _scheduled_params(body, draft)
+        )
         await session.commit()
-    return row.object_uri
+        [entity] = await scheduled_entities(session, instance.urls, [row])
+    instance.wake_scheduled()
+    return JSONResponse(entity)
+
+
+def _scheduled_params(body: dict[str, Any], draft: StatusDraft) -> dict[str, Any]:
+    """The parameters as Mastodon shows them back in a ScheduledStatus."""
+    return {
+        "text": draft.text,
+        "poll": None,
+        "media_ids": [str(i) for i in draft.media_ids] or None,
+        "sensitive": bool(body.get("sensitive")) if body.get("sensitive") is not None else None,
+        "spoiler_text": draft.spoiler,
+        "visibility": body.get("visibility") or "public",
+        "in_reply_to_id": draft.parent_id,
+        "language": body.get("language") if isinstance(body.get("language"), str) else None,
+        "idempotency": None,
+        "scheduled_at": None,
+        "application_id": None,
+        "with_rate_limit": False,
+    }
 
 
 def _addressing(me: Actor, visibility: str, mentioned: list[Actor]) -> tuple[list[str], list[str]]:
