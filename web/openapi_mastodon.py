@@ -160,6 +160,13 @@ SCHEMAS: dict[str, Schema] = {
             "(the answer) and published then",
         },
     ),
+    "Markers": {
+        "type": "object",
+        "description": "by timeline (home, notifications): last_read_id, version, updated_at",
+        "additionalProperties": _obj(
+            ["last_read_id"], last_read_id=STR, version={"type": "integer"}, updated_at=STR
+        ),
+    },
     "Reschedule": _obj(["scheduled_at"], scheduled_at=STR),
     "ScheduledStatus": _obj(
         ["id", "scheduled_at", "params", "media_attachments"],
@@ -587,11 +594,17 @@ PATHS: dict[str, Schema] = {
         **AUTH,
     ),
     "/api/v1/markers": {
-        **_get("Read positions (not stored yet: {})", {"type": "object"}, signed_in=True),
-        "post": {
-            "summary": "Save read positions (echoed, not stored yet)",
+        "get": {
+            "summary": "Where one stopped reading: timeline[]=home and/or notifications",
             "security": SECURED,
-            "responses": {"200": _ok("the markers sent", {"type": "object"}), **AUTH},
+            "parameters": [_query("timeline[]", "home or notifications (repeat for both)")],
+            "responses": {"200": _ok("the markers kept", _ref("Markers")), **AUTH},
+        },
+        "post": {
+            "summary": "Save reading positions (home[last_read_id], notifications[last_read_id])",
+            "security": SECURED,
+            "requestBody": _fields_body("Markers", None, required=True, form=ANY_FORM),
+            "responses": {"200": _ok("the markers saved", _ref("Markers")), **AUTH, **INVALID},
         },
     },
     **_slashed("/api/v1/trends", _get(_EMPTY, ANY_LIST)),

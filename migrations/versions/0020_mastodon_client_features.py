@@ -1,4 +1,4 @@
-"""Mastodon client features: scheduled statuses
+"""Mastodon client features: scheduled statuses, markers
 
 Revision ID: 0020
 Revises: 0011
@@ -54,7 +54,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_scheduled_statuses_actor_id_id", ["actor_id", "id"])
         batch_op.create_index("ix_scheduled_statuses_next_attempt_at", ["next_attempt_at"])
         batch_op.create_index("ix_scheduled_statuses_state", ["state"])
+    op.create_table(
+        "markers",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("timeline", sa.String(length=16), nullable=False),
+        sa.Column("last_read_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["actors.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("actor_id", "timeline"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("markers")
     op.drop_table("scheduled_statuses")

@@ -1,8 +1,8 @@
 """What Mastodon apps ask for when they start: emojis, filters, lists, preferences, trends...
 
 Most of these are features we do not have; they answer with their empty shapes so that
-apps start without errors. The ones with something behind them (follow requests, peers,
-rules, markers) answer with real data.
+apps start without errors. The ones with something behind them (peers, rules) answer
+with real data.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from starlette.routing import BaseRoute
 
 from actors.models import Actor
 from actors.moderation import visible
-from web.http import json_body, token_actor
+from web.http import token_actor
 from web.instance import instance_of
 from web.mastodon import rule_entities
 from web.routes import both as _both
-from web.scopes import PUBLIC, ScopedRoute
+from web.scopes import PUBLIC
 
 PREFERENCES = {
     "posting:default:visibility": "public",
@@ -29,7 +29,6 @@ PREFERENCES = {
     "reading:expand:media": "default",
     "reading:expand:spoilers": False,
 }
-MARKER_TIMELINES = ("home", "notifications")
 MAX_PEERS = 10_000
 
 
@@ -48,19 +47,6 @@ def _empty_list(*, signed_in: bool) -> Any:
 async def preferences(request: Request) -> Response:
     await token_actor(request)
     return JSONResponse(PREFERENCES)
-
-
-async def get_markers(request: Request) -> Response:
-    """Read positions are not stored yet: no markers."""
-    await token_actor(request)
-    return JSONResponse({})
-
-
-async def save_markers(request: Request) -> Response:
-    """Accepted and echoed so apps carry on; not stored yet."""
-    await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
-    return JSONResponse({name: body[name] for name in MARKER_TIMELINES if name in body})
 
 
 async def peers(request: Request) -> Response:
@@ -89,8 +75,6 @@ routes: list[BaseRoute] = [
     *_both("/api/v1/lists", _empty_list(signed_in=True), scope="read:lists"),
     *_both("/api/v1/preferences", preferences, scope="read:accounts"),
     *_both("/api/v1/announcements", _empty_list(signed_in=True), scope="read"),
-    ScopedRoute("/api/v1/markers", get_markers, methods=["GET"], scope="read:statuses"),
-    ScopedRoute("/api/v1/markers", save_markers, methods=["POST"], scope="write:statuses"),
     *_both("/api/v1/trends", _empty_list(signed_in=False), scope=PUBLIC),
     *_both("/api/v1/trends/tags", _empty_list(signed_in=False), scope=PUBLIC),
     *_both("/api/v1/trends/statuses", _empty_list(signed_in=False), scope=PUBLIC),
