@@ -30,6 +30,7 @@ from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.pin_models import Pin
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
 from web.api_json import PREVIEW_TYPES, files_of, is_remote_image
@@ -65,6 +66,7 @@ class StatusContext:
     media_rejected: set[int] = field(default_factory=set)  # actor ids whose images we hide
     media: dict[int, list[MediaAttachment]] = field(default_factory=dict)  # by local note id
     bookmarks: set[str] = field(default_factory=set)  # URIs the viewer bookmarked
+    pinned: set[str] = field(default_factory=set)  # URIs of the viewer's pinned notes
     # Likes and Announces of design versions by anyone, (kind, version uri) -> count: notes
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -148,6 +150,7 @@ async def status_context(
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
     context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
+    context.pinned = await _viewer_pins(session, viewer, [n.id for n in notes])
     context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
     context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
     if rejects_media is not None:
@@ -209,6 +212,19 @@ async def _viewer_bookmarks(
         select(Bookmark.status_uri).where(
             Bookmark.account_id == viewer.id, Bookmark.status_uri.in_(uris)
         )
+    )
+    return set(rows)
+
+
+async def _viewer_pins(
+    session: AsyncSession, viewer: Actor | None, note_ids: list[int]
+) -> set[str]:
+    if viewer is None or not note_ids:
+        return set()
+    rows = await session.scalars(
+        select(Note.uri)
+        .join(Pin, Pin.note_id == Note.id)
+        .where(Pin.actor_id == viewer.id, Note.id.in_(note_ids))
     )
     return set(rows)
 
@@ -311,7 +327,7 @@ def _common(uri: str, context: StatusContext) -> dict[str, Any]:
         "reblogged": (ANNOUNCE, uri) in context.mine,
         "bookmarked": uri in context.bookmarks,
         "muted": False,
-        "pinned": False,
+        "pinned": uri in context.pinned,
         "poll": None,
         "application": None,
         "filtered": [],

@@ -418,7 +418,15 @@ PATHS: dict[str, Schema] = {
     "/api/v1/accounts/{id}/statuses": {
         "get": {
             "summary": "The account's statuses (a project's include its design versions)",
-            "parameters": [ID_PATH, *STATUS_PAGING, _query("exclude_replies", "true: no replies")],
+            "parameters": [
+                ID_PATH,
+                *STATUS_PAGING,
+                _query("exclude_replies", "true: no replies"),
+                _query("pinned", "true: only the statuses the account pinned"),
+                _query("only_media", "true: only statuses with media (versions with files)"),
+                _query("exclude_reblogs", "accepted: boosts are not listed here"),
+                _query("tagged", "only statuses with this hashtag"),
+            ],
             "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **NOT_FOUND, **INVALID},
         }
     },
@@ -502,6 +510,12 @@ PATHS: dict[str, Schema] = {
     ),
     "/api/v1/statuses/{id}/unbookmark": _status_op(
         "post", "Remove a bookmark", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/pin": _status_op(
+        "post", "Pin one's own note to one's profile (an Add is sent)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unpin": _status_op(
+        "post", "Unpin it (a Remove is sent)", _ref("Status"), **AUTH
     ),
     "/api/v1/bookmarks": {
         "get": {

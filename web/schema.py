@@ -19,6 +19,8 @@ import objects.design_models
 import objects.marker_models
 import objects.media_models
 import objects.models
+import objects.pin_models
+import objects.tag_models
 import objects.thumbnail_models
 import outbox.models
 import outbox.scheduled_models
@@ -36,6 +38,8 @@ _MODEL_MODULES = (
     objects.models,
     objects.design_models,
     objects.marker_models,
+    objects.pin_models,
+    objects.tag_models,
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,

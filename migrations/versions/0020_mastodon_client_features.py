@@ -1,4 +1,5 @@
-"""Mastodon client features: scheduled statuses, markers
+"""Mastodon client features: scheduled statuses, markers, pins, hashtags of notes and
+followed tags
 
 Revision ID: 0020
 Revises: 0011
@@ -66,8 +67,43 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("actor_id", "timeline"),
     )
+    op.create_table(
+        "pins",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("note_id", ID, nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["actors.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["note_id"], ["notes.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("actor_id", "note_id"),
+    )
+    with op.batch_alter_table("pins", schema=None) as batch_op:
+        batch_op.create_index("ix_pins_note_id", ["note_id"])
+    op.create_table(
+        "note_tags",
+        sa.Column("note_id", ID, nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(["note_id"], ["notes.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("note_id", "name"),
+    )
+    with op.batch_alter_table("note_tags", schema=None) as batch_op:
+        batch_op.create_index("ix_note_tags_name_note_id", ["name", "note_id"])
+    op.create_table(
+        "followed_tags",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["actors.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("actor_id", "name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("followed_tags")
+    op.drop_table("note_tags")
+    op.drop_table("pins")
     op.drop_table("markers")
     op.drop_table("scheduled_statuses")

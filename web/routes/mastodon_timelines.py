@@ -20,6 +20,8 @@ from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
 from objects.models import Note
+from objects.note_filters import note_has_media, note_tagged, version_has_files
+from objects.pin_models import Pin
 from objects.visibility import listed_publicly, readable_by, readable_by_followers
 from web.api_json import tags_contain
 from web.http import token_actor, viewer_actor
@@ -147,9 +149,22 @@ async def account_statuses(request: Request) -> Response:
     async def sources(session: AsyncSession) -> list[Source]:
         actor = await visible_actor(session, request.path_params["id"])
         notes = _notes().where(Note.actor_id == actor.id, readable_by(viewer))
+        if query_flag(request, "pinned"):  # pinned notes only (a project pins nothing)
+            return [notes.where(Note.id.in_(select(Pin.note_id).where(Pin.actor_id == actor.id)))]
         if query_flag(request, "exclude_replies"):
             notes = notes.where(Note.in_reply_to.is_(None))
         versions = _versions().where(Project.actor_id == actor.id)
+        if query_flag(request, "only_media"):
+            notes = notes.where(note_has_media(postgres=is_postgres(session)))
+            versions = versions.where(version_has_files())
+        if tagged := request.query_params.get("tagged"):
+            names = clean_tags([tagged])
+            if not names:
+                return []
+            notes = notes.where(note_tagged(names[0]))
+            postgres = is_postgres(session)
+            versions = versions.where(tags_contain(DesignVersion.tags, names[0], postgres=postgres))
+        # exclude_reblogs: boosts are not listed among an account's statuses at all.
         return [notes, versions]
 
     return await _answer(request, viewer, sources)
