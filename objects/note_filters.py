@@ -30,4 +30,6 @@ def version_has_files() -> ColumnElement[bool]:
 
 def note_tagged(name: str, note: Any = Note) -> ColumnElement[bool]:
     """Notes carrying the hashtag `name` (lower case, without `#`)."""
-    return exists(select(NoteTag.note_id).where(NoteTag.note_id == note.id, NoteTag.name == name))
+    return exists(
+        select(NoteTag.note_uri).where(NoteTag.note_uri == note.uri, NoteTag.name == name)
+    )

@@ -11,13 +11,14 @@ from federation.db import Base, IdType, utcnow
 
 
 class NoteTag(Base):
-    """One hashtag of one note (lower case, without `#`): the tag timeline's index."""
+    """One hashtag of one note (lower case, without `#`): the tag timeline's index. Keyed by
+    the note's URI, which a note received in an inbox batch has before it has a row id."""
 
     __tablename__ = "note_tags"
-    __table_args__ = (Index("ix_note_tags_name_note_id", "name", "note_id"),)
+    __table_args__ = (Index("ix_note_tags_name_note_uri", "name", "note_uri"),)
 
-    note_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    note_uri: Mapped[str] = mapped_column(
+        String(2048), ForeignKey("notes.uri", ondelete="CASCADE"), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
 

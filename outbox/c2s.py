@@ -19,6 +19,8 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.designs import clean_tags
+from objects.hashtags import MAX_NOTE_TAGS, hashtag_objects, hashtags_of, tags_in_text
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
@@ -117,8 +119,11 @@ async def _create(
         to={"to": to, "cc": cc},
     )
     note.url = note.uri
-    if mentions := _mentions(obj.get("tag")):
-        note.document = {"tag": mentions}
+    # Hashtags the client tagged, and those written in the text (C2S clients may not tag).
+    names = [*hashtags_of(obj.get("tag")), *tags_in_text(plain_text(note.content, 100_000))]
+    hashtags = hashtag_objects(clean_tags(names)[:MAX_NOTE_TAGS], resolver.urls.base_url)
+    if tags := [*_mentions(obj.get("tag")), *hashtags]:
+        note.document = {"tag": tags}
     await add_local_note(session, note)
     await session.flush()
     await _attach_media(session, resolver, actor, note, media_ids)

@@ -26,6 +26,7 @@ from web.openapi import (
 )
 
 ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
+NAME_PATH = {"name": "name", "in": "path", "required": True, "schema": STR}
 NOT_FOUND = {"404": _error("Record not found")}
 INVALID = {"422": _error("a value is not acceptable")}
 PAGE_LINK = {
@@ -167,6 +168,14 @@ SCHEMAS: dict[str, Schema] = {
             ["last_read_id"], last_read_id=STR, version={"type": "integer"}, updated_at=STR
         ),
     },
+    "Tag": _obj(
+        ["name", "url", "history"],
+        id=STR,
+        name={"type": "string", "description": "lower case, without #"},
+        url=STR,
+        history={"type": "array"},
+        following=BOOL,
+    ),
     "Reschedule": _obj(["scheduled_at"], scheduled_at=STR),
     "ScheduledStatus": _obj(
         ["id", "scheduled_at", "params", "media_attachments"],
@@ -273,6 +282,16 @@ def _account_op(method: str, summary: str, schema: Schema, **extra: Schema) -> S
         "responses": {"200": _ok("OK", schema), **NOT_FOUND, **extra},
     }
     return {method: operation}
+
+
+def _tag_op(summary: str) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "security": SECURED,
+        "parameters": [NAME_PATH],
+        "responses": {"200": _ok("the tag", _ref("Tag")), **AUTH, **NOT_FOUND},
+    }
+    return {"post": operation}
 
 
 def _follow_list(summary: str) -> Schema:
@@ -510,6 +529,19 @@ PATHS: dict[str, Schema] = {
     ),
     "/api/v1/statuses/{id}/unbookmark": _status_op(
         "post", "Remove a bookmark", _ref("Status"), **AUTH
+    ),
+    "/api/v1/tags/{name}": {
+        "get": {
+            "summary": "A hashtag (following: whether the token's person follows it)",
+            "parameters": [NAME_PATH],
+            "responses": {"200": _ok("the tag", _ref("Tag")), **NOT_FOUND},
+        }
+    },
+    "/api/v1/tags/{name}/follow": _tag_op("Follow the hashtag: its posts and designs come home"),
+    "/api/v1/tags/{name}/unfollow": _tag_op("Stop following the hashtag"),
+    **_slashed(
+        "/api/v1/followed_tags",
+        _get("The hashtags one follows", {"type": "array", "items": _ref("Tag")}, signed_in=True),
     ),
     "/api/v1/statuses/{id}/pin": _status_op(
         "post", "Pin one's own note to one's profile (an Add is sent)", _ref("Status"), **AUTH

@@ -82,13 +82,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_pins_note_id", ["note_id"])
     op.create_table(
         "note_tags",
-        sa.Column("note_id", ID, nullable=False),
+        sa.Column("note_uri", sa.String(length=2048), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(["note_id"], ["notes.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("note_id", "name"),
+        sa.ForeignKeyConstraint(["note_uri"], ["notes.uri"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("note_uri", "name"),
     )
     with op.batch_alter_table("note_tags", schema=None) as batch_op:
-        batch_op.create_index("ix_note_tags_name_note_id", ["name", "note_id"])
+        batch_op.create_index("ix_note_tags_name_note_uri", ["name", "note_uri"])
     op.create_table(
         "followed_tags",
         sa.Column("id", ID, autoincrement=True, nullable=False),

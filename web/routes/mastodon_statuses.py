@@ -26,6 +26,7 @@ from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
 from objects.designs import project_of
+from objects.hashtags import hashtag_objects, link_hashtags, tags_in_text
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
@@ -272,12 +273,14 @@ async def _note_of(
     mentioned = await _mentioned(instance, me, draft.text)
     to, cc = _addressing(me, draft.visibility, mentioned)
     # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
-    note: dict[str, Any] = {"type": "Note", "content": text_to_html(draft.text), "to": to, "cc": cc}
-    if mentioned:
-        note["tag"] = [
-            {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"}
-            for actor in mentioned
-        ]
+    base_url = instance.urls.base_url
+    content = link_hashtags(text_to_html(draft.text), base_url)
+    note: dict[str, Any] = {"type": "Note", "content": content, "to": to, "cc": cc}
+    tags = [
+        {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"} for actor in mentioned
+    ]
+    if tags := tags + hashtag_objects(tags_in_text(draft.text), base_url):
+        note["tag"] = tags
     if draft.spoiler:
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:

@@ -1,7 +1,8 @@
 """Mastodon's timelines: home, public, a hashtag's, and one account's statuses.
 
 Notes and design versions are mixed, newest first, paged as `web.mastodon_paging` explains.
-Boosts are not shown in timelines yet.
+Boosts are not shown in timelines yet. Home also shows public notes and designs carrying
+the hashtags the viewer follows.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from actors.moderation import publicly_listed, visible
 from federation.db import is_postgres
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
+from objects.hashtags import followed_names
 from objects.models import Note
 from objects.note_filters import note_has_media, note_tagged, version_has_files
 from objects.pin_models import Pin
+from objects.tag_models import NoteTag
 from objects.visibility import listed_publicly, readable_by, readable_by_followers
 from web.api_json import tags_contain
 from web.http import token_actor, viewer_actor
@@ -103,7 +106,22 @@ async def home(request: Request) -> Response:
         versions = _versions().where(
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
         )
-        return [mine, theirs, versions]
+        tags = await followed_names(session, me.id)
+        if not tags:
+            return [mine, theirs, versions]
+        # Followed hashtags: public posts and designs by anyone not already listed above.
+        tagged_notes = _notes(listed=True).where(
+            listed_publicly(),
+            Note.actor_id.not_in([me.id, *followees]),
+            Note.uri.in_(select(NoteTag.note_uri).where(NoteTag.name.in_(tags))),
+        )
+        postgres = is_postgres(session)
+        tagged_versions = listed_versions().where(
+            Project.actor_id.not_in(followees),
+            Project.id.not_in(maintained),
+            or_(*(tags_contain(DesignVersion.tags, tag, postgres=postgres) for tag in tags)),
+        )
+        return [mine, theirs, versions, tagged_notes, tagged_versions]
 
     return await _answer(request, me, sources)
 
@@ -125,7 +143,7 @@ async def public(request: Request) -> Response:
 
 
 async def tag(request: Request) -> Response:
-    """Design versions carrying the tag (notes keep no tags here yet)."""
+    """Public notes and design versions carrying the tag."""
     viewer = await viewer_actor(request)
     names = clean_tags([request.path_params["hashtag"]])
     if not names:
@@ -134,9 +152,11 @@ async def tag(request: Request) -> Response:
     async def sources(session: AsyncSession) -> list[Source]:
         has_tag = tags_contain(DesignVersion.tags, names[0], postgres=is_postgres(session))
         versions = listed_versions().where(has_tag)
+        notes = _notes(listed=True).where(listed_publicly(), note_tagged(names[0]))
         if query_flag(request, "local"):
             versions = versions.where(DesignVersion.local)
-        return [versions]
+            notes = notes.where(Note.local)
+        return [notes, versions]
 
     return await _answer(request, viewer, sources)
 
