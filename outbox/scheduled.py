@@ -119,7 +119,7 @@ async def reschedule(
     moved = await session.execute(
         update(ScheduledStatus)
         .where(ScheduledStatus.id == row.id, ScheduledStatus.lease_token.is_(None))
-        .values(next_attempt_at=when, params={**row.params, "scheduled_at": _iso(when)})
+        .values(next_attempt_at=when)
         .execution_options(synchronize_session=False)
     )
     if not getattr(moved, "rowcount", 0):
@@ -133,10 +133,6 @@ async def cancel(session: AsyncSession, actor: Actor, row_id: int) -> None:
     gone and publishes nothing."""
     row = await own_waiting(session, actor, row_id)
     await session.delete(row)
-
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ScheduledStatusWorker:

@@ -113,12 +113,16 @@ async def test_a_crash_between_claim_and_publish_neither_loses_nor_doubles(
 ) -> None:
     a = await nodes("a.test")
     alice, token = await a.user("alice")
-    await schedule(a, token, "exactly once")
+    scheduled = await schedule(a, token, "exactly once")
     crashed = ScheduledStatusWorker(
         a.instance.sessions, a.instance.resolver, clock=at(11), identity="crashed"
     )
     [claimed] = await crashed.claim()  # ... and the process dies before publishing
     assert await notes_of(a, alice.id) == 0
+    # Held by a worker, it is being published: it can no longer be moved.
+    path = f"/api/v1/scheduled_statuses/{scheduled['id']}"
+    held = await call(a, "PUT", path, token, json={"scheduled_at": later(60)})
+    assert held.status_code == 409 and "being published" in held.json()["error"]
     successor = ScheduledStatusWorker(
         a.instance.sessions, a.instance.resolver, clock=at(11), identity="successor"
     )

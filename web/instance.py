@@ -259,7 +259,7 @@ async def _assemble(
         scheduled_worker=ScheduledStatusWorker(
             sessions,
             resolver,
-            on_published=after_inbox_batch,
+            on_published=after_inbox_batch,  # the same wake-ups: deliveries and streams
             identity=identity,
             lease=dt.timedelta(seconds=settings.queue_lease_seconds),
         ),
