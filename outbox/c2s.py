@@ -20,7 +20,13 @@ from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
 from objects.designs import clean_tags
-from objects.hashtags import MAX_NOTE_TAGS, hashtag_objects, hashtags_of, tags_in_text
+from objects.hashtags import (
+    MAX_NOTE_TAGS,
+    hashtag_objects,
+    hashtags_of,
+    reindex_hashtags,
+    tags_in_text,
+)
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
@@ -119,9 +125,7 @@ async def _create(
         to={"to": to, "cc": cc},
     )
     note.url = note.uri
-    # Hashtags the client tagged, and those written in the text (C2S clients may not tag).
-    names = [*hashtags_of(obj.get("tag")), *tags_in_text(plain_text(note.content, 100_000))]
-    hashtags = hashtag_objects(clean_tags(names)[:MAX_NOTE_TAGS], resolver.urls.base_url)
+    hashtags = hashtag_objects(_hashtag_names(obj, note.content), resolver.urls.base_url)
     if tags := [*_mentions(obj.get("tag")), *hashtags]:
         note.document = {"tag": tags}
     await add_local_note(session, note)
@@ -315,10 +319,22 @@ async def _update(
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None
     note.edited_at = utcnow()
+    # The edited text's hashtags replace the old ones, here and in the Update sent.
+    names = _hashtag_names(obj, note.content)
+    kept = [t for t in (note.document or {}).get("tag", []) if t.get("type") != "Hashtag"]
+    tags = [*kept, *hashtag_objects(names, resolver.urls.base_url)]
+    note.document = {**(note.document or {}), "tag": tags}
+    await reindex_hashtags(session, note.uri, names)
     await session.flush()
     return await publish(
         session, resolver.urls, actor, activities.update_note(resolver.urls, actor, note)
     )
+
+
+def _hashtag_names(obj: dict[str, Any], html: str) -> list[str]:
+    """Hashtags the client tagged, and those written in the text (C2S clients may not tag)."""
+    names = [*hashtags_of(obj.get("tag")), *tags_in_text(plain_text(html, 100_000))]
+    return list(clean_tags(names))[:MAX_NOTE_TAGS]
 
 
 def _note_html(content: str) -> str:

@@ -107,3 +107,22 @@ async def test_following_a_tag_across_instances(nodes: Any) -> None:
     bad = await call(b, "POST", "/api/v1/tags/%20/follow", bob_token)
     assert bad.status_code == 404 and "hashtag" in bad.json()["error"]
     assert (await call(b, "POST", "/api/v1/tags/bicycle/follow")).status_code == 401
+
+
+async def test_an_edit_replaces_the_hashtags_here_and_there(nodes: Any) -> None:
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice_token = await a.user("alice")
+    _, carol_token = await b.user("carol")
+    await b.post_outbox("carol", carol_token, {"type": "Follow", "object": "alice@a.test"})
+    await settle(a, b)
+    status = await post(a, alice_token, "A new #lamp")
+    await settle(a, b)
+    assert len(await contents(b, "/api/v1/timelines/tag/lamp")) == 1
+    edit = {"type": "Update", "object": {"id": status["uri"], "content": "Now a #chair"}}
+    edited = await a.post_outbox("alice", alice_token, edit)
+    assert edited.status_code in (200, 201), edited.text
+    await settle(a, b)
+    for node in (a, b):
+        assert await contents(node, "/api/v1/timelines/tag/lamp") == []
+        [chair] = await contents(node, "/api/v1/timelines/tag/chair")
+        assert "Now a" in chair
