@@ -147,6 +147,9 @@ async def test_the_web_page_lets_a_locked_person_answer(nodes: Any) -> None:
     async with browser:
         settings = await browser.get("/settings")
         assert 'href="/settings/follow-requests"' in settings.text
+        profile = await browser.get("/users/alice", headers={"Accept": "text/html"})
+        assert 'href="/settings/follow-requests"' in profile.text
+        assert "you approve each new follower" in text_of(profile.text)
         page = await browser.get("/settings/follow-requests")
         assert "@bob@b.test" in text_of(page.text) and "@bea@a.test" in text_of(page.text)
         fields = await csrf_for(browser, "/settings/follow-requests", "/settings/follow-requests")
@@ -181,7 +184,9 @@ async def test_the_web_page_lets_a_locked_person_answer(nodes: Any) -> None:
     assert await follow_state(a, bea.uri, "https://a.test/users/alice") is None
     async with a.client(follow_redirects=False) as anonymous:
         away = await anonymous.get("/settings/follow-requests")
+        others = await anonymous.get("/users/alice", headers={"Accept": "text/html"})
     assert away.status_code == 303 and "/sign-in" in away.headers["location"]
+    assert others.status_code == 200 and "/settings/follow-requests" not in others.text
 
 
 async def _actor_id(node: Node, uri: str) -> int:
