@@ -26,6 +26,8 @@ def actor_to_as(actor: Actor, urls: LocalUrls) -> dict[str, Any]:
         "outbox": actor.outbox,
         "followers": actor.followers_url,
         "following": actor.following_url,
+        # Mastodon's pinned posts (served by web.routes.featured).
+        "featured": f"{actor.uri}/collections/featured" if actor.type == "Person" else None,
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "entityKind": actor.entity_kind,

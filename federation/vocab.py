@@ -20,6 +20,9 @@ ACTOR_TERMS: dict[str, object] = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "od": OURDESIGN_NS,
     "entityKind": "od:entityKind",
+    # Mastodon's pinned posts collection, in Mastodon's own namespace.
+    "toot": "http://joinmastodon.org/ns#",
+    "featured": {"@id": "toot:featured", "@type": "@id"},
 }
 ACTOR_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_TERMS]
 

@@ -16,6 +16,7 @@ from actors.convert import apply_remote_actor, parse_remote_actor
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.relation_models import AccountBlock
 from federation.db import utcnow
+from federation.urls import host_of
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
 from inbox.design_handlers import on_delete_design
@@ -24,7 +25,7 @@ from inbox.poll_handlers import is_vote, on_question, on_vote
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
 from objects.hiding import blocks_between
-from objects.models import ANNOUNCE, LIKE
+from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
     edit_note,
@@ -33,6 +34,7 @@ from objects.notes import (
     tombstone_note,
 )
 from objects.notifications import follow_kind, notify
+from objects.pins import add_remote_pin, remove_remote_pin
 from outbox import activities
 from outbox.comments import store_received_note
 from outbox.publish import publish
@@ -228,6 +230,37 @@ async def _interaction(
         await add_interaction(session, kind, activity["id"], actor, object_uri, ctx.urls.is_local)
 
 
+async def on_add(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    """Mastodon's pin: an `Add` of one's own note to one's featured collection."""
+    note = await _featured_note(session, activity, actor)
+    if note is not None:
+        await add_remote_pin(session, actor, note)
+
+
+async def on_remove(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    note = await _featured_note(session, activity, actor)
+    if note is not None:
+        await remove_remote_pin(session, actor, note)
+
+
+async def _featured_note(
+    session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> Note | None:
+    """The actor's own known note that the activity adds to or removes from a collection
+    of the actor's own host (its featured collection); None for anything else."""
+    target = first_id(activity.get("target"))
+    if not target or host_of(target) != host_of(actor.uri):
+        return None
+    note = await get_note(session, first_id(activity.get("object")) or "")
+    if note is None or note.actor_id != actor.id or note.deleted_at is not None:
+        return None
+    return note
+
+
 def _bare(activity: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in activity.items() if k != "@context"}
 
@@ -244,4 +277,6 @@ HANDLERS: dict[str, Handler] = {
     "Like": on_like,
     "Announce": on_announce,
     "Flag": on_flag,
+    "Add": on_add,
+    "Remove": on_remove,
 }

@@ -9,6 +9,7 @@ from typing import Any
 from federation.errors import ValidationError
 from federation.urls import host_of, web_url_or_none
 from federation.vocab import AS_CONTEXT
+from objects.hashtags import hashtags_of
 from objects.html import plain_text, sanitize_html
 from objects.media_models import MediaAttachment
 from objects.models import Note
@@ -121,6 +122,7 @@ class RemoteNoteData:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
 
 
 def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
@@ -149,6 +151,7 @@ def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
         to=id_list(doc.get("to")),
         cc=id_list(doc.get("cc")),
         attachments=remote_attachments(doc.get("attachment")),
+        hashtags=hashtags_of(doc.get("tag")),
     )
 
 

@@ -12,6 +12,7 @@ from actors.moderation import visible
 from federation.db import is_postgres, utcnow
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion
+from objects.hashtags import hashtags_of, index_hashtags, reindex_hashtags
 from objects.models import ANNOUNCE, LIKE, Interaction, Note, NoteEdit
 from objects.notifications import (
     IsLocal,
@@ -111,6 +112,7 @@ async def insert_remote_note(
     )
     session.add(note)
     _remember(session, note)
+    index_hashtags(session, note.uri, data.hashtags)
     parent = await _count_reply(session, note, +1)
     await notify_note(session, note, author, parent, is_local)
     return note
@@ -119,6 +121,7 @@ async def insert_remote_note(
 async def add_local_note(session: AsyncSession, note: Note) -> Note:
     session.add(note)
     _remember(session, note)
+    index_hashtags(session, note.uri, hashtags_of((note.document or {}).get("tag")))
     parent = await _count_reply(session, note, +1)
     author = await session.get(Actor, note.actor_id)
     if author is not None:
@@ -154,6 +157,7 @@ async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> 
     if unchanged:
         return
     keep_previous_version(session, note)
+    await reindex_hashtags(session, note.uri, data.hashtags)
     note.content = data.content
     note.summary = data.summary
     note.sensitive = data.sensitive

@@ -19,7 +19,14 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
-from objects.designs import get_version, project_of
+from objects.designs import clean_tags, get_version, project_of
+from objects.hashtags import (
+    MAX_NOTE_TAGS,
+    hashtag_objects,
+    hashtags_of,
+    reindex_hashtags,
+    tags_in_text,
+)
 from objects.hiding import blocks, blocks_between
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
@@ -126,8 +133,9 @@ async def _create(
         language=_language(obj),
     )
     note.url = note.uri
-    if mentions := _mentions(obj.get("tag")):
-        note.document = {"tag": mentions}
+    hashtags = hashtag_objects(_hashtag_names(obj, note.content), resolver.urls.base_url)
+    if tags := [*_mentions(obj.get("tag")), *hashtags]:
+        note.document = {"tag": tags}
     await add_local_note(session, note)
     await session.flush()
     await _attach_media(session, resolver, actor, note, media_ids)
@@ -346,10 +354,22 @@ async def _update(
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None
     note.edited_at = utcnow()
+    # The edited text's hashtags replace the old ones, here and in the Update sent.
+    names = _hashtag_names(obj, note.content)
+    kept = [t for t in (note.document or {}).get("tag", []) if t.get("type") != "Hashtag"]
+    tags = [*kept, *hashtag_objects(names, resolver.urls.base_url)]
+    note.document = {**(note.document or {}), "tag": tags}
+    await reindex_hashtags(session, note.uri, names)
     await session.flush()
     return await publish(
         session, resolver.urls, actor, activities.update_note(resolver.urls, actor, note)
     )
+
+
+def _hashtag_names(obj: dict[str, Any], html: str) -> list[str]:
+    """Hashtags the client tagged, and those written in the text (C2S clients may not tag)."""
+    names = [*hashtags_of(obj.get("tag")), *tags_in_text(plain_text(html, 100_000))]
+    return list(clean_tags(names))[:MAX_NOTE_TAGS]
 
 
 def _note_html(content: str) -> str:

@@ -15,6 +15,7 @@ from federation.db import utcnow
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from objects.convert import media_to_as
+from objects.hashtags import hashtag_objects, link_hashtags, reindex_hashtags, tags_in_text
 from objects.media_models import MediaAttachment
 from objects.models import Note
 from objects.notes import keep_previous_version
@@ -47,7 +48,7 @@ async def edit_local_note(
     if note.actor_id != actor.id or not note.local or note.deleted_at is not None:
         raise ValidationError("only its author can edit a status", status=404)
     keep_previous_version(session, note)
-    note.content = change.html
+    note.content = link_hashtags(change.html, urls.base_url)
     note.summary = change.spoiler
     note.sensitive = change.sensitive or change.spoiler is not None
     note.language = change.language or note.language
@@ -55,6 +56,11 @@ async def edit_local_note(
     document[SOURCE] = change.text
     if change.media_ids is not None:
         document["attachment"] = await _reattach(session, urls, actor, note, change.media_ids)
+    # The edited text's hashtags replace the old ones, in the index and in the Update sent.
+    names = tags_in_text(change.text)
+    kept = [tag for tag in document.get("tag", []) if tag.get("type") != "Hashtag"]
+    document["tag"] = [*kept, *hashtag_objects(names, urls.base_url)]
+    await reindex_hashtags(session, note.uri, names)
     note.document = {key: value for key, value in document.items() if value}
     note.edited_at = utcnow()
     await notify_edit(session, note, actor)

@@ -230,9 +230,7 @@ async def test_what_alice_hides_is_on_none_of_her_timelines(nodes: Any) -> None:
     for hidden_one in (blocked, muted):
         theirs = await get(a, f"/api/v1/accounts/{hidden_one.id}/statuses", token)
         # Its own statuses and its boosts (whose `reblog` carries the boosted author).
-        assert theirs.json() and {s["account"]["id"] for s in theirs.json()} == {
-            str(hidden_one.id)
-        }
+        assert theirs.json() and {s["account"]["id"] for s in theirs.json()} == {str(hidden_one.id)}
     alices = await get(a, f"/api/v1/accounts/{note['account']['id']}/statuses", blocked_token)
     assert alices.status_code == 200 and alices.json() == []
     assert (await get(a, f"/api/v1/accounts/{note['account']['id']}/statuses", bea_token)).json()

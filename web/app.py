@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.activitypub import designs, members, thumbnails, wellknown
+from web.activitypub import designs, featured, members, thumbnails, wellknown
 from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
@@ -37,12 +37,17 @@ from web.mastodon import statuses as mastodon_statuses
 from web.mastodon import timelines as mastodon_timelines
 from web.mastodon.compose import edits as mastodon_edits
 from web.mastodon.compose import favourites as mastodon_favourites
+from web.mastodon.compose import pins as mastodon_pins
 from web.mastodon.compose import polls as mastodon_polls
+from web.mastodon.compose import scheduled as mastodon_scheduled
 from web.mastodon.social import conversations as mastodon_conversations
 from web.mastodon.social import filters as mastodon_filters
+from web.mastodon.social import follow_requests as mastodon_follow_requests
 from web.mastodon.social import lists as mastodon_lists
+from web.mastodon.social import markers as mastodon_markers
 from web.mastodon.social import openapi as social_openapi
 from web.mastodon.social import relations as mastodon_relations
+from web.mastodon.social import tags as mastodon_tags
 from web.mastodon.streaming import routes as mastodon_streaming
 from web.negotiation import negotiated, wants_html
 from web.ops import health as ops
@@ -51,6 +56,7 @@ from web.pages import about
 from web.pages import accounts as web_accounts
 from web.pages import actors as actor_pages
 from web.pages import designs as web_designs
+from web.pages import follow_requests as web_follow_requests
 from web.pages import notes as note_pages
 from web.pages import publish as web_publish
 from web.pages import versions as version_pages
@@ -120,6 +126,8 @@ def create_app(
         *members.routes,
         *coop.routes,
         *mastodon_accounts.routes,
+        *mastodon_markers.routes,
+        *mastodon_follow_requests.routes,
         *mastodon_media.routes,
         *mastodon_conversations.routes,
         *mastodon_filters.routes,
@@ -132,11 +140,16 @@ def create_app(
         *mastodon_edits.routes,
         *mastodon_polls.routes,
         *mastodon_favourites.routes,
+        *mastodon_pins.routes,
+        *featured.routes,
+        *mastodon_scheduled.routes,
+        *mastodon_tags.routes,
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
         *oauth_apps.routes,
         *web_accounts.routes,
+        *web_follow_requests.routes,
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,

@@ -29,6 +29,7 @@ from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from objects.sandbox import Sandbox
 from outbox.delivery import DeliveryWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.mail import MailWorker
@@ -52,6 +53,7 @@ class Instance:
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
     thumbnail_worker: ThumbnailWorker
+    scheduled_worker: ScheduledStatusWorker
     policy: LicencePolicy
     blobs: BlobStore
     blocks: DomainBlocks
@@ -69,6 +71,9 @@ class Instance:
     def wake_delivery(self) -> None:
         self.delivery_worker.wakeup.set()
 
+    def wake_scheduled(self) -> None:
+        self.scheduled_worker.wakeup.set()
+
     def wake_mail(self) -> None:
         if self.mail_worker is not None:
             self.mail_worker.wakeup.set()
@@ -79,6 +84,7 @@ class Instance:
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
             asyncio.create_task(self.thumbnail_worker.run_forever(self._stop)),
+            asyncio.create_task(self.scheduled_worker.run_forever(self._stop)),
         ]
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
@@ -107,6 +113,7 @@ class Instance:
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
         self.thumbnail_worker.wakeup.set()
+        self.scheduled_worker.wakeup.set()
         self.wake_mail()
         await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)

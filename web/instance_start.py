@@ -34,6 +34,7 @@ from objects.licences import LicencePolicy
 from objects.sandbox import ParserLimits, Sandbox
 from outbox.coop import set_up_coop
 from outbox.delivery import DeliveryWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.instance import Instance
@@ -160,6 +161,13 @@ async def _assemble(
             client=client,
             on_published=delivery.wakeup.set,
             identity=identity,
+        ),
+        scheduled_worker=ScheduledStatusWorker(
+            sessions,
+            resolver,
+            on_published=after_inbox_batch,  # the same wake-ups: deliveries and streams
+            identity=identity,
+            lease=dt.timedelta(seconds=settings.queue_lease_seconds),
         ),
         policy=policy,
         blobs=blobs,

@@ -19,10 +19,14 @@ import inbox.models
 import objects.conversation_models
 import objects.design_models
 import objects.filter_models
+import objects.marker_models
 import objects.media_models
 import objects.models
+import objects.pin_models
+import objects.tag_models
 import objects.thumbnail_models
 import outbox.models
+import outbox.scheduled_models
 from federation.db import Base
 from federation.settings import Settings
 
@@ -39,9 +43,13 @@ _MODEL_MODULES = (
     objects.conversation_models,
     objects.design_models,
     objects.filter_models,
+    objects.marker_models,
+    objects.pin_models,
+    objects.tag_models,
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,
+    outbox.scheduled_models,
     inbox.models,
 )
 

@@ -30,6 +30,7 @@ from web.openapi_schema import (
 )
 
 ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
+NAME_PATH = {"name": "name", "in": "path", "required": True, "schema": STR}
 NOT_FOUND = {"404": _error("Record not found")}
 INVALID = {"422": _error("a value is not acceptable")}
 PAGE_LINK = {
@@ -214,6 +215,37 @@ SCHEMAS: dict[str, Schema] = {
             "description": "options (2 to 4), expires_in (seconds), multiple, hide_totals "
             "(poll[options][] … in a form)",
         },
+        scheduled_at={
+            "type": "string",
+            "description": "ISO 8601, at least 5 minutes ahead: kept as a ScheduledStatus "
+            "(the answer) and published then",
+        },
+    ),
+    "Markers": {
+        "type": "object",
+        "description": "by timeline (home, notifications): last_read_id, version, updated_at",
+        "additionalProperties": _obj(
+            ["last_read_id"], last_read_id=STR, version={"type": "integer"}, updated_at=STR
+        ),
+    },
+    "Tag": _obj(
+        ["name", "url", "history"],
+        id=STR,
+        name={"type": "string", "description": "lower case, without #"},
+        url=STR,
+        history={"type": "array"},
+        following=BOOL,
+    ),
+    "Reschedule": _obj(["scheduled_at"], scheduled_at=STR),
+    "ScheduledStatus": _obj(
+        ["id", "scheduled_at", "params", "media_attachments"],
+        id=STR,
+        scheduled_at=STR,
+        params={"type": "object", "description": "the parameters as sent (text, visibility...)"},
+        media_attachments={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/MediaAttachment"},
+        },
     ),
     "MediaAttachment": _obj(
         ["id", "type", "url", "preview_url", "description"],
@@ -310,6 +342,16 @@ def _account_op(method: str, summary: str, schema: Schema, **extra: Schema) -> S
         "responses": {"200": _ok("OK", schema), **NOT_FOUND, **extra},
     }
     return {method: operation}
+
+
+def _tag_op(summary: str) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "security": SECURED,
+        "parameters": [NAME_PATH],
+        "responses": {"200": _ok("the tag", _ref("Tag")), **AUTH, **NOT_FOUND},
+    }
+    return {"post": operation}
 
 
 def _follow_list(summary: str) -> Schema:
@@ -459,7 +501,10 @@ PATHS: dict[str, Schema] = {
                 ID_PATH,
                 *STATUS_PAGING,
                 _query("exclude_replies", "true: no replies"),
+                _query("pinned", "true: only the statuses the account pinned"),
+                _query("only_media", "true: only statuses with media (versions with files)"),
                 _query("exclude_reblogs", "true: no boosts"),
+                _query("tagged", "only statuses with this hashtag"),
             ],
             "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **NOT_FOUND, **INVALID},
         }
@@ -478,8 +523,45 @@ PATHS: dict[str, Schema] = {
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR}
             ],
             "requestBody": _fields_body("NewStatus", None, required=False, form=ANY_FORM),
-            "responses": {"200": _ok("posted", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+            "responses": {
+                "200": _ok("posted (a ScheduledStatus with scheduled_at)", _ref("Status")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
         }
+    },
+    **_slashed(
+        "/api/v1/scheduled_statuses",
+        {
+            "get": {
+                "summary": "One's statuses waiting to be published, newest first",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(
+                        "a page", {"type": "array", "items": _ref("ScheduledStatus")}, PAGE_LINK
+                    ),
+                    **AUTH,
+                },
+            }
+        },
+    ),
+    "/api/v1/scheduled_statuses/{id}": {
+        **_account_op("get", "One waiting status", _ref("ScheduledStatus"), **AUTH),
+        "put": {
+            "summary": "Move it to another time (scheduled_at, 5 minutes ahead at least)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("Reschedule", None, required=True, form=ANY_FORM),
+            "responses": {
+                "200": _ok("moved", _ref("ScheduledStatus")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
+        },
+        **_account_op("delete", "Cancel it: it is never published", {"type": "object"}, **AUTH),
     },
     "/api/v1/statuses/{id}": {
         **_status_op("get", "A status", _ref("Status")),
@@ -538,6 +620,25 @@ PATHS: dict[str, Schema] = {
     ),
     "/api/v1/statuses/{id}/unbookmark": _status_op(
         "post", "Remove a bookmark", _ref("Status"), **AUTH
+    ),
+    "/api/v1/tags/{name}": {
+        "get": {
+            "summary": "A hashtag (following: whether the token's person follows it)",
+            "parameters": [NAME_PATH],
+            "responses": {"200": _ok("the tag", _ref("Tag")), **NOT_FOUND},
+        }
+    },
+    "/api/v1/tags/{name}/follow": _tag_op("Follow the hashtag: its posts and designs come home"),
+    "/api/v1/tags/{name}/unfollow": _tag_op("Stop following the hashtag"),
+    **_slashed(
+        "/api/v1/followed_tags",
+        _get("The hashtags one follows", {"type": "array", "items": _ref("Tag")}, signed_in=True),
+    ),
+    "/api/v1/statuses/{id}/pin": _status_op(
+        "post", "Pin one's own note to one's profile (an Add is sent)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unpin": _status_op(
+        "post", "Unpin it (a Remove is sent)", _ref("Status"), **AUTH
     ),
     "/api/v1/bookmarks": {
         "get": {
@@ -605,14 +706,39 @@ PATHS: dict[str, Schema] = {
     ),
     **_slashed(
         "/api/v1/follow_requests",
-        _get("People waiting for the signed-in person to accept them", ACCOUNTS, signed_in=True),
+        {
+            "get": {
+                "summary": "People waiting for the signed-in person to accept them",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {"200": _ok("a page", ACCOUNTS, PAGE_LINK), **AUTH},
+            }
+        },
+    ),
+    "/api/v1/follow_requests/{id}/authorize": _account_op(
+        "post",
+        "Accept the account's follow request (an Accept is sent)",
+        _ref("Relationship"),
+        **AUTH,
+    ),
+    "/api/v1/follow_requests/{id}/reject": _account_op(
+        "post",
+        "Reject the account's follow request (a Reject is sent)",
+        _ref("Relationship"),
+        **AUTH,
     ),
     "/api/v1/markers": {
-        **_get("Read positions (not stored yet: {})", {"type": "object"}, signed_in=True),
-        "post": {
-            "summary": "Save read positions (echoed, not stored yet)",
+        "get": {
+            "summary": "Where one stopped reading: timeline[]=home and/or notifications",
             "security": SECURED,
-            "responses": {"200": _ok("the markers sent", {"type": "object"}), **AUTH},
+            "parameters": [_query("timeline[]", "home or notifications (repeat for both)")],
+            "responses": {"200": _ok("the markers kept", _ref("Markers")), **AUTH},
+        },
+        "post": {
+            "summary": "Save reading positions (home[last_read_id], notifications[last_read_id])",
+            "security": SECURED,
+            "requestBody": _fields_body("Markers", None, required=True, form=ANY_FORM),
+            "responses": {"200": _ok("the markers saved", _ref("Markers")), **AUTH, **INVALID},
         },
     },
     **_slashed("/api/v1/trends", _get(_EMPTY, ANY_LIST)),

@@ -33,7 +33,9 @@ from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Interaction, Note, Poll
+from objects.pin_models import Pin
 from objects.search import Item
+from objects.tag_models import NoteTag
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
 from web.mastodon.compose.poll_entities import poll_entity, polls_by_note
@@ -73,6 +75,8 @@ class StatusContext:
     media_rejected: set[int] = field(default_factory=set)  # actor ids whose images we hide
     media: dict[int, list[MediaAttachment]] = field(default_factory=dict)  # by local note id
     bookmarks: set[str] = field(default_factory=set)  # URIs the viewer bookmarked
+    pinned: set[str] = field(default_factory=set)  # URIs of the viewer's pinned notes
+    note_tags: dict[str, list[str]] = field(default_factory=dict)  # note uri -> hashtags
     # Likes and Announces of design versions by anyone, (kind, version uri) -> count: notes
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -196,6 +200,8 @@ async def status_context(
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
     context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
+    context.pinned = await _viewer_pins(session, viewer, [n.id for n in notes])
+    context.note_tags = await _note_tags(session, [n.uri for n in notes])
     context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
     context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
     context.polls, context.own_votes = await polls_by_note(session, viewer, [n.uri for n in notes])
@@ -262,6 +268,31 @@ async def _viewer_bookmarks(
     return set(rows)
 
 
+async def _viewer_pins(
+    session: AsyncSession, viewer: Actor | None, note_ids: list[int]
+) -> set[str]:
+    if viewer is None or not note_ids:
+        return set()
+    rows = await session.scalars(
+        select(Note.uri)
+        .join(Pin, Pin.note_id == Note.id)
+        .where(Pin.actor_id == viewer.id, Note.id.in_(note_ids))
+    )
+    return set(rows)
+
+
+async def _note_tags(session: AsyncSession, uris: list[str]) -> dict[str, list[str]]:
+    if not uris:
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = await session.execute(
+        select(NoteTag.note_uri, NoteTag.name).where(NoteTag.note_uri.in_(uris))
+    )
+    for uri, name in rows.all():
+        found.setdefault(uri, []).append(name)
+    return found
+
+
 async def _uploaded_media(
     session: AsyncSession, note_ids: list[int]
 ) -> dict[int, list[MediaAttachment]]:
@@ -312,7 +343,7 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         "in_reply_to_id": parent[0] if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,
         "media_attachments": _note_media(note, context),
-        "tags": [],
+        "tags": _tags(context.note_tags.get(note.uri, []), context),
         "card": None,
         "favourites_count": note.likes_count,
         "reblogs_count": note.announces_count,
@@ -355,7 +386,7 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "media_attachments": media,
-        "tags": [{"name": tag, "url": f"{context.urls.base_url}/tags/{tag}"} for tag in tags],
+        "tags": _tags(tags, context),
         "card": _card(version, media),
         "favourites_count": context.version_interactions.get((LIKE, version.uri), 0),
         "reblogs_count": context.version_interactions.get((ANNOUNCE, version.uri), 0),
@@ -398,6 +429,10 @@ def reblog_entity(
     }
 
 
+def _tags(names: Sequence[str], context: StatusContext) -> list[dict[str, str]]:
+    return [{"name": name, "url": f"{context.urls.base_url}/tags/{name}"} for name in names]
+
+
 def _common(uri: str, context: StatusContext) -> dict[str, Any]:
     return {
         "uri": uri,
@@ -408,7 +443,7 @@ def _common(uri: str, context: StatusContext) -> dict[str, Any]:
         "reblogged": (ANNOUNCE, uri) in context.mine,
         "bookmarked": uri in context.bookmarks,
         "muted": False,
-        "pinned": False,
+        "pinned": uri in context.pinned,
         "poll": None,
         "application": None,
         "filtered": [],

@@ -26,6 +26,7 @@ from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
+from objects.hashtags import hashtag_objects, link_hashtags, tags_in_text
 from objects.hiding import wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
@@ -36,10 +37,12 @@ from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from outbox.edits import keep_source
+from outbox.scheduled import check_scheduled_at, schedule_status
 from web.account_json import form_or_json, language_of, listed_fields
 from web.bearer import token_actor, viewer_actor
 from web.instance import Instance, instance_of
 from web.mastodon.compose.poll_entities import poll_in
+from web.mastodon.compose.scheduled_entities import parse_scheduled_at, scheduled_entities
 from web.mastodon.entity_lists import accounts_json, entities
 from web.mastodon.filtering import screened_entities
 from web.mastodon.paging import (
@@ -179,6 +182,9 @@ async def post_status(request: Request) -> Response:
     if earlier is not None:
         return await _answer(instance, me, earlier)
     draft = _check_status(body)
+    scheduled_at = parse_scheduled_at(body.get("scheduled_at"))
+    if scheduled_at is not None:
+        return await _schedule(instance, me, draft, body, scheduled_at)
     try:
         note_uri = await _publish_status(instance, me, draft, key)
     except IntegrityError:
@@ -247,21 +253,7 @@ async def _publish_status(
     parent = await _parent(instance, me, draft.parent_id)
     if isinstance(parent, DesignVersion):
         return await _comment_on_design(instance, me, parent, draft, key)
-    mentioned = await _mentioned(instance, me, draft.text)
-    to, cc = _addressing(me, draft.visibility, mentioned)
-    # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
-    note: dict[str, Any] = {"type": "Note", "content": text_to_html(draft.text), "to": to, "cc": cc}
-    if mentioned:
-        note["tag"] = [
-            {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"}
-            for actor in mentioned
-        ]
-    if draft.spoiler:
-        note |= {"summary": draft.spoiler, "sensitive": True}
-    if parent is not None:
-        note["inReplyTo"] = parent.uri
-    if draft.language:  # as Mastodon sends it: the content under its language
-        note["contentMap"] = {draft.language: note["content"]}
+    note = await _note_of(instance, me, draft, parent)
     async with instance.sessions() as session:
         row = await submit(
             session, instance.resolver, me, note, media_ids=draft.media_ids, poll=draft.poll
@@ -271,6 +263,71 @@ async def _publish_status(
         await _remember(session, me, key, row.object_uri)
         await session.commit()
     return row.object_uri
+
+
+async def _note_of(
+    instance: Instance, me: Actor, draft: StatusDraft, parent: Item | None
+) -> dict[str, Any]:
+    """The note to post for the draft: its HTML, addressing and mentions (looked up now)."""
+    mentioned = await _mentioned(instance, me, draft.text)
+    to, cc = _addressing(me, draft.visibility, mentioned)
+    # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
+    base_url = instance.urls.base_url
+    content = link_hashtags(text_to_html(draft.text), base_url)
+    note: dict[str, Any] = {"type": "Note", "content": content, "to": to, "cc": cc}
+    tags = [
+        {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"} for actor in mentioned
+    ]
+    if tags := tags + hashtag_objects(tags_in_text(draft.text), base_url):
+        note["tag"] = tags
+    if draft.spoiler:
+        note |= {"summary": draft.spoiler, "sensitive": True}
+    if parent is not None:
+        note["inReplyTo"] = parent.uri
+    if draft.language:  # as Mastodon sends it: the content under its language
+        note["contentMap"] = {draft.language: note["content"]}
+    return note
+
+
+async def _schedule(
+    instance: Instance, me: Actor, draft: StatusDraft, body: dict[str, Any], when: dt.datetime
+) -> Response:
+    """Keep the status for the scheduled-status worker instead of posting it now."""
+    check_scheduled_at(when, utcnow())
+    if draft.poll is not None:
+        raise ValidationError("a poll cannot be scheduled: post it without scheduled_at")
+    parent = await _parent(instance, me, draft.parent_id)
+    if isinstance(parent, DesignVersion):
+        raise ValidationError(
+            "a comment on a design cannot be scheduled: post it without scheduled_at"
+        )
+    note = await _note_of(instance, me, draft, parent)
+    async with instance.sessions() as session:
+        row = await schedule_status(
+            session, me, when, note, draft.media_ids, _scheduled_params(body, draft)
+        )
+        await session.commit()
+        [entity] = await scheduled_entities(session, instance.urls, [row])
+    instance.wake_scheduled()
+    return JSONResponse(entity)
+
+
+def _scheduled_params(body: dict[str, Any], draft: StatusDraft) -> dict[str, Any]:
+    """The parameters as Mastodon shows them back in a ScheduledStatus."""
+    return {
+        "text": draft.text,
+        "poll": None,
+        "media_ids": [str(i) for i in draft.media_ids] or None,
+        "sensitive": bool(body.get("sensitive")) if body.get("sensitive") is not None else None,
+        "spoiler_text": draft.spoiler,
+        "visibility": body.get("visibility") or "public",
+        "in_reply_to_id": draft.parent_id,
+        "language": body.get("language") if isinstance(body.get("language"), str) else None,
+        "idempotency": None,
+        "scheduled_at": None,
+        "application_id": None,
+        "with_rate_limit": False,
+    }
 
 
 def _addressing(me: Actor, visibility: str, mentioned: list[Actor]) -> tuple[list[str], list[str]]:

@@ -3,7 +3,8 @@
 Notes and design versions are mixed, newest first, paged as `web.mastodon.paging` explains,
 less what the reader hides (`objects.hiding`, applied by the pager) and what their filters
 of the timeline's context hide (`web.mastodon.filtering`). Home and account timelines show
-boosts as Mastodon shows reblogs (`web.mastodon.status`).
+boosts as Mastodon shows reblogs (`web.mastodon.status`). Home also shows public notes and
+designs carrying the hashtags the viewer follows.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from federation.db import is_postgres
 from federation.errors import FederationError
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import clean_tags
+from objects.hashtags import followed_names
 from objects.models import Interaction, Note
+from objects.note_filters import note_has_media, note_tagged, version_has_files
+from objects.pin_models import Pin
 from objects.search import listed_versions, tags_contain
+from objects.tag_models import NoteTag
 from objects.visibility import boost_shown, listed_publicly, readable_by, readable_by_followers
 from web.bearer import token_actor, viewer_actor
 from web.instance import instance_of
@@ -112,7 +117,22 @@ async def home(request: Request) -> Response:
             or_(Project.actor_id.in_(followees), Project.id.in_(maintained))
         )
         boosts = PerAuthor(Interaction, boost_shown, [me.id, *followees])
-        return [mine, theirs, versions, boosts]
+        tags = await followed_names(session, me.id)
+        if not tags:
+            return [mine, theirs, versions, boosts]
+        # Followed hashtags: public posts and designs by anyone not already listed above.
+        tagged_notes = _notes(listed=True).where(
+            listed_publicly(),
+            Note.actor_id.not_in([me.id, *followees]),
+            Note.uri.in_(select(NoteTag.note_uri).where(NoteTag.name.in_(tags))),
+        )
+        postgres = is_postgres(session)
+        tagged_versions = listed_versions().where(
+            Project.actor_id.not_in(followees),
+            Project.id.not_in(maintained),
+            or_(*(tags_contain(DesignVersion.tags, tag, postgres=postgres) for tag in tags)),
+        )
+        return [mine, theirs, versions, boosts, tagged_notes, tagged_versions]
 
     return await _answer(request, me, sources, "home")
 
@@ -199,7 +219,7 @@ async def public(request: Request) -> Response:
 
 
 async def tag(request: Request) -> Response:
-    """Design versions carrying the tag (notes keep no tags here yet)."""
+    """Public notes and design versions carrying the tag."""
     viewer = await viewer_actor(request)
     names = clean_tags([request.path_params["hashtag"]])
     if not names:
@@ -208,9 +228,11 @@ async def tag(request: Request) -> Response:
     async def sources(session: AsyncSession) -> list[Source]:
         has_tag = tags_contain(DesignVersion.tags, names[0], postgres=is_postgres(session))
         versions = listed_versions().where(has_tag)
+        notes = _notes(listed=True).where(listed_publicly(), note_tagged(names[0]))
         if query_flag(request, "local"):
             versions = versions.where(DesignVersion.local)
-        return [versions]
+            notes = notes.where(Note.local)
+        return [notes, versions]
 
     return await _answer(request, viewer, sources, "public")
 
@@ -223,11 +245,24 @@ async def account_statuses(request: Request) -> Response:
     async def sources(session: AsyncSession) -> list[Source]:
         actor = await visible_actor(session, request.path_params["id"])
         notes = _notes().where(Note.actor_id == actor.id, readable_by(viewer))
+        if query_flag(request, "pinned"):  # pinned notes only (a project pins nothing)
+            return [notes.where(Note.id.in_(select(Pin.note_id).where(Pin.actor_id == actor.id)))]
         if query_flag(request, "exclude_replies"):
             notes = notes.where(Note.in_reply_to.is_(None))
         versions = _versions().where(Project.actor_id == actor.id)
-        if query_flag(request, "exclude_reblogs"):
-            return [notes, versions]
+        if query_flag(request, "only_media"):
+            notes = notes.where(note_has_media(postgres=is_postgres(session)))
+            versions = versions.where(version_has_files())
+        if tagged := request.query_params.get("tagged"):
+            names = clean_tags([tagged])
+            if not names:
+                return []
+            notes = notes.where(note_tagged(names[0]))
+            postgres = is_postgres(session)
+            versions = versions.where(tags_contain(DesignVersion.tags, names[0], postgres=postgres))
+        filtered = query_flag(request, "only_media") or "tagged" in request.query_params
+        if filtered or query_flag(request, "exclude_reblogs"):
+            return [notes, versions]  # boosts carry no media or tags of their own
         boosts = select(Interaction).where(Interaction.actor_id == actor.id, boost_shown())
         return [notes, versions, boosts]
 

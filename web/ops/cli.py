@@ -56,6 +56,7 @@ def worker(ctx: click.Context) -> None:
             instance.inbox_worker.run_forever(stop),
             instance.delivery_worker.run_forever(stop),
             instance.thumbnail_worker.run_forever(stop),
+            instance.scheduled_worker.run_forever(stop),
             instance.refresh_blocks_forever(stop),
             *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
         )
