@@ -25,6 +25,7 @@ from federation.errors import FetchError
 from federation.queue import (
     DONE,
     FAILED,
+    Wakeup,
     claim_due,
     new_token,
     retry_values,
@@ -75,7 +76,7 @@ class ThumbnailWorker:
         self.sandbox = sandbox
         self.clock = clock
         self.on_published = on_published
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)

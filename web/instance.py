@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -28,6 +28,8 @@ from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
 from federation.leases import WorkerIdentity, release_identities
+from federation.notify import CONTENT, SIGN_IN, CommitNotices
+from federation.queue import Wakeup
 from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
@@ -75,6 +77,8 @@ class Instance:
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
     streaming: StreamHub = field(default_factory=StreamHub)
+    # Other processes' commits, heard on PostgreSQL (federation.notify).
+    notices: CommitNotices = field(default_factory=CommitNotices)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,6 +102,12 @@ class Instance:
 
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
+        self._tasks.append(asyncio.create_task(self.listen_forever(self._stop)))
+
+    async def listen_forever(self, stop: asyncio.Event) -> None:
+        """Hear other processes' commits until `stop` (PostgreSQL; SQLite keeps polling)."""
+        if self.engine.dialect.name == "postgresql":
+            await self.notices.listen_forever(self.settings.effective_database_url, stop)
 
     async def reload_blocks(self) -> None:
         async with self.sessions() as session:
@@ -181,6 +191,8 @@ async def _assemble(
     changes, sign_ins = content_changes(), sign_in_changes()
     changes.watch(engine)
     sign_ins.watch(engine)
+    notices = CommitNotices()
+    notices.watch(engine)
     async with sessions() as session:
         blocks = DomainBlocks(await domain_rules(session))
     client.event_hooks["request"].append(blocks.check_request)
@@ -229,6 +241,21 @@ async def _assemble(
         ),
         processes=settings.parser_processes,
     )
+    _hear(notices, changes.bump, sign_ins.bump, streaming, inbox_worker, delivery)
+    thumbnails = ThumbnailWorker(
+        sessions,
+        blobs,
+        urls,
+        policy,
+        sandbox,
+        client=client,
+        on_published=delivery.wakeup.set,
+        identity=identity,
+    )
+    mail = MailWorker(sessions, settings, identity=identity) if settings.mail_enabled else None
+    _wake_on(notices, "thumbnail", thumbnails.wakeup)
+    if mail is not None:
+        _wake_on(notices, "mail", mail.wakeup)
     return Instance(
         settings=settings,
         urls=urls,
@@ -239,16 +266,7 @@ async def _assemble(
         receiver=receiver,
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
-        thumbnail_worker=ThumbnailWorker(
-            sessions,
-            blobs,
-            urls,
-            policy,
-            sandbox,
-            client=client,
-            on_published=delivery.wakeup.set,
-            identity=identity,
-        ),
+        thumbnail_worker=thumbnails,
         policy=policy,
         blobs=blobs,
         blocks=blocks,
@@ -256,8 +274,30 @@ async def _assemble(
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
         sandbox=sandbox,
         fetch_auth=fetch_auth,
-        mail_worker=MailWorker(sessions, settings, identity=identity)
-        if settings.mail_enabled
-        else None,
+        mail_worker=mail,
         streaming=streaming,
+        notices=notices,
     )
+
+
+def _hear(
+    notices: CommitNotices,
+    content_changed: Callable[[], None],
+    sign_in_changed: Callable[[], None],
+    streaming: StreamHub,
+    inbox_worker: InboxWorker,
+    delivery: DeliveryWorker,
+) -> None:
+    """What another process's commit wakes here: caches, the stream feed, queue workers."""
+    notices.on(CONTENT, content_changed)
+    notices.on(CONTENT, streaming.wake)
+    notices.on(SIGN_IN, sign_in_changed)
+    streaming.heard_elsewhere = notices.connected
+    _wake_on(notices, "inbox", inbox_worker.wakeup)
+    _wake_on(notices, "delivery", delivery.wakeup)
+
+
+def _wake_on(notices: CommitNotices, topic: str, wakeup: Wakeup) -> None:
+    """Wake a queue's workers when any process queues work for it; poll slowly meanwhile."""
+    notices.on(topic, wakeup.set)
+    wakeup.heard_elsewhere = notices.connected

@@ -21,9 +21,8 @@ from web.ops import backup as backups
 from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue
 from web.ops.checks import CheckResult, run_checks
 from web.ops.cli_run import run, run_plain, settings_of
+from web.ops.cli_worker import QUEUES, queue_names, queue_runners
 from web.ops.move import move_to_postgres
-
-SERVE_DRAIN_SECONDS = 3
 
 
 @click.group(
@@ -46,41 +45,53 @@ def main(ctx: click.Context, config: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option(
-    "--workers/--no-workers",
+    "--workers",
+    "processes",
+    default=1,
+    show_default=True,
+    type=int,
+    help="How many web processes share the port (more than 1 needs PostgreSQL).",
+)
+@click.option(
+    "--queue-workers/--no-queue-workers",
     default=True,
     show_default=True,
-    help="Run the inbox and delivery workers in this process; --no-workers leaves them to"
-    " `ourdesign worker` processes (on busy instances, so that web requests get a core).",
+    help="Run the inbox, delivery and thumbnail workers in each web process;"
+    " --no-queue-workers leaves them to `ourdesign worker` processes (on busy instances,"
+    " so that web requests get a core). --no-workers is the older name.",
 )
+@click.option("--no-workers", "no_workers", is_flag=True, hidden=True)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: bool) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, processes: int, queue_workers: bool, no_workers: bool
+) -> None:
     # Imported here, not at the top, only so that every other command starts without loading
     # the web server and the whole app (uvicorn, every route module, the templates).
-    import uvicorn
-
-    from web.app import create_app
+    from web.ops.serving import refuse_many_on_sqlite, serve_processes
 
     settings = settings_of(ctx)
+    refuse_many_on_sqlite(settings, processes)
     configure_logging(settings.log_format, settings.log_level)
-    click.echo(f"Our Design at {settings.base_url}, listening on http://{host}:{port}")
-    app = create_app(settings, run_workers=workers)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        log_config=None,  # configured above; requests are logged by our middleware
-        access_log=False,
-        log_level=settings.log_level,
-        # On SIGTERM: open requests get this long, then the workers get
-        # stop_grace_seconds; the whole stop stays within docs/DEPLOY.md's TimeoutStopSec.
-        timeout_graceful_shutdown=SERVE_DRAIN_SECONDS,
+    if processes > 1:
+        run(settings, lambda _instance: asyncio.sleep(0))  # migrate once, before they start
+    click.echo(
+        f"Our Design at {settings.base_url}, listening on http://{host}:{port}"
+        + (f" with {processes} web processes" if processes > 1 else "")
     )
+    serve_processes(settings, host, port, processes, queue_workers and not no_workers)
 
 
-@main.command(help="Run extra inbox, delivery and thumbnail workers here (no web server).")
+@main.command(help="Run queue workers here (no web server): every queue, or those named.")
+@click.option(
+    "--queues",
+    default=",".join(QUEUES),
+    show_default=True,
+    help="Which queues this process works on, separated by commas.",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, queues: str) -> None:
+    names = queue_names(queues)
+
     async def work(instance: Instance) -> None:
         REDOABLE_COMMITS.set(True)  # this process only runs queue workers
         stop = asyncio.Event()
@@ -88,13 +99,11 @@ def worker(ctx: click.Context) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         configure_logging(instance.settings.log_format, instance.settings.log_level)
-        click.echo("worker running; Ctrl-C stops it")
+        click.echo(f"worker running for {', '.join(names)}; Ctrl-C stops it")
         await asyncio.gather(
-            instance.inbox_worker.run_forever(stop),
-            instance.delivery_worker.run_forever(stop),
-            instance.thumbnail_worker.run_forever(stop),
+            *(run_forever(stop) for run_forever in queue_runners(instance, names)),
             instance.refresh_blocks_forever(stop),
-            *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
+            instance.listen_forever(stop),
         )
 
     run(settings_of(ctx), work)
