@@ -71,7 +71,9 @@ async def next_update(lines: AsyncIterator[str]) -> dict:
 
 
 @ON_POSTGRES
-async def test_a_note_posted_through_one_web_process_streams_from_another(new_database, tmp_path):
+async def test_a_note_posted_through_one_web_process_streams_and_shows_in_another(
+    new_database, tmp_path
+):
     settings = origin_settings(await new_database(), tmp_path / "setup")
     # Alice and her token (and a follower nobody delivers to: no queue workers run here).
     async with running_origin(settings, ["http://127.0.0.1:9/inbox/nobody"]) as origin:
@@ -96,7 +98,9 @@ async def test_a_note_posted_through_one_web_process_streams_from_another(new_da
             assert stream.status_code == 200
             lines = stream.aiter_lines()
             took = []
+            timeline = "/api/v1/timelines/public?local=true"
             for n in range(3):
+                assert (await reader.get(timeline)).status_code == 200  # kept in B's cache
                 posted = await writer.post("/api/v1/statuses", data={"status": f"note {n}"})
                 assert posted.status_code == 200, posted.text
                 began = time.monotonic()
@@ -104,6 +108,8 @@ async def test_a_note_posted_through_one_web_process_streams_from_another(new_da
                     update = await next_update(lines)
                 took.append(time.monotonic() - began)
                 assert update["id"] == posted.json()["id"]
+                # The notice that woke B's stream also made its kept answers stale.
+                assert (await reader.get(timeline)).json()[0]["id"] == update["id"]
     print(f"streamed by the other web process after {', '.join(f'{t:.3f}' for t in took)} s")
     assert max(took) < PROMPT_SECONDS
 
