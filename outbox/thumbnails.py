@@ -134,7 +134,7 @@ class ThumbnailWorker:
     async def _fetch_if_elsewhere(self, job: ThumbnailJob) -> None:
         """A copy of a file one of our forks keeps on another instance (see objects.mirror);
         FetchError (retried) when it cannot be had."""
-        if self.client is None or self.blobs.exists(job.source_sha256):
+        if self.client is None or await self.blobs.aget(job.source_sha256) is not None:
             return
         async with self.sessions() as session:
             url = await session.scalar(

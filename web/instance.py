@@ -22,6 +22,7 @@ from actors.models import Actor
 from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
 from actors.service import ensure_instance_actor
+from actors.token_use import TokenUses
 from federation.blocks import DomainBlocks
 from federation.changes import content_changes, sign_in_changes
 from federation.db import REDOABLE_COMMITS, make_engine, make_session_factory
@@ -39,6 +40,7 @@ from inbox.receive import Receiver
 from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
+from objects.object_store import open_blob_store
 from objects.sandbox import ParserLimits, Sandbox
 from outbox.delivery import DeliveryWorker
 from outbox.thumbnails import ThumbnailWorker
@@ -79,6 +81,8 @@ class Instance:
     streaming: StreamHub = field(default_factory=StreamHub)
     # Other processes' commits, heard on PostgreSQL (federation.notify).
     notices: CommitNotices = field(default_factory=CommitNotices)
+    # When tokens were last used, written in batches (actors.token_use).
+    token_uses: TokenUses = field(default_factory=TokenUses)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -103,6 +107,9 @@ class Instance:
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
         self._tasks.append(asyncio.create_task(self.listen_forever(self._stop)))
+        self._tasks.append(
+            asyncio.create_task(self.token_uses.flush_forever(self.sessions, self._stop))
+        )
 
     async def listen_forever(self, stop: asyncio.Event) -> None:
         """Hear other processes' commits until `stop` (PostgreSQL; SQLite keeps polling)."""
@@ -152,6 +159,7 @@ async def open_instance(
     engine = make_engine(settings)
     client = build_http_client(settings, transport=transport)
     identity, dead = WorkerIdentity.acquire(settings.data_dir)
+    files = contextlib.AsyncExitStack()
     try:
         if run_migrations:
             # Not `engine`: a migration may rightly run past the statement deadline.
@@ -160,13 +168,15 @@ async def open_instance(
                 await migrate(migrator, settings)
             finally:
                 await migrator.dispose()
-        instance = await _assemble(settings, engine, client, identity.name)
+        blobs = await files.enter_async_context(open_blob_store(settings))
+        instance = await _assemble(settings, engine, client, identity.name, blobs)
         # Rows our dead predecessors (a killed process, this one's last run) still hold
         # are due again now, not when their leases would have run out.
         await release_identities(instance.sessions, dead)
         yield instance
     finally:
         identity.close()
+        await files.aclose()
         await client.aclose()
         await engine.dispose()
 
@@ -184,7 +194,11 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
 
 
 async def _assemble(
-    settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient, identity: str
+    settings: Settings,
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    identity: str,
+    blobs: BlobStore,
 ) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
@@ -204,7 +218,6 @@ async def _assemble(
     )
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
-    blobs = BlobStore(settings.data_dir / "files")
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks, identity=identity)
     streaming = StreamHub(settings.max_anonymous_streams_per_address)
 

@@ -18,7 +18,7 @@ from federation.settings import Settings
 from web.instance import Instance
 from web.logs import configure_logging
 from web.ops import backup as backups
-from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue
+from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue, cli_storage
 from web.ops.checks import CheckResult, run_checks
 from web.ops.cli_run import run, run_plain, settings_of
 from web.ops.cli_worker import QUEUES, queue_names, queue_runners
@@ -269,6 +269,7 @@ for _command in (
     cli_moderation.reports,
     cli_moderation.audit,
     cli_queue.queue,
+    cli_storage.storage,
 ):
     main.add_command(_command)
 

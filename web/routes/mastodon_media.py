@@ -25,7 +25,7 @@ from objects.media_files import ACCEPTED, ImageFacts, read_image
 from objects.media_models import MediaAttachment
 from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
-from web.files import blob_response
+from web.files import download_response
 from web.http import token_actor
 from web.instance import instance_of
 from web.mastodon_paging import NOT_FOUND, whole_id
@@ -166,11 +166,11 @@ async def media_file(request: Request) -> Response:
         media_type = await session.scalar(
             select(MediaAttachment.media_type).where(MediaAttachment.sha256 == sha256).limit(1)
         )
-    blob = instance.blobs.get(sha256)
+    blob = await instance.blobs.aget(sha256)
     extension = request.path_params["extension"]
     if media_type is None or blob is None or MEDIA_EXTENSIONS.get(media_type) != extension:
         raise FederationError("there is no such file here", status=404)
-    return blob_response(
+    return await download_response(
         instance.blobs,
         blob,
         filename=f"{sha256}.{extension}",
