@@ -67,18 +67,22 @@ def serve(
 ) -> None:
     # Imported here, not at the top, only so that every other command starts without loading
     # the web server and the whole app (uvicorn, every route module, the templates).
-    from web.ops.serving import refuse_many_on_sqlite, serve_processes
+    from web.ops.serving import become_supervisor, refuse_many_on_sqlite, serve_processes
 
     settings = settings_of(ctx)
     refuse_many_on_sqlite(settings, processes)
     configure_logging(settings.log_format, settings.log_level)
-    if processes > 1:
-        run(settings, lambda _instance: asyncio.sleep(0))  # migrate once, before they start
+    run_workers = queue_workers and not no_workers
     click.echo(
         f"Our Design at {settings.base_url}, listening on http://{host}:{port}"
         + (f" with {processes} web processes" if processes > 1 else "")
     )
-    serve_processes(settings, host, port, processes, queue_workers and not no_workers)
+    if processes == 1:
+        serve_processes(settings, host, port, processes, run_workers)
+        return
+    run(settings, lambda _instance: asyncio.sleep(0))  # migrate once, before they start
+    config = ctx.parent.params.get("config") if ctx.parent else None
+    become_supervisor(host, port, processes, run_workers, config)
 
 
 @main.command(help="Run queue workers here (no web server): every queue, or those named.")

@@ -6,19 +6,26 @@ processes are uvicorn's supervisor and its children: the parent binds the socket
 restarts a child that dies; each child builds the app from the settings the parent read
 (`AppOfSettings` is pickled to it), so `--config` and the environment reach them all.
 Other processes' commits reach each of them through LISTEN/NOTIFY (federation.notify).
+
+The supervisor only watches its children, so `ourdesign serve` replaces itself with
+`python -m web.ops.serving` (same process id) once the database is migrated: a process
+that imported only this module and uvicorn (some 30 MB) instead of the whole instance
+(some 110 MB). For the same reason the app is imported only in the web processes.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
-from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from federation.settings import Settings
-from web.app import create_app
 from web.logs import configure_logging
 
 # On SIGTERM: open requests get this long, then the workers get stop_grace_seconds; the
@@ -33,7 +40,10 @@ class AppOfSettings:
     settings: Settings
     run_workers: bool
 
-    def __call__(self) -> Starlette:
+    def __call__(self) -> Any:
+        # Here, not at the top: the supervisor never loads the app (see the module's comment).
+        from web.app import create_app
+
         configure_logging(self.settings.log_format, self.settings.log_level)
         return create_app(self.settings, run_workers=self.run_workers)
 
@@ -69,3 +79,28 @@ def serve_processes(
         uvicorn.Server(config).run()
         return
     Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def become_supervisor(
+    host: str, port: int, processes: int, run_workers: bool, config: str | None
+) -> None:
+    """Replace this process with a small one that serves with `processes` web processes."""
+    args = [host, str(port), str(processes), "1" if run_workers else "0", config or ""]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "web.ops.serving", *args])
+
+
+def _supervise(argv: list[str]) -> None:
+    host, port, processes, run_workers, config = argv
+    settings = Settings.from_env(config_file=Path(config) if config else None)
+    configure_logging(settings.log_format, settings.log_level)
+    serve_processes(settings, host, int(port), int(processes), run_workers == "1")
+
+
+if __name__ == "__main__":
+    # Through the module's own name, so that the children unpickle web.ops.serving's
+    # AppOfSettings rather than look for it in their __main__.
+    from web.ops import serving
+
+    serving._supervise(sys.argv[1:])
