@@ -10,6 +10,11 @@ A write is staged in a temp file, hashed as it is written, then fsync'd and rena
 into place, so a crash leaves either the whole blob or nothing (and perhaps a stale
 temp file, see `BlobStore.remove_stale_staging`). Nothing touches the disk until a
 method is called.
+
+With a `remote` (an S3-compatible bucket, objects.object_store) this directory is a cache
+in front of it: `acommit` and `put_bytes` also upload before they return, and `aget` and
+`local_path` find, and fetch, a blob another machine stored. The sync `get`, `exists`
+and `open` see this directory only.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self, TypeGuard
+from typing import BinaryIO, Protocol, Self, TypeGuard
 
 from federation.errors import ValidationError
 
@@ -127,6 +133,24 @@ class StoredBlob:
         return "b" + encoded.lower().rstrip("=")
 
 
+class RemoteBlobs(Protocol):
+    """Where blobs live beyond this directory (objects.object_store.S3Bucket)."""
+
+    presign_seconds: int | None
+
+    async def holds(self, blob: StoredBlob) -> bool: ...
+
+    async def stored_checksum(self, sha256: str) -> tuple[int, str | None] | None: ...
+
+    async def upload(self, path: Path, blob: StoredBlob) -> None: ...
+
+    async def download(self, sha256: str, staged: StagedBlob) -> None: ...
+
+    def blobs(self) -> AsyncIterator[StoredBlob]: ...
+
+    async def presigned_url(self, sha256: str, disposition: str, media_type: str) -> str: ...
+
+
 class StagedBlob:
     """A file being written into the store: hashed as it arrives, invisible until commit.
 
@@ -206,7 +230,10 @@ class StagedBlob:
         await asyncio.to_thread(self.write, chunk)
 
     async def acommit(self) -> StoredBlob:
-        return await asyncio.to_thread(self.commit)
+        """`commit`, and with a remote store, the upload to it (before this returns)."""
+        blob = await asyncio.to_thread(self.commit)
+        await self._store.publish(blob)
+        return blob
 
     async def adiscard(self) -> None:
         await asyncio.to_thread(self.discard)
@@ -241,10 +268,43 @@ class StagedBlob:
 class BlobStore:
     """Blobs on the local filesystem under `root`, addressed by SHA-256."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, remote: RemoteBlobs | None = None) -> None:
         self.root = Path(root)
         self.blobs_dir = self.root / "sha256"
         self.tmp_dir = self.root / "tmp"
+        self.remote = remote
+
+    async def publish(self, blob: StoredBlob) -> None:
+        """Upload a blob placed here to the remote store, unless it holds it already."""
+        if self.remote is not None and not await self.remote.holds(blob):
+            await self.remote.upload(self.path_for(blob.sha256), blob)
+
+    async def aget(self, sha256: str) -> StoredBlob | None:
+        """The blob with this digest, here or in the remote store; None if in neither."""
+        found = await asyncio.to_thread(self.get, sha256)
+        if found is not None or self.remote is None:
+            return found
+        stored = await self.remote.stored_checksum(check_sha256(sha256))
+        return StoredBlob(sha256, stored[0]) if stored is not None else None
+
+    async def local_path(self, sha256: str, *, max_bytes: int = 1 << 40) -> Path:
+        """The blob's file here, fetched from the remote store (its digest checked) if it is
+        only there; FileNotFoundError if it is in neither."""
+        path = self.path_for(sha256)
+        if await asyncio.to_thread(path.is_file) or self.remote is None:
+            if not path.is_file():
+                raise FileNotFoundError(path)
+            return path
+        if await self.remote.stored_checksum(sha256) is None:
+            raise FileNotFoundError(path)
+        async with self.stage(max_bytes=max_bytes, name=sha256) as staged:
+            await self.remote.download(sha256, staged)
+            if staged.sha256 != sha256:
+                raise ValueError(
+                    f"the stored copy of {sha256} is damaged: it hashes to {staged.sha256}"
+                )
+            await asyncio.to_thread(staged.commit)
+        return path
 
     def path_for(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -278,7 +338,9 @@ class BlobStore:
                 staged.write(data)
                 return staged.commit()
 
-        return await asyncio.to_thread(put)
+        blob = await asyncio.to_thread(put)
+        await self.publish(blob)
+        return blob
 
     def verify(self, sha256: str) -> bool:
         """True if the stored file is there and its bytes still hash to `sha256`."""

@@ -18,8 +18,10 @@ from starlette.requests import Request
 
 from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
+from actors.token_use import TokenUses
 from federation.blocks import DomainBlocks
 from federation.db import REDOABLE_COMMITS
+from federation.notify import CommitNotices
 from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
@@ -65,6 +67,10 @@ class Instance:
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
     streaming: StreamHub = field(default_factory=StreamHub)
+    # Other processes' commits, heard on PostgreSQL (federation.notify).
+    notices: CommitNotices = field(default_factory=CommitNotices)
+    # When tokens were last used, written in batches (actors.token_use).
+    token_uses: TokenUses = field(default_factory=TokenUses)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -92,6 +98,15 @@ class Instance:
 
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
+        self._tasks.append(asyncio.create_task(self.listen_forever(self._stop)))
+        self._tasks.append(
+            asyncio.create_task(self.token_uses.flush_forever(self.sessions, self._stop))
+        )
+
+    async def listen_forever(self, stop: asyncio.Event) -> None:
+        """Hear other processes' commits until `stop` (PostgreSQL; SQLite keeps polling)."""
+        if self.engine.dialect.name == "postgresql":
+            await self.notices.listen_forever(self.settings.effective_database_url, stop)
 
     async def reload_blocks(self) -> None:
         async with self.sessions() as session:

@@ -139,6 +139,9 @@ class StreamHub:
         self.anonymous_per_address = anonymous_per_address
         self.subscribers: set[Subscriber] = set()
         self.wakeup = asyncio.Event()
+        # Set while other processes' commits wake this hub too (federation.notify): the
+        # feed's poll is then only a safety net.
+        self.heard_elsewhere: asyncio.Event | None = None
         # Set by the feed once it has read where to start from.
         self.feeding = asyncio.Event()
         self._feed_task: asyncio.Task[None] | None = None
@@ -177,6 +180,11 @@ class StreamHub:
     def wake(self) -> None:
         """Something was committed in this process: look for it now, not at the next poll."""
         self.wakeup.set()
+
+    def poll_seconds(self, polling: float, safety: float) -> float:
+        """How long the feed waits for a wake-up before it looks anyway."""
+        heard = self.heard_elsewhere is not None and self.heard_elsewhere.is_set()
+        return max(polling, safety) if heard else polling
 
     def user_ids(self) -> set[int]:
         return {sub.actor_id for sub in self.subscribers if sub.actor_id is not None}

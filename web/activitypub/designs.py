@@ -20,7 +20,7 @@ from objects.design_models import DesignVersion, Fork, VersionFile
 from objects.designs import project_or_404, version_files
 from objects.notes import replies_page
 from objects.thumbnails import page_thumbnail
-from web.files import blob_response
+from web.files import download_response
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
@@ -110,10 +110,10 @@ async def file_download(request: Request) -> Response:
         file = await session.scalar(
             select(VersionFile).where(VersionFile.sha256 == sha256).limit(1)
         )
-    blob = instance.blobs.get(sha256)
+    blob = await instance.blobs.aget(sha256)
     if file is None or blob is None:
         raise FederationError("there is no such file here", status=404)
-    return blob_response(
+    return await download_response(
         instance.blobs,
         blob,
         filename=request.path_params["filename"],

@@ -8,7 +8,9 @@ renders only those somebody listens to, each page of statuses in one batch.
 It reads the database rather than being told by the code that writes, so that it sees what
 any process committed: with `serve --no-workers` and a separate `worker`, the worker's
 inbox writes reach the web process's subscribers too. A commit in this process wakes it at
-once (`StreamHub.wake`); otherwise it looks every POLL_SECONDS.
+once (`StreamHub.wake`), and so does another process's on PostgreSQL (LISTEN/NOTIFY,
+federation.notify); otherwise it looks every POLL_SECONDS (SAFETY_POLL_SECONDS while the
+notices arrive).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from web.streaming import (
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+SAFETY_POLL_SECONDS = 5.0
 BATCH = 200
 
 
@@ -100,7 +103,9 @@ async def feed_forever(instance: Instance, hub: StreamHub) -> None:
     while hub.subscribers:
         if not cursor.behind:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(hub.wakeup.wait(), POLL_SECONDS)
+                await asyncio.wait_for(
+                    hub.wakeup.wait(), hub.poll_seconds(POLL_SECONDS, SAFETY_POLL_SECONDS)
+                )
         hub.wakeup.clear()
         cursor.behind = False
         try:
