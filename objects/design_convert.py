@@ -62,9 +62,8 @@ def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
         "size": file.size,
         "sha256": file.sha256,
         "digestMultibase": digest_multibase(blob),
-        "cid": blob.cid,
         "isPreview": file.preview,
-    }
+    } | ({"cid": file.cid} if file.cid else {})
 
 
 def attached_files(files: Sequence[VersionFile], limit: int = MAX_ATTACHMENTS) -> list[VersionFile]:

@@ -182,6 +182,7 @@ async def _files_of(session: AsyncSession, upstream: DesignVersion) -> list[File
             sha256=file.sha256,
             preview=file.preview,
             remote_url=file.remote_url,
+            cid=file.cid,
         )
         for file in await version_files(session, upstream)
     ]

@@ -45,7 +45,7 @@ def file_json(base_url: str, file: VersionFile) -> dict[str, Any]:
         "media_type": file.media_type,
         "size": file.size,
         "sha256": file.sha256,
-        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "cid": file.cid,
         "url": file_url(base_url, file),
         "preview": file.preview,
     }
@@ -271,6 +271,7 @@ def version_spec(
             size=blob.size,
             sha256=blob.sha256,
             preview=uploaded.field_name == "previews",
+            cid=blob.cid,
         )
         for uploaded, blob in stored
     )

@@ -28,6 +28,7 @@ from web.routes import (
     api_edits,
     designs,
     instance_api,
+    ipfs,
     mastodon_accounts,
     mastodon_media,
     mastodon_notifications,
@@ -105,6 +106,7 @@ def create_app(
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,
+        *ipfs.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

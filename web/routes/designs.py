@@ -16,7 +16,7 @@ from starlette.routing import Route
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
-from objects.blobs import StoredBlob, check_sha256, human_bytes
+from objects.blobs import check_sha256, human_bytes
 from objects.design_convert import file_url, version_to_as
 from objects.design_models import DesignVersion, Fork, VersionFile
 from objects.designs import licence_of, project_or_404, version_files
@@ -121,7 +121,7 @@ def file_row(base_url: str, file: VersionFile) -> dict[str, str]:
         "bytes": str(file.size),
         "media_type": file.media_type,
         "sha256": file.sha256,
-        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "cid": file.cid or "",
         "url": web_link(file_url(base_url, file)),
     }
 
