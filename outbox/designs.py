@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
+from actors.proof_keys import signed_by
 from federation.db import utcnow
 from federation.urls import LocalUrls
 from federation.vocab import DESIGN_CONTEXT, PUBLIC
@@ -82,10 +83,10 @@ async def _page(
 ) -> dict[str, Any]:
     files = await version_files(session, version)
     drawn = await page_thumbnail(session, files)
-    base_url = urls.base_url
-    return version_to_as(
-        version, project_actor, files, policy, base_url, with_context=False, thumbnail=drawn
-    )
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, thumbnail=drawn)
+    # Signed on its own, with its own context, so that it can be checked wherever it is
+    # passed on without the activity (an Announce, a mirror, an archive).
+    return await signed_by(session, project_actor, page)
 
 
 async def send_page_update(

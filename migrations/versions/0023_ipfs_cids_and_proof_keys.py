@@ -1,4 +1,9 @@
-"""IPFS CIDs of version files, as `ipfs add --cid-version 1 --raw-leaves` computes them
+"""IPFS CIDs of version files, and each local actor's key for object integrity proofs
+
+The proof key (Ed25519, PKCS#8 PEM) is made at an actor's first need, so the column
+starts empty.
+
+CIDs are computed as `ipfs add --cid-version 1 --raw-leaves` computes them.
 
 Until now every file was shown with the raw CID of its SHA-256, which IPFS gives only to a
 file of one chunk (256 KiB at most). Larger files get a UnixFS root CID that depends on
@@ -36,6 +41,8 @@ files = sa.table(
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("actors", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("proof_key_pem", sa.Text(), nullable=True))
     with op.batch_alter_table("version_files", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cid", sa.String(length=128), nullable=True))
         batch_op.create_index("ix_version_files_cid", ["cid"], unique=False)
@@ -60,3 +67,5 @@ def downgrade() -> None:
     with op.batch_alter_table("version_files", schema=None) as batch_op:
         batch_op.drop_index("ix_version_files_cid")
         batch_op.drop_column("cid")
+    with op.batch_alter_table("actors", schema=None) as batch_op:
+        batch_op.drop_column("proof_key_pem")

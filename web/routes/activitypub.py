@@ -12,6 +12,7 @@ from starlette.routing import Route
 from actors.collections import count_follows, follows_page
 from actors.convert import actor_to_as
 from actors.models import Actor
+from actors.proof_keys import signed_actor_document
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_MEDIA_TYPES
@@ -50,13 +51,15 @@ async def actor_document(request: Request) -> Response:
     if not wants_activity_json(request):
         return await actor_page(request, actor)
     doc = actor_to_as(actor, instance_of(request).urls)
-    if actor.type == PROJECT_ACTOR_TYPE:
-        async with instance_of(request).sessions() as session:
+    async with instance_of(request).sessions() as session:
+        if actor.type == PROJECT_ACTOR_TYPE:
             project = await project_for_actor(session, actor)
-        if project is not None:
-            doc = project_document(doc, project)
-    elif actor.type == ORGANIZATION:
-        doc = coop_document(actor, instance_of(request).urls, instance_of(request).settings)
+            if project is not None:
+                doc = project_document(doc, project)
+        elif actor.type == ORGANIZATION:
+            doc = coop_document(actor, instance_of(request).urls, instance_of(request).settings)
+        doc = await signed_actor_document(session, actor, doc)
+        await session.commit()  # the proof key, when this was its first need
     return ActivityResponse(doc)
 
 
@@ -66,8 +69,10 @@ async def instance_actor(request: Request) -> Response:
         return see_page("/")
     async with instance.sessions() as session:
         actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
-    assert actor is not None
-    return ActivityResponse(actor_to_as(actor, instance.urls))
+        assert actor is not None
+        doc = await signed_actor_document(session, actor, actor_to_as(actor, instance.urls))
+        await session.commit()
+    return ActivityResponse(doc)
 
 
 async def inbox(request: Request) -> Response:
