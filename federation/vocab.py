@@ -59,6 +59,10 @@ DESIGN_TERMS: dict[str, object] = {
     },
     "designProject": "od:designProject",
     "entityKind": "od:entityKind",
+    # Hash-linked history (objects/history.py).
+    "previousVersion": {"@id": "od:previousVersion", "@type": "@id"},
+    "previousVersionDigest": "od:previousVersionDigest",
+    "forkedFromDigest": "od:forkedFromDigest",
 }
 DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DATA_INTEGRITY_CONTEXT, DESIGN_TERMS]
 PROJECT_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, {**ACTOR_TERMS, **DESIGN_TERMS}]

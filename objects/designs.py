@@ -62,6 +62,8 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
+    # previousVersion and the digests of objects/history.py, as a received Page names them
+    history: dict[str, str] | None = None
 
 
 def render_markdown(text: str) -> str:
@@ -183,6 +185,7 @@ async def add_version(
         authors={"authors": list(spec.authors)},
         credits={"credits": list(spec.credits)},
         upstream_uri=spec.upstream_uri,
+        document={"history": spec.history} if spec.history else None,
     )
     session.add(version)
     await session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
@@ -35,6 +36,7 @@ from objects.designs import (
     render_markdown,
     version_files,
 )
+from objects.history import core_digest
 from objects.licences import LicencePolicy, LicenceTerms
 from objects.models import Note
 from objects.thumbnails import page_thumbnail
@@ -89,6 +91,38 @@ async def _page(
     return await signed_by(session, project_actor, page)
 
 
+async def _history(
+    session: AsyncSession, urls: LocalUrls, policy: LicencePolicy, version: DesignVersion
+) -> dict[str, str]:
+    """The links that chain a new version to the one before it and to its upstream."""
+    links: dict[str, str] = {}
+    previous = await session.scalar(
+        select(DesignVersion).where(
+            DesignVersion.project_id == version.project_id,
+            DesignVersion.number == version.number - 1,
+        )
+    )
+    if previous is not None:
+        links["previousVersion"] = previous.uri
+        links["previousVersionDigest"] = await _digest(session, urls, policy, previous)
+    if version.upstream_uri is not None:
+        upstream = await session.scalar(
+            select(DesignVersion).where(DesignVersion.uri == version.upstream_uri)
+        )
+        if upstream is not None:
+            links["forkedFromDigest"] = await _digest(session, urls, policy, upstream)
+    return links
+
+
+async def _digest(
+    session: AsyncSession, urls: LocalUrls, policy: LicencePolicy, version: DesignVersion
+) -> str:
+    _, project_actor = await project_of(session, version)
+    files = await version_files(session, version)
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, as_published=True)
+    return core_digest(page)
+
+
 async def send_page_update(
     session: AsyncSession,
     urls: LocalUrls,
@@ -129,6 +163,8 @@ async def publish_version(
     """Store a local version and its Create; `notify` adds inboxes (an upstream project)."""
     uri = version_uri(project_actor, project.versions_count + 1)
     version = await add_version(session, project, project_actor, spec, uri=uri, local=True)
+    links = await _history(session, urls, policy, version)
+    version.document = {"history": links} if links else None
     page = await _page(session, urls, policy, version, project_actor)
     activity = version_activity(urls, project_actor, page)
     row = await publish(session, urls, project_actor, activity, also_inboxes=notify)
