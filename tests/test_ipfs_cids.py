@@ -110,8 +110,11 @@ async def test_files_are_served_by_cid_verified(nodes: Any) -> None:
     assert big_cid == str(file_dag([big]).cid) and big_cid.startswith("bafybei")
     assert small_cid == str(file_dag([small]).cid) and small_cid.startswith("bafkrei")
     async with a.client() as client:
-        whole = await client.get(f"/ipfs/{big_cid}")
+        whole = await client.get(
+            f"/ipfs/{big_cid}", headers={"Origin": "https://elsewhere.example"}
+        )
         assert whole.status_code == 200 and whole.content == big
+        assert whole.headers["access-control-allow-origin"] == "*"
         assert whole.headers["x-ipfs-path"] == f"/ipfs/{big_cid}"
         # A raw CID's block is the file; a dag-pb root's block is the root node.
         raw_small = await client.get(f"/ipfs/{small_cid}?format=raw")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.convert import actor_to_as, set_profile_fields
 from actors.models import ENTITY_KINDS, Actor
+from actors.proof_keys import signed_actor_document
 from federation.errors import ValidationError
 from objects.html import text_to_html
 from outbox import activities
@@ -140,7 +141,7 @@ async def save_profile_change(
     assert actor is not None
     _apply_profile_change(actor, change)
     await session.flush()
-    doc = actor_to_as(actor, instance.urls)
+    doc = await signed_actor_document(session, actor, actor_to_as(actor, instance.urls))
     await publish(session, instance.urls, actor, activities.update_actor(instance.urls, actor, doc))
     return actor
 
