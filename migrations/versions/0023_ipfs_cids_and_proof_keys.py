@@ -64,8 +64,8 @@ def _cid(store: BlobStore | None, sha256: str, size: int) -> str | None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("version_files", schema=None) as batch_op:
-        batch_op.drop_index("ix_version_files_cid")
-        batch_op.drop_column("cid")
-    with op.batch_alter_table("actors", schema=None) as batch_op:
-        batch_op.drop_column("proof_key_pem")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch rebuilds the
+    # table, and on SQLite dropping `actors` would cascade-delete every row that names one.
+    op.drop_index("ix_version_files_cid", table_name="version_files")
+    op.drop_column("version_files", "cid")
+    op.drop_column("actors", "proof_key_pem")

@@ -117,7 +117,11 @@ async def outbox_get(request: Request) -> Response:
         rows = await outbox_page(
             session, actor, before=query_int(request, "max_id"), limit=PAGE_SIZE
         )
-    items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
+    # Without its context an activity's proof no longer holds, so it goes too; the activity
+    # itself, proof and all, is at its id.
+    items = [
+        {k: v for k, v in payload.items() if k not in ("@context", "proof")} for _, payload in rows
+    ]
     return ActivityResponse(_page(request, actor.outbox, items, rows, "max_id"))
 
 
