@@ -302,7 +302,7 @@ if __name__ == "__main__":
     elif command == "serve-web":  # the web app only; `worker` processes do the work
         _serve(port_arg, workers=False)
     elif command == "worker":
-        from web.ops.cli import main
+        from web.main import main
 
         main(["worker"])
     elif command == "sink":

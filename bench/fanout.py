@@ -48,7 +48,8 @@ from federation.settings import Settings
 from federation.vocab import PUBLIC
 from outbox.models import Delivery
 from web.app import create_app
-from web.instance import Instance, open_instance
+from web.instance import Instance
+from web.instance_start import open_instance
 
 DOMAIN = "origin.bench.test"
 USER = "poster"

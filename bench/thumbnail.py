@@ -39,7 +39,7 @@ from objects.sandbox import ParserLimits, Sandbox, Task
 from objects.thumbnail_models import ThumbnailJob
 from objects.thumbnails import DRAW
 from outbox.designs import publish_version
-from web.instance import open_instance
+from web.instance_start import open_instance
 
 
 def terrain_stl(side: int = 101, seed: int = 7) -> bytes:

@@ -46,6 +46,7 @@ DESIGN_TERMS: dict[str, object] = {
     "licenseExpression": {"@id": "od:licenseExpression", "@type": "@json"},
     "credits": {"@id": "od:credits", "@type": "@id", "@container": "@list"},
     "designSummary": "od:designSummary",
+    "changelog": "od:changelog",
     "files": {"@id": "od:files", "@container": "@list"},
     "isPreview": "od:isPreview",
     "sha256": "od:sha256",

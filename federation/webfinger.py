@@ -82,3 +82,12 @@ def _is_activity_type(media_type: object) -> bool:
         return False
     profiles = (p.partition("=")[2].strip().strip('"') for p in params if p.startswith("profile="))
     return any(AS_PROFILE in profile.split() for profile in profiles)
+
+
+# The WebFinger link whose `template` is the page that follows `{uri}` from that server.
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+
+
+def our_subscribe_template(base_url: str) -> str:
+    """Where other servers send people to follow `{uri}` from here (our WebFinger answer)."""
+    return f"{base_url}/authorize_interaction?uri={{uri}}"

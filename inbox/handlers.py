@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.convert import apply_remote_actor, parse_remote_actor
 from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
+from actors.relation_models import AccountBlock
 from federation.db import utcnow
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
@@ -21,6 +22,7 @@ from inbox.design_handlers import on_delete_design
 from inbox.moderation_handlers import on_flag
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
+from objects.hiding import blocks_between
 from objects.models import ANNOUNCE, LIKE
 from objects.notes import (
     add_interaction,
@@ -33,6 +35,7 @@ from objects.notifications import follow_kind, notify
 from outbox import activities
 from outbox.comments import store_received_note
 from outbox.publish import publish
+from outbox.relations import BLOCKED_REASON, blocked_by_remote
 
 Handler = Callable[[HandlerContext, AsyncSession, dict[str, Any], Actor], Awaitable[None]]
 
@@ -47,6 +50,11 @@ async def on_follow(
         )
     )
     if target is None:
+        return
+    if await blocks_between(session, actor.id, target.id):
+        # As on Mastodon: a follow between accounts one of which blocks the other is refused.
+        reject = activities.reject(ctx.urls, target, _bare(activity), BLOCKED_REASON)
+        await publish(session, ctx.urls, target, reject)
         return
     follow = await session.scalar(
         select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
@@ -73,6 +81,9 @@ async def on_undo(
     await session.execute(
         delete(Follow).where(Follow.uri == inner_id, Follow.follower_id == actor.id)
     )
+    await session.execute(
+        delete(AccountBlock).where(AccountBlock.uri == inner_id, AccountBlock.actor_id == actor.id)
+    )
     if isinstance(inner, dict) and inner.get("type") == "Follow":
         target = await session.scalar(
             select(Actor.id).where(Actor.uri == first_id(inner.get("object")))
@@ -81,6 +92,17 @@ async def on_undo(
             delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target)
         )
     await remove_interaction(session, inner_id, actor)
+
+
+async def on_block(
+    ctx: HandlerContext, session: AsyncSession, activity: dict[str, Any], actor: Actor
+) -> None:
+    """A remote actor blocks one of ours (Mastodon sends it to the blocked account)."""
+    target = await session.scalar(
+        select(Actor).where(Actor.uri == first_id(activity.get("object")), Actor.local.is_(True))
+    )
+    if target is not None:
+        await blocked_by_remote(session, actor, target, activity["id"])
 
 
 async def on_accept(
@@ -204,6 +226,7 @@ def _bare(activity: dict[str, Any]) -> dict[str, Any]:
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Undo": on_undo,
+    "Block": on_block,
     "Accept": on_accept,
     "Reject": on_reject,
     "Create": on_create,

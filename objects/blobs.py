@@ -159,6 +159,14 @@ class StagedBlob:
     def size(self) -> int:
         return self._size
 
+    def readable_path(self) -> Path:
+        """Where the staged bytes are, all of them written out, for a check that reads them
+        (in another process) before commit."""
+        with self._lock:
+            self._require_open()
+            self._file.flush()
+            return self._path
+
     @property
     def is_open(self) -> bool:
         return self._state == "open"

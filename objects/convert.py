@@ -32,6 +32,12 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms(moment: dt.datetime) -> str:
+    """With milliseconds, as Mastodon's client API writes times (`…T21:33:01.123Z`)."""
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond // 1000:03d}Z"
+
+
 def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict[str, Any]:
     if note.deleted_at is not None:
         return tombstone_as(note.uri, note.deleted_at, with_context=with_context)
@@ -49,6 +55,8 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
     }
     if note.summary:
         doc["summary"] = note.summary
+    if note.language:  # as Mastodon sends it, which reads the language from the key
+        doc["contentMap"] = {note.language: note.content}
     if note.in_reply_to:
         doc["inReplyTo"] = note.in_reply_to
     if note.edited_at:

@@ -29,6 +29,7 @@ from objects.history import history_links
 from objects.html import sanitize_html
 from objects.licences import LicenceError, LicencePolicy, licence_words
 from objects.thumbnails import thumbnail_path
+from objects.upload_checks import MAX_CHANGELOG_CHARS
 
 MAX_FILES = 200
 # Mastodon keeps the first four attachments of a status (MediaAttachment::LOCAL_STATUS_LIMIT).
@@ -146,6 +147,7 @@ def version_to_as(
         "name": version.name,
         "summary": summary,
         "designSummary": version.summary,
+        "changelog": version.changelog or None,
         "content": version.content,
         "mediaType": "text/html",
         "url": version.uri,
@@ -202,6 +204,7 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         label=_text(doc.get("versionLabel"), 64) or "1",
         name=_text(doc.get("name"), 255) or uri,
         summary=_text(_own_summary(doc), 5000),
+        changelog=_text(doc.get("changelog"), MAX_CHANGELOG_CHARS),
         content_html=sanitize_html(_text(doc.get("content"), 200_000)),
         licence=policy.terms(expression),
         tags=clean_tags([_tag_name(tag) for tag in _list(doc.get("tag"))]),

@@ -62,6 +62,8 @@ class DesignVersion(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")  # Markdown, for local versions
     content: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    # What changed since the version before, as plain text (shown, and federated).
+    changelog: Mapped[str] = mapped_column(Text, default="", server_default="")
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"tags": [...]}
     licence: Mapped[dict[str, Any]] = mapped_column()  # {"terms": LicenceTerms.to_json()}
     licence_text: Mapped[str] = mapped_column(String(500), index=True)

@@ -8,9 +8,9 @@ activity are judged by the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,10 +29,10 @@ from objects.design_models import (
 )
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
+from objects.markdown import render_markdown
 from objects.notifications import FORK, notify
 from objects.thumbnails import queue_thumbnails
-
-MAX_TAGS = 20
+from objects.upload_checks import MAX_TAGS, check_name
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class VersionSpec:
     licence: LicenceTerms
     summary: str = ""
     description: str = ""  # Markdown
+    changelog: str = ""  # plain text: what changed since the version before
     tags: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
     authors: tuple[str, ...] = ()
@@ -64,11 +65,6 @@ class VersionSpec:
     content_html: str | None = None  # remote versions arrive rendered
     # previousVersion and the digests of objects/history.py, as a received Page names them
     history: dict[str, str] | None = None
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML (raw HTML in the Markdown is escaped, then sanitised)."""
-    return sanitize_html(MarkdownIt("commonmark", {"html": False}).render(text))
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -95,8 +91,9 @@ async def create_project(
 ) -> tuple[Project, Actor]:
     """A new local project actor maintained by `owner`; the caller commits."""
     await check_free_handle(session, slug)
+    check_name(name, "the project's name")  # refused, never cut (forks come here too)
     actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
-    actor.name = name.strip()[:255] or slug
+    actor.name = name.strip() or slug
     actor.summary = sanitize_html(summary)
     actor.entity_kind = owner.entity_kind
     session.add(actor)
@@ -175,6 +172,7 @@ async def add_version(
         label=spec.label.strip()[:64] or str(number),
         name=spec.name.strip()[:255] or project_actor.name,
         summary=spec.summary.strip(),
+        changelog=spec.changelog.strip(),
         source=spec.description,
         content=spec.content_html
         if spec.content_html is not None
@@ -284,4 +282,41 @@ async def project_or_404(session: AsyncSession, slug: str) -> tuple[Project, Act
     found = await local_project(session, slug)
     if found is None:
         raise FederationError(f"there is no design project {slug!r:.80} here", status=404)
+    return found
+
+
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+
+
+def is_remote_image(file: VersionFile) -> bool:
+    return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
+
+
+async def latest_versions(
+    session: AsyncSession, project: Project, limit: int
+) -> list[DesignVersion]:
+    """The project's newest `limit` versions that are not deleted, newest first."""
+    rows = await session.scalars(
+        select(DesignVersion)
+        .where(DesignVersion.project_id == project.id, DesignVersion.deleted_at.is_(None))
+        .order_by(DesignVersion.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def files_of(
+    session: AsyncSession, versions: Sequence[DesignVersion]
+) -> dict[int, list[VersionFile]]:
+    """Each version's files in their order, in one query."""
+    found: dict[int, list[VersionFile]] = {version.id: [] for version in versions}
+    if not versions:
+        return found
+    rows = await session.scalars(
+        select(VersionFile)
+        .where(VersionFile.version_id.in_(list(found)))
+        .order_by(VersionFile.version_id, VersionFile.position)
+    )
+    for file in rows:
+        found[file.version_id].append(file)
     return found

@@ -23,7 +23,7 @@ class Note(Base):
         Index("ix_notes_actor_id_id", "actor_id", "id"),
         # Replies are paged by id within a parent: the pair keeps every page an index seek.
         Index("ix_notes_in_reply_to_id", "in_reply_to", "id"),
-        # Timelines (web.mastodon_paging) page by (published, id), newest first.
+        # Timelines (web.mastodon.paging) page by (published, id), newest first.
         Index("ix_notes_published_id", "published", "id"),
         # The home timeline seeks each followed account's newest notes.
         Index("ix_notes_actor_id_published_id", "actor_id", "published", "id"),

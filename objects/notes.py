@@ -39,6 +39,13 @@ async def get_note(session: AsyncSession, uri: str) -> Note | None:
         return await session.scalar(select(Note).where(Note.uri == uri))
 
 
+async def note_with_author(session: AsyncSession, uri: str) -> tuple[Note, Actor] | None:
+    """The note at `uri` and who wrote it, deleted or not (its document and its page both
+    answer 410 for a deleted one)."""
+    row = (await session.execute(select(Note, Actor).join(Actor).where(Note.uri == uri))).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def find_notes(session: AsyncSession, uris: set[str]) -> dict[str, Note | None]:
     """Many notes by URI in one query (None for those we do not have)."""
     if not uris:

@@ -3,7 +3,8 @@
 Recipients are local people. What concerns a project (a follow of it, a reply to or a
 mention of it, a like of one of its versions, a fork of it) is told to the project's
 local maintainers instead: a project actor has no account to read notifications with.
-Nobody is told about their own action, and nothing is recorded from a suspended actor.
+Nobody is told about their own action, nothing is recorded from a suspended actor, and
+nothing from an account the recipient hides (`objects.hiding`: blocks, mutes, domains).
 
 Rows are only added to the session. The inbox worker handles a batch in one transaction
 and writes all of the batch's notifications with one executemany
@@ -22,6 +23,7 @@ from actors.models import FOLLOW_PENDING, Actor
 from federation.db import utcnow
 from federation.vocab import is_public
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
+from objects.hiding import not_hiding
 from objects.models import ANNOUNCE, LIKE, Note, Notification
 from objects.visibility import readers_among
 
@@ -85,6 +87,7 @@ async def notify(
         recipients = await maintainers(session, project_actor_ids=[recipient.id])
     else:
         recipients = [recipient.id]
+    recipients = await not_hiding(session, sender, recipients)
     add_notifications(session, recipients, kind, sender, object_uri)
 
 
@@ -126,6 +129,7 @@ async def notify_note(
     recipients = await _owners(session, parent)
     recipients += await _addressed(session, note, author, is_local)
     readers = await readers_among(session, note, recipients)
+    readers = await not_hiding(session, author, readers)
     add_notifications(session, readers, MENTION, author, note.uri)
 
 
@@ -144,6 +148,7 @@ async def notify_interaction(
             return  # only local versions have owners to tell
         owner = await version_owner(session, object_uri)
     recipients = await _owners(session, owner)
+    recipients = await not_hiding(session, sender, recipients)
     add_notifications(session, recipients, INTERACTION_KINDS[kind], sender, object_uri)
 
 

@@ -81,3 +81,7 @@ def update_actor(urls: LocalUrls, actor: Actor, actor_doc: dict[str, Any]) -> di
     # Without its context its proof no longer holds: the Update's own proof speaks for it.
     inner = {k: v for k, v in actor_doc.items() if k not in ("@context", "proof")}
     return _activity(urls, actor, "Update", inner, to=[PUBLIC], cc=[actor.followers_url])
+
+
+def block(urls: LocalUrls, actor: Actor, target: Actor) -> dict[str, Any]:
+    return _activity(urls, actor, "Block", target.uri, to=[target.uri])

@@ -19,6 +19,7 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.hiding import blocks, blocks_between
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
@@ -38,6 +39,7 @@ from outbox.publish import publish
 Submit = Callable[[AsyncSession, ActorResolver, Actor, dict[str, Any]], Awaitable[OutboxActivity]]
 SUPPORTED = ("Create", "Update", "Follow", "Undo", "Like", "Announce", "Delete")
 MAX_MEDIA = 4
+NOT_ALLOWED = "This action is not allowed: the account blocks you, or you block it"
 MAX_MENTIONS = 50
 
 
@@ -115,6 +117,7 @@ async def _create(
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
         to={"to": to, "cc": cc},
+        language=_language(obj),
     )
     note.url = note.uri
     if mentions := _mentions(obj.get("tag")):
@@ -125,6 +128,16 @@ async def _create(
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
+
+
+def _language(obj: dict[str, Any]) -> str | None:
+    """The language a client gave as the key of `contentMap`, as Mastodon sends it."""
+    content_map = obj.get("contentMap")
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        [language] = content_map
+        if isinstance(language, str) and 0 < len(language) <= 16:
+            return language
+    return None
 
 
 def _addressing(
@@ -203,6 +216,8 @@ async def _follow(
     )
     if target.id == actor.id:
         raise ValidationError("you cannot follow yourself")
+    if await blocks_between(session, actor.id, target.id):
+        raise ValidationError(NOT_ALLOWED, status=403)
     activity = activities.follow(resolver.urls, actor, target)
     follow = await session.scalar(
         select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
@@ -270,6 +285,9 @@ async def _readable_note(
     note = await find_or_fetch_note(session, resolver, uri)
     if not await may_read(session, actor, note):
         raise ValidationError(f"there is no note {uri}", status=404)
+    if await blocks(session, note.actor_id, actor.id):
+        # As on Mastodon: who blocks you cannot be replied to, favourited or boosted.
+        raise ValidationError(NOT_ALLOWED, status=403)
     return note
 
 

@@ -44,11 +44,10 @@ from federation.queue import (
 from federation.settings import Settings
 from federation.signatures import CavageAuth, RFC9421Auth
 from federation.vocab import ACTIVITY_JSON
-from outbox.hosts import HostBook
+from outbox.hosts import HostBook, Outcome
 from outbox.models import Delivery, OutboxActivity
 
 log = logging.getLogger(__name__)
-RETRYABLE_4XX = frozenset({401, 408, 429})
 MAX_RETRY_AFTER = dt.timedelta(days=1)
 
 
@@ -60,26 +59,6 @@ class Batch:
     lease: LeaseClock
     writer: GroupWriter[tuple[Delivery, Outcome]]
     attempted: list[tuple[Delivery, Outcome]] = field(default_factory=list)
-
-
-@dataclass
-class Outcome:
-    """What one POST attempt came to."""
-
-    ok: bool
-    status: int | None = None
-    error: str | None = None
-    retry_after: dt.timedelta | None = None
-    host_down: bool = False
-    dialect: str | None = None
-
-    @property
-    def final(self) -> bool:
-        return (
-            self.status is not None
-            and 400 <= self.status < 500
-            and (self.status not in RETRYABLE_4XX)
-        )
 
 
 class DeliveryWorker:

@@ -33,13 +33,14 @@ from objects.designs import (
     licence_of,
     project_of,
     record_fork,
-    render_markdown,
     version_files,
 )
 from objects.history import core_digest
 from objects.licences import LicencePolicy, LicenceTerms
+from objects.markdown import render_markdown
 from objects.models import Note
 from objects.thumbnails import page_thumbnail
+from objects.upload_checks import check_name
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 
@@ -266,7 +267,8 @@ async def fix_version_text(
 ) -> OutboxActivity:
     """Apply a text fix to a local version and send it as Update(Page); the caller commits."""
     if fix.name is not None:
-        version.name = fix.name.strip()[:255] or version.name
+        check_name(fix.name, "the version's name")  # refused, never cut
+        version.name = fix.name.strip() or version.name
     if fix.summary is not None:
         version.summary = fix.summary.strip()
     if fix.description is not None:

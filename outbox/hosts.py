@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,27 @@ from federation.queue import PENDING
 from federation.settings import Settings
 from outbox.models import Delivery, RemoteHost
 
-if TYPE_CHECKING:
-    from outbox.delivery import Outcome
+RETRYABLE_4XX = frozenset({401, 408, 429})
+
+
+@dataclass
+class Outcome:
+    """What one POST attempt came to."""
+
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    retry_after: dt.timedelta | None = None
+    host_down: bool = False
+    dialect: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return (
+            self.status is not None
+            and 400 <= self.status < 500
+            and (self.status not in RETRYABLE_4XX)
+        )
 
 
 class HostBook:

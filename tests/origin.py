@@ -136,7 +136,7 @@ async def start_process(
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from web.ops.cli import main; main()",
+            "from web.main import main; main()",
             *args,
             env=process_env(settings, data_dir),
             cwd=ROOT,

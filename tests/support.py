@@ -28,7 +28,7 @@ from federation.settings import Settings
 from federation.signatures import sign_cavage
 from web.app import create_app
 from web.instance import Instance
-from web.ops.cli import main
+from web.main import main
 
 PASSWORD = "correct horse"  # what `Node.user` gives everyone
 ACTIVITY_JSON = "application/activity+json"
@@ -222,8 +222,8 @@ def ourdesign(data_dir: Path, *args: str, check: bool = True) -> subprocess.Comp
         "OURDESIGN_SCHEME": "https",
     }
     env.pop("OURDESIGN_DATABASE_URL", None)
-    # The entry point (web.ops.cli:main), with the commands its modules add.
-    program = "from web.ops.cli import main; main()"
+    # The entry point (web.main:main), with the commands its modules add.
+    program = "from web.main import main; main()"
     return subprocess.run(
         [sys.executable, "-c", program, *args],
         env=env,

@@ -12,6 +12,7 @@ from federation.blocks import SUSPEND
 from federation.settings import Settings
 from objects.design_models import DesignVersion
 from objects.models import Interaction
+from outbox.coop import announce_coop_update, ensure_coop_actor
 from outbox.models import Delivery, OutboxActivity
 from tests.support import Network, Node, bearer, cli_env, count, get, run_cli, settle
 from tests.test_design_federation import (
@@ -21,7 +22,6 @@ from tests.test_design_federation import (
     publish,
 )
 from web.app import create_app
-from web.coop import announce_coop_update, ensure_coop_actor
 
 COOP = {
     "coop_name": "Makers of the Valley",

@@ -22,9 +22,9 @@ from objects.design_models import DesignVersion, Fork, Project
 from objects.models import Note
 from outbox.models import OutboxActivity
 from tests.support import Network, Node, call, count, settle
+from web.api.designs import routes as api_routes
+from web.api.edits import routes as api_edit_routes
 from web.app import create_app
-from web.routes.api import routes as api_routes
-from web.routes.api_edits import routes as api_edit_routes
 
 STL = b"solid lamp\n  facet normal 0 0 1\n  endfacet\nendsolid lamp\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -156,7 +156,8 @@ async def test_publish_version_with_files_and_preview(nodes):
     assert doc["label"] == "v1.0" and doc["licence"] == "CC-BY-SA-4.0"
     assert doc["license_urls"] == ["https://spdx.org/licenses/CC-BY-SA-4.0.html"]
     assert doc["tags"] == ["lighting", "desk", "lamp"] and doc["authors"] == [alice.uri]
-    assert "<h1>Build</h1>" in doc["content"] and "<script>" not in doc["content"]
+    # Headings start at <h2>: the page's <h1> is the design's name.
+    assert "<h2>Build</h2>" in doc["content"] and "<script>" not in doc["content"]
     assert doc["source"].startswith("# Build") and doc["replies_count"] == 0
     assert doc["commercial_use"] and doc["who_may_fork"]
     preview, design = doc["files"]  # the preview comes first
@@ -569,9 +570,9 @@ async def test_openapi_describes_every_route(nodes):
     described = _api_routes(a.app.routes)
     assert len(described) > len(api_routes) + len(api_edit_routes)
     for path, methods in described.items():
-        assert path in spec["paths"], f"{path} is not in web/openapi.py"
+        assert path in spec["paths"], f"{path} is not in an OpenAPI fragment"
         missing = methods - set(spec["paths"][path])
-        assert not missing, f"{sorted(missing)} {path} is not in web/openapi.py"
+        assert not missing, f"{sorted(missing)} {path} is not in an OpenAPI fragment"
         named = set(re.findall(r"\{(\w+)\}", path))
         for operation in spec["paths"][path].values():
             given = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "path"}

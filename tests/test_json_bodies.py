@@ -2,7 +2,7 @@
 route that takes a body, signed in or not, and nothing changes.
 
 Before, `json.loads` raised RecursionError (not ValueError) and the server answered 500
-with a traceback. Every route reads JSON through `web.http.json_body` (the inbox, fetched
+with a traceback. Every route reads JSON through `web.request_input.json_body` (the inbox, fetched
 documents and WebSocket messages through `federation.json_input` as well); the last test
 keeps it that way.
 """

@@ -19,7 +19,7 @@ from federation.queue import CANCELLED, DONE, PENDING, finish_held
 from outbox.models import Delivery, OutboxActivity
 from tests.origin import origin_settings, running_origin, start_process, stop_process
 from tests.sink import running_sink, wait_until
-from web.instance import open_instance
+from web.instance_start import open_instance
 
 
 async def _all_done(origin, count):

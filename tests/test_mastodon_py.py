@@ -25,7 +25,7 @@ from PIL import Image
 from tests.live import authorize_in_browser, in_thread, live_server, wait_for
 from tests.support import Node
 from tests.test_mastodon_media import image_bytes
-from web.routes.mastodon_streaming import HEARTBEAT_SECONDS
+from web.mastodon.streaming.routes import HEARTBEAT_SECONDS
 
 # A loopback redirect nobody listens on: the code is read from the redirect's Location.
 CALLBACK = "http://127.0.0.1:9/callback"

@@ -21,7 +21,7 @@ from outbox.c2s import submit
 from tests.live import live_server, wait_for
 from tests.support import Node, call, get, settle
 from tests.test_mastodon_statuses import post
-from web.instance import open_instance
+from web.instance_start import open_instance
 from web.streaming import QUEUE_LIMIT, StreamHub, Subscriber, stream_channel
 
 WAIT = 10.0

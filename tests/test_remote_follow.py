@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
+from federation.webfinger import SUBSCRIBE_REL
 from tests.test_web_browse import design
 from tests.web_support import text_of
-from web.follow_pages import SUBSCRIBE_REL
 
 
 def _webfinger(template: str) -> Any:

@@ -29,7 +29,7 @@ from actors.service import create_token, token_row
 from federation.settings import Settings
 from tests.support import Node, call
 from web.app import create_app
-from web.http import token_actor
+from web.bearer import token_actor
 from web.scopes import PUBLIC, ScopedRoute, ScopedWebSocketRoute
 
 GUARDED = re.compile(r"^/(api|oauth)/|/outbox$")

@@ -20,7 +20,7 @@ from federation.settings import Settings
 from tests.live import free_port, wait_for
 from tests.test_thumbnails import cube_stl
 from tests.untrusted_files import gltf_bomb
-from web.instance import open_instance
+from web.instance_start import open_instance
 
 MAX_SERVE_KB = 300 * 1024
 
@@ -45,7 +45,7 @@ def serve_process(settings: Settings, port: int) -> Iterator[subprocess.Popen[by
         "OURDESIGN_LOG_LEVEL": "warning",
     }
     env.pop("OURDESIGN_CONFIG", None)
-    program = "from web.ops.cli import main; main()"
+    program = "from web.main import main; main()"
     process = subprocess.Popen(
         [sys.executable, "-c", program, "serve", "--port", str(port)],
         env=env,

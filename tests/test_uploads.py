@@ -26,7 +26,8 @@ from objects.blobs import BlobStore
 from objects.upload_quota import UploadQuota, upload_quota
 from web.files import blob_response, content_disposition
 from web.http import federation_error_handler
-from web.uploads import read_upload, sanitise_filename
+from web.uploaded import sanitise_filename
+from web.uploads import read_upload
 
 MAX_FILE = 1000
 MAX_TOTAL = 1500

@@ -551,4 +551,4 @@ def test_no_web_module_filters_on_visibility_by_itself() -> None:
 )
 def test_the_check_finds_a_copy_of_the_rule(copy: str) -> None:
     assert _filters_on_visibility(ast.parse(copy)) != []
-    assert re.search("objects.visibility", (WEB / "note_pages.py").read_text())
+    assert re.search("objects.visibility", (WEB / "pages" / "notes.py").read_text())

@@ -22,6 +22,7 @@ from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.moderation import silence_actor, suspend_actor
 from federation.keys import load_rsa_private_pem
 from federation.vocab import PUBLIC
+from federation.webfinger import SUBSCRIBE_REL
 from objects.design_models import DesignVersion
 from objects.designs import VersionSpec, create_project, local_project
 from objects.models import Note
@@ -30,7 +31,6 @@ from tests.support import Node, call, count, settle, signed_post
 from tests.test_design_federation import tiny_png
 from tests.web_support import TETRAHEDRON, csrf_for, signed_in_browser, statements_of, text_of
 from web.browser import SESSION_COOKIE
-from web.follow_pages import SUBSCRIBE_REL
 from web.form_guard import FIELD
 
 ACTIVITY_JSON = "application/activity+json"

@@ -15,7 +15,7 @@ from actors.invites import invite_problem
 from actors.models import Account, Actor, Invite
 from federation.errors import FederationError
 from web.files import media_type_essence
-from web.http import json_body
+from web.request_input import json_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})

@@ -12,43 +12,49 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
+from web.activitypub import designs, ipfs, members, thumbnails, wellknown
+from web.activitypub import endpoints as activitypub
+from web.api import account_admin, accounts, coop, invites, moderation, reports
+from web.api import designs as api
+from web.api import edits as api_edits
+from web.api import openapi as api_openapi
 from web.cors import ApiCors
-from web.http import federation_error_handler, http_error_handler
-from web.instance import open_instance
+from web.http import federation_error_handler, http_error_handler, server_error_handler
+from web.instance_start import open_instance
+from web.mastodon import accounts as mastodon_accounts
+from web.mastodon import apps as oauth_apps
+from web.mastodon import instance as instance_api
+from web.mastodon import media as mastodon_media
+from web.mastodon import notifications as mastodon_notifications
+from web.mastodon import oauth
+from web.mastodon import openapi as mastodon_openapi
+from web.mastodon import search as mastodon_search
+from web.mastodon import startup as mastodon_startup
+from web.mastodon import statuses as mastodon_statuses
+from web.mastodon import timelines as mastodon_timelines
+from web.mastodon.social import conversations as mastodon_conversations
+from web.mastodon.social import filters as mastodon_filters
+from web.mastodon.social import lists as mastodon_lists
+from web.mastodon.social import openapi as social_openapi
+from web.mastodon.social import relations as mastodon_relations
+from web.mastodon.streaming import routes as mastodon_streaming
+from web.negotiation import negotiated, wants_html
+from web.ops import health as ops
 from web.outage_answers import OutageAnswers
-from web.pages import STATIC_DIR, make_templates
-from web.routes import (
-    accounts,
-    activitypub,
-    api,
-    api_edits,
-    designs,
-    instance_api,
-    ipfs,
-    mastodon_accounts,
-    mastodon_media,
-    mastodon_notifications,
-    mastodon_search,
-    mastodon_startup,
-    mastodon_statuses,
-    mastodon_streaming,
-    mastodon_timelines,
-    moderation,
-    oauth,
-    ops,
-    reports,
-    thumbnails,
-    web_accounts,
-    web_designs,
-    web_publish,
-    wellknown,
-)
+from web.pages import about
+from web.pages import accounts as web_accounts
+from web.pages import actors as actor_pages
+from web.pages import designs as web_designs
+from web.pages import notes as note_pages
+from web.pages import publish as web_publish
+from web.pages import versions as version_pages
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
+from web.static_assets import StaticAssets
+from web.templating import STATIC_DIR, make_templates
 
 
 async def profile_redirect(request: Request) -> Response:
@@ -81,33 +87,55 @@ def create_app(
             finally:
                 await instance.stop_workers()
 
+    static = StaticAssets.build(STATIC_DIR)
     routes = [
         Route("/@{username}", profile_redirect),
         *ops.routes,
         *wellknown.routes,
+        # One URL, two faces: the ActivityStreams document or the page, chosen by Accept.
+        Route("/users/{username}", negotiated(activitypub.actor_document, actor_pages.actor_html)),
+        Route(
+            "/notes/{note_id}",
+            negotiated(activitypub.note_document, note_pages.note_html, to_page=wants_html),
+        ),
+        Route(
+            "/users/{slug}/versions/{number:int}",
+            negotiated(designs.version_document, version_pages.version_html),
+        ),
         *activitypub.routes,
+        *version_pages.routes,
         *designs.routes,
         *api.routes,
         *api_edits.routes,
         *accounts.routes,
+        *invites.routes,
+        *account_admin.routes,
         *moderation.routes,
         *reports.routes,
         *instance_api.routes,
+        *about.routes,
+        *members.routes,
+        *coop.routes,
         *mastodon_accounts.routes,
         *mastodon_media.routes,
+        *mastodon_conversations.routes,
+        *mastodon_filters.routes,
+        *mastodon_lists.routes,
         *mastodon_notifications.routes,
+        *mastodon_relations.routes,
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
+        *oauth_apps.routes,
         *web_accounts.routes,
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,
         *ipfs.routes,
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=static, name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -115,10 +143,13 @@ def create_app(
         exception_handlers={
             FederationError: federation_error_handler,
             HTTPException: http_error_handler,
+            500: server_error_handler,
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(static)
+    # The OpenAPI description is each face's fragment, merged when /api/v1/openapi.json is read.
+    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT, social_openapi.FRAGMENT)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.
     app.add_middleware(OutageAnswers)
     ops.install(app)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.lookup import actor_by_ref
 from actors.models import Actor, Follow
 from actors.moderation import refuse_blocked
 from actors.service import ConflictError
@@ -23,10 +24,9 @@ from objects.licences import LicenceError, LicenceTerms
 from objects.models import Note
 from outbox.c2s import submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
-from outbox.designs import ForkRequest, fork, publish_version
-from web.coop import boost_member_design
+from outbox.coop import fork_as_member, publish_member_version
+from outbox.designs import ForkRequest
 from web.instance import Instance
-from web.mastodon_lookup import actor_by_ref
 
 
 def refuse_deleted(version: DesignVersion) -> None:
@@ -42,12 +42,10 @@ async def add_published_version(
     spec: VersionSpec,
 ) -> tuple[DesignVersion, list[VersionFile]]:
     """Publish a local version in the caller's session (the API and the web form share it)."""
-    version, _ = await publish_version(
-        session, instance.urls, instance.policy, project, project_actor, spec
+    version = await publish_member_version(
+        session, instance.urls, instance.policy, instance.settings, project, project_actor, spec
     )
-    files = await version_files(session, version)
-    await boost_member_design(session, instance.urls, instance.settings, version, project_actor)
-    return version, files
+    return version, await version_files(session, version)
 
 
 async def fork_request(
@@ -80,9 +78,10 @@ async def store_fork(
     """Publish the fork (its licence checked by `fork`) in a session of its own."""
     try:
         async with instance.sessions() as session:
-            project, actor, version = await fork(session, instance.urls, instance.policy, request)
+            project, actor, version = await fork_as_member(
+                session, instance.urls, instance.policy, instance.settings, request
+            )
             files = await version_files(session, version)
-            await boost_member_design(session, instance.urls, instance.settings, version, actor)
             await session.commit()
     except IntegrityError as exc:
         raise ConflictError(f"the handle {request.slug!r} was taken just now") from exc

@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import actors.browser_models
 import actors.models
 import actors.moderation_models
+import actors.relation_models
 import inbox.models
+import objects.conversation_models
 import objects.design_models
+import objects.filter_models
 import objects.media_models
 import objects.models
 import objects.thumbnail_models
@@ -31,8 +34,11 @@ _MODEL_MODULES = (
     actors.models,
     actors.browser_models,
     actors.moderation_models,
+    actors.relation_models,
     objects.models,
+    objects.conversation_models,
     objects.design_models,
+    objects.filter_models,
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,

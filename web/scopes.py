@@ -9,7 +9,7 @@ Every route under /api/ or /oauth/, and every outbox, is a `ScopedRoute` (or
 - `PUBLIC`: no token; the route never looks one up.
 
 The check is not left to the handler: the route puts its declaration in the request, and
-`web.http.bearer_sign_in`, the one function that resolves a token, compares the token's
+`web.bearer.bearer_sign_in`, the one function that resolves a token, compares the token's
 scopes with it. A route that declares a scope also checks any token that comes with the
 request before its handler runs, as Mastodon does, whether or not the handler uses it.
 `tests/test_route_scopes.py` walks the whole table so that a new route cannot forget.
@@ -23,10 +23,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from web.http import ROUTE_SCOPE, bearer_sign_in
+from web.bearer import ROUTE_SCOPE, bearer_sign_in
 
 PUBLIC = None
 ANY_TOKEN: tuple[str, ...] = ()
@@ -71,3 +71,13 @@ class ScopedWebSocketRoute(WebSocketRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[ROUTE_SCOPE] = self.needs
         await super().handle(scope, receive, send)
+
+
+def both(
+    path: str, endpoint: Any, *, scope: Declared, methods: list[str] | None = None
+) -> list[BaseRoute]:
+    """The path with and without the trailing slash some apps add."""
+    return [
+        ScopedRoute(path, endpoint, scope=scope, methods=methods),
+        ScopedRoute(f"{path}/", endpoint, scope=scope, methods=methods),
+    ]

@@ -6,7 +6,7 @@ some channels, each under the stream name Mastodon apps know ("user", "public:lo
 
 Publishing never waits: every subscriber has a bounded queue, and one that lets it fill up
 is dropped (its connection ends; the app reconnects and reloads its timeline), so a slow
-client cannot hold up the others. What is published is found by `web.stream_feed`, which
+client cannot hold up the others. What is published is found by `web.mastodon.streaming.feed`, which
 runs only while someone is subscribed.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,8 +183,14 @@ class StreamHub:
     def listens(self, channel: Channel) -> bool:
         return any(channel in sub.channels for sub in self.subscribers)
 
-    def publish(self, channel: Channel, event: str, payload: str) -> None:
+    def publish(
+        self, channel: Channel, event: str, payload: str, *, not_to: Collection[int] = ()
+    ) -> None:
+        """Offer the event to every subscriber but the people of `not_to` (those who hide
+        its author: `objects.hiding`)."""
         for subscriber in list(self.subscribers):
+            if subscriber.actor_id in not_to:
+                continue
             subscriber.offer(channel, event, payload)
             if subscriber.dropped:
                 log.info("dropped a streaming client that fell behind")

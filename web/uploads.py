@@ -10,93 +10,17 @@ leaves nothing behind.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
 
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from python_multipart.multipart import parse_options_header
+from starlette.requests import Request
 
 from federation.errors import ValidationError
-from objects.blobs import BlobStore, BlobTooLarge, StagedBlob, StoredBlob, human_bytes
+from objects.blobs import BlobStore, BlobTooLarge
 from objects.upload_quota import UploadQuota
-from web.files import clean_media_type
+from web.multipart import MULTIPART_OVERHEAD, Limits, MultipartReader
+from web.uploaded import Upload
 
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
-
-MAX_FIELD_BYTES = 64 * 1024
-# Room for boundaries, part headers and text fields on top of the file bytes.
-MULTIPART_OVERHEAD = 1024 * 1024
-MAX_FILENAME_CHARS = 255
-DEFAULT_FILENAME = "file"
-_PATH_SEPARATORS = re.compile(r"[/\\]")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
-
-
-@dataclass
-class UploadedFile:
-    """One file part: its form field, sanitised filename, client-declared type and bytes."""
-
-    field_name: str
-    filename: str
-    content_type: str
-    staged: StagedBlob
-
-    @property
-    def size(self) -> int:
-        return self.staged.size
-
-
-@dataclass
-class Upload:
-    """A parsed upload whose files are staged; `commit` stores them, `discard` drops them."""
-
-    quota: UploadQuota
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    files: list[UploadedFile] = field(default_factory=list)
-
-    def value(self, name: str, default: str | None = None) -> str | None:
-        """The first value of the text field `name`."""
-        values = self.fields.get(name)
-        return values[0] if values else default
-
-    async def commit(self) -> list[tuple[UploadedFile, StoredBlob]]:
-        """Store every file and count them against the uploader's quota; if one fails, the
-        rest are discarded and the error raised.
-
-        Files committed before the failure stay in the store: another design may share them.
-        """
-        stored: list[tuple[UploadedFile, StoredBlob]] = []
-        try:
-            for uploaded in self.files:
-                stored.append((uploaded, await uploaded.staged.acommit()))
-        except BaseException:
-            self._discard_staged()
-            raise
-        finally:
-            await self.quota.record([blob for _, blob in stored])
-        return stored
-
-    async def discard(self) -> None:
-        self._discard_staged()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._discard_staged()
-
-    def _discard_staged(self) -> None:
-        # Synchronous on purpose (closing and unlinking is quick): cleanup that awaits
-        # could itself be cancelled, and a cancelled request is when cleanup matters most.
-        for uploaded in self.files:
-            uploaded.staged.discard()
 
 
 async def read_upload(
@@ -117,47 +41,15 @@ async def read_upload(
     uploader's `quota`. Nothing stays staged after an error.
     """
     boundary = _boundary_of(request.headers.get("content-type"))
-    limits = _Limits(max_file_bytes, max_total_bytes, max_fields, max_files, quota)
+    limits = Limits(max_file_bytes, max_total_bytes, max_fields, max_files, quota)
     _refuse_declared_length(request.headers.get("content-length"), limits)
-    reader = _MultipartReader(store, limits)
+    reader = MultipartReader(store, limits)
     try:
         await reader.read(boundary, request.stream())
     except BaseException:
         reader.upload._discard_staged()
         raise
     return reader.upload
-
-
-def sanitise_filename(raw: str) -> str:
-    """A client's filename reduced to a safe base name: no directories, no control or
-    invisible format characters, at most 255 characters (keeping a short extension)."""
-    name = _PATH_SEPARATORS.split(unicodedata.normalize("NFC", raw))[-1]
-    name = "".join(c for c in name if not unicodedata.category(c).startswith(("C", "Zl", "Zp")))
-    # Trailing dots and spaces vanish on some filesystems; this also turns "." and ".." into "".
-    name = name.strip().rstrip(". ")
-    if len(name) > MAX_FILENAME_CHARS:
-        name = _shorten_keeping_extension(name)
-    return name or DEFAULT_FILENAME
-
-
-def _shorten_keeping_extension(name: str) -> str:
-    stem, dot, extension = name.rpartition(".")
-    if not dot or not stem or len(extension) > 16:
-        return name[:MAX_FILENAME_CHARS]
-    return stem[: MAX_FILENAME_CHARS - len(extension) - 1] + "." + extension
-
-
-@dataclass(frozen=True)
-class _Limits:
-    file_bytes: int
-    total_bytes: int
-    fields: int
-    files: int
-    quota: UploadQuota
-
-    @property
-    def body_bytes(self) -> int:
-        return self.total_bytes + MULTIPART_OVERHEAD
 
 
 def _boundary_of(content_type: str | None) -> bytes:
@@ -179,7 +71,7 @@ def _boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
-def _refuse_declared_length(content_length: str | None, limits: _Limits) -> None:
+def _refuse_declared_length(content_length: str | None, limits: Limits) -> None:
     # Refuse before reading a byte: no point receiving what we will not keep.
     if content_length is None:
         return
@@ -188,186 +80,3 @@ def _refuse_declared_length(content_length: str | None, limits: _Limits) -> None
     if int(content_length) > limits.body_bytes:
         raise BlobTooLarge.for_upload(limits.total_bytes)
     limits.quota.check(max(0, int(content_length) - MULTIPART_OVERHEAD))
-
-
-class _MultipartReader:
-    """Parser callbacks plus the state of the part being read.
-
-    The callbacks are synchronous, so file bytes are queued in `_pending` and written
-    (in a thread) after each chunk is parsed; limits are checked as bytes are queued.
-    """
-
-    def __init__(self, store: BlobStore, limits: _Limits) -> None:
-        self.store = store
-        self.limits = limits
-        self.upload = Upload(limits.quota)
-        self._body_bytes = 0
-        self._file_bytes = 0
-        self._field_count = 0
-        self._finished = False
-        self._pending: list[tuple[StagedBlob, list[bytes]]] = []
-        self._start_part()
-
-    async def read(self, boundary: bytes, stream: AsyncIterator[bytes]) -> None:
-        try:
-            parser = MultipartParser(boundary, self._callbacks())
-            async for chunk in stream:
-                self._count_body(len(chunk))
-                parser.write(chunk)
-                await self._flush_pending()
-        except ClientDisconnect as exc:
-            raise ValidationError(
-                "the connection closed before the upload finished; send it again", status=400
-            ) from exc
-        except FormParserError as exc:
-            raise _malformed(f"{exc!s:.120}") from exc
-        if not self._finished:
-            raise _malformed("it ends before the closing boundary")
-
-    def _callbacks(self) -> MultipartCallbacks:
-        return {
-            "on_part_begin": self._start_part,
-            "on_header_field": self._on_header_field,
-            "on_header_value": self._on_header_value,
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-            "on_part_data": self._on_part_data,
-            "on_part_end": self._on_part_end,
-            "on_end": self._on_end,
-        }
-
-    def _count_body(self, size: int) -> None:
-        # Bodies without a Content-Length (chunked) are held to the same limit.
-        self._body_bytes += size
-        if self._body_bytes > self.limits.body_bytes:
-            raise BlobTooLarge.for_upload(self.limits.total_bytes)
-
-    async def _flush_pending(self) -> None:
-        pending, self._pending = self._pending, []
-        for staged, chunks in pending:
-            await staged.awrite(b"".join(chunks))
-
-    # Parser callbacks, in the order the parser calls them for each part.
-
-    def _start_part(self) -> None:
-        self._header_name = b""
-        self._header_value = b""
-        self._headers: dict[bytes, bytes] = {}
-        self._field_name = ""
-        self._field_value = bytearray()
-        self._file: UploadedFile | None = None
-        self._raw_filename = ""
-        self._part_bytes = 0
-
-    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_name += data[start:end]
-
-    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _on_header_end(self) -> None:
-        self._headers[self._header_name.strip().lower()] = self._header_value.strip()
-        self._header_name = self._header_value = b""
-
-    def _on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition"))
-        if b"name" not in options:
-            raise _malformed('a part has no Content-Disposition header with a "name"')
-        self._field_name = _decode_header_text(options[b"name"])
-        if b"filename" in options:
-            self._begin_file(_decode_header_text(options[b"filename"]))
-        else:
-            self._begin_field()
-
-    def _begin_file(self, raw_filename: str) -> None:
-        if len(self.upload.files) >= self.limits.files:
-            raise ValidationError(
-                f"this upload has more than {self.limits.files} files; "
-                f"send at most {self.limits.files} files at a time",
-                status=413,
-            )
-        filename = sanitise_filename(raw_filename)
-        staged = self.store.stage(max_bytes=self.limits.file_bytes, name=filename)
-        content_type = clean_media_type(_decode_header_text(self._headers.get(b"content-type")))
-        self._file = UploadedFile(self._field_name, filename, content_type, staged)
-        self._raw_filename = raw_filename
-        # Listed at once so that an error from here on discards it with the rest.
-        self.upload.files.append(self._file)
-
-    def _begin_field(self) -> None:
-        self._field_count += 1
-        if self._field_count > self.limits.fields:
-            raise ValidationError(
-                f"this upload has more than {self.limits.fields} text fields; "
-                f"send at most {self.limits.fields}",
-                status=413,
-            )
-
-    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
-        size = end - start
-        self._part_bytes += size
-        if self._file is None:
-            self._add_field_data(data[start:end])
-        else:
-            self._add_file_data(self._file, data[start:end])
-
-    def _add_field_data(self, chunk: bytes) -> None:
-        if self._part_bytes > MAX_FIELD_BYTES:
-            raise ValidationError(
-                f"the field {self._field_name!r:.80} is longer than "
-                f"{human_bytes(MAX_FIELD_BYTES)}; send long text as a file",
-                status=413,
-            )
-        self._field_value += chunk
-
-    def _add_file_data(self, uploaded: UploadedFile, chunk: bytes) -> None:
-        # Checked here, before the bytes are queued, so the right limit is named.
-        if self._part_bytes > self.limits.file_bytes:
-            raise BlobTooLarge.for_file(uploaded.filename, self.limits.file_bytes)
-        self._file_bytes += len(chunk)
-        if self._file_bytes > self.limits.total_bytes:
-            raise BlobTooLarge.for_upload(self.limits.total_bytes)
-        self.limits.quota.check(self._file_bytes)
-        if self._pending and self._pending[-1][0] is uploaded.staged:
-            self._pending[-1][1].append(chunk)
-        else:
-            self._pending.append((uploaded.staged, [chunk]))
-
-    def _on_part_end(self) -> None:
-        if self._file is None:
-            self._end_field()
-        elif not self._raw_filename and self._part_bytes == 0:
-            # A browser sends an empty, nameless part for a file input left empty.
-            self.upload.files.remove(self._file)
-            self._file.staged.discard()
-
-    def _end_field(self) -> None:
-        try:
-            value = self._field_value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(
-                f"the field {self._field_name!r:.80} is not UTF-8 text; send text as UTF-8",
-                status=400,
-            ) from exc
-        self.upload.fields.setdefault(self._field_name, []).append(value)
-
-    def _on_end(self) -> None:
-        self._finished = True
-
-
-def _decode_header_text(raw: bytes | None) -> str:
-    # Browsers send names as raw UTF-8; anything that is not UTF-8 is read as Latin-1.
-    if raw is None:
-        return ""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _malformed(detail: str) -> ValidationError:
-    return ValidationError(
-        f"the multipart/form-data body is malformed ({detail}); "
-        "send a well-formed multipart/form-data body",
-        status=400,
-    )

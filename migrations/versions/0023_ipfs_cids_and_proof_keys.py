@@ -12,7 +12,7 @@ file, from the bytes in the blob store for a larger one we hold; a larger remote
 do not hold keeps none (its CID cannot be known without its bytes).
 
 Revision ID: 0023
-Revises: 0011
+Revises: 0022
 Create Date: 2026-12-07 21:50:00.000000
 """
 
@@ -27,7 +27,7 @@ from objects.blobs import BlobStore, StoredBlob
 from objects.unixfs import cid_text
 
 revision = "0023"
-down_revision = "0011"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

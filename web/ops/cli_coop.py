@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.moderation import record_audit
 from federation.settings import Settings
 from federation.urls import LocalUrls
-from web.coop import boost, unboost
+from outbox.coop import boost, unboost
 from web.instance import Instance
 from web.ops.cli_run import run, settings_of
 

@@ -14,7 +14,8 @@ import click
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.instance import Instance, open_instance
+from web.instance import Instance
+from web.instance_start import open_instance
 
 T = TypeVar("T")
 

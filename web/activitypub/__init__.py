@@ -1,0 +1,1 @@
+"""ActivityPub: actor, object and collection documents, WebFinger and NodeInfo."""

@@ -1,0 +1,1 @@
+"""The native JSON API, its administration routes and its OpenAPI description."""

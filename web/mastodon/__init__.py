@@ -1,0 +1,1 @@
+"""Mastodon's client API: its routes, OAuth, streaming and the entities it answers with."""

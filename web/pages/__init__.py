@@ -1,0 +1,1 @@
+"""The HTML pages and forms, and the templates they render."""
