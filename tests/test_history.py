@@ -10,7 +10,9 @@ from federation import proofs
 from objects.history import check_history, core_digest
 from tests.support import ACTIVITY_JSON, Node, call, settle
 
-STL = b"solid trailer\nendsolid trailer\n"
+
+def stl(number: int) -> bytes:
+    return f"solid trailer{number}\nendsolid trailer{number}\n".encode()
 
 
 async def ap_get(node: Node, url: str) -> dict[str, Any]:
@@ -29,7 +31,7 @@ async def three_versions(a: Node) -> tuple[str, list[str]]:
         version = await call(
             a, "POST", "/api/v1/designs/trailer/versions", token,
             data={"licence": "cc-by-sa-4.0", "label": f"{number}.0"},
-            files=[("files", (f"frame{number}.stl", STL * number, "model/stl"))],
+            files=[("files", (f"frame{number}.stl", stl(number), "model/stl"))],
         )  # fmt: skip
         assert version.status_code == 201, version.text
         ids.append(version.json()["id"])

@@ -77,10 +77,15 @@ async def _publish(node: Node, token: str, files: list[tuple[str, bytes]]) -> di
     response = await call(
         node, "POST", "/api/v1/designs/frame/versions", token,
         data={"licence": "cern-ohl-s-2.0"},
-        files=[("files", (name, data, "model/stl")) for name, data in files],
+        files=[("files", (name, data, _media_type(name))) for name, data in files],
     )  # fmt: skip
     assert response.status_code == 201, response.text
     return {file["filename"]: file for file in response.json()["files"]}
+
+
+def _media_type(name: str) -> str:
+    # The patterned bytes are no 3D model: they go as plain data, which is not parsed.
+    return "model/stl" if name.endswith(".stl") else "application/octet-stream"
 
 
 def read_car(body: bytes) -> tuple[list[CID], list[tuple[CID, bytes]]]:
@@ -105,8 +110,8 @@ async def test_files_are_served_by_cid_verified(nodes: Any) -> None:
     a = await nodes("a.test")
     _, token = await a.user("alice")
     big, small = pattern(3 * CHUNK_SIZE + 17), b"solid tiny\nendsolid tiny\n"
-    files = await _publish(a, token, [("big.stl", big), ("tiny.stl", small)])
-    big_cid, small_cid = files["big.stl"]["cid"], files["tiny.stl"]["cid"]
+    files = await _publish(a, token, [("big.bin", big), ("tiny.stl", small)])
+    big_cid, small_cid = files["big.bin"]["cid"], files["tiny.stl"]["cid"]
     assert big_cid == str(file_dag([big]).cid) and big_cid.startswith("bafybei")
     assert small_cid == str(file_dag([small]).cid) and small_cid.startswith("bafkrei")
     async with a.client() as client:
@@ -156,14 +161,14 @@ async def test_the_migration_gives_held_large_files_their_root_cid(nodes: Any) -
     a = await nodes("a.test")
     _, token = await a.user("alice")
     big, small = pattern(CHUNK_SIZE + 1), b"solid s\nendsolid s\n"
-    files = await _publish(a, token, [("big.stl", big), ("small.stl", small)])
+    files = await _publish(a, token, [("big.bin", big), ("small.stl", small)])
     engine, settings = a.instance.engine, a.instance.settings
     async with engine.begin() as connection:
         await connection.run_sync(_downgrade_before_0023, alembic_config(settings))
     await migrate(engine, settings)
     async with a.instance.sessions() as session:
         cids = dict((await session.execute(select(VersionFile.filename, VersionFile.cid))).all())
-    assert cids == {"big.stl": files["big.stl"]["cid"], "small.stl": files["small.stl"]["cid"]}
+    assert cids == {"big.bin": files["big.bin"]["cid"], "small.stl": files["small.stl"]["cid"]}
 
 
 def _downgrade_before_0023(connection: Any, config: Any) -> None:
