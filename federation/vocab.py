@@ -4,6 +4,9 @@ from __future__ import annotations
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
+# Object integrity proofs (FEP-8b32) and the Multikey that verifies them (FEP-521a).
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 
@@ -23,8 +26,15 @@ ACTOR_TERMS: dict[str, object] = {
     # Mastodon's pinned posts collection, in Mastodon's own namespace.
     "toot": "http://joinmastodon.org/ns#",
     "featured": {"@id": "toot:featured", "@type": "@id"},
+    # As the DID context defines it (which Fedify and others use); not bundled, so inline.
+    "assertionMethod": {
+        "@id": "https://w3id.org/security#assertionMethod",
+        "@type": "@id",
+        "@container": "@set",
+    },
 }
-ACTOR_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_TERMS]
+KEY_CONTEXTS = [SECURITY_CONTEXT, MULTIKEY_CONTEXT, DATA_INTEGRITY_CONTEXT]
+ACTOR_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, ACTOR_TERMS]
 
 
 # Designs: schema.org `license`, ForgeFed `forks`/`forkedFrom`, our own terms for the rest.
@@ -45,12 +55,21 @@ DESIGN_TERMS: dict[str, object] = {
     "sha256": "od:sha256",
     "size": "od:size",
     "cid": "od:cid",
-    "digestMultibase": "https://w3id.org/security#digestMultibase",
+    # Exactly as the data integrity context (protected) defines it, which documents with
+    # proofs include: a different definition is a JSON-LD error there.
+    "digestMultibase": {
+        "@id": "https://w3id.org/security#digestMultibase",
+        "@type": "https://w3id.org/security#multibase",
+    },
     "designProject": "od:designProject",
     "entityKind": "od:entityKind",
+    # Hash-linked history (objects/history.py).
+    "previousVersion": {"@id": "od:previousVersion", "@type": "@id"},
+    "previousVersionDigest": "od:previousVersionDigest",
+    "forkedFromDigest": "od:forkedFromDigest",
 }
-DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DESIGN_TERMS]
-PROJECT_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, {**ACTOR_TERMS, **DESIGN_TERMS}]
+DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DATA_INTEGRITY_CONTEXT, DESIGN_TERMS]
+PROJECT_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, {**ACTOR_TERMS, **DESIGN_TERMS}]
 
 
 def is_public(addresses: list[str]) -> bool:

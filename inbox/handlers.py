@@ -262,7 +262,8 @@ async def _featured_note(
 
 
 def _bare(activity: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in activity.items() if k != "@context"}
+    # Without its context its proof no longer holds: the embedding activity's proof speaks.
+    return {k: v for k, v in activity.items() if k not in ("@context", "proof")}
 
 
 HANDLERS: dict[str, Handler] = {

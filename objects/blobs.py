@@ -28,18 +28,16 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, TypeGuard
 
 from federation.errors import ValidationError
+from objects.unixfs import CHUNK_SIZE, DagNode, UnixFsHasher, cid_text, raw_cid
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _READ_CHUNK = 1024 * 1024
-# CIDv1 header for a raw-bytes blob: version 1, codec raw (0x55), multihash
-# sha2-256 (0x12) with a 32-byte (0x20) digest. Each fits in one varint byte.
-_CID_V1_RAW_SHA256 = bytes([0x01, 0x55, 0x12, 0x20])
 _BINARY_UNITS = ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB"))
 _DECIMAL_UNITS = ((1000**3, "GB"), (1000**2, "MB"), (1000, "kB"))
 
@@ -97,6 +95,8 @@ class StoredBlob:
 
     sha256: str
     size: int
+    # The IPFS root CID, known when the bytes went by (a file over one chunk needs them).
+    unixfs_cid: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_sha256(self.sha256)
@@ -127,10 +127,16 @@ class StoredBlob:
         return f"sha256-{self.sha256_base64}"
 
     @property
-    def cid(self) -> str:
-        """The IPFS CIDv1 of these bytes as a single raw block, in base32 multibase."""
-        encoded = base64.b32encode(_CID_V1_RAW_SHA256 + self.digest).decode("ascii")
-        return "b" + encoded.lower().rstrip("=")
+    def cid(self) -> str | None:
+        """The CIDv1 IPFS gives these bytes (`ipfs add --cid-version 1 --raw-leaves`), base32.
+
+        None for a file over one chunk whose bytes were not seen: its root CID depends on
+        every chunk, not only on the SHA-256 of the whole (see `BlobStore.dag_of`)."""
+        if self.unixfs_cid is not None:
+            return self.unixfs_cid
+        if self.size <= CHUNK_SIZE:
+            return cid_text(raw_cid(self.digest))
+        return None
 
 
 class RemoteBlobs(Protocol):
@@ -166,6 +172,7 @@ class StagedBlob:
         self._path = Path(path)
         self._store = store
         self._hash = hashlib.sha256()
+        self._dag = UnixFsHasher()
         self._size = 0
         self._lock = threading.Lock()
         self._state = "open"
@@ -202,6 +209,7 @@ class StagedBlob:
                 raise BlobTooLarge.for_file(self.name, self.max_bytes)
             self._file.write(chunk)
             self._hash.update(chunk)
+            self._dag.update(chunk)
             self._size += len(chunk)
 
     def commit(self) -> StoredBlob:
@@ -212,7 +220,8 @@ class StagedBlob:
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
-                blob = StoredBlob(self._hash.hexdigest(), self._size)
+                root = cid_text(self._dag.root().cid)
+                blob = StoredBlob(self._hash.hexdigest(), self._size, unixfs_cid=root)
                 self._store._place(self._path, blob)
             except BaseException:
                 self._discard_locked()
@@ -341,6 +350,17 @@ class BlobStore:
         blob = await asyncio.to_thread(put)
         await self.publish(blob)
         return blob
+
+    def dag_of(self, sha256: str) -> DagNode:
+        """The IPFS DAG of a stored blob, read from disk; FileNotFoundError if not here."""
+        hasher = UnixFsHasher()
+        with self.open(sha256) as file:
+            while chunk := file.read(_READ_CHUNK):
+                hasher.update(chunk)
+        return hasher.root()
+
+    async def adag_of(self, sha256: str) -> DagNode:
+        return await asyncio.to_thread(self.dag_of, sha256)
 
     def verify(self, sha256: str) -> bool:
         """True if the stored file is there and its bytes still hash to `sha256`."""

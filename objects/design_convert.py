@@ -25,6 +25,7 @@ from objects.blobs import StoredBlob, is_sha256
 from objects.convert import first_id, id_list, iso, tombstone_as
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
+from objects.history import history_links
 from objects.html import sanitize_html
 from objects.licences import LicenceError, LicencePolicy, licence_words
 from objects.thumbnails import thumbnail_path
@@ -63,9 +64,8 @@ def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
         "size": file.size,
         "sha256": file.sha256,
         "digestMultibase": digest_multibase(blob),
-        "cid": blob.cid,
         "isPreview": file.preview,
-    }
+    } | ({"cid": file.cid} if file.cid else {})
 
 
 def attached_files(files: Sequence[VersionFile], limit: int = MAX_ATTACHMENTS) -> list[VersionFile]:
@@ -126,10 +126,12 @@ def version_to_as(
     *,
     with_context: bool = True,
     thumbnail: str | None = None,
+    as_published: bool = False,
 ) -> dict[str, Any]:
     """`thumbnail`: the SHA-256 of a 3D file whose made thumbnail leads the attachments of a
-    local version that has no preview image of its own."""
-    if version.deleted_at is not None:
+    local version that has no preview image of its own. `as_published`: the Page even of a
+    deleted version (its core is still what later versions' digests name)."""
+    if version.deleted_at is not None and not as_published:
         return tombstone_as(version.uri, version.deleted_at, with_context=with_context)
     licence = licence_of(version)
     urls = policy.license_urls(licence)
@@ -157,6 +159,7 @@ def version_to_as(
         "licenseExpression": licence.to_json(),
         "credits": version.credits.get("credits", []) or None,
         "forkedFrom": version.upstream_uri,
+        **(version.document or {}).get("history", {}),
         "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
         "attachment": [*previews, *(file_to_as(base_url, file) for file in attached)],
         "files": [file_to_as(base_url, file) for file in files],
@@ -209,6 +212,7 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         authors=tuple(a for a in id_list(doc.get("attributedTo")) if a != project_uri),
         credits=tuple(id_list(doc.get("credits")))[:1000],
         upstream_uri=_upstream(doc, uri),
+        history=history_links(doc),
     )
 
 

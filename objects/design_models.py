@@ -94,6 +94,9 @@ class VersionFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     preview: Mapped[bool] = mapped_column(default=False)
     remote_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # The IPFS CIDv1 of the bytes (objects/unixfs.py); None for a remote file over one
+    # chunk that we have not held, whose root CID cannot be known from its SHA-256.
+    cid: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
 
 
 class Fork(Base):

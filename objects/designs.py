@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.service import USERNAME_RE, ConflictError, get_local_actor, new_local_actor
 from federation.errors import FederationError, ValidationError
 from federation.urls import LocalUrls
+from objects.blobs import StoredBlob
 from objects.design_models import (
     PROJECT_ACTOR_TYPE,
     DesignVersion,
@@ -42,6 +43,7 @@ class FileSpec:
     sha256: str
     preview: bool = False
     remote_url: str | None = None
+    cid: str | None = None  # when the bytes went by; else derived for a one-chunk file
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
+    # previousVersion and the digests of objects/history.py, as a received Page names them
+    history: dict[str, str] | None = None
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -179,6 +183,7 @@ async def add_version(
         authors={"authors": list(spec.authors)},
         credits={"credits": list(spec.credits)},
         upstream_uri=spec.upstream_uri,
+        document={"history": spec.history} if spec.history else None,
     )
     session.add(version)
     await session.flush()
@@ -211,8 +216,18 @@ def _add_files(session: AsyncSession, version: DesignVersion, files: tuple[FileS
                 sha256=spec.sha256,
                 preview=spec.preview,
                 remote_url=spec.remote_url,
+                cid=spec.cid or StoredBlob(spec.sha256, spec.size).cid,
             )
         )
+
+
+async def record_cid(session: AsyncSession, sha256: str, cid: str) -> None:
+    """Name the CID of files whose bytes we now hold (a remote file over one chunk had none)."""
+    await session.execute(
+        update(VersionFile)
+        .where(VersionFile.sha256 == sha256, VersionFile.cid.is_(None))
+        .values(cid=cid)
+    )
 
 
 def licence_of(version: DesignVersion) -> LicenceTerms:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.convert import actor_to_as, set_profile_fields
 from actors.models import ENTITY_KINDS, Actor
+from actors.proof_keys import signed_actor_document
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from objects.linked_text import linked_text_to_html
@@ -142,7 +143,7 @@ async def save_profile_change(
     assert actor is not None
     _apply_profile_change(actor, change, urls.base_url)
     await session.flush()
-    doc = actor_to_as(actor, urls)
+    doc = await signed_actor_document(session, actor, actor_to_as(actor, urls))
     await publish(session, urls, actor, activities.update_actor(urls, actor, doc))
     return actor
 

@@ -34,7 +34,7 @@ from federation.queue import (
 from federation.urls import LocalUrls
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, VersionFile
-from objects.designs import version_files
+from objects.designs import record_cid, version_files
 from objects.licences import LicencePolicy
 from objects.mirror import mirror_blob
 from objects.sandbox import Sandbox
@@ -148,9 +148,13 @@ class ThumbnailWorker:
                 .limit(1)
             )
         if url is not None:
-            await mirror_blob(
+            blob = await mirror_blob(
                 self.client, self.blobs, url, job.source_sha256, max_bytes=MAX_SOURCE_BYTES
             )
+            if blob.cid is not None:
+                async with self.sessions() as session:
+                    await record_cid(session, blob.sha256, blob.cid)
+                    await session.commit()
 
     async def _record(self, job: ThumbnailJob, values: dict[str, object], error: str) -> None:
         async with self.sessions() as session:

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.activitypub import designs, featured, members, thumbnails, wellknown
+from web.activitypub import designs, featured, ipfs, members, thumbnails, wellknown
 from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
@@ -153,6 +153,7 @@ def create_app(
         *web_designs.routes,
         *web_publish.routes,
         *thumbnails.routes,
+        *ipfs.routes,
         Mount("/static", app=static, name="static"),
     ]
     app = Starlette(

@@ -95,6 +95,7 @@ def version_spec(
             size=blob.size,
             sha256=blob.sha256,
             preview=uploaded.field_name == "previews",
+            cid=blob.cid,
         )
         for uploaded, blob in stored
     )

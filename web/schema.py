@@ -64,6 +64,8 @@ def alembic_config(settings: Settings) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", settings.effective_database_url)
+    # Data migrations that read stored files (0023 computes IPFS CIDs from the blobs).
+    config.attributes["data_dir"] = settings.data_dir
     return config
 
 

@@ -73,6 +73,7 @@ def kept_files(
             sha256=file.sha256,
             preview=file.preview,
             remote_url=file.remote_url,
+            cid=file.cid,
         )
         for file in files
         if file.sha256 in set(keep) and file.filename not in replaced

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from actors.models import Actor
 from actors.moderation import visible
+from actors.proof_keys import signed_by
 from federation.errors import FederationError
 from objects.blobs import check_sha256
 from objects.design_convert import version_to_as
@@ -55,9 +56,11 @@ async def version_document(request: Request) -> Response:
     async with instance.sessions() as session:
         files = await version_files(session, version)
         drawn = await page_thumbnail(session, files)
-    page = version_to_as(
-        version, project_actor, files, instance.policy, instance.urls.base_url, thumbnail=drawn
-    )
+        page = version_to_as(
+            version, project_actor, files, instance.policy, instance.urls.base_url, thumbnail=drawn
+        )
+        page = await signed_by(session, project_actor, page)
+        await session.commit()  # the proof key, when this was its first need
     return ActivityResponse(page, status_code=410 if version.deleted_at else 200)
 
 

@@ -53,7 +53,11 @@ SCHEMAS: dict[str, Schema] = {
         media_type=STR,
         size=INT,
         sha256={"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        cid={"type": "string", "description": "IPFS CIDv1 (raw, base32)"},
+        cid={
+            "type": ["string", "null"],
+            "description": "IPFS CIDv1 (base32), as `ipfs add --cid-version 1 --raw-leaves` "
+            "gives it; null for a remote file over 256 KiB whose bytes are not held here",
+        },
         url=URI,
         preview=BOOL,
     ),

@@ -18,7 +18,6 @@ from starlette.requests import Request
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
-from objects.blobs import StoredBlob
 from objects.convert import iso
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
@@ -44,7 +43,7 @@ def file_json(base_url: str, file: VersionFile) -> dict[str, Any]:
         "media_type": file.media_type,
         "size": file.size,
         "sha256": file.sha256,
-        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "cid": file.cid,
         "url": file_url(base_url, file),
         "preview": file.preview,
     }
