@@ -8,7 +8,8 @@ nothing from an account the recipient hides (`objects.hiding`: blocks, mutes, do
 
 Rows are only added to the session. The inbox worker handles a batch in one transaction
 and writes all of the batch's notifications with one executemany
-(`federation.db.insert_new_rows`); elsewhere the commit writes them.
+(`federation.db.insert_new_rows`); elsewhere the commit writes them. A notification that a
+Web Push subscription wants is flushed at once, with its push jobs (objects.push).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from federation.vocab import is_public
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
 from objects.hiding import not_hiding
 from objects.models import ANNOUNCE, LIKE, Interaction, Note, Notification
+from objects.push import queue_pushes
 from objects.visibility import readers_among
 
 FOLLOW = "follow"
@@ -46,28 +48,31 @@ class LocalOwner:
     project_id: int | None = None
 
 
-def add_notifications(
+async def add_notifications(
     session: AsyncSession,
     recipient_ids: Iterable[int],
     kind: str,
     sender: Actor,
     object_uri: str | None = None,
 ) -> None:
-    """One notification per recipient, leaving out the sender and suspended senders."""
+    """One notification per recipient, leaving out the sender and suspended senders, and
+    the pushes their subscriptions want."""
     if sender.suspended_at is not None:
         return
     now = utcnow()
-    for recipient_id in dict.fromkeys(recipient_ids):
-        if recipient_id != sender.id:
-            session.add(
-                Notification(
-                    recipient_id=recipient_id,
-                    kind=kind,
-                    from_actor_id=sender.id,
-                    object_uri=object_uri,
-                    created_at=now,
-                )
-            )
+    added = [
+        Notification(
+            recipient_id=recipient_id,
+            kind=kind,
+            from_actor_id=sender.id,
+            object_uri=object_uri,
+            created_at=now,
+        )
+        for recipient_id in dict.fromkeys(recipient_ids)
+        if recipient_id != sender.id
+    ]
+    session.add_all(added)
+    await queue_pushes(session, added)
 
 
 def follow_kind(state: str) -> str:
@@ -89,7 +94,7 @@ async def notify(
     else:
         recipients = [recipient.id]
     recipients = await not_hiding(session, sender, recipients)
-    add_notifications(session, recipients, kind, sender, object_uri)
+    await add_notifications(session, recipients, kind, sender, object_uri)
 
 
 async def maintainers(
@@ -131,7 +136,7 @@ async def notify_note(
     recipients += await _addressed(session, note, author, is_local)
     readers = await readers_among(session, note, recipients)
     readers = await not_hiding(session, author, readers)
-    add_notifications(session, readers, MENTION, author, note.uri)
+    await add_notifications(session, readers, MENTION, author, note.uri)
 
 
 async def notify_interaction(
@@ -150,7 +155,7 @@ async def notify_interaction(
         owner = await version_owner(session, object_uri)
     recipients = await _owners(session, owner)
     recipients = await not_hiding(session, sender, recipients)
-    add_notifications(session, recipients, INTERACTION_KINDS[kind], sender, object_uri)
+    await add_notifications(session, recipients, INTERACTION_KINDS[kind], sender, object_uri)
 
 
 async def version_owner(session: AsyncSession, uri: str) -> LocalOwner:

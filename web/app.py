@@ -31,6 +31,7 @@ from web.mastodon import media as mastodon_media
 from web.mastodon import notifications as mastodon_notifications
 from web.mastodon import oauth
 from web.mastodon import openapi as mastodon_openapi
+from web.mastodon import push as mastodon_push
 from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
@@ -134,6 +135,7 @@ def create_app(
         *mastodon_lists.routes,
         *mastodon_notifications.routes,
         *mastodon_relations.routes,
+        *mastodon_push.routes,
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,

@@ -32,6 +32,7 @@ from objects.licences import LicencePolicy
 from objects.sandbox import Sandbox
 from outbox.delivery import DeliveryWorker
 from outbox.scheduled import ScheduledStatusWorker
+from outbox.push_worker import PushWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.mail import MailWorker
@@ -71,6 +72,9 @@ class Instance:
     notices: CommitNotices = field(default_factory=CommitNotices)
     # When tokens were last used, written in batches (actors.token_use).
     token_uses: TokenUses = field(default_factory=TokenUses)
+    # Web Push: the worker, and the VAPID public key (base64url) clients subscribe with.
+    push_worker: PushWorker | None = None
+    vapid_public_key: str = ""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -84,6 +88,10 @@ class Instance:
         if self.mail_worker is not None:
             self.mail_worker.wakeup.set()
 
+    def wake_push(self) -> None:
+        if self.push_worker is not None:
+            self.push_worker.wakeup.set()
+
     def start_workers(self) -> None:
         redoable = REDOABLE_COMMITS.set(True)  # inherited by the workers' tasks only
         self._tasks += [
@@ -92,6 +100,8 @@ class Instance:
             asyncio.create_task(self.thumbnail_worker.run_forever(self._stop)),
             asyncio.create_task(self.scheduled_worker.run_forever(self._stop)),
         ]
+        if self.push_worker is not None:
+            self._tasks.append(asyncio.create_task(self.push_worker.run_forever(self._stop)))
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
         REDOABLE_COMMITS.reset(redoable)
@@ -129,6 +139,7 @@ class Instance:
         self.delivery_worker.wakeup.set()
         self.thumbnail_worker.wakeup.set()
         self.scheduled_worker.wakeup.set()
+        self.wake_push()
         self.wake_mail()
         await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -38,7 +38,9 @@ from objects.sandbox import ParserLimits, Sandbox
 from outbox.coop import set_up_coop
 from outbox.delivery import DeliveryWorker
 from outbox.scheduled import ScheduledStatusWorker
+from outbox.push_worker import PushWorker
 from outbox.thumbnails import ThumbnailWorker
+from outbox.vapid import ensure_vapid_key
 from web.answer_cache import AnswerCache
 from web.instance import Instance
 from web.mail import MailWorker
@@ -119,9 +121,12 @@ async def _assemble(
     policy = LicencePolicy(settings.default_license, settings.license_refs)
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks, identity=identity)
     streaming = StreamHub(settings.max_anonymous_streams_per_address)
+    vapid = await ensure_vapid_key(sessions)  # made at the first start
+    push = PushWorker(sessions, client, settings, vapid, identity=identity)
 
     def after_inbox_batch() -> None:
         delivery.wakeup.set()
+        push.wakeup.set()
         streaming.wake()  # its subscribers see the batch's statuses now, not at the next poll
 
     inbox_worker = InboxWorker(
@@ -196,6 +201,8 @@ async def _assemble(
         mail_worker=mail,
         streaming=streaming,
         notices=notices,
+        push_worker=push,
+        vapid_public_key=vapid.public_key,
     )
 
 

@@ -24,6 +24,7 @@ import objects.media_models
 import objects.models
 import objects.pin_models
 import objects.tag_models
+import objects.push_models
 import objects.thumbnail_models
 import outbox.models
 import outbox.scheduled_models
@@ -47,6 +48,7 @@ _MODEL_MODULES = (
     objects.pin_models,
     objects.tag_models,
     objects.media_models,
+    objects.push_models,
     objects.thumbnail_models,
     outbox.models,
     outbox.scheduled_models,

@@ -100,6 +100,7 @@ async def instance_v2(request: Request) -> Response:
             "languages": ["en"],
             "configuration": {
                 "urls": {"streaming": _streaming_url(instance)},
+                "vapid": {"public_key": instance.vapid_public_key},
                 **_configuration(),
             },
             "registrations": {

@@ -15,7 +15,7 @@ import click
 
 from web.instance import Instance
 
-QUEUES = ("inbox", "delivery", "thumbnail", "scheduled", "mail")
+QUEUES = ("inbox", "delivery", "thumbnail", "scheduled", "push", "mail")
 Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
@@ -33,12 +33,13 @@ def queue_names(given: str) -> list[str]:
 
 def queue_runners(instance: Instance, names: list[str]) -> list[Runner]:
     """The `run_forever` of each named queue's worker (mail only when mail is set up)."""
-    mail = instance.mail_worker
+    mail, push = instance.mail_worker, instance.push_worker
     runners: dict[str, Runner | None] = {
         "inbox": instance.inbox_worker.run_forever,
         "delivery": instance.delivery_worker.run_forever,
         "thumbnail": instance.thumbnail_worker.run_forever,
         "scheduled": instance.scheduled_worker.run_forever,
+        "push": push.run_forever if push is not None else None,
         "mail": mail.run_forever if mail is not None else None,
     }
     return [runner for name in names if (runner := runners[name]) is not None]
