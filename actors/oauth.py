@@ -74,7 +74,8 @@ def scope_covers(granted: Iterable[str], wanted: str) -> bool:
     return any(":".join(parts[:end]) in granted for end in range(1, len(parts) + 1))
 
 
-WRITE_SCOPES = ("write", "follow", "admin:write")
+# `push` changes only the token's own Web Push subscription, and is all an app needs for it.
+WRITE_SCOPES = ("write", "follow", "push", "admin:write")
 
 
 def is_write_scope(scope: str) -> bool:

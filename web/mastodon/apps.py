@@ -20,7 +20,7 @@ from web.mastodon.oauth_server import request_token
 from web.scopes import ANY_TOKEN, PUBLIC, ScopedRoute
 
 
-def app_entity(app: OAuthApp, client_secret: str | None = None) -> dict[str, Any]:
+def app_entity(app: OAuthApp, vapid_key: str, client_secret: str | None = None) -> dict[str, Any]:
     """Mastodon's Application; the credentials only in the answer to the registration."""
     redirect_uris = app.redirect_uris.splitlines()
     entity: dict[str, Any] = {
@@ -30,7 +30,7 @@ def app_entity(app: OAuthApp, client_secret: str | None = None) -> dict[str, Any
         "scopes": scope_list(app.scopes),
         "redirect_uri": "\n".join(redirect_uris),
         "redirect_uris": redirect_uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,  # the instance's Web Push key (web.mastodon.push)
     }
     if client_secret is not None:
         entity |= {
@@ -87,7 +87,7 @@ async def create_app(request: Request) -> Response:
     except ValidationError as exc:
         # Mastodon answers bad registrations with 422.
         raise FederationError(exc.message, status=422) from exc
-    return JSONResponse(app_entity(app, secret))
+    return JSONResponse(app_entity(app, instance_of(request).vapid_public_key, secret))
 
 
 async def verify_app(request: Request) -> Response:
@@ -100,7 +100,7 @@ async def verify_app(request: Request) -> Response:
         app = await session.get(OAuthApp, token.app_id)
     if app is None:
         raise FederationError(INVALID_TOKEN, status=401)
-    return JSONResponse(app_entity(app))
+    return JSONResponse(app_entity(app, instance_of(request).vapid_public_key))
 
 
 routes: list[BaseRoute] = [

@@ -24,7 +24,7 @@ from objects.push import ALERTS, POLICIES, alert_names, subscribe, subscription_
 from objects.push_models import PushSubscription
 from outbox.vapid import b64url_decode
 from web.account_json import form_or_json
-from web.bearer import NEEDS_TOKEN, bearer_sign_in
+from web.bearer import bearer_sign_in, signed_in_actor
 from web.instance import Instance, instance_of
 from web.scopes import ScopedRoute
 
@@ -118,18 +118,10 @@ def _subscription_fields(fields: dict[str, Any]) -> tuple[str, str, str]:
 
 
 async def _signed_in(request: Request) -> tuple[Instance, ApiToken, int]:
-    """The token and its person. A token of the `push` scope alone may subscribe, so the
-    general rule that changes need a write scope does not apply here."""
-    sign_in = await bearer_sign_in(request)
-    if sign_in is None:
-        raise FederationError(NEEDS_TOKEN, status=401)
-    actor = sign_in.actor
-    if actor is None or actor.deleted_at is not None:
-        raise FederationError("This method requires an authenticated user", status=422)
-    if actor.suspended_at is not None:
-        raise FederationError(
-            "this account is suspended; ask the instance's moderators why", status=403
-        )
+    """The instance, the token (its subscription is the one concerned) and its person."""
+    actor = await signed_in_actor(request)
+    sign_in = await bearer_sign_in(request)  # resolved once per request: the same one
+    assert sign_in is not None
     return instance_of(request), sign_in.token, actor.id
 
 
