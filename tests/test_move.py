@@ -308,9 +308,10 @@ def test_the_command(tmp_path: Path, empty_pg: Callable[[], Awaitable[str]]) -> 
 
     run("user", "create", "ada", "--email", "ada@coop.test", "--password", "long enough")
     out = run("db", "move-to-postgres", target)
-    # The instance actor, the cooperative and ada.
+    # The instance actor, the cooperative and ada; the VAPID key made at the first start.
     assert re.search(r"^  actors +3$", out, re.M) and re.search(r"^  accounts +1$", out, re.M)
-    assert re.search(r"^  projects +0$", out, re.M) and out.startswith("moved 4 rows")
+    assert re.search(r"^  vapid_keys +1$", out, re.M)
+    assert re.search(r"^  projects +0$", out, re.M) and out.startswith("moved 5 rows")
     assert "OURDESIGN_DATABASE_URL=" in out and "file store" in out
     assert "not empty" in run("db", "move-to-postgres", target, code=1)
     assert "postgresql+asyncpg" in run("db", "move-to-postgres", "sqlite:///x", code=1)
