@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from mastodon import Mastodon
 from sqlalchemy import select
 
 from federation.http import build_http_client
@@ -14,8 +15,8 @@ from federation.queue import DONE, FAILED, PENDING
 from federation.settings import Settings
 from objects.push_models import PushJob, PushSubscription, VapidKey
 from outbox.push_worker import PushWorker
-from tests.live import live_server, wait_for
-from tests.push_receiver import PushService, push_service
+from tests.live import in_thread, live_server, wait_for
+from tests.push_receiver import PushService, push_service, unb64url
 from tests.support import Node, app_token, call, count, get
 
 PATH = "/api/v1/push/subscription"
@@ -278,3 +279,43 @@ async def _due_now(node: Node) -> None:
         for job in await session.scalars(select(PushJob)):
             job.next_attempt_at = job.created_at
         await session.commit()
+
+
+async def test_mastodon_py_subscribes_and_its_app_reads_the_push(
+    new_database: Any, tmp_path: Any
+) -> None:
+    """Mastodon.py's push calls (it sends standard base64 keys, and `policy` outside
+    `data`), and the app's next step: fetching the notification the push names."""
+    async with live_server(await new_database(), tmp_path / "a") as a, push_service() as service:
+        alice, _ = await a.user("alice")
+        _, bob_token = await a.user("bob")
+        token = await app_token(a, alice, "read push")
+        client = await in_thread(Mastodon, access_token=token, api_base_url=f"http://{a.domain}")
+        keys = {"pubkey": unb64url(service.keys()["p256dh"]), "auth": service.auth}
+        subscribed = await in_thread(
+            client.push_subscription_set,
+            service.endpoint,
+            keys,
+            follow_events=True,
+            mention_events=False,
+            policy="follower",
+        )
+        key = await server_key_live(a)
+        assert subscribed.server_key == key and subscribed.policy == "follower"
+        assert subscribed.alerts.follow is True and subscribed.alerts.mention is False
+        updated = await in_thread(client.push_subscription_update, policy="all")
+        assert updated.policy == "all" and updated.alerts.follow is True
+        assert (await in_thread(client.push_subscription)).id == updated.id
+        async with httpx.AsyncClient(base_url=f"http://{a.domain}") as http:
+            follow = await http.post(
+                f"/api/v1/accounts/{alice.id}/follow",
+                headers={"Authorization": f"Bearer {bob_token}"},
+            )
+            assert follow.status_code == 200, follow.text
+        push = await wait_for(lambda: service.received and service.received[0])
+        payload = service.decrypt(push)
+        service.check_vapid(push, key)
+        shown = await in_thread(client.notifications, id=payload["notification_id"])
+        assert shown.type == "follow" and shown.account.username == "bob"
+        await in_thread(client.push_subscription_delete)
+        assert await count(a, PushSubscription) == 0

@@ -87,6 +87,14 @@ def _alerts_and_policy(
     return sorted(on), str(policy)
 
 
+def _data(fields: dict[str, Any]) -> dict[str, Any]:
+    """`data[alerts][…]` and `data[policy]`; Mastodon.py sends `policy` outside `data`."""
+    data = _part(fields, "data")
+    if "policy" not in data and "policy" in fields:
+        return data | {"policy": fields["policy"]}
+    return data
+
+
 def _key(keys: dict[str, Any], name: str, size: int) -> str:
     value = keys.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -133,7 +141,7 @@ async def create(request: Request) -> Response:
     instance, token, actor_id = await _signed_in(request)
     fields = await _body(request, instance)
     endpoint, p256dh, auth = _subscription_fields(fields)
-    alerts, policy = _alerts_and_policy(_part(fields, "data"))
+    alerts, policy = _alerts_and_policy(_data(fields))
     async with instance.sessions() as session:
         subscription = await subscribe(
             session,
@@ -165,7 +173,7 @@ async def change(request: Request) -> Response:
         subscription = await subscription_of(session, token.id)
         if subscription is None:
             raise FederationError(NOT_FOUND, status=404)
-        alerts, policy = _alerts_and_policy(_part(fields, "data"), subscription)
+        alerts, policy = _alerts_and_policy(_data(fields), subscription)
         subscription.alerts, subscription.policy = " ".join(alerts), policy
         await session.commit()
         return JSONResponse(subscription_entity(subscription, instance.vapid_public_key))
