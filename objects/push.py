@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import FOLLOW_ACCEPTED, Follow
+from actors.models import FOLLOW_ACCEPTED, ApiToken, Follow
 from federation.db import utcnow
 from objects.models import Notification
 from objects.push_models import PushJob, PushSubscription
@@ -87,8 +87,12 @@ async def queue_pushes(session: AsyncSession, notifications: Sequence[Notificati
     with session.no_autoflush:
         subscriptions = list(
             await session.scalars(
-                select(PushSubscription).where(
-                    PushSubscription.actor_id.in_(recipients), PushSubscription.policy != "none"
+                select(PushSubscription)
+                .join(ApiToken, ApiToken.id == PushSubscription.token_id)
+                .where(
+                    PushSubscription.actor_id.in_(recipients),
+                    PushSubscription.policy != "none",
+                    ApiToken.revoked_at.is_(None),  # a revoked token's app is told nothing
                 )
             )
         )

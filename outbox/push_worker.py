@@ -31,7 +31,7 @@ from py_vapid import Vapid02
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors.models import Actor
+from actors.models import Actor, ApiToken
 from federation.db import utcnow
 from federation.errors import FederationError, UnsafeURLError
 from federation.leases import Leases
@@ -137,6 +137,11 @@ class PushWorker:
         notification = await session.get(Notification, job.notification_id)
         if subscription is None or notification is None:
             return None  # removed since (the cascade takes the job too)
+        if await session.scalar(
+            select(ApiToken.revoked_at).where(ApiToken.id == subscription.token_id)
+        ):
+            await session.delete(subscription)  # revoked since it was queued: never sent
+            return None
         sender = await session.get(Actor, notification.from_actor_id)
         note_text = None
         if notification.object_uri is not None:

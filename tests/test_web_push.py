@@ -9,6 +9,8 @@ import httpx
 from mastodon import Mastodon
 from sqlalchemy import select
 
+from actors.service import token_row
+from federation.db import utcnow
 from federation.http import build_http_client
 from federation.leases import release_identities
 from federation.queue import DONE, FAILED, PENDING
@@ -319,3 +321,25 @@ async def test_mastodon_py_subscribes_and_its_app_reads_the_push(
         assert shown.type == "follow" and shown.account.username == "bob"
         await in_thread(client.push_subscription_delete)
         assert await count(a, PushSubscription) == 0
+
+
+async def test_a_revoked_tokens_subscription_is_told_nothing(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, _ = await a.user("alice")
+    _, bob_token = await a.user("bob")
+    _, carol_token = await a.user("carol")
+    token = await app_token(a, alice, "push")
+    async with push_service() as service:
+        await call(a, "POST", PATH, token, data=form(service, "follow"))
+        await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", bob_token)
+        assert len(await jobs(a)) == 1
+        async with a.instance.sessions() as session:
+            row = await token_row(session, token)
+            assert row is not None
+            row.revoked_at = utcnow()  # as /oauth/revoke does
+            await session.commit()
+        await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", carol_token)
+        assert len(await jobs(a)) == 1  # nothing new queued
+        assert await (await worker(a, "one")).run_once() == 1
+        assert service.received == []  # the queued one is dropped, not sent
+    assert await count(a, PushSubscription) == 0 and await jobs(a) == []
