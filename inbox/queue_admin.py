@@ -4,6 +4,8 @@ An inbox item is given up when its object could not be fetched for days (the del
 schedule) or when handling it kept failing; a delivery, when its peer kept refusing or
 could not be reached for days. Both stay in their tables as `failed`, with the last error,
 until an admin retries them (`ourdesign queue retry`), which gives them a fresh schedule.
+A Web Push is given up when its push service kept failing for about a day, refused it
+(another 4xx than 404/410), or sits on an address the SSRF guard refuses.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from federation.db import utcnow
 from federation.errors import ValidationError
 from federation.queue import FAILED, PENDING
 from inbox.models import InboxItem
+from objects.push_models import PushJob, PushSubscription
 from outbox.models import Delivery, OutboxActivity
 
-QUEUES = ("inbox", "delivery")
+QUEUES = ("inbox", "delivery", "push")
+MODELS: dict[str, Any] = {"inbox": InboxItem, "delivery": Delivery, "push": PushJob}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ async def failed_rows(session: AsyncSession, queue: str, limit: int = 100) -> li
             for i in items
         ]
     _check(queue)
+    if queue == "push":
+        return await _failed_pushes(session, limit)
     rows = await session.execute(
         select(Delivery, OutboxActivity.type)
         .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
@@ -89,8 +95,8 @@ async def failed_rows(session: AsyncSession, queue: str, limit: int = 100) -> li
 async def retry_failed(session: AsyncSession, queue: str, ids: list[int] | None) -> int:
     """Put given-up rows of `queue` back (all of them when `ids` is None), due now, with a
     fresh schedule of attempts; return how many. The caller commits."""
-    model: Any = InboxItem if queue == "inbox" else Delivery
     _check(queue)
+    model = MODELS[queue]
     query = update(model).where(model.state == FAILED)
     if ids is not None:
         query = query.where(model.id.in_(ids))
@@ -104,6 +110,28 @@ async def retry_failed(session: AsyncSession, queue: str, ids: list[int] | None)
         ).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def _failed_pushes(session: AsyncSession, limit: int) -> list[FailedRow]:
+    rows = await session.execute(
+        select(PushJob, PushSubscription.endpoint)
+        .join(PushSubscription, PushSubscription.id == PushJob.subscription_id)
+        .where(PushJob.state == FAILED)
+        .order_by(PushJob.id.desc())
+        .limit(limit)
+    )
+    return [
+        FailedRow(
+            "push",
+            job.id,
+            f"notification {job.notification_id} to {endpoint}",
+            job.attempts,
+            job.last_status,
+            job.last_error,
+            job.created_at,
+        )
+        for job, endpoint in rows
+    ]
 
 
 def _check(queue: str) -> None:

@@ -15,6 +15,7 @@ from federation.http import build_http_client
 from federation.leases import release_identities
 from federation.queue import DONE, FAILED, PENDING
 from federation.settings import Settings
+from inbox.queue_admin import failed_rows, retry_failed
 from objects.push_models import PushJob, PushSubscription, VapidKey
 from outbox.push_worker import PushWorker
 from tests.live import in_thread, live_server, wait_for
@@ -343,3 +344,24 @@ async def test_a_revoked_tokens_subscription_is_told_nothing(nodes: Any) -> None
         assert await (await worker(a, "one")).run_once() == 1
         assert service.received == []  # the queued one is dropped, not sent
     assert await count(a, PushSubscription) == 0 and await jobs(a) == []
+
+
+async def test_a_given_up_push_is_listed_and_retried_by_hand(nodes: Any) -> None:
+    a = await nodes("a.test")
+    alice, _ = await a.user("alice")
+    _, bob_token = await a.user("bob")
+    token = await app_token(a, alice, "push")
+    async with push_service() as service:
+        await call(a, "POST", PATH, token, data=form(service, "follow"))
+        await call(a, "POST", f"/api/v1/accounts/{alice.id}/follow", bob_token)
+        service.answers = [400]  # refused: not retried on its own
+        assert await (await worker(a, "one")).run_once() == 1
+        async with a.instance.sessions() as session:
+            [given_up] = await failed_rows(session, "push")
+            assert given_up.last_status == 400 and service.endpoint in given_up.what
+            assert await retry_failed(session, "push", [given_up.id]) == 1
+            await session.commit()
+        assert await (await worker(a, "two")).run_once() == 1
+        assert len(service.received) == 2
+    [job] = await jobs(a)
+    assert job.state == DONE

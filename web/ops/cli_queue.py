@@ -1,4 +1,5 @@
-"""`ourdesign queue`: the inbox and delivery items given up on, listed and retried by hand.
+"""`ourdesign queue`: the inbox, delivery and push items given up on, listed and retried by
+hand.
 
 web.ops.cli adds its group to the `ourdesign` command.
 """
@@ -12,7 +13,7 @@ from web.instance import Instance
 from web.ops.cli_run import run, settings_of
 
 
-@click.group(help="Look at the inbox and delivery queues; retry what they gave up on.")
+@click.group(help="Look at the inbox, delivery and push queues; retry what they gave up on.")
 def queue() -> None:
     pass
 
@@ -40,7 +41,7 @@ def list_failed(ctx: click.Context, failed: bool, which: str | None, limit: int)
 
 @queue.command(
     "retry",
-    help="Retry given-up items of QUEUE (inbox or delivery) now, with a fresh schedule: the"
+    help="Retry given-up items of QUEUE (inbox, delivery or push) now, with a fresh schedule: the"
     " IDs that `queue list` shows, or --all.",
 )
 @click.argument("which", metavar="QUEUE", type=click.Choice(QUEUES))
