@@ -45,6 +45,7 @@ from outbox.vapid import b64url_decode
 
 log = logging.getLogger(__name__)
 BATCH = 100
+CONCURRENCY = 8
 # About a day of retries with the backoff of federation.queue (10 s doubling, capped at 6 h).
 MAX_ATTEMPTS = 15
 # How long a push service keeps a push for an offline device (Mastodon's figure: two days).
@@ -88,6 +89,10 @@ class PushWorker:
         self.vapid.conf["no-strict"] = True
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self.stopping = asyncio.Event()
+        # Pushes go to a few services (the browsers' and phones' vendors), so a handful at
+        # a time keeps a slow one from holding up the rest without crowding any.
+        self._sending = asyncio.Semaphore(CONCURRENCY)
         self.leases = Leases(
             sessions,
             PushJob,
@@ -107,23 +112,27 @@ class PushWorker:
         if not jobs:
             return 0
         async with self.leases.holding(token):
-            for push in pushes:
-                if push is None:
-                    continue
-                values = await self._send(push)
-                async with self.sessions() as session:
-                    if values is None:  # gone: its jobs go with it
-                        await session.execute(
-                            delete(PushSubscription).where(
-                                PushSubscription.id == push.subscription.id
-                            )
-                        )
-                    else:
-                        await finish_held(session, PushJob, push.job.id, token, values)
-                    await session.commit()
+            await asyncio.gather(*(self._attempt(push, token) for push in pushes if push))
         return len(jobs)
 
+    async def _attempt(self, push: Push, token: str) -> None:
+        """Send one push and write its outcome at once (a crash resends only the pushes
+        that were on the wire)."""
+        async with self._sending:
+            if self.stopping.is_set():
+                return  # left to the next process: the lease is given back
+            values = await self._send(push)
+        async with self.sessions() as session:
+            if values is None:  # gone: its queued pushes go with it
+                await session.execute(
+                    delete(PushSubscription).where(PushSubscription.id == push.subscription.id)
+                )
+            else:
+                await finish_held(session, PushJob, push.job.id, token, values)
+            await session.commit()
+
     async def run_forever(self, stop: asyncio.Event) -> None:
+        self.stopping = stop
         await run_until_stopped(
             self.run_once,
             self.wakeup,
