@@ -213,6 +213,9 @@ async def test_the_ssrf_guard_refuses_a_loopback_endpoint(nodes: Any) -> None:
         assert service.received == []
     [job] = await jobs(a)
     assert job.state == FAILED and "private or local address" in (job.last_error or "")
+    admin, _ = await a.user("ada", role="admin")
+    metrics = await get(a, "/metrics", await app_token(a, admin, "admin:read"))
+    assert 'ourdesign_push_queue{state="failed"} 1' in metrics.text, metrics.text
 
 
 async def test_a_crash_after_sending_sends_again(nodes: Any) -> None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from federation.queue import CANCELLED, DONE, FAILED, PENDING
 from inbox.models import InboxItem
+from objects.push_models import PushJob
 from outbox.models import Delivery, RemoteHost
 from web.bearer import staff_actor
 from web.http import client_ip
@@ -141,6 +142,10 @@ async def metrics(request: Request) -> Response:
             select(Delivery.state, func.count()).group_by(Delivery.state)
         )
         deliveries = {state: count for state, count in delivery_rows}
+        push_rows = await session.execute(
+            select(PushJob.state, func.count()).group_by(PushJob.state)
+        )
+        pushes = {state: count for state, count in push_rows}
         failing = [
             (host, failures)
             for host, failures in await session.execute(
@@ -165,6 +170,7 @@ async def metrics(request: Request) -> Response:
     for name, rows, what in (
         ("ourdesign_inbox_queue", inbox, "Received activities"),
         ("ourdesign_delivery_queue", deliveries, "Outgoing deliveries"),
+        ("ourdesign_push_queue", pushes, "Web Push notifications"),
     ):
         lines += [f"# HELP {name} {what} by queue state.", f"# TYPE {name} gauge"]
         for state in sorted(set(QUEUE_STATES) | set(rows)):
