@@ -212,4 +212,5 @@ async def notify_edit(session: AsyncSession, note: Note, author: Actor) -> None:
                 Actor.local.is_(True),
             )
         )
-        add_notifications(session, list(boosters), UPDATE, author, note.uri)
+        recipients = list(boosters)
+    await add_notifications(session, recipients, UPDATE, author, note.uri)

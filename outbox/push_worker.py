@@ -57,6 +57,7 @@ TITLES = {
     "reblog": "{name} boosted your post",
     "follow": "{name} is now following you",
     "follow_request": "New follow request from {name}",
+    "update": "{name} edited a post",
     "ourdesign.fork": "{name} forked your design",
 }
 

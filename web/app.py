@@ -31,7 +31,6 @@ from web.mastodon import media as mastodon_media
 from web.mastodon import notifications as mastodon_notifications
 from web.mastodon import oauth
 from web.mastodon import openapi as mastodon_openapi
-from web.mastodon import push as mastodon_push
 from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
@@ -47,6 +46,7 @@ from web.mastodon.social import follow_requests as mastodon_follow_requests
 from web.mastodon.social import lists as mastodon_lists
 from web.mastodon.social import markers as mastodon_markers
 from web.mastodon.social import openapi as social_openapi
+from web.mastodon.social import push as mastodon_push
 from web.mastodon.social import relations as mastodon_relations
 from web.mastodon.social import tags as mastodon_tags
 from web.mastodon.streaming import routes as mastodon_streaming

@@ -31,8 +31,8 @@ from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from objects.sandbox import Sandbox
 from outbox.delivery import DeliveryWorker
-from outbox.scheduled import ScheduledStatusWorker
 from outbox.push_worker import PushWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.mail import MailWorker

@@ -37,8 +37,8 @@ from objects.object_store import open_blob_store
 from objects.sandbox import ParserLimits, Sandbox
 from outbox.coop import set_up_coop
 from outbox.delivery import DeliveryWorker
-from outbox.scheduled import ScheduledStatusWorker
 from outbox.push_worker import PushWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from outbox.vapid import ensure_vapid_key
 from web.answer_cache import AnswerCache

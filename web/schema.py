@@ -23,8 +23,8 @@ import objects.marker_models
 import objects.media_models
 import objects.models
 import objects.pin_models
-import objects.tag_models
 import objects.push_models
+import objects.tag_models
 import objects.thumbnail_models
 import outbox.models
 import outbox.scheduled_models

@@ -30,7 +30,7 @@ def app_entity(app: OAuthApp, vapid_key: str, client_secret: str | None = None) 
         "scopes": scope_list(app.scopes),
         "redirect_uri": "\n".join(redirect_uris),
         "redirect_uris": redirect_uris,
-        "vapid_key": vapid_key,  # the instance's Web Push key (web.mastodon.push)
+        "vapid_key": vapid_key,  # the instance's Web Push key (web.mastodon.social.push)
     }
     if client_secret is not None:
         entity |= {

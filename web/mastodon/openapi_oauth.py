@@ -1,5 +1,5 @@
 """The OpenAPI description of what a Mastodon app registers: the app itself
-(`web.mastodon.apps`) and its Web Push subscription (`web.mastodon.push`).
+(`web.mastodon.apps`) and its Web Push subscription (`web.mastodon.social.push`).
 
 Part of `web.mastodon.openapi.FRAGMENT`. The OAuth endpoints themselves
 (/oauth/authorize, /oauth/token, /oauth/revoke) follow RFC 6749 and RFC 7009 and are
