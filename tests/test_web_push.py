@@ -21,6 +21,7 @@ from outbox.push_worker import PushWorker
 from tests.live import in_thread, live_server, wait_for
 from tests.push_receiver import PushService, push_service, unb64url
 from tests.support import Node, app_token, call, count, get
+from web.ops.cli_worker import queue_names, queue_runners
 
 PATH = "/api/v1/push/subscription"
 
@@ -368,3 +369,11 @@ async def test_a_given_up_push_is_listed_and_retried_by_hand(nodes: Any) -> None
         assert len(service.received) == 2
     [job] = await jobs(a)
     assert job.state == DONE
+
+
+async def test_a_worker_process_can_run_the_push_queue(nodes: Any) -> None:
+    a = await nodes("a.test")
+    assert queue_names("push,delivery") == ["push", "delivery"]
+    push = a.instance.push_worker
+    assert push is not None
+    assert queue_runners(a.instance, ["push"]) == [push.run_forever]
