@@ -1,7 +1,7 @@
 """Web Push: subscriptions, the push queue and the instance's VAPID key pair
 
 Revision ID: 0027
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-07 22:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import federation.db
 
 revision = "0027"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
