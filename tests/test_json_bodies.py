@@ -36,6 +36,7 @@ OWN_JSON_READERS = {
     "federation/jsonld.py",
     "web/ops/backup.py",
     "objects/mesh_render.py",  # inside the limited child process (objects.sandbox)
+    "objects/mesh_check.py",  # likewise: a glTF file's JSON, read in that child
     "objects/sandbox_child.py",  # its own arguments, written by the server
     "web/ops/checks.py",
 }
