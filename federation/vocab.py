@@ -46,6 +46,16 @@ DESIGN_TERMS: dict[str, object] = {
     "entityKind": "od:entityKind",
 }
 DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DESIGN_TERMS]
+# Makes: a Note (so that Mastodon shows it as a post) with these terms; AS `location` is a
+# Place with a name only (a town or a maker space, never coordinates).
+MAKE_TERMS: dict[str, object] = {
+    "od": OURDESIGN_NS,
+    "makeOf": {"@id": "od:makeOf", "@type": "@id"},
+    "madeBy": {"@id": "od:madeBy", "@type": "@id"},
+    "forSale": "od:forSale",
+    "makeSettings": "od:makeSettings",
+}
+MAKE_CONTEXT: list[object] = [AS_CONTEXT, MAKE_TERMS]
 PROJECT_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, {**ACTOR_TERMS, **DESIGN_TERMS}]
 
 

@@ -18,9 +18,11 @@ from federation.db import utcnow
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
 from inbox.design_handlers import on_delete_design
+from inbox.make_handlers import on_create_make
 from inbox.moderation_handlers import on_flag
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
+from objects.makes import is_make
 from objects.models import ANNOUNCE, LIKE
 from objects.notes import (
     add_interaction,
@@ -125,6 +127,9 @@ async def on_create(
         return
     if is_design(obj):
         return  # stored only as admitted: see `InboxWorker._handle`
+    if is_make(obj):
+        await on_create_make(ctx, session, obj, actor)
+        return
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
     data = parse_remote_note(obj)

@@ -121,7 +121,7 @@ async def _create(
         note.document = {"tag": mentions}
     await add_local_note(session, note)
     await session.flush()
-    await _attach_media(session, resolver, actor, note, media_ids)
+    await attach_media(session, resolver, actor, note, media_ids)
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
@@ -154,7 +154,7 @@ def _mentions(value: Any) -> list[dict[str, str]]:
     ]
 
 
-async def _attach_media(
+async def attach_media(
     session: AsyncSession,
     resolver: ActorResolver,
     actor: Actor,

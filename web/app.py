@@ -21,6 +21,7 @@ from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
 from web.api import edits as api_edits
+from web.api import makes as api_makes
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler
@@ -101,6 +102,7 @@ def create_app(
         *designs.routes,
         *api.routes,
         *api_edits.routes,
+        *api_makes.routes,
         *accounts.routes,
         *invites.routes,
         *account_admin.routes,

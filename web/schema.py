@@ -16,6 +16,7 @@ import actors.models
 import actors.moderation_models
 import inbox.models
 import objects.design_models
+import objects.make_models
 import objects.media_models
 import objects.models
 import objects.thumbnail_models
@@ -33,6 +34,7 @@ _MODEL_MODULES = (
     actors.moderation_models,
     objects.models,
     objects.design_models,
+    objects.make_models,
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,
