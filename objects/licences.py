@@ -256,13 +256,17 @@ class LicencePolicy:
         """Refuse, with the reason, selling a make of a design under `terms` by a seller of
         `seller_kind`: selling is commercial use, so the rows that refuse a kind a fork (the
         PPL's company rule) refuse it a sale too, and a licence that allows no commercial
-        use refuses every sale. One choice of an expression that allows it is enough."""
+        use refuses every sale. One choice of an expression that allows it is enough. The
+        hardware and software components are checked (a make embodies them)."""
         if seller_kind not in ENTITY_KINDS:
             raise ValueError(f"unknown entity kind {seller_kind!r}; expected one of {ENTITY_KINDS}")
         if terms.is_noassertion:
             raise LicenceError("the design carries no licence (NOASSERTION): it cannot be sold")
         refusals = []
-        for component, expression in terms.components().items():
+        # A make embodies the hardware and any software it runs; its documentation is not
+        # what is sold.
+        for component in ("hardware", "software"):
+            expression = terms.for_component(component)
             reason = _sale_refusal(self._parse(expression), seller_kind)
             if reason is not None and terms.expression is None:
                 reason = f"{component}: {reason}"

@@ -24,6 +24,7 @@ from objects.models import Note
 from outbox.models import OutboxActivity
 from tests.support import call, count, get, settle
 from tests.test_design_federation import PNG, activity_json, api_post, new_project, publish
+from tests.web_support import csrf_for, signed_in_browser, text_of
 
 ACTIVITY_JSON = "application/activity+json"
 
@@ -180,3 +181,45 @@ async def test_a_company_may_not_sell_makes_of_a_ppl_design_on_any_path(nodes: A
     listed = await get(a, "/api/v1/makes", design="commons")
     assert listed.json()["makes_count"] == 2
     assert {m["for_sale"] for m in listed.json()["makes"]} == {True, False}
+
+
+async def test_the_version_page_lists_makes_and_its_form_records_or_refuses_one(
+    nodes: Any,
+) -> None:
+    a = await nodes("a.test")
+    _, alice_token = await a.user("alice")
+    await new_project(a, alice_token, "commons")
+    version = await publish(a, alice_token, "commons", "PPL")
+    page = "/users/commons/versions/1"
+
+    browser = await signed_in_browser(a, "maker")
+    async with browser:
+        fields = await csrf_for(browser, page, "/makes")
+        assert fields["version"] == version["id"]
+        posted = await browser.post(
+            "/makes",
+            data={**fields, "content": "Cut on the laser.", "place": "Ghent", "for_sale": "on"},
+        )
+        assert posted.status_code == 303, posted.text
+        assert posted.headers["location"].startswith(f"{page}#make-")
+    shown = text_of((await browser_get(a, page)).text)
+    assert "Makes (1)" in shown and "in Ghent" in shown and "for sale" in shown
+    assert "Cut on the laser." in shown
+    home = text_of((await browser_get(a, "/")).text)
+    assert "1 make" in home
+
+    company = await signed_in_browser(a, "bigcorp", "company")
+    async with company:
+        fields = await csrf_for(company, page, "/makes")
+        refused = await company.post(
+            "/makes", data={**fields, "content": "Ours to sell.", "for_sale": "on"}
+        )
+    assert refused.status_code == 422
+    reason = text_of(refused.text)
+    assert "not recorded" in reason and "PPL does not allow a company" in reason
+    assert await count(a, Make) == 1
+
+
+async def browser_get(node: Any, path: str) -> Any:
+    async with node.client() as client:
+        return await client.get(path)

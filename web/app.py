@@ -45,6 +45,7 @@ from web.pages import about
 from web.pages import accounts as web_accounts
 from web.pages import actors as actor_pages
 from web.pages import designs as web_designs
+from web.pages import makes as web_makes
 from web.pages import notes as note_pages
 from web.pages import publish as web_publish
 from web.pages import versions as version_pages
@@ -125,6 +126,7 @@ def create_app(
         *web_accounts.routes,
         *web_designs.routes,
         *web_publish.routes,
+        *web_makes.routes,
         *thumbnails.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
