@@ -22,6 +22,7 @@ from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
 from web.api import edits as api_edits
 from web.api import makes as api_makes
+from web.api import okh as api_okh
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler
@@ -104,6 +105,7 @@ def create_app(
         *api.routes,
         *api_edits.routes,
         *api_makes.routes,
+        *api_okh.routes,
         *accounts.routes,
         *invites.routes,
         *account_admin.routes,

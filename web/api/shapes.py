@@ -83,6 +83,8 @@ def version_json(
         "published": iso(version.published),
         "replies_count": version.replies_count,
         "makes_count": version.makes_count,
+        # Its Open Know-How manifest (web.api.okh), served for the versions published here.
+        "okh_manifest": f"{version.uri}/okh.toml" if version.local else None,
         "files": [file_json(base_url, file) for file in files],
     }
 
