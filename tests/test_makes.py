@@ -89,6 +89,40 @@ async def test_a_make_with_a_photo_travels_to_the_project_and_is_counted(nodes: 
     by_version = await get(a, "/api/v1/makes", version=version["id"])
     assert [m["id"] for m in by_version.json()["makes"]] == [make["id"]]
 
+    # The same make delivered again (another activity): still one make, counted once.
+    again = {"@context": MAKE_CONTEXT, "type": "Create", "actor": bob.uri, "object": note}
+    answer = await signed_to_inbox(a, bob, {**again, "id": "https://b.test/activities/again"})
+    assert answer.status_code == 202, answer.text
+    await settle(a, b)
+    assert await count(a, Make) == 1
+    assert (await get(a, "/api/v1/designs/gearbox")).json()["makes_count"] == 1
+
+    # Deleted by its maker: no longer listed nor counted.
+    delete = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "https://b.test/activities/delete-make",
+        "type": "Delete",
+        "actor": bob.uri,
+        "object": make["id"],
+    }
+    assert (await signed_to_inbox(a, bob, delete)).status_code == 202
+    await settle(a, b)
+    gone = (await get(a, "/api/v1/makes", design="gearbox")).json()
+    assert gone["makes_count"] == 0 and gone["makes"] == []
+    assert (await get(a, "/api/v1/versions", uri=version["id"])).json()["makes_count"] == 0
+
+
+async def signed_to_inbox(node: Any, sender: Actor, activity: dict[str, Any]) -> Any:
+    """`activity` signed with `sender`'s own key and posted to `node`'s shared inbox."""
+    assert sender.private_key_pem is not None
+    raw = json.dumps(activity).encode()
+    headers = {"Content-Type": ACTIVITY_JSON}
+    key = load_rsa_private_pem(sender.private_key_pem)
+    inbox = f"https://{node.domain}/inbox"
+    headers.update(sign_cavage("POST", inbox, headers, raw, sender.public_key_id, key))
+    async with node.client() as client:
+        return await client.post("/inbox", content=raw, headers=headers)
+
 
 async def test_bad_makes_are_refused_with_a_reason_and_change_nothing(nodes: Any) -> None:
     a = await nodes("a.test")
