@@ -135,3 +135,58 @@ async def test_per_component_licences_export_the_hardware_licence(nodes: Any) ->
     assert schema_errors(manifest) == []
     assert manifest["license"] == "CERN-OHL-W-2.0" and manifest["function"] == "Board"
     assert manifest["tsdc"] == ["MEC"] and "image" not in manifest
+
+
+async def test_a_version_is_published_from_an_exported_okh_toml(nodes: Any) -> None:
+    """The round trip: one version's okh.toml, uploaded with the files of a new version,
+    gives it its name, version, function and licence; its own export is valid too."""
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice = await a.user("alice")
+    _, bob = await b.user("bob")
+    await new_project(a, alice, "lamp")
+    async with a.client() as client:
+        first = await client.post(
+            "/api/v1/designs/lamp/versions",
+            data={"label": "2.1", "name": "Desk lamp", "summary": "Lights a desk"}
+            | {"licence": "CERN-OHL-S-2.0"},
+            files=[("files", ("shade.stl", STL, "model/stl"))],
+            headers=bearer(alice),
+        )
+        assert first.status_code == 201, first.text
+        exported = (await client.get(first.json()["okh_manifest"])).text
+
+    await new_project(b, bob, "lamp")
+
+    async def publish_with(manifest: bytes, **fields: str) -> Any:
+        async with b.client() as client:
+            return await client.post(
+                "/api/v1/designs/lamp/versions",
+                data=fields,
+                files=[
+                    ("files", ("okh.toml", manifest, "application/toml")),
+                    ("files", ("shade.stl", STL, "model/stl")),
+                ],
+                headers=bearer(bob),
+            )
+
+    broken = await publish_with(b"name = [unclosed")
+    assert broken.status_code == 422 and "not valid TOML" in broken.json()["error"]
+    clash = await publish_with(exported.encode(), licence="MIT")
+    assert clash.status_code == 422, clash.text
+    assert "okh.toml (CERN-OHL-S-2.0)" in clash.json()["error"]
+    assert (await get(b, "/api/v1/designs/lamp")).json()["versions_count"] == 0
+
+    imported = await publish_with(exported.encode())
+    assert imported.status_code == 201, imported.text
+    version = imported.json()
+    assert (version["name"], version["label"], version["summary"]) == (
+        "Desk lamp",
+        "2.1",
+        "Lights a desk",
+    )
+    assert version["licence"] == "CERN-OHL-S-2.0"
+    again = tomllib.loads((await get(b, "/users/lamp/versions/1/okh.toml")).text)
+    assert schema_errors(again) == []
+    original = tomllib.loads(exported)
+    for key in ("name", "version", "function", "license", "okhv", "tsdc"):
+        assert again[key] == original[key], key

@@ -14,12 +14,17 @@ from objects.designs import (
 )
 from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
 from web.files import media_type_essence
+from web.okh_import import OkhFields
 from web.uploaded import Upload, UploadedFile
 
 FILE_FIELDS = ("files", "previews")
 
 
-def upload_licence(policy: LicencePolicy, upload: Upload) -> LicenceTerms:
+def upload_licence(
+    policy: LicencePolicy, upload: Upload, okh: OkhFields | None = None
+) -> LicenceTerms:
+    """The licence given, or else the uploaded okh.toml's (`web.okh_import.okh_fields`, read
+    before the files are committed), or else the instance's default."""
     whole = (upload.value("licence") or "").strip()
     parts = {c: (upload.value(f"licence_{c}") or "").strip() for c in COMPONENTS}
     given = {component: value for component, value in parts.items() if value}
@@ -30,7 +35,13 @@ def upload_licence(policy: LicencePolicy, upload: Upload) -> LicenceTerms:
         )
     if given:
         return policy.terms(given)
-    return policy.terms(whole or None, default_if_missing=True)
+    manifest = okh.licence if okh is not None else ""
+    if whole and manifest and policy.normalise(whole) != policy.normalise(manifest):
+        raise LicenceError(
+            f"the licence given ({whole}) is not the one in the okh.toml ({manifest}): "
+            "make them agree, or leave 'licence' blank to take the manifest's"
+        )
+    return policy.terms(whole or manifest or None, default_if_missing=True)
 
 
 def check_file_parts(upload: Upload) -> None:
@@ -55,6 +66,7 @@ def version_spec(
     licence: LicenceTerms,
     author: Actor,
     stored: list[tuple[UploadedFile, StoredBlob]],
+    okh: OkhFields | None = None,
 ) -> VersionSpec:
     tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
     files = tuple(
@@ -67,10 +79,11 @@ def version_spec(
         )
         for uploaded, blob in stored
     )
+    manifest = okh or OkhFields()  # what the publisher left blank comes from an okh.toml
     return VersionSpec(
-        label=upload.value("label") or "",
-        name=upload.value("name") or "",
-        summary=upload.value("summary") or "",
+        label=upload.value("label") or manifest.label,
+        name=upload.value("name") or manifest.name,
+        summary=upload.value("summary") or manifest.summary,
         description=upload.value("description") or "",
         tags=clean_tags(tags),
         licence=licence,

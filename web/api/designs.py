@@ -55,6 +55,7 @@ from web.design_actions import (
 )
 from web.design_upload import check_file_parts, upload_licence, version_spec
 from web.instance import Instance, instance_of
+from web.okh_import import okh_fields
 from web.openapi_schema import openapi_document
 from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
@@ -148,10 +149,11 @@ async def publish_design_version(request: Request) -> Response:
         max_total_bytes=settings.max_version_bytes,
     )
     async with upload:  # anything raised before commit() discards the staged files
-        licence = upload_licence(instance.policy, upload)
+        okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+        licence = upload_licence(instance.policy, upload, okh)
         check_file_parts(upload)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored)
+    spec = version_spec(upload, licence, maintainer, stored, okh)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)

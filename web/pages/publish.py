@@ -51,6 +51,7 @@ from web.design_actions import (
 )
 from web.design_upload import check_file_parts, upload_licence, version_spec
 from web.instance import Instance, instance_of
+from web.okh_import import okh_fields
 from web.pages.version_rights import EntityRights, licence_view
 from web.templating import render_page
 from web.uploaded import Upload
@@ -274,11 +275,12 @@ async def _publish_upload(
 ) -> str:
     """Check everything, then store the files, the project (if new) and the version."""
     upload.fields["licence"] = [chosen_licence(values)]
-    licence = upload_licence(instance.policy, upload)
+    okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+    licence = upload_licence(instance.policy, upload, okh)
     check_file_parts(upload)
     slug = await _free_slug(instance, values) if project is None else ""
     stored = await upload.commit()
-    spec = version_spec(upload, licence, viewer, stored)
+    spec = version_spec(upload, licence, viewer, stored, okh)
     try:
         async with instance.sessions() as session:
             if project is None:
