@@ -20,6 +20,8 @@ ACTOR_TERMS: dict[str, object] = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "od": OURDESIGN_NS,
     "entityKind": "od:entityKind",
+    # What a maker space can make (actors.maker_space); docs/FEDERATION.md.
+    "makerSpace": {"@id": "od:makerSpace", "@type": "@json"},
 }
 ACTOR_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_TERMS]
 

@@ -21,6 +21,7 @@ from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
 from web.api import edits as api_edits
+from web.api import maker_spaces as api_maker_spaces
 from web.api import makes as api_makes
 from web.api import okh as api_okh
 from web.api import openapi as api_openapi
@@ -105,6 +106,7 @@ def create_app(
         *api.routes,
         *api_edits.routes,
         *api_makes.routes,
+        *api_maker_spaces.routes,
         *api_okh.routes,
         *accounts.routes,
         *invites.routes,

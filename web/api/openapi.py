@@ -9,7 +9,7 @@ Mastodon face has its own (`web.mastodon.openapi`); web.app gives both to the ro
 
 from __future__ import annotations
 
-from web.api import openapi_accounts, openapi_makes, openapi_moderation
+from web.api import openapi_accounts, openapi_maker_spaces, openapi_makes, openapi_moderation
 from web.openapi_schema import (
     AUTH,
     BAD,
@@ -393,4 +393,5 @@ FRAGMENT = merged(
     openapi_accounts.FRAGMENT,
     openapi_moderation.FRAGMENT,
     openapi_makes.FRAGMENT,
+    openapi_maker_spaces.FRAGMENT,
 )
