@@ -22,6 +22,8 @@ PROCESSES = (
     "sewing",
     "welding",
 )
+# The processes whose machines bound a part's size; a needed volume is checked on these.
+VOLUMETRIC = frozenset({"3d-printing", "cnc-milling"})
 MAKER_KINDS = frozenset({"cooperative", "nonprofit"})
 MAX_MATERIALS = 30
 MAX_TEXT = 100
@@ -170,3 +172,63 @@ def set_maker_space(actor: Actor, space: MakerSpace | None) -> None:
 
 def may_publish_maker_space(actor: Actor) -> bool:
     return actor.entity_kind in MAKER_KINDS or actor.type == "Organization"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What making a design version needs: every process listed, and parts up to `volume`
+    for the processes whose machines bound a part's size (`VOLUMETRIC`)."""
+
+    processes: tuple[str, ...]
+    volume: tuple[int, int, int] | None = None
+    materials: tuple[str, ...] = ()
+
+    def met_by(self, space: MakerSpace) -> bool:
+        return all(
+            space.can_make(process, self.volume if process in VOLUMETRIC else None)
+            for process in self.processes
+        )
+
+
+def parse_needs(value: Any) -> Needs:
+    """Needs from their JSON form (`makeNeeds` on a version); ValidationError when bad."""
+    if not isinstance(value, dict):
+        raise ValidationError("a version's needs are an object with 'processes'")
+    processes = value.get("processes")
+    if (
+        not isinstance(processes, list)
+        or not processes
+        or not all(p in PROCESSES for p in processes)
+    ):
+        raise ValidationError(f"needed processes are some of {', '.join(PROCESSES)}")
+    materials = value.get("materials", [])
+    if not isinstance(materials, list) or not all(
+        isinstance(m, str) and 0 < len(m) <= MAX_TEXT for m in materials[:MAX_MATERIALS]
+    ):
+        raise ValidationError(f"'materials' is a list of at most {MAX_MATERIALS} names")
+    volume = value.get("buildVolume")
+    return Needs(
+        processes=tuple(dict.fromkeys(processes)),
+        volume=None if volume is None else parse_volume(volume),
+        materials=tuple(materials[:MAX_MATERIALS]),
+    )
+
+
+def needs_to_as(needs: Needs) -> dict[str, Any]:
+    doc: dict[str, Any] = {"processes": list(needs.processes)}
+    if needs.volume is not None:
+        doc["buildVolume"] = dict(zip(("x", "y", "z"), needs.volume, strict=True)) | {"unit": "mm"}
+    if needs.materials:
+        doc["materials"] = list(needs.materials)
+    return doc
+
+
+def needs_or_none(value: Any) -> dict[str, Any] | None:
+    """Received needs, checked and in our form; None when absent or invalid (a version is
+    not refused for them)."""
+    if value is None:
+        return None
+    try:
+        return needs_to_as(parse_needs(value))
+    except ValidationError:
+        return None

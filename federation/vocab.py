@@ -46,6 +46,7 @@ DESIGN_TERMS: dict[str, object] = {
     "digestMultibase": "https://w3id.org/security#digestMultibase",
     "designProject": "od:designProject",
     "entityKind": "od:entityKind",
+    "makeNeeds": {"@id": "od:makeNeeds", "@type": "@json"},
 }
 DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DESIGN_TERMS]
 # Makes: a Note (so that Mastodon shows it as a post) with these terms; AS `location` is a

@@ -74,6 +74,8 @@ class DesignVersion(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     replies_count: Mapped[int] = mapped_column(default=0)
     makes_count: Mapped[int] = mapped_column(default=0)
+    # What making it needs (`actors.maker_space.Needs`, as JSON), when declared.
+    needs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 

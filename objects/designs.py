@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markdown_it import MarkdownIt
 from sqlalchemy import select
@@ -61,6 +62,7 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
+    needs: dict[str, Any] | None = None  # what making it needs (actors.maker_space)
 
 
 def render_markdown(text: str) -> str:
@@ -182,6 +184,7 @@ async def add_version(
         authors={"authors": list(spec.authors)},
         credits={"credits": list(spec.credits)},
         upstream_uri=spec.upstream_uri,
+        needs=spec.needs,
     )
     session.add(version)
     await session.flush()

@@ -15,6 +15,7 @@ from actors.convert import actor_to_as
 from actors.maker_space import (
     MAKER_KINDS,
     MakerSpace,
+    Needs,
     maker_space_of,
     may_publish_maker_space,
     set_maker_space,
@@ -58,8 +59,7 @@ class Nearby:
 async def maker_spaces_near(
     session: AsyncSession,
     *,
-    process: str | None,
-    volume: tuple[int, int, int] | None,
+    needs: Needs | None,
     town: str,
     region: str,
     country: str,
@@ -81,7 +81,7 @@ async def maker_spaces_near(
     found = []
     for actor in candidates:
         space = maker_space_of(actor)
-        if space is None or not space.can_make(process, volume):
+        if space is None or (needs is not None and not needs.met_by(space)):
             continue
         if orders_only and not space.takes_orders:
             continue

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from actors.models import Actor
-from tests.support import call, get, settle
-from tests.test_design_federation import activity_json, api_post
+from tests.support import bearer, call, get, settle
+from tests.test_design_federation import STL, activity_json, api_post, new_project
 
 SPACE = {
     "town": "Ghent",
@@ -100,3 +100,63 @@ async def test_maker_spaces_federate_and_are_found_nearest_first(nodes: Any) -> 
     async with a.instance.sessions() as session:
         row = await session.scalar(select(Actor).where(Actor.uri == fablab.uri))
     assert row is not None and "makerSpace" not in (row.document or {})
+
+
+async def test_a_version_declares_its_needs_and_finds_who_can_meet_them(nodes: Any) -> None:
+    a, b = await nodes("a.test"), await nodes("b.test")
+    _, alice = await a.user("alice")
+    _, fablab = await b.user("fablab", "cooperative")
+    _, printers = await a.user("printers", "nonprofit")
+    await new_project(a, alice, "stool")
+    async with a.client() as client:
+        published = await client.post(
+            "/api/v1/designs/stool/versions",
+            data={"label": "1", "name": "Stool", "licence": "CERN-OHL-S-2.0"}
+            | {"needs_processes": "3d-printing, laser-cutting", "needs_volume": "200x200x200"},
+            files=[("files", ("leg.stl", STL, "model/stl"))],
+            headers=bearer(alice),
+        )
+        assert published.status_code == 201, published.text
+        bad = await client.post(
+            "/api/v1/designs/stool/versions",
+            data={"label": "2", "name": "Stool", "needs_processes": "knitting"},
+            files=[("files", ("leg.stl", STL, "model/stl"))],
+            headers=bearer(alice),
+        )
+    assert bad.status_code == 422 and "3d-printing" in bad.json()["error"]
+    version = published.json()
+    needs = {
+        "processes": ["3d-printing", "laser-cutting"],
+        "buildVolume": {"x": 200, "y": 200, "z": 200, "unit": "mm"},
+    }
+    assert version["needs"] == needs
+    assert (await activity_json(a, version["id"]))["makeNeeds"] == needs
+
+    # b.test learns the version (and its needs) from its Page; a.test learns the
+    # cooperative's maker space from its actor document when it fetches it.
+    search = await get(b, "/api/v2/search", fablab, q=version["id"], resolve="true")
+    assert search.status_code == 200, search.text
+    on_b = await get(b, "/api/v1/versions", uri=version["id"])
+    assert on_b.status_code == 200 and on_b.json()["needs"] == needs
+    assert (await put_space(b, fablab, SPACE)).status_code == 200
+    only_printing = {**SPACE, "town": "Bruges", "processes": SPACE["processes"][:1]}
+    assert (await put_space(a, printers, only_printing)).status_code == 200
+    follow = await api_post(a, alice, "/api/v1/follows", {"target": "@fablab@b.test"})
+    assert follow.status_code == 202, follow.text
+    await settle(a, b)
+
+    who = await get(a, "/api/v1/maker_spaces", version=version["id"], town="Ghent")
+    assert [s["handle"] for s in who.json()["maker_spaces"]] == ["fablab@b.test"]
+    unknown = await get(a, "/api/v1/maker_spaces", version="https://a.test/users/x/versions/1")
+    assert unknown.status_code == 404
+
+    # An okh.toml's processes (tsdc) are the needs of a version published from it.
+    manifest = b'okhv = "OKH-LOSHv1.0"\nname = "Box"\ntsdc = ["LAS"]\nlicense = "MIT"\n'
+    async with a.client() as client:
+        boxed = await client.post(
+            "/api/v1/designs/stool/versions",
+            files=[("files", ("okh.toml", manifest, "application/toml"))],
+            headers=bearer(alice),
+        )
+    assert boxed.status_code == 201, boxed.text
+    assert boxed.json()["needs"] == {"processes": ["laser-cutting"]}

@@ -3,6 +3,9 @@ its licence, its parts and the version it describes."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from actors.maker_space import needs_to_as, parse_needs
 from actors.models import Actor
 from federation.errors import FederationError
 from objects.blobs import StoredBlob
@@ -61,12 +64,34 @@ def check_file_parts(upload: Upload) -> None:
             )
 
 
+def declared_needs(upload: Upload, okh: OkhFields | None = None) -> dict[str, Any] | None:
+    """What making the version needs: the form's `needs_processes` (comma separated),
+    `needs_volume` (mm, as 200x200x150) and `needs_materials`, or else the processes of an
+    uploaded okh.toml; None when neither says. Checked before the files are stored."""
+    processes = [p.strip() for p in (upload.value("needs_processes") or "").split(",")]
+    processes = [p for p in processes if p] or list(okh.processes if okh else ())
+    if not processes:
+        return None
+    materials = [m.strip() for m in (upload.value("needs_materials") or "").split(",")]
+    volume = (upload.value("needs_volume") or "").strip()
+    return needs_to_as(
+        parse_needs(
+            {
+                "processes": processes,
+                "buildVolume": volume or None,
+                "materials": [m for m in materials if m],
+            }
+        )
+    )
+
+
 def version_spec(
     upload: Upload,
     licence: LicenceTerms,
     author: Actor,
     stored: list[tuple[UploadedFile, StoredBlob]],
     okh: OkhFields | None = None,
+    needs: dict[str, Any] | None = None,
 ) -> VersionSpec:
     tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
     files = tuple(
@@ -89,4 +114,5 @@ def version_spec(
         licence=licence,
         files=files,
         authors=(author.uri,),
+        needs=needs,
     )

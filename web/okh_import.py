@@ -13,6 +13,14 @@ from web.uploaded import Upload
 
 MANIFEST_NAME = "okh.toml"
 MAX_MANIFEST_BYTES = 64 * 1024
+# DIN SPEC 3105 technology-specific documentation criteria, as maker-space processes.
+TSDC_PROCESSES = {
+    "3DP": "3d-printing",
+    "LAS": "laser-cutting",
+    "CNC": "cnc-milling",
+    "PCB": "electronics-assembly",
+    "WEL": "welding",
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class OkhFields:
     label: str = ""
     summary: str = ""
     licence: str = ""
+    processes: tuple[str, ...] = ()  # from its `tsdc`, in our process names
 
 
 def okh_fields(upload: Upload) -> OkhFields:
@@ -43,7 +52,13 @@ def okh_fields(upload: Upload) -> OkhFields:
         label=_text(manifest, "version", 64),
         summary=_text(manifest, "function", 5000),
         licence=_text(manifest, "license", 500),
+        processes=_processes(manifest.get("tsdc")),
     )
+
+
+def _processes(tsdc: object) -> tuple[str, ...]:
+    ids = tsdc if isinstance(tsdc, list) else [tsdc]
+    return tuple(dict.fromkeys(TSDC_PROCESSES[i] for i in ids if i in TSDC_PROCESSES))
 
 
 def _text(manifest: dict[str, object], key: str, limit: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import federation.db
 
@@ -19,6 +20,7 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 WHEN = federation.db.UTCDateTime(timezone=True)
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -47,6 +49,8 @@ def upgrade() -> None:
     with op.batch_alter_table("makes", schema=None) as batch_op:
         batch_op.create_index("ix_makes_version_id", ["version_id"], unique=False)
         batch_op.create_index("ix_makes_project_id_id", ["project_id", "id"], unique=False)
+    with op.batch_alter_table("design_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("needs", JSON, nullable=True))
     for table in ("projects", "design_versions"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(
@@ -55,6 +59,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("design_versions", schema=None) as batch_op:
+        batch_op.drop_column("needs")
     for table in ("design_versions", "projects"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("makes_count")

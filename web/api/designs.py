@@ -53,7 +53,7 @@ from web.design_actions import (
     refuse_deleted,
     store_fork,
 )
-from web.design_upload import check_file_parts, upload_licence, version_spec
+from web.design_upload import check_file_parts, declared_needs, upload_licence, version_spec
 from web.instance import Instance, instance_of
 from web.okh_import import okh_fields
 from web.openapi_schema import openapi_document
@@ -150,10 +150,11 @@ async def publish_design_version(request: Request) -> Response:
     )
     async with upload:  # anything raised before commit() discards the staged files
         okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+        needs = declared_needs(upload, okh)
         licence = upload_licence(instance.policy, upload, okh)
         check_file_parts(upload)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored, okh)
+    spec = version_spec(upload, licence, maintainer, stored, okh, needs)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from actors.maker_space import PROCESSES, maker_space_to_as, parse_maker_space, parse_volume
-from federation.errors import ValidationError
+from actors.maker_space import (
+    PROCESSES,
+    Needs,
+    maker_space_to_as,
+    parse_maker_space,
+    parse_needs,
+    parse_volume,
+)
+from federation.errors import FederationError, ValidationError
+from objects.designs import get_version
 from outbox.maker_spaces import Nearby, maker_spaces_near, save_maker_space
 from web.bearer import token_actor
 from web.instance import instance_of
@@ -50,17 +59,27 @@ async def find_maker_spaces(request: Request) -> Response:
     if process is not None and process not in PROCESSES:
         raise ValidationError(f"'process' is one of {', '.join(PROCESSES)}", status=400)
     volume = parse_volume(query["volume"]) if query.get("volume") else None
+    needs = Needs((process,), volume) if process else None
     async with instance.sessions() as session:
+        if query.get("version"):
+            needs = await _needs_of(session, query["version"])
         found = await maker_spaces_near(
             session,
-            process=process,
-            volume=volume,
+            needs=needs,
             town=query.get("town", "").strip(),
             region=query.get("region", "").strip(),
             country=query.get("country", "").strip(),
             orders_only=query.get("orders") == "true",
         )
     return JSONResponse({"maker_spaces": [nearby_json(item) for item in found]})
+
+
+async def _needs_of(session: AsyncSession, uri: str) -> Needs | None:
+    """What making a known version needs, as it declared (None: it declared nothing)."""
+    version = await get_version(session, uri)
+    if version is None:
+        raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
+    return parse_needs(version.needs) if version.needs else None
 
 
 routes = [

@@ -79,6 +79,7 @@ SCHEMAS: dict[str, Schema] = {
         published={"type": "string", "format": "date-time"},
         replies_count=INT,
         makes_count=INT,
+        needs={"type": ["object", "null"], "description": "processes, buildVolume, materials"},
         okh_manifest={**NULLABLE_URI, "description": "its okh.toml (versions published here)"},
         files=_list("File"),
     ),

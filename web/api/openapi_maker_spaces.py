@@ -85,6 +85,7 @@ PATHS: dict[str, Schema] = {
         "get": {
             "summary": "Maker spaces this instance knows that can make it, nearest first",
             "parameters": [
+                _query("version", "a known version URI: what it declares it needs"),
                 _query("process", "one of the processes"),
                 _query("volume", "the part's size in mm, as 200x200x150"),
                 _query("town", "yours"),
@@ -92,7 +93,11 @@ PATHS: dict[str, Schema] = {
                 _query("country", "yours (ISO 3166 code)"),
                 _query("orders", "'true': only those that take orders"),
             ],
-            "responses": {"200": _ok("the maker spaces", _ref("NearbyMakerSpaces")), **BAD},
+            "responses": {
+                "200": _ok("the maker spaces", _ref("NearbyMakerSpaces")),
+                **BAD,
+                "404": _error("no such version"),
+            },
         }
     },
 }

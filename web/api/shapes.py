@@ -84,6 +84,7 @@ def version_json(
         "replies_count": version.replies_count,
         "makes_count": version.makes_count,
         # Its Open Know-How manifest (web.api.okh), served for the versions published here.
+        "needs": version.needs,
         "okh_manifest": f"{version.uri}/okh.toml" if version.local else None,
         "files": [file_json(base_url, file) for file in files],
     }

@@ -49,7 +49,7 @@ from web.design_actions import (
     post_comment,
     store_fork,
 )
-from web.design_upload import check_file_parts, upload_licence, version_spec
+from web.design_upload import check_file_parts, declared_needs, upload_licence, version_spec
 from web.instance import Instance, instance_of
 from web.okh_import import okh_fields
 from web.pages.version_rights import EntityRights, licence_view
@@ -276,11 +276,12 @@ async def _publish_upload(
     """Check everything, then store the files, the project (if new) and the version."""
     upload.fields["licence"] = [chosen_licence(values)]
     okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+    needs = declared_needs(upload, okh)
     licence = upload_licence(instance.policy, upload, okh)
     check_file_parts(upload)
     slug = await _free_slug(instance, values) if project is None else ""
     stored = await upload.commit()
-    spec = version_spec(upload, licence, viewer, stored, okh)
+    spec = version_spec(upload, licence, viewer, stored, okh, needs)
     try:
         async with instance.sessions() as session:
             if project is None:
