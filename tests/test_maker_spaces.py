@@ -11,6 +11,7 @@ from sqlalchemy import select
 from actors.models import Actor
 from tests.support import bearer, call, get, settle
 from tests.test_design_federation import STL, activity_json, api_post, new_project
+from tests.web_support import text_of
 
 SPACE = {
     "town": "Ghent",
@@ -147,6 +148,9 @@ async def test_a_version_declares_its_needs_and_finds_who_can_meet_them(nodes: A
 
     who = await get(a, "/api/v1/maker_spaces", version=version["id"], town="Ghent")
     assert [s["handle"] for s in who.json()["maker_spaces"]] == ["fablab@b.test"]
+    page = text_of((await get(a, "/users/stool/versions/1", town="Ghent")).text)
+    assert "Who can make this" in page and "@fablab@b.test · Ghent, Flanders (BE)" in page
+    assert "@printers@a.test" not in page  # it has no laser cutter
     unknown = await get(a, "/api/v1/maker_spaces", version="https://a.test/users/x/versions/1")
     assert unknown.status_code == 404
 
