@@ -315,6 +315,30 @@ class LicencePolicy:
             return "No one may use it: it carries no licence."
         return self._describe(terms, lambda row: row.commercial, CommercialUse.UNKNOWN)
 
+    def allows_commercial_use(self, terms: LicenceTerms, kind: str) -> bool:
+        """Whether an actor of entity `kind` may use the design commercially, by the table
+        that `commercial_use` describes (its hardware and software: what a make embodies).
+        What ranks maker spaces for an order; `check_sale` is the rule that refuses."""
+        if terms.is_noassertion:
+            return False
+        allowed = {
+            CommercialUse.ANYONE: True,
+            CommercialUse.VERBATIM: True,  # a make builds the design as it is
+            CommercialUse.COOPERATIVES: kind == "cooperative",
+            CommercialUse.UNKNOWN: False,
+            CommercialUse.NO_ONE: False,
+        }
+        return all(
+            allowed[
+                _level(
+                    self._parse(terms.for_component(part)).choices,
+                    lambda row: row.commercial,
+                    CommercialUse.UNKNOWN,
+                )
+            ]
+            for part in ("hardware", "software")
+        )
+
     def who_may_fork(self, terms: LicenceTerms) -> str:
         """A sentence for the design page: who may publish a fork."""
         if terms.is_noassertion:

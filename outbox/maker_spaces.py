@@ -6,6 +6,7 @@ updated (`actors.convert.apply_remote_actor`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -64,10 +65,12 @@ async def maker_spaces_near(
     region: str,
     country: str,
     orders_only: bool,
+    may_sell: Callable[[Actor], bool] | None = None,
     limit: int = 50,
 ) -> list[Nearby]:
     """The maker spaces we know that can make it, nearest first (town, region, country),
-    then those that take orders, then by name."""
+    then those that take orders, then by name. With `may_sell` (for an order: whether the
+    design's licence lets this maker space sell a make of it), those it allows come first."""
     candidates = await session.scalars(
         select(Actor)
         .where(
@@ -86,5 +89,12 @@ async def maker_spaces_near(
         if orders_only and not space.takes_orders:
             continue
         found.append(Nearby(actor, space, space.distance(town, region, country)))
-    found.sort(key=lambda n: (n.distance, not n.space.takes_orders, n.actor.name.casefold()))
+    found.sort(
+        key=lambda n: (
+            may_sell is not None and not may_sell(n.actor),
+            n.distance,
+            not n.space.takes_orders,
+            n.actor.name.casefold(),
+        )
+    )
     return found[:limit]

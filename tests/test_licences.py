@@ -824,3 +824,21 @@ def test_only_the_components_a_make_embodies_decide_a_sale(policy: LicencePolicy
     firmware = {"hardware": "CERN-OHL-S-2.0", "documentation": "CC-BY-4.0", "software": "PPL"}
     message = sale_refusal(policy, firmware, "company")
     assert message is not None and message.startswith("software: PPL does not allow a company")
+
+
+@pytest.mark.parametrize(
+    ("licence", "kind", "allowed"),
+    [
+        ("PPL", "cooperative", True),
+        ("PPL", "nonprofit", False),
+        ("PPL", "company", False),
+        ("CERN-OHL-S-2.0", "company", True),
+        ("CC-BY-NC-4.0", "cooperative", False),
+        ("CC-BY-ND-4.0", "nonprofit", True),
+        ("PPL OR MIT", "nonprofit", True),
+    ],
+)
+def test_who_may_use_a_design_commercially(
+    policy: LicencePolicy, licence: str, kind: str, allowed: bool
+) -> None:
+    assert policy.allows_commercial_use(policy.terms(licence), kind) is allowed

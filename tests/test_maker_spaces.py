@@ -164,3 +164,25 @@ async def test_a_version_declares_its_needs_and_finds_who_can_meet_them(nodes: A
         )
     assert boxed.status_code == 201, boxed.text
     assert boxed.json()["needs"] == {"processes": ["laser-cutting"]}
+
+    # For an order of a PPL design, cooperatives (who may use it commercially) come first,
+    # even from further away; without an order, the nearest comes first.
+    async with a.client() as client:
+        ppl = await client.post(
+            "/api/v1/designs/stool/versions",
+            data={"label": "4", "licence": "PPL", "needs_processes": "3d-printing"},
+            files=[("files", ("leg.stl", STL, "model/stl"))],
+            headers=bearer(alice),
+        )
+    assert ppl.status_code == 201, ppl.text
+    near_bruges = {"version": ppl.json()["id"], "town": "Bruges"}
+    browsing = await get(a, "/api/v1/maker_spaces", **near_bruges)
+    assert [s["handle"] for s in browsing.json()["maker_spaces"]] == [
+        "printers@a.test",
+        "fablab@b.test",
+    ]
+    ordering = await get(a, "/api/v1/maker_spaces", **near_bruges, orders="true")
+    assert [s["handle"] for s in ordering.json()["maker_spaces"]] == [
+        "fablab@b.test",
+        "printers@a.test",
+    ]

@@ -3,6 +3,7 @@ ones this instance knows, local and federated, that can make something, nearest 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +18,11 @@ from actors.maker_space import (
     parse_needs,
     parse_volume,
 )
+from actors.models import Actor
 from federation.errors import FederationError, ValidationError
-from objects.designs import get_version
+from objects.design_models import DesignVersion
+from objects.designs import get_version, licence_of
+from objects.licences import LicencePolicy, LicenceTerms
 from outbox.maker_spaces import Nearby, maker_spaces_near, save_maker_space
 from web.bearer import token_actor
 from web.instance import instance_of
@@ -60,26 +64,37 @@ async def find_maker_spaces(request: Request) -> Response:
         raise ValidationError(f"'process' is one of {', '.join(PROCESSES)}", status=400)
     volume = parse_volume(query["volume"]) if query.get("volume") else None
     needs = Needs((process,), volume) if process else None
+    orders = query.get("orders") == "true"
+    may_sell = None
     async with instance.sessions() as session:
         if query.get("version"):
-            needs = await _needs_of(session, query["version"])
+            version = await _version(session, query["version"])
+            needs = parse_needs(version.needs) if version.needs else None
+            if orders:
+                may_sell = _may_sell(instance.policy, licence_of(version))
         found = await maker_spaces_near(
             session,
             needs=needs,
+            may_sell=may_sell,
             town=query.get("town", "").strip(),
             region=query.get("region", "").strip(),
             country=query.get("country", "").strip(),
-            orders_only=query.get("orders") == "true",
+            orders_only=orders,
         )
     return JSONResponse({"maker_spaces": [nearby_json(item) for item in found]})
 
 
-async def _needs_of(session: AsyncSession, uri: str) -> Needs | None:
-    """What making a known version needs, as it declared (None: it declared nothing)."""
+async def _version(session: AsyncSession, uri: str) -> DesignVersion:
     version = await get_version(session, uri)
     if version is None:
         raise FederationError(f"no design version {uri!r:.200} is known here", status=404)
-    return parse_needs(version.needs) if version.needs else None
+    return version
+
+
+def _may_sell(policy: LicencePolicy, terms: LicenceTerms) -> Callable[[Actor], bool]:
+    """For an order: whether the licence lets this maker space's kind use the design
+    commercially (cooperatives only, under the PPL)."""
+    return lambda actor: policy.allows_commercial_use(terms, actor.entity_kind)
 
 
 routes = [

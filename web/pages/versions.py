@@ -92,9 +92,11 @@ async def _who_can_make(request: Request, page: VersionPage) -> list[Nearby] | N
         return await maker_spaces_near(
             session,
             needs=parse_needs(page.version.needs),
+            town=near["town"],
+            region=near["region"],
+            country=near["country"],
             orders_only=False,
             limit=MAX_MAKERS,
-            **near,
         )
 
 
