@@ -241,6 +241,8 @@ async def test_the_version_page_lists_makes_and_its_form_records_or_refuses_one(
     assert "Cut on the laser." in shown
     home = text_of((await browser_get(a, "/")).text)
     assert "1 make" in home
+    project_page = text_of((await browser_get(a, "/users/commons")).text)
+    assert "Makes (1)" in project_page and "maker@a.test · in Ghent · for sale" in project_page
 
     company = await signed_in_browser(a, "bigcorp", "company")
     async with company:
