@@ -68,6 +68,12 @@ async def test_a_make_with_a_photo_travels_to_the_project_and_is_counted(nodes: 
     assert f'href="{version["id"]}"' in note["content"]
     assert PUBLIC in note["to"] and "https://a.test/users/gearbox" in note["cc"]
 
+    # Mastodon apps on the maker's instance see it as a status with its photo.
+    timeline = await get(b, "/api/v1/timelines/public", bob_token)
+    assert timeline.status_code == 200, timeline.text
+    (status,) = [s for s in timeline.json() if s["uri"] == make["id"]]
+    assert len(status["media_attachments"]) == 1 and "Leipzig" in status["content"]
+
     await settle(a, b)
     listed = await get(a, "/api/v1/makes", design="gearbox")
     assert listed.status_code == 200, listed.text
