@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The 3D viewer's three.js, from npm (package-lock.json), copied where the pages load it.
 VENDOR := web/static/vendor/three/three.module.js
+# Brotli and gzip copies of the static files, served to browsers that accept them.
+PRECOMPRESSED := web/static/compressed/.built
 
 # Local development defaults for `make run` only; the environment overrides them.
 RUN_ENV := OURDESIGN_DATA_DIR=$${OURDESIGN_DATA_DIR:-data} \
@@ -23,10 +25,14 @@ $(VENDOR): package.json package-lock.json scripts/vendor_three.py
 	npm ci --no-audit --no-fund
 	$(PYTHON) scripts/vendor_three.py
 
-run: $(STAMP) $(VENDOR)  ## Start an instance on SQLite at http://localhost:8000
+$(PRECOMPRESSED): $(STAMP) $(VENDOR) $(wildcard web/static/*.js web/static/*.css) web/static_assets.py
+	$(BIN)/python -m web.static_assets precompress
+	touch $(PRECOMPRESSED)
+
+run: $(STAMP) $(VENDOR) $(PRECOMPRESSED)  ## Start an instance on SQLite at http://localhost:8000
 	$(RUN_ENV) $(BIN)/ourdesign serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(VENDOR)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
+test: $(STAMP) $(VENDOR) $(PRECOMPRESSED)  ## Run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)  ## ruff, mypy (strict on federation/) and the import-layer contract
@@ -41,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/thumbnail.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor web/static/compressed

@@ -27,6 +27,8 @@ def actor_to_as(actor: Actor, urls: LocalUrls) -> dict[str, Any]:
         "outbox": actor.outbox,
         "followers": actor.followers_url,
         "following": actor.following_url,
+        # Mastodon's pinned posts (served by web.routes.featured).
+        "featured": f"{actor.uri}/collections/featured" if actor.type == "Person" else None,
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "entityKind": actor.entity_kind,
@@ -93,6 +95,8 @@ class RemoteActorData:
     # What it can make (`actors.maker_space`), as published; None when it publishes none
     # or an invalid one (the rest of the document still counts).
     maker_space: dict[str, Any] | None = None
+    # What we keep of the rest: the Multikeys its object integrity proofs verify against.
+    document: dict[str, Any] | None = None
 
 
 def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
@@ -124,6 +128,7 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         public_key_id=key[0],
         public_key_pem=key[1],
         maker_space=_remote_maker_space(doc.get("makerSpace")),
+        document=_proof_keys(doc, uri),
     )
     _check_storable(data)
     return data
@@ -158,6 +163,24 @@ def _public_key(doc: dict[str, Any], uri: str) -> tuple[str, str]:
     if host_of(key_id) != host_of(uri):
         raise ValidationError(f"the key {key_id} is not on the host of its actor {uri}")
     return key_id, pem
+
+
+def _proof_keys(doc: dict[str, Any], uri: str) -> dict[str, Any] | None:
+    """The actor's `assertionMethod` Multikeys that it controls, on its own host (FEP-521a)."""
+    listed = doc.get("assertionMethod")
+    items = listed if isinstance(listed, list) else [listed]
+    keys = [
+        {name: item[name] for name in ("id", "type", "controller", "publicKeyMultibase")}
+        for item in items[:8]
+        if isinstance(item, dict)
+        and item.get("type") == "Multikey"
+        and item.get("controller") == uri
+        and isinstance(item.get("id"), str)
+        and host_of(item["id"]) == host_of(uri)
+        and isinstance(item.get("publicKeyMultibase"), str)
+        and len(item["publicKeyMultibase"]) < 200
+    ]
+    return {"assertionMethod": keys} if keys else None
 
 
 def _required_str(doc: dict[str, Any], name: str) -> str:

@@ -49,6 +49,9 @@ class Actor(Base):
     public_key_id: Mapped[str] = mapped_column(String(2048), index=True)
     public_key_pem: Mapped[str] = mapped_column(Text)
     private_key_pem: Mapped[str | None] = mapped_column(Text, default=None)
+    # A local actor's Ed25519 key for object integrity proofs (PKCS#8 PEM), made at first
+    # need (actors/proof_keys.py); a remote actor's are in its `document`.
+    proof_key_pem: Mapped[str | None] = mapped_column(Text, default=None)
     key_fetched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)

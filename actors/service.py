@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import re
@@ -246,9 +245,6 @@ async def create_token(
     return token
 
 
-TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
-
-
 async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
     """The live (unrevoked) row of a bearer token."""
     # The person comes in the same query, so `token_person` finds them in the session.
@@ -264,13 +260,10 @@ async def token_row(session: AsyncSession, token: str) -> ApiToken | None:
 async def token_person(
     session: AsyncSession, row: ApiToken | None
 ) -> tuple[Actor, ApiToken] | tuple[None, None]:
-    """The person a live token row acts for (noting its use), and the row."""
+    """The person a live token row acts for, and the row (its use is noted by the caller,
+    in batches: actors.token_use)."""
     # An app's own token (client credentials) acts for nobody; a revoked one for nobody either.
     if row is None or row.actor_id is None:
         return None, None
-    now = utcnow()
-    # To the minute: writing it on every request would make each read a write.
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
     actor = await session.get(Actor, row.actor_id)
     return (actor, row) if actor is not None else (None, None)

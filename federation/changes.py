@@ -7,8 +7,10 @@ move makes sure it is not served afterwards. `content_changes` counts the tables
 see (anything but the bookkeeping tables below); `sign_in_changes` those a bearer token's
 check reads. `KeptUntilChanged` keeps values built from those tables until then.
 
-Only this process's engine is watched. Writes made by another process (an extra `worker`)
-are seen once a cached answer's age limit has passed.
+Only this process's engine is watched. Writes made by another process (an extra `worker`,
+a second `serve`) move the generation on when their notice arrives (PostgreSQL's
+LISTEN/NOTIFY, federation.notify: `bump`); without one (SQLite) they are seen once a
+cached answer's age limit has passed.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class TableChanges:
         event.listen(sync_engine, "commit", self._on_commit)
         event.listen(sync_engine, "rollback", self._on_rollback)
         event.listen(sync_engine.pool, "checkin", self._on_checkin)
+
+    def bump(self) -> None:
+        """Another process committed a change: nothing kept before now is current."""
+        self.generation += 1
 
     def _on_statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         table = written_table(statement)

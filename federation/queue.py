@@ -191,6 +191,25 @@ def retry_values(
     return {"attempts": attempts, "state": PENDING, "next_attempt_at": now + delay}
 
 
+# How long an idle worker sleeps when other processes' commits wake it (federation.notify):
+# only a safety net then, and what brings back rows whose retry time has come.
+SAFETY_POLL_SECONDS = 5.0
+
+
+class Wakeup(asyncio.Event):
+    """A worker's wake-up call. While `heard_elsewhere` is set (this process hears every
+    process's commits: federation.notify), an idle worker polls only every
+    SAFETY_POLL_SECONDS instead of its own `idle_seconds`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard_elsewhere: asyncio.Event | None = None
+
+    def idle_seconds(self, polling: float) -> float:
+        heard = self.heard_elsewhere is not None and self.heard_elsewhere.is_set()
+        return max(polling, SAFETY_POLL_SECONDS) if heard else polling
+
+
 async def run_until_stopped(
     run_once: Callable[[], Awaitable[int]],
     wakeup: asyncio.Event,
@@ -205,15 +224,17 @@ async def run_until_stopped(
     When `stop` is set mid-batch, the batch (which starts no new attempt once `stop` is
     set) has `grace_seconds` to finish the attempts already under way; then it is
     cancelled, and its leases are released on the way out (see federation.leases).
-    Other processes' workers are not woken in-process, so the idle wait also polls.
+    Other processes' workers are not woken in-process, so the idle wait also polls: every
+    `idle_seconds`, or slowly while LISTEN/NOTIFY brings their commits (`Wakeup`).
     """
     log = logging.getLogger(name)
     while not stop.is_set():
         count = await _one_batch(run_once, stop, grace_seconds, log)
         if count == 0 and not stop.is_set():
             wakeup.clear()
+            idle = wakeup.idle_seconds(idle_seconds) if isinstance(wakeup, Wakeup) else idle_seconds
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_either(wakeup, stop), idle_seconds)
+                await asyncio.wait_for(_either(wakeup, stop), idle)
 
 
 async def _one_batch(

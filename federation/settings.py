@@ -21,6 +21,7 @@ REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 SMTP_SECURITY = ("starttls", "tls", "none")
 COOP_ENTITY_KINDS = ("cooperative", "nonprofit", "individual", "company")
 SQLITE_SYNCHRONOUS = ("full", "normal")
+FILE_STORES = ("local", "s3")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,17 @@ class Settings:
     coop_contact_email: str = ""
     coop_rules: tuple[str, ...] = ()
     coop_boosts_member_designs: bool = True
+    # Where stored files live: the data directory ("local"), or an S3-compatible bucket,
+    # with the data directory as a cache of it (objects.object_store).
+    file_store: str = "local"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # Downloads answer with a redirect to a presigned URL of the bucket, valid this long.
+    s3_presigned_downloads: bool = False
+    s3_presign_seconds: int = 300
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +128,12 @@ class Settings:
         _check_choice("smtp_security", self.smtp_security, SMTP_SECURITY)
         _check_choice("coop_entity_kind", self.coop_entity_kind, COOP_ENTITY_KINDS)
         _check_choice("sqlite_synchronous", self.sqlite_synchronous, SQLITE_SYNCHRONOUS)
+        _check_choice("file_store", self.file_store, FILE_STORES)
+        if self.file_store == "s3" and not self.s3_bucket:
+            raise ValidationError(
+                "OURDESIGN_FILE_STORE=s3 needs OURDESIGN_S3_BUCKET (and OURDESIGN_S3_ENDPOINT_URL"
+                " for a service other than Amazon's)"
+            )
         for name in ("database_connect_timeout_seconds", "database_statement_timeout_seconds"):
             if not getattr(self, name) > 0:
                 raise ValidationError(f"{ENV_PREFIX}{name.upper()} must be more than 0 seconds")

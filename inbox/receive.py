@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.models import Actor
+from actors.proof_check import verified_controllers
 from actors.resolve import ActorResolver
 from federation.blocks import BlockedDomainError, DomainBlocks
 from federation.db import column_length, utcnow
@@ -37,6 +38,8 @@ from inbox.intake import InboxIntake
 from inbox.models import InboxItem
 from inbox.origin import check_origin
 from objects.convert import first_id
+
+PROVEN_OBJECT_ACTIVITIES = frozenset({"Create", "Update", "Announce"})
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,22 @@ class Receiver:
                 f"could not fetch the signing key {parsed.key_id}: {exc.message}"
             ) from exc
         check_origin(activity, signer)
+        await self._check_proofs(activity)
         if signer.suspended_at is not None:
             raise BlockedDomainError(f"{signer.uri} is suspended by this instance's moderators")
         if self.gate is not None:
             activity = await self.gate(activity, signer)
         return await self._store(activity, signer)
+
+    async def _check_proofs(self, activity: dict[str, Any]) -> None:
+        """Integrity proofs on the activity, and on the object it creates, updates or shares,
+        must hold: a forged or altered one is refused here, before anything is stored
+        (FEP-8b32). An activity embedded in an Accept, Reject or Undo is a reference that
+        servers re-serialise (dropping its context), so a proof on it is not checked."""
+        await verified_controllers(self.resolver, activity)
+        obj = activity.get("object")
+        if isinstance(obj, dict) and activity["type"] in PROVEN_OBJECT_ACTIVITIES:
+            await verified_controllers(self.resolver, obj)
 
     async def _verified_signer(self, parsed: ParsedSignature) -> Actor:
         """The key's owner; a failing signature refetches the key once (key rotation)."""

@@ -20,7 +20,7 @@ from actors.models import Actor
 from federation.db import insert_new_rows, utcnow
 from federation.errors import FederationError
 from federation.leases import Leases
-from federation.queue import DONE, retry_values, run_until_stopped
+from federation.queue import DONE, Wakeup, retry_values, run_until_stopped
 from federation.urls import host_of
 from inbox.context import HandlerContext
 from inbox.design_admission import BatchAdmission, admit_items, refusal_reason, send_reject
@@ -58,7 +58,7 @@ class InboxWorker:
         self.context = context
         self.on_published = on_published
         self.clock = clock
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
         self.leases = Leases(
             sessions, InboxItem, identity=identity, duration=lease, clock=lambda: self.clock()
         )

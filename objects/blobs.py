@@ -10,6 +10,11 @@ A write is staged in a temp file, hashed as it is written, then fsync'd and rena
 into place, so a crash leaves either the whole blob or nothing (and perhaps a stale
 temp file, see `BlobStore.remove_stale_staging`). Nothing touches the disk until a
 method is called.
+
+With a `remote` (an S3-compatible bucket, objects.object_store) this directory is a cache
+in front of it: `acommit` and `put_bytes` also upload before they return, and `aget` and
+`local_path` find, and fetch, a blob another machine stored. The sync `get`, `exists`
+and `open` see this directory only.
 """
 
 from __future__ import annotations
@@ -22,18 +27,17 @@ import re
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self, TypeGuard
+from typing import BinaryIO, Protocol, Self, TypeGuard
 
 from federation.errors import ValidationError
+from objects.unixfs import CHUNK_SIZE, DagNode, UnixFsHasher, cid_text, raw_cid
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _READ_CHUNK = 1024 * 1024
-# CIDv1 header for a raw-bytes blob: version 1, codec raw (0x55), multihash
-# sha2-256 (0x12) with a 32-byte (0x20) digest. Each fits in one varint byte.
-_CID_V1_RAW_SHA256 = bytes([0x01, 0x55, 0x12, 0x20])
 _BINARY_UNITS = ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB"))
 _DECIMAL_UNITS = ((1000**3, "GB"), (1000**2, "MB"), (1000, "kB"))
 
@@ -91,6 +95,8 @@ class StoredBlob:
 
     sha256: str
     size: int
+    # The IPFS root CID, known when the bytes went by (a file over one chunk needs them).
+    unixfs_cid: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_sha256(self.sha256)
@@ -121,10 +127,34 @@ class StoredBlob:
         return f"sha256-{self.sha256_base64}"
 
     @property
-    def cid(self) -> str:
-        """The IPFS CIDv1 of these bytes as a single raw block, in base32 multibase."""
-        encoded = base64.b32encode(_CID_V1_RAW_SHA256 + self.digest).decode("ascii")
-        return "b" + encoded.lower().rstrip("=")
+    def cid(self) -> str | None:
+        """The CIDv1 IPFS gives these bytes (`ipfs add --cid-version 1 --raw-leaves`), base32.
+
+        None for a file over one chunk whose bytes were not seen: its root CID depends on
+        every chunk, not only on the SHA-256 of the whole (see `BlobStore.dag_of`)."""
+        if self.unixfs_cid is not None:
+            return self.unixfs_cid
+        if self.size <= CHUNK_SIZE:
+            return cid_text(raw_cid(self.digest))
+        return None
+
+
+class RemoteBlobs(Protocol):
+    """Where blobs live beyond this directory (objects.object_store.S3Bucket)."""
+
+    presign_seconds: int | None
+
+    async def holds(self, blob: StoredBlob) -> bool: ...
+
+    async def stored_checksum(self, sha256: str) -> tuple[int, str | None] | None: ...
+
+    async def upload(self, path: Path, blob: StoredBlob) -> None: ...
+
+    async def download(self, sha256: str, staged: StagedBlob) -> None: ...
+
+    def blobs(self) -> AsyncIterator[StoredBlob]: ...
+
+    async def presigned_url(self, sha256: str, disposition: str, media_type: str) -> str: ...
 
 
 class StagedBlob:
@@ -142,6 +172,7 @@ class StagedBlob:
         self._path = Path(path)
         self._store = store
         self._hash = hashlib.sha256()
+        self._dag = UnixFsHasher()
         self._size = 0
         self._lock = threading.Lock()
         self._state = "open"
@@ -151,6 +182,14 @@ class StagedBlob:
     @property
     def size(self) -> int:
         return self._size
+
+    def readable_path(self) -> Path:
+        """Where the staged bytes are, all of them written out, for a check that reads them
+        (in another process) before commit."""
+        with self._lock:
+            self._require_open()
+            self._file.flush()
+            return self._path
 
     @property
     def is_open(self) -> bool:
@@ -170,6 +209,7 @@ class StagedBlob:
                 raise BlobTooLarge.for_file(self.name, self.max_bytes)
             self._file.write(chunk)
             self._hash.update(chunk)
+            self._dag.update(chunk)
             self._size += len(chunk)
 
     def head(self, limit: int) -> bytes:
@@ -188,7 +228,8 @@ class StagedBlob:
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
-                blob = StoredBlob(self._hash.hexdigest(), self._size)
+                root = cid_text(self._dag.root().cid)
+                blob = StoredBlob(self._hash.hexdigest(), self._size, unixfs_cid=root)
                 self._store._place(self._path, blob)
             except BaseException:
                 self._discard_locked()
@@ -206,7 +247,10 @@ class StagedBlob:
         await asyncio.to_thread(self.write, chunk)
 
     async def acommit(self) -> StoredBlob:
-        return await asyncio.to_thread(self.commit)
+        """`commit`, and with a remote store, the upload to it (before this returns)."""
+        blob = await asyncio.to_thread(self.commit)
+        await self._store.publish(blob)
+        return blob
 
     async def adiscard(self) -> None:
         await asyncio.to_thread(self.discard)
@@ -241,10 +285,43 @@ class StagedBlob:
 class BlobStore:
     """Blobs on the local filesystem under `root`, addressed by SHA-256."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, remote: RemoteBlobs | None = None) -> None:
         self.root = Path(root)
         self.blobs_dir = self.root / "sha256"
         self.tmp_dir = self.root / "tmp"
+        self.remote = remote
+
+    async def publish(self, blob: StoredBlob) -> None:
+        """Upload a blob placed here to the remote store, unless it holds it already."""
+        if self.remote is not None and not await self.remote.holds(blob):
+            await self.remote.upload(self.path_for(blob.sha256), blob)
+
+    async def aget(self, sha256: str) -> StoredBlob | None:
+        """The blob with this digest, here or in the remote store; None if in neither."""
+        found = await asyncio.to_thread(self.get, sha256)
+        if found is not None or self.remote is None:
+            return found
+        stored = await self.remote.stored_checksum(check_sha256(sha256))
+        return StoredBlob(sha256, stored[0]) if stored is not None else None
+
+    async def local_path(self, sha256: str, *, max_bytes: int = 1 << 40) -> Path:
+        """The blob's file here, fetched from the remote store (its digest checked) if it is
+        only there; FileNotFoundError if it is in neither."""
+        path = self.path_for(sha256)
+        if await asyncio.to_thread(path.is_file) or self.remote is None:
+            if not path.is_file():
+                raise FileNotFoundError(path)
+            return path
+        if await self.remote.stored_checksum(sha256) is None:
+            raise FileNotFoundError(path)
+        async with self.stage(max_bytes=max_bytes, name=sha256) as staged:
+            await self.remote.download(sha256, staged)
+            if staged.sha256 != sha256:
+                raise ValueError(
+                    f"the stored copy of {sha256} is damaged: it hashes to {staged.sha256}"
+                )
+            await asyncio.to_thread(staged.commit)
+        return path
 
     def path_for(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -278,7 +355,20 @@ class BlobStore:
                 staged.write(data)
                 return staged.commit()
 
-        return await asyncio.to_thread(put)
+        blob = await asyncio.to_thread(put)
+        await self.publish(blob)
+        return blob
+
+    def dag_of(self, sha256: str) -> DagNode:
+        """The IPFS DAG of a stored blob, read from disk; FileNotFoundError if not here."""
+        hasher = UnixFsHasher()
+        with self.open(sha256) as file:
+            while chunk := file.read(_READ_CHUNK):
+                hasher.update(chunk)
+        return hasher.root()
+
+    async def adag_of(self, sha256: str) -> DagNode:
+        return await asyncio.to_thread(self.dag_of, sha256)
 
     def verify(self, sha256: str) -> bool:
         """True if the stored file is there and its bytes still hash to `sha256`."""

@@ -9,6 +9,7 @@ from typing import Any
 from federation.errors import ValidationError
 from federation.urls import host_of, web_url_or_none
 from federation.vocab import AS_CONTEXT, MAKE_CONTEXT
+from objects.hashtags import hashtags_of
 from objects.html import plain_text, sanitize_html
 from objects.media_models import MediaAttachment
 from objects.models import Note
@@ -34,6 +35,12 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms(moment: dt.datetime) -> str:
+    """With milliseconds, as Mastodon's client API writes times (`…T21:33:01.123Z`)."""
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond // 1000:03d}Z"
+
+
 def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict[str, Any]:
     if note.deleted_at is not None:
         return tombstone_as(note.uri, note.deleted_at, with_context=with_context)
@@ -51,17 +58,27 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
     }
     if note.summary:
         doc["summary"] = note.summary
+    if note.language:  # as Mastodon sends it, which reads the language from the key
+        doc["contentMap"] = {note.language: note.content}
     if note.in_reply_to:
         doc["inReplyTo"] = note.in_reply_to
     if note.edited_at:
         doc["updated"] = iso(note.edited_at)
-    stored = note.document or {}
+    if note.language:
+        doc["contentMap"] = {note.language: note.content}
     for key in DOCUMENT_KEYS:
-        if stored.get(key):
-            doc[key] = stored[key]
-    is_make = bool(stored.get("makeOf"))
+        if (note.document or {}).get(key):
+            doc[key] = note.document[key]  # type: ignore[index]
+    question = (note.document or {}).get("question")
+    if isinstance(question, dict):  # our poll (`objects.polls`): sent as Mastodon sends one
+        doc["type"] = "Question"
+        doc.update(question)
+        ends = question.get("endTime")
+        if isinstance(ends, str) and parse_time(ends) <= dt.datetime.now(dt.UTC):
+            doc["closed"] = ends  # ended since its fields were last written
+    is_make = bool((note.document or {}).get("makeOf"))
     if is_make:
-        doc |= {key: stored[key] for key in MAKE_KEYS if key in stored}
+        doc |= {key: note.document[key] for key in MAKE_KEYS if key in (note.document or {})}  # type: ignore[index]
     if with_context:
         doc["@context"] = MAKE_CONTEXT if is_make else AS_CONTEXT
     return doc
@@ -110,6 +127,7 @@ class RemoteNoteData:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
 
 
 def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
@@ -138,6 +156,7 @@ def parse_remote_note(doc: dict[str, Any]) -> RemoteNoteData:
         to=id_list(doc.get("to")),
         cc=id_list(doc.get("cc")),
         attachments=remote_attachments(doc.get("attachment")),
+        hashtags=hashtags_of(doc.get("tag")),
     )
 
 

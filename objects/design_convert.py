@@ -26,9 +26,11 @@ from objects.blobs import StoredBlob, is_sha256
 from objects.convert import first_id, id_list, iso, tombstone_as
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import FileSpec, VersionSpec, clean_tags, licence_of
+from objects.history import history_links
 from objects.html import sanitize_html
 from objects.licences import LicenceError, LicencePolicy, licence_words
 from objects.thumbnails import thumbnail_path
+from objects.upload_checks import MAX_CHANGELOG_CHARS
 
 MAX_FILES = 200
 # Mastodon keeps the first four attachments of a status (MediaAttachment::LOCAL_STATUS_LIMIT).
@@ -63,9 +65,8 @@ def file_to_as(base_url: str, file: VersionFile) -> dict[str, Any]:
         "size": file.size,
         "sha256": file.sha256,
         "digestMultibase": digest_multibase(blob),
-        "cid": blob.cid,
         "isPreview": file.preview,
-    }
+    } | ({"cid": file.cid} if file.cid else {})
 
 
 def attached_files(files: Sequence[VersionFile], limit: int = MAX_ATTACHMENTS) -> list[VersionFile]:
@@ -126,10 +127,12 @@ def version_to_as(
     *,
     with_context: bool = True,
     thumbnail: str | None = None,
+    as_published: bool = False,
 ) -> dict[str, Any]:
     """`thumbnail`: the SHA-256 of a 3D file whose made thumbnail leads the attachments of a
-    local version that has no preview image of its own."""
-    if version.deleted_at is not None:
+    local version that has no preview image of its own. `as_published`: the Page even of a
+    deleted version (its core is still what later versions' digests name)."""
+    if version.deleted_at is not None and not as_published:
         return tombstone_as(version.uri, version.deleted_at, with_context=with_context)
     licence = licence_of(version)
     urls = policy.license_urls(licence)
@@ -145,6 +148,7 @@ def version_to_as(
         "name": version.name,
         "summary": summary,
         "designSummary": version.summary,
+        "changelog": version.changelog or None,
         "content": version.content,
         "mediaType": "text/html",
         "url": version.uri,
@@ -157,6 +161,7 @@ def version_to_as(
         "credits": version.credits.get("credits", []) or None,
         "forkedFrom": version.upstream_uri,
         "makeNeeds": version.needs,
+        **(version.document or {}).get("history", {}),
         "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
         "attachment": [*previews, *(file_to_as(base_url, file) for file in attached)],
         "files": [file_to_as(base_url, file) for file in files],
@@ -201,6 +206,7 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         label=_text(doc.get("versionLabel"), 64) or "1",
         name=_text(doc.get("name"), 255) or uri,
         summary=_text(_own_summary(doc), 5000),
+        changelog=_text(doc.get("changelog"), MAX_CHANGELOG_CHARS),
         content_html=sanitize_html(_text(doc.get("content"), 200_000)),
         licence=policy.terms(expression),
         tags=clean_tags([_tag_name(tag) for tag in _list(doc.get("tag"))]),
@@ -209,6 +215,7 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         credits=tuple(id_list(doc.get("credits")))[:1000],
         upstream_uri=_upstream(doc, uri),
         needs=needs_or_none(doc.get("makeNeeds")),
+        history=history_links(doc),
     )
 
 

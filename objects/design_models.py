@@ -63,6 +63,8 @@ class DesignVersion(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")  # Markdown, for local versions
     content: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    # What changed since the version before, as plain text (shown, and federated).
+    changelog: Mapped[str] = mapped_column(Text, default="", server_default="")
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"tags": [...]}
     licence: Mapped[dict[str, Any]] = mapped_column()  # {"terms": LicenceTerms.to_json()}
     licence_text: Mapped[str] = mapped_column(String(500), index=True)
@@ -96,6 +98,9 @@ class VersionFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     preview: Mapped[bool] = mapped_column(default=False)
     remote_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # The IPFS CIDv1 of the bytes (objects/unixfs.py); None for a remote file over one
+    # chunk that we have not held, whose root CID cannot be known from its SHA-256.
+    cid: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
 
 
 class Fork(Base):

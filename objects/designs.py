@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from markdown_it import MarkdownIt
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.service import USERNAME_RE, ConflictError, get_local_actor, new_local_actor
 from federation.errors import FederationError, ValidationError
 from federation.urls import LocalUrls
+from objects.blobs import StoredBlob
 from objects.design_models import (
     PROJECT_ACTOR_TYPE,
     DesignVersion,
@@ -30,10 +30,10 @@ from objects.design_models import (
 )
 from objects.html import sanitize_html
 from objects.licences import LicenceTerms
+from objects.markdown import render_markdown
 from objects.notifications import FORK, notify
 from objects.thumbnails import queue_thumbnails
-
-MAX_TAGS = 20
+from objects.upload_checks import MAX_TAGS, check_name
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class FileSpec:
     sha256: str
     preview: bool = False
     remote_url: str | None = None
+    cid: str | None = None  # when the bytes went by; else derived for a one-chunk file
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class VersionSpec:
     licence: LicenceTerms
     summary: str = ""
     description: str = ""  # Markdown
+    changelog: str = ""  # plain text: what changed since the version before
     tags: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
     authors: tuple[str, ...] = ()
@@ -62,12 +64,9 @@ class VersionSpec:
     upstream_uri: str | None = None
     uri: str | None = None  # remote versions keep their own id
     content_html: str | None = None  # remote versions arrive rendered
+    # previousVersion and the digests of objects/history.py, as a received Page names them
+    history: dict[str, str] | None = None
     needs: dict[str, Any] | None = None  # what making it needs (actors.maker_space)
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML (raw HTML in the Markdown is escaped, then sanitised)."""
-    return sanitize_html(MarkdownIt("commonmark", {"html": False}).render(text))
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -94,8 +93,9 @@ async def create_project(
 ) -> tuple[Project, Actor]:
     """A new local project actor maintained by `owner`; the caller commits."""
     await check_free_handle(session, slug)
+    check_name(name, "the project's name")  # refused, never cut (forks come here too)
     actor = new_local_actor(urls, slug, actor_type=PROJECT_ACTOR_TYPE)
-    actor.name = name.strip()[:255] or slug
+    actor.name = name.strip() or slug
     actor.summary = sanitize_html(summary)
     actor.entity_kind = owner.entity_kind
     session.add(actor)
@@ -174,6 +174,7 @@ async def add_version(
         label=spec.label.strip()[:64] or str(number),
         name=spec.name.strip()[:255] or project_actor.name,
         summary=spec.summary.strip(),
+        changelog=spec.changelog.strip(),
         source=spec.description,
         content=spec.content_html
         if spec.content_html is not None
@@ -185,6 +186,7 @@ async def add_version(
         credits={"credits": list(spec.credits)},
         upstream_uri=spec.upstream_uri,
         needs=spec.needs,
+        document={"history": spec.history} if spec.history else None,
     )
     session.add(version)
     await session.flush()
@@ -217,8 +219,18 @@ def _add_files(session: AsyncSession, version: DesignVersion, files: tuple[FileS
                 sha256=spec.sha256,
                 preview=spec.preview,
                 remote_url=spec.remote_url,
+                cid=spec.cid or StoredBlob(spec.sha256, spec.size).cid,
             )
         )
+
+
+async def record_cid(session: AsyncSession, sha256: str, cid: str) -> None:
+    """Name the CID of files whose bytes we now hold (a remote file over one chunk had none)."""
+    await session.execute(
+        update(VersionFile)
+        .where(VersionFile.sha256 == sha256, VersionFile.cid.is_(None))
+        .values(cid=cid)
+    )
 
 
 def licence_of(version: DesignVersion) -> LicenceTerms:
@@ -281,6 +293,19 @@ PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
 
 def is_remote_image(file: VersionFile) -> bool:
     return file.remote_url is not None and (file.preview or file.media_type.startswith("image/"))
+
+
+async def latest_versions(
+    session: AsyncSession, project: Project, limit: int
+) -> list[DesignVersion]:
+    """The project's newest `limit` versions that are not deleted, newest first."""
+    rows = await session.scalars(
+        select(DesignVersion)
+        .where(DesignVersion.project_id == project.id, DesignVersion.deleted_at.is_(None))
+        .order_by(DesignVersion.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def files_of(

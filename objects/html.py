@@ -9,8 +9,24 @@ import nh3
 _TAGS = {
     "p", "br", "a", "span", "strong", "em", "b", "i", "u", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    # Tables, task lists and footnotes (objects.markdown)
+    "table", "thead", "tbody", "tr", "th", "td", "input", "sup", "section",
 }  # fmt: skip
-_ATTRIBUTES = {"a": {"href", "title", "class"}, "span": {"class"}}
+_ATTRIBUTES = {
+    "a": {"href", "title", "class", "id"},
+    "span": {"class"},
+    "ul": {"class"},
+    "li": {"class", "id"},
+    "ol": {"class"},
+    "sup": {"class"},
+    "section": {"class"},
+    "hr": {"class"},
+    "input": {"class", "checked"},
+    "th": {"scope"},
+}
+# A task list's box shows a state and takes none: whatever a sender wrote, it is a
+# disabled checkbox.
+_FORCED = {"input": {"type": "checkbox", "disabled": "disabled"}}
 
 
 def sanitize_html(value: str) -> str:
@@ -19,6 +35,7 @@ def sanitize_html(value: str) -> str:
         value,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
+        set_tag_attribute_values=_FORCED,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )

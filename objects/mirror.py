@@ -21,7 +21,7 @@ async def mirror_blob(
 ) -> StoredBlob:
     """The blob `sha256`, fetched from `url` unless it is here already; FetchError when it
     cannot be fetched, is too large, or its bytes are not what the digest says."""
-    found = blobs.get(sha256)
+    found = await blobs.aget(sha256)
     if found is not None:
         return found
     async with stream_get(client, url) as response:

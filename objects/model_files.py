@@ -9,6 +9,8 @@ from __future__ import annotations
 from federation.errors import ValidationError
 
 MODEL_FORMATS = {".stl": "stl", ".obj": "obj", ".gltf": "gltf", ".glb": "glb"}
+# Files checked at publish (objects.upload_checks): what we draw, and 3MF packages.
+MESH_EXTENSIONS = {**MODEL_FORMATS, ".3mf": "3mf"}
 WIDTH, HEIGHT = 640, 480
 MAX_SOURCE_BYTES = 100_000_000  # the upload limit per file
 MAX_SECONDS = 30.0
@@ -16,6 +18,12 @@ MAX_SECONDS = 30.0
 
 class ThumbnailError(ValidationError):
     """A 3D file that cannot be drawn; the message says why and what to do."""
+
+    status = 422
+
+
+class UnreadableMesh(ValidationError):
+    """A file named like a 3D model that is not one; refused at publish."""
 
     status = 422
 

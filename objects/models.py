@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
-from federation.db import Base, IdType, utcnow
+from federation.db import Base, IdType, JSONType, utcnow
 
 NOASSERTION = "NOASSERTION"
 # The visibilities anyone may read. The rule is `objects.visibility`'s; the values are here
@@ -59,6 +59,23 @@ class Note(Base):
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
+class NoteEdit(Base):
+    """A note's version before an edit (Mastodon's status history); the current version is
+    the note itself. By URI: a note received in a batch has no row id until it is written."""
+
+    __tablename__ = "note_edits"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    note_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    # The note's attachments then, as ActivityStreams JSON (`{"attachment": [...]}`).
+    document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # When this version was made: the note's publication or its previous edit.
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 LIKE = "Like"
 ANNOUNCE = "Announce"
 
@@ -67,7 +84,11 @@ class Interaction(Base):
     """A Like or an Announce of an object, by any actor."""
 
     __tablename__ = "interactions"
-    __table_args__ = (UniqueConstraint("kind", "actor_id", "object_uri"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "actor_id", "object_uri"),
+        # Timelines show boosts: each booster's newest Announces are one index seek.
+        Index("ix_interactions_actor_id_created_at_id", "actor_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -75,6 +96,8 @@ class Interaction(Base):
     actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
     object_uri: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A boost sorts among statuses by when it was made: timelines page by `published`.
+    published: Mapped[dt.datetime] = synonym("created_at")
 
 
 class Notification(Base):
@@ -90,4 +113,39 @@ class Notification(Base):
     # The note or design version concerned (by URI: a note received in a batch has no row id
     # until the batch is written).
     object_uri: Mapped[str | None] = mapped_column(String(2048), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Poll(Base):
+    """A note's poll (a `Question`): ours, or a remote one as its server last told us.
+
+    `counts` are the votes per option, in the order of `options`: for our polls recounted
+    from `poll_votes`, for remote ones as the Question's `replies.totalItems` said."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    note_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    local: Mapped[bool] = mapped_column(default=False)
+    multiple: Mapped[bool] = mapped_column(default=False)
+    hide_totals: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    options: Mapped[list[str]] = mapped_column(default=list)
+    counts: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    voters_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PollVote(Base):
+    """One choice of one voter: a local person's in any poll, a remote one's in ours."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "actor_id", "choice"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(IdType, ForeignKey("polls.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("actors.id", ondelete="CASCADE"))
+    choice: Mapped[int] = mapped_column()
+    # The vote's id: the Note a remote voter sent, or the one we sent for a local voter.
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -12,9 +12,16 @@ from actors.moderation import visible
 from federation.db import is_postgres, utcnow
 from objects.convert import RemoteNoteData
 from objects.design_models import DesignVersion, Project
+from objects.hashtags import hashtags_of, index_hashtags, reindex_hashtags
 from objects.make_models import Make
-from objects.models import ANNOUNCE, LIKE, Interaction, Note
-from objects.notifications import IsLocal, LocalOwner, notify_interaction, notify_note
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, NoteEdit
+from objects.notifications import (
+    IsLocal,
+    LocalOwner,
+    notify_edit,
+    notify_interaction,
+    notify_note,
+)
 from objects.visibility import readable_by, shown_to_all, visibility_of
 
 _COUNTERS = {LIKE: Note.likes_count, ANNOUNCE: Note.announces_count}
@@ -106,6 +113,7 @@ async def insert_remote_note(
     )
     session.add(note)
     _remember(session, note)
+    index_hashtags(session, note.uri, data.hashtags)
     parent = await _count_reply(session, note, +1)
     await notify_note(session, note, author, parent, is_local)
     return note
@@ -114,6 +122,7 @@ async def insert_remote_note(
 async def add_local_note(session: AsyncSession, note: Note) -> Note:
     session.add(note)
     _remember(session, note)
+    index_hashtags(session, note.uri, hashtags_of((note.document or {}).get("tag")))
     parent = await _count_reply(session, note, +1)
     author = await session.get(Actor, note.actor_id)
     if author is not None:
@@ -121,11 +130,45 @@ async def add_local_note(session: AsyncSession, note: Note) -> Note:
     return note
 
 
+def keep_previous_version(session: AsyncSession, note: Note) -> None:
+    """Before an edit, keep the note as it is, for its history (Mastodon's StatusEdit)."""
+    attachments = (note.document or {}).get("attachment")
+    session.add(
+        NoteEdit(
+            note_uri=note.uri,
+            content=note.content,
+            summary=note.summary,
+            sensitive=note.sensitive,
+            document={"attachment": attachments} if attachments else None,
+            created_at=note.edited_at or note.published,
+        )
+    )
+
+
 async def edit_note(session: AsyncSession, note: Note, data: RemoteNoteData) -> None:
+    """A received edit of a remote note: the version before it is kept in its history. An
+    Update that changes nothing shown (a poll's new counts) keeps no version."""
+    attachments = (note.document or {}).get("attachment") or []
+    unchanged = (note.content, note.summary, note.sensitive, attachments) == (
+        data.content,
+        data.summary,
+        data.sensitive,
+        data.attachments,
+    )
+    if unchanged:
+        return
+    keep_previous_version(session, note)
+    await reindex_hashtags(session, note.uri, data.hashtags)
     note.content = data.content
     note.summary = data.summary
     note.sensitive = data.sensitive
+    note.language = data.language or note.language
+    document = {**(note.document or {}), "attachment": data.attachments}
+    note.document = {key: value for key, value in document.items() if value}
     note.edited_at = utcnow()
+    author = await session.get(Actor, note.actor_id)
+    if author is not None:
+        await notify_edit(session, note, author)
 
 
 async def tombstone_note(session: AsyncSession, note: Note) -> None:
@@ -134,6 +177,8 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
     note.deleted_at = utcnow()
     note.content = ""
     note.summary = None
+    # A deleted note keeps no earlier versions either.
+    await session.execute(delete(NoteEdit).where(NoteEdit.note_uri == note.uri))
     await _count_reply(session, note, -1)
     await _uncount_make(session, note)
 

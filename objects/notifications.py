@@ -3,7 +3,8 @@
 Recipients are local people. What concerns a project (a follow of it, a reply to or a
 mention of it, a like of one of its versions, a fork of it) is told to the project's
 local maintainers instead: a project actor has no account to read notifications with.
-Nobody is told about their own action, and nothing is recorded from a suspended actor.
+Nobody is told about their own action, nothing is recorded from a suspended actor, and
+nothing from an account the recipient hides (`objects.hiding`: blocks, mutes, domains).
 
 Rows are only added to the session. The inbox worker handles a batch in one transaction
 and writes all of the batch's notifications with one executemany
@@ -22,7 +23,8 @@ from actors.models import FOLLOW_PENDING, Actor
 from federation.db import utcnow
 from federation.vocab import is_public
 from objects.design_models import PROJECT_ACTOR_TYPE, DesignVersion, Project, ProjectMaintainer
-from objects.models import ANNOUNCE, LIKE, Note, Notification
+from objects.hiding import not_hiding
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, Notification
 from objects.visibility import readers_among
 
 FOLLOW = "follow"
@@ -30,6 +32,7 @@ FOLLOW_REQUEST = "follow_request"
 FAVOURITE = "favourite"
 REBLOG = "reblog"
 MENTION = "mention"
+UPDATE = "update"  # a status one boosted was edited
 FORK = "ourdesign.fork"
 INTERACTION_KINDS = {LIKE: FAVOURITE, ANNOUNCE: REBLOG}
 
@@ -85,6 +88,7 @@ async def notify(
         recipients = await maintainers(session, project_actor_ids=[recipient.id])
     else:
         recipients = [recipient.id]
+    recipients = await not_hiding(session, sender, recipients)
     add_notifications(session, recipients, kind, sender, object_uri)
 
 
@@ -126,6 +130,7 @@ async def notify_note(
     recipients = await _owners(session, parent)
     recipients += await _addressed(session, note, author, is_local)
     readers = await readers_among(session, note, recipients)
+    readers = await not_hiding(session, author, readers)
     add_notifications(session, readers, MENTION, author, note.uri)
 
 
@@ -144,6 +149,7 @@ async def notify_interaction(
             return  # only local versions have owners to tell
         owner = await version_owner(session, object_uri)
     recipients = await _owners(session, owner)
+    recipients = await not_hiding(session, sender, recipients)
     add_notifications(session, recipients, INTERACTION_KINDS[kind], sender, object_uri)
 
 
@@ -187,3 +193,18 @@ async def _addressed(
     for actor_id, actor_type in rows.all():
         (projects if actor_type == PROJECT_ACTOR_TYPE else people).append(actor_id)
     return people + await maintainers(session, project_actor_ids=projects)
+
+
+async def notify_edit(session: AsyncSession, note: Note, author: Actor) -> None:
+    """Tell the local people who boosted the note that it was edited, as Mastodon does."""
+    with session.no_autoflush:  # in an inbox batch: no flush of the batch per lookup
+        boosters = await session.scalars(
+            select(Actor.id)
+            .join(Interaction, Interaction.actor_id == Actor.id)
+            .where(
+                Interaction.kind == ANNOUNCE,
+                Interaction.object_uri == note.uri,
+                Actor.local.is_(True),
+            )
+        )
+        add_notifications(session, list(boosters), UPDATE, author, note.uri)

@@ -15,6 +15,7 @@ from objects.convert import RemoteNoteData, parse_remote_note
 from objects.design_convert import is_design
 from objects.models import Note
 from objects.notes import get_note, store_remote_note
+from objects.polls import store_remote_poll
 
 
 async def find_or_fetch_note(session: AsyncSession, resolver: ActorResolver, uri: str) -> Note:
@@ -29,7 +30,9 @@ async def find_or_fetch_note(session: AsyncSession, resolver: ActorResolver, uri
             f"{uri} is a design version: comment on it with POST /api/v1/comments", status=422
         )
     data, author = await note_and_author(resolver, doc)
-    return await store_remote_note(session, data, author)
+    note = await store_remote_note(session, data, author)
+    await store_remote_poll(session, data.uri, doc)  # a Question's poll, if it is one
+    return note
 
 
 async def note_and_author(
@@ -78,6 +81,8 @@ async def store_fetched_note(
                 note = await store_remote_note(session, data, author, resolver.urls.is_local)
             else:
                 note = await store(session, data, author)
+            if note is not None and doc.get("type") == "Question":
+                await store_remote_poll(session, data.uri, doc)
             await session.commit()
             return data, author, note
     except IntegrityError:  # stored concurrently: read it back

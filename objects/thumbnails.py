@@ -54,12 +54,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 async def draw_thumbnail(sandbox: Sandbox, blobs: BlobStore, sha256: str, file_name: str) -> bytes:
     """The PNG thumbnail of the stored 3D file `sha256`, drawn in a limited child process;
     ThumbnailError (saying why, for the file's owner) when it cannot or may not be drawn."""
-    stored = blobs.get(sha256)
+    stored = await blobs.aget(sha256)
     if stored is None:
         raise ThumbnailError(f"{file_name} is not in this instance's file store")
     if stored.size > MAX_SOURCE_BYTES:
         raise ThumbnailError(f"{file_name} is too large to draw a thumbnail of")
-    path = str(blobs.path_for(sha256))
+    path = str(await blobs.local_path(sha256))  # the child process reads a local file
     drawn = await sandbox.run(DRAW, path, file_name, label=file_name, error=ThumbnailError)
     if drawn.payload is None or not drawn.payload.startswith(PNG_SIGNATURE):
         raise ThumbnailError(f"drawing {file_name} gave no picture")

@@ -39,7 +39,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from federation.vocab import is_public
 from objects.design_models import DesignVersion
-from objects.models import SHOWN_TO_ALL, Note
+from objects.models import ANNOUNCE, SHOWN_TO_ALL, Interaction, Note
 
 PUBLIC = "public"
 UNLISTED = "unlisted"
@@ -230,4 +230,17 @@ def _holds_text_postgresql(element: _HoldsText, compiler: Any, **kw: Any) -> str
 def listed_publicly(note: Any = Note) -> ColumnElement[bool]:
     """The notes public timelines and searches show (`on_public_timelines` as SQL)."""
     shown: ColumnElement[bool] = note.visibility == PUBLIC
+    return shown
+
+
+def boost_shown(boost: Any = Interaction) -> ColumnElement[bool]:
+    """The Announces timelines show as reblogs: of a live note anyone may read (Mastodon
+    boosts only those) or of a live design version. Each is an index lookup by URI."""
+    note = select(Note.id).where(
+        Note.uri == boost.object_uri, Note.deleted_at.is_(None), shown_to_all_sql()
+    )
+    version = select(DesignVersion.id).where(
+        DesignVersion.uri == boost.object_uri, DesignVersion.deleted_at.is_(None)
+    )
+    shown: ColumnElement[bool] = (boost.kind == ANNOUNCE) & or_(note.exists(), version.exists())
     return shown

@@ -57,7 +57,8 @@ def reject(urls: LocalUrls, actor: Actor, activity: dict[str, Any], reason: str)
 
 
 def undo(urls: LocalUrls, actor: Actor, original: dict[str, Any]) -> dict[str, Any]:
-    inner = {k: v for k, v in original.items() if k != "@context"}
+    # Without its context its proof no longer holds: the Undo's own proof speaks for it.
+    inner = {k: v for k, v in original.items() if k not in ("@context", "proof")}
     return _activity(
         urls, actor, "Undo", inner, to=original.get("to", []), cc=original.get("cc", [])
     )
@@ -80,5 +81,10 @@ def announce(urls: LocalUrls, actor: Actor, note_uri: str, author: Actor) -> dic
 
 
 def update_actor(urls: LocalUrls, actor: Actor, actor_doc: dict[str, Any]) -> dict[str, Any]:
-    inner = {k: v for k, v in actor_doc.items() if k != "@context"}
+    # Without its context its proof no longer holds: the Update's own proof speaks for it.
+    inner = {k: v for k, v in actor_doc.items() if k not in ("@context", "proof")}
     return _activity(urls, actor, "Update", inner, to=[PUBLIC], cc=[actor.followers_url])
+
+
+def block(urls: LocalUrls, actor: Actor, target: Actor) -> dict[str, Any]:
+    return _activity(urls, actor, "Block", target.uri, to=[target.uri])

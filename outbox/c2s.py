@@ -19,16 +19,27 @@ from federation.errors import ValidationError
 from federation.urls import LocalUrls
 from federation.vocab import PUBLIC, is_public
 from objects.convert import NOTE_TYPES, first_id, id_list, media_to_as
+from objects.designs import clean_tags, get_version, project_of
+from objects.hashtags import (
+    MAX_NOTE_TAGS,
+    hashtag_objects,
+    hashtags_of,
+    reindex_hashtags,
+    tags_in_text,
+)
+from objects.hiding import blocks, blocks_between
 from objects.html import plain_text, sanitize_html, text_to_html
 from objects.media_models import MediaAttachment
 from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
     add_local_note,
+    keep_previous_version,
     remove_interaction,
     tombstone_note,
 )
 from objects.notifications import follow_kind, notify
+from objects.polls import PollDraft, add_local_poll
 from objects.resolve import find_or_fetch_note
 from objects.visibility import may_read, visibility_of
 from outbox import activities
@@ -38,6 +49,7 @@ from outbox.publish import publish
 Submit = Callable[[AsyncSession, ActorResolver, Actor, dict[str, Any]], Awaitable[OutboxActivity]]
 SUPPORTED = ("Create", "Update", "Follow", "Undo", "Like", "Announce", "Delete")
 MAX_MEDIA = 4
+NOT_ALLOWED = "This action is not allowed: the account blocks you, or you block it"
 MAX_MENTIONS = 50
 
 
@@ -48,19 +60,21 @@ async def submit(
     body: dict[str, Any],
     *,
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     """Apply one client-submitted activity (or bare Note); the caller commits.
 
-    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note.
+    `media_ids`: the actor's own uploads, not yet attached, to attach to a new note;
+    `poll`: a poll the new note asks (it is then sent as a Question).
     """
     kind = body.get("type")
     if kind in NOTE_TYPES:
         body = {"type": "Create", "object": body, "to": body.get("to"), "cc": body.get("cc")}
         kind = "Create"
     if kind == "Create":
-        return await _create(session, resolver, actor, body, media_ids)
-    if media_ids:
-        raise ValidationError("media can only be attached to a new note")
+        return await _create(session, resolver, actor, body, media_ids, poll)
+    if media_ids or poll:
+        raise ValidationError("media and polls can only be part of a new note")
     handler = _SUBMITTERS.get(str(kind))
     if handler is None:
         raise ValidationError(
@@ -89,6 +103,7 @@ async def _create(
     actor: Actor,
     body: dict[str, Any],
     media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
 ) -> OutboxActivity:
     obj = body.get("object")
     if not isinstance(obj, dict) or obj.get("type", "Note") != "Note":
@@ -115,16 +130,30 @@ async def _create(
         sensitive=obj.get("sensitive") is True,
         visibility=visibility_of(to, cc, actor.followers_url),
         to={"to": to, "cc": cc},
+        language=_language(obj),
     )
     note.url = note.uri
-    if mentions := _mentions(obj.get("tag")):
-        note.document = {"tag": mentions}
+    hashtags = hashtag_objects(_hashtag_names(obj, note.content), resolver.urls.base_url)
+    if tags := [*_mentions(obj.get("tag")), *hashtags]:
+        note.document = {"tag": tags}
     await add_local_note(session, note)
     await session.flush()
     await attach_media(session, resolver, actor, note, media_ids)
+    if poll is not None:
+        add_local_poll(session, note, poll)
     return await publish(
         session, resolver.urls, actor, activities.create_note(resolver.urls, actor, note)
     )
+
+
+def _language(obj: dict[str, Any]) -> str | None:
+    """The language a client gave as the key of `contentMap`, as Mastodon sends it."""
+    content_map = obj.get("contentMap")
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        [language] = content_map
+        if isinstance(language, str) and 0 < len(language) <= 16:
+            return language
+    return None
 
 
 def _addressing(
@@ -203,6 +232,8 @@ async def _follow(
     )
     if target.id == actor.id:
         raise ValidationError("you cannot follow yourself")
+    if await blocks_between(session, actor.id, target.id):
+        raise ValidationError(NOT_ALLOWED, status=403)
     activity = activities.follow(resolver.urls, actor, target)
     follow = await session.scalar(
         select(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
@@ -248,17 +279,26 @@ async def undo_sent(
 async def _react(
     session: AsyncSession, resolver: ActorResolver, actor: Actor, body: dict[str, Any]
 ) -> OutboxActivity:
-    note_uri = first_id(body.get("object"))
-    if not note_uri:
+    object_uri = first_id(body.get("object"))
+    if not object_uri:
         raise ValidationError(f"{body['type']} needs an object: the URL of a note")
-    note = await _readable_note(session, resolver, actor, note_uri)
-    author = await session.get(Actor, note.actor_id)
-    assert author is not None
+    version = await get_version(session, object_uri)
+    if version is not None and version.deleted_at is None:
+        # A design version is liked or boosted like a note: sent to its project actor.
+        author = (await project_of(session, version))[1]
+    else:
+        note = await _readable_note(session, resolver, actor, object_uri)
+        object_uri = note.uri
+        found = await session.get(Actor, note.actor_id)
+        assert found is not None
+        author = found
     build = activities.like if body["type"] == "Like" else activities.announce
-    activity = build(resolver.urls, actor, note.uri, author)
+    activity = build(resolver.urls, actor, object_uri, author)
     kind = LIKE if body["type"] == "Like" else ANNOUNCE
-    if not await add_interaction(session, kind, activity["id"], actor, note.uri):
-        raise ValidationError(f"you have already sent a {kind} of {note.uri}", status=409)
+    if not await add_interaction(
+        session, kind, activity["id"], actor, object_uri, resolver.urls.is_local
+    ):
+        raise ValidationError(f"you have already sent a {kind} of {object_uri}", status=409)
     return await publish(session, resolver.urls, actor, activity)
 
 
@@ -270,6 +310,9 @@ async def _readable_note(
     note = await find_or_fetch_note(session, resolver, uri)
     if not await may_read(session, actor, note):
         raise ValidationError(f"there is no note {uri}", status=404)
+    if await blocks(session, note.actor_id, actor.id):
+        # As on Mastodon: who blocks you cannot be replied to, favourited or boosted.
+        raise ValidationError(NOT_ALLOWED, status=403)
     return note
 
 
@@ -306,14 +349,27 @@ async def _update(
     content = obj.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("the edited note needs some content")
+    keep_previous_version(session, note)
     note.content = _note_html(content)
     if "summary" in obj:
         note.summary = obj["summary"] if isinstance(obj["summary"], str) else None
     note.edited_at = utcnow()
+    # The edited text's hashtags replace the old ones, here and in the Update sent.
+    names = _hashtag_names(obj, note.content)
+    kept = [t for t in (note.document or {}).get("tag", []) if t.get("type") != "Hashtag"]
+    tags = [*kept, *hashtag_objects(names, resolver.urls.base_url)]
+    note.document = {**(note.document or {}), "tag": tags}
+    await reindex_hashtags(session, note.uri, names)
     await session.flush()
     return await publish(
         session, resolver.urls, actor, activities.update_note(resolver.urls, actor, note)
     )
+
+
+def _hashtag_names(obj: dict[str, Any], html: str) -> list[str]:
+    """Hashtags the client tagged, and those written in the text (C2S clients may not tag)."""
+    names = [*hashtags_of(obj.get("tag")), *tags_in_text(plain_text(html, 100_000))]
+    return list(clean_tags(names))[:MAX_NOTE_TAGS]
 
 
 def _note_html(content: str) -> str:

@@ -23,8 +23,9 @@ from objects.design_convert import is_design
 from objects.design_models import DesignVersion
 from objects.design_resolve import store_fetched_version
 from objects.designs import get_version, project_of
-from objects.html import sanitize_html, text_to_html
+from objects.html import sanitize_html
 from objects.licences import LicencePolicy
+from objects.linked_text import linked_text_to_html
 from objects.models import Note
 from objects.notes import add_local_note, get_note, insert_remote_note
 from objects.resolve import store_fetched_note
@@ -133,7 +134,7 @@ async def add_comment(
         actor_id=author.id,
         local=True,
         in_reply_to=target.uri,
-        content=sanitize_html(text_to_html(text)),
+        content=sanitize_html(linked_text_to_html(text, urls.base_url)),
         summary=summary.strip() if summary and summary.strip() else None,
         sensitive=bool(summary and summary.strip()),
         visibility=visibility_of([PUBLIC], cc, author.followers_url),

@@ -22,7 +22,7 @@ from actors.service import get_local_actor, new_local_actor
 from federation.errors import FederationError, ValidationError
 from federation.settings import Settings
 from federation.urls import LocalUrls
-from federation.vocab import ACTOR_TERMS, AS_CONTEXT, SECURITY_CONTEXT
+from federation.vocab import ACTOR_TERMS, AS_CONTEXT, KEY_CONTEXTS
 from objects.design_models import DesignVersion, Project
 from objects.designs import VersionSpec, get_version, project_of
 from objects.html import text_to_html
@@ -44,7 +44,7 @@ COOP_TERMS: dict[str, object] = {
     "members": {"@id": "od:members", "@type": "@id"},
     "rules": {"@id": "od:rules", "@container": "@list"},
 }
-COOP_CONTEXT: list[object] = [AS_CONTEXT, SECURITY_CONTEXT, COOP_TERMS]
+COOP_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, COOP_TERMS]
 
 
 def members_url(urls: LocalUrls, coop: Actor) -> str:

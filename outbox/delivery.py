@@ -35,6 +35,7 @@ from federation.leases import GroupWriter, LeaseClock, Leases
 from federation.queue import (
     DONE,
     FAILED,
+    Wakeup,
     backoff_delay,
     finish_held,
     finish_many_held,
@@ -78,7 +79,7 @@ class DeliveryWorker:
         self.clock = clock
         self.blocks = blocks if blocks is not None else DomainBlocks()
         self.hosts = HostBook(sessions, settings)
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
         self.stopping = asyncio.Event()
         self.leases = Leases(
             sessions,

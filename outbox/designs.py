@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
+from actors.proof_keys import signed_by
 from federation.db import utcnow
 from federation.urls import LocalUrls
 from federation.vocab import DESIGN_CONTEXT, PUBLIC
@@ -31,12 +33,14 @@ from objects.designs import (
     licence_of,
     project_of,
     record_fork,
-    render_markdown,
     version_files,
 )
+from objects.history import core_digest
 from objects.licences import LicencePolicy, LicenceTerms
+from objects.markdown import render_markdown
 from objects.models import Note
 from objects.thumbnails import page_thumbnail
+from objects.upload_checks import check_name
 from outbox.models import OutboxActivity
 from outbox.publish import publish
 
@@ -82,10 +86,42 @@ async def _page(
 ) -> dict[str, Any]:
     files = await version_files(session, version)
     drawn = await page_thumbnail(session, files)
-    base_url = urls.base_url
-    return version_to_as(
-        version, project_actor, files, policy, base_url, with_context=False, thumbnail=drawn
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, thumbnail=drawn)
+    # Signed on its own, with its own context, so that it can be checked wherever it is
+    # passed on without the activity (an Announce, a mirror, an archive).
+    return await signed_by(session, project_actor, page)
+
+
+async def _history(
+    session: AsyncSession, urls: LocalUrls, policy: LicencePolicy, version: DesignVersion
+) -> dict[str, str]:
+    """The links that chain a new version to the one before it and to its upstream."""
+    links: dict[str, str] = {}
+    previous = await session.scalar(
+        select(DesignVersion).where(
+            DesignVersion.project_id == version.project_id,
+            DesignVersion.number == version.number - 1,
+        )
     )
+    if previous is not None:
+        links["previousVersion"] = previous.uri
+        links["previousVersionDigest"] = await _digest(session, urls, policy, previous)
+    if version.upstream_uri is not None:
+        upstream = await session.scalar(
+            select(DesignVersion).where(DesignVersion.uri == version.upstream_uri)
+        )
+        if upstream is not None:
+            links["forkedFromDigest"] = await _digest(session, urls, policy, upstream)
+    return links
+
+
+async def _digest(
+    session: AsyncSession, urls: LocalUrls, policy: LicencePolicy, version: DesignVersion
+) -> str:
+    _, project_actor = await project_of(session, version)
+    files = await version_files(session, version)
+    page = version_to_as(version, project_actor, files, policy, urls.base_url, as_published=True)
+    return core_digest(page)
 
 
 async def send_page_update(
@@ -128,6 +164,8 @@ async def publish_version(
     """Store a local version and its Create; `notify` adds inboxes (an upstream project)."""
     uri = version_uri(project_actor, project.versions_count + 1)
     version = await add_version(session, project, project_actor, spec, uri=uri, local=True)
+    links = await _history(session, urls, policy, version)
+    version.document = {"history": links} if links else None
     page = await _page(session, urls, policy, version, project_actor)
     activity = version_activity(urls, project_actor, page)
     row = await publish(session, urls, project_actor, activity, also_inboxes=notify)
@@ -182,6 +220,7 @@ async def _files_of(session: AsyncSession, upstream: DesignVersion) -> list[File
             sha256=file.sha256,
             preview=file.preview,
             remote_url=file.remote_url,
+            cid=file.cid,
         )
         for file in await version_files(session, upstream)
     ]
@@ -228,7 +267,8 @@ async def fix_version_text(
 ) -> OutboxActivity:
     """Apply a text fix to a local version and send it as Update(Page); the caller commits."""
     if fix.name is not None:
-        version.name = fix.name.strip()[:255] or version.name
+        check_name(fix.name, "the version's name")  # refused, never cut
+        version.name = fix.name.strip() or version.name
     if fix.summary is not None:
         version.summary = fix.summary.strip()
     if fix.description is not None:

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.convert import actor_to_as, set_profile_fields
 from actors.models import ENTITY_KINDS, Actor
+from actors.proof_keys import signed_actor_document
 from federation.errors import ValidationError
 from federation.urls import LocalUrls
-from objects.html import text_to_html
+from objects.linked_text import linked_text_to_html
 from outbox import activities
 from outbox.publish import publish
 
@@ -140,18 +141,19 @@ async def save_profile_change(
     session's transaction (the caller commits, then wakes delivery)."""
     actor = await session.get(Actor, actor_id)
     assert actor is not None
-    _apply_profile_change(actor, change)
+    _apply_profile_change(actor, change, urls.base_url)
     await session.flush()
-    doc = actor_to_as(actor, urls)
+    doc = await signed_actor_document(session, actor, actor_to_as(actor, urls))
     await publish(session, urls, actor, activities.update_actor(urls, actor, doc))
     return actor
 
 
-def _apply_profile_change(actor: Actor, change: ProfileChange) -> None:
+def _apply_profile_change(actor: Actor, change: ProfileChange, base_url: str) -> None:
     if change.display_name is not None:
         actor.name = change.display_name
     if change.note is not None:
-        actor.summary = text_to_html(change.note) if change.note else ""
+        # Links, @mentions and #tags become links, as the settings page promises.
+        actor.summary = linked_text_to_html(change.note, base_url) if change.note else ""
     if change.locked is not None:
         actor.manually_approves_followers = change.locked
     if change.entity_kind is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
+from actors.proof_keys import signed_by
 from federation.db import utcnow
 from federation.urls import LocalUrls, host_of
 from federation.vocab import PUBLIC_ALIASES, is_public
@@ -39,7 +40,8 @@ async def publish(
         type=activity["type"],
         object_uri=first_id(activity.get("object")),
         public=is_public(addresses),
-        payload=_without_private_addressing(activity),
+        # Signed once, as stored: what every recipient gets, and what the outbox shows.
+        payload=await signed_by(session, actor, _without_private_addressing(activity)),
     )
     session.add(row)
     await session.flush()

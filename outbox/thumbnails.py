@@ -25,6 +25,7 @@ from federation.errors import FetchError
 from federation.queue import (
     DONE,
     FAILED,
+    Wakeup,
     claim_due,
     new_token,
     retry_values,
@@ -33,7 +34,7 @@ from federation.queue import (
 from federation.urls import LocalUrls
 from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, VersionFile
-from objects.designs import version_files
+from objects.designs import record_cid, version_files
 from objects.licences import LicencePolicy
 from objects.mirror import mirror_blob
 from objects.sandbox import Sandbox
@@ -75,7 +76,7 @@ class ThumbnailWorker:
         self.sandbox = sandbox
         self.clock = clock
         self.on_published = on_published
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await run_until_stopped(self.run_once, self.wakeup, stop, name=__name__)
@@ -133,7 +134,7 @@ class ThumbnailWorker:
     async def _fetch_if_elsewhere(self, job: ThumbnailJob) -> None:
         """A copy of a file one of our forks keeps on another instance (see objects.mirror);
         FetchError (retried) when it cannot be had."""
-        if self.client is None or self.blobs.exists(job.source_sha256):
+        if self.client is None or await self.blobs.aget(job.source_sha256) is not None:
             return
         async with self.sessions() as session:
             url = await session.scalar(
@@ -147,9 +148,13 @@ class ThumbnailWorker:
                 .limit(1)
             )
         if url is not None:
-            await mirror_blob(
+            blob = await mirror_blob(
                 self.client, self.blobs, url, job.source_sha256, max_bytes=MAX_SOURCE_BYTES
             )
+            if blob.cid is not None:
+                async with self.sessions() as session:
+                    await record_cid(session, blob.sha256, blob.cid)
+                    await session.commit()
 
     async def _record(self, job: ThumbnailJob, values: dict[str, object], error: str) -> None:
         async with self.sessions() as session:

@@ -12,7 +12,7 @@ import concurrent.futures
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from federation.db import make_engine
 from federation.settings import Settings
+from tests.s3_server import moto_server, new_bucket_settings
 from tests.support import Network, Node, running_node
 from web.schema import migrate
 
@@ -114,14 +115,35 @@ def network() -> Network:
     return Network()
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server (moto_server) on loopback, for the whole run."""
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def file_store(request: pytest.FixtureRequest) -> str:
+    """Where `nodes` keep their files: "local" unless a test module parametrises it
+    (`pytest.mark.parametrize("file_store", ["local", "s3"], indirect=True)`)."""
+    return getattr(request, "param", "local")
+
+
 @pytest.fixture
 async def nodes(
-    new_database: Callable[[], Awaitable[str]], network: Network, tmp_path: Path
+    new_database: Callable[[], Awaitable[str]],
+    network: Network,
+    tmp_path: Path,
+    file_store: str,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Callable[..., Awaitable[Node]]]:
     """Start instances by domain: `a = await nodes("a.test", registration_mode="open")`."""
     stack: list = []
 
     async def start(domain: str, **settings: Any) -> Node:
+        if file_store == "s3":
+            endpoint = request.getfixturevalue("s3_endpoint")
+            settings = await new_bucket_settings(endpoint) | settings
         cm = running_node(domain, await new_database(), tmp_path / domain, network, **settings)
         stack.append(cm)
         return await cm.__aenter__()

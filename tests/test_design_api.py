@@ -156,7 +156,8 @@ async def test_publish_version_with_files_and_preview(nodes):
     assert doc["label"] == "v1.0" and doc["licence"] == "CC-BY-SA-4.0"
     assert doc["license_urls"] == ["https://spdx.org/licenses/CC-BY-SA-4.0.html"]
     assert doc["tags"] == ["lighting", "desk", "lamp"] and doc["authors"] == [alice.uri]
-    assert "<h1>Build</h1>" in doc["content"] and "<script>" not in doc["content"]
+    # Headings start at <h2>: the page's <h1> is the design's name.
+    assert "<h2>Build</h2>" in doc["content"] and "<script>" not in doc["content"]
     assert doc["source"].startswith("# Build") and doc["replies_count"] == 0
     assert doc["commercial_use"] and doc["who_may_fork"]
     preview, design = doc["files"]  # the preview comes first

@@ -15,6 +15,7 @@ import zlib
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
@@ -27,6 +28,8 @@ from objects.models import Note
 from outbox.models import Delivery, OutboxActivity
 from tests.support import Node, bearer, call, count, get, settle
 
+# Each story runs with files on the local disk and in an S3-compatible server (moto_server).
+pytestmark = pytest.mark.parametrize("file_store", ["local", "s3"], indirect=True)
 ACTIVITY_JSON = "application/activity+json"
 STL = b"solid gear\n  facet normal 0 0 1\n  endfacet\nendsolid gear\n"
 

@@ -227,8 +227,6 @@ async def test_start_up_endpoints_answer_with_their_shapes(nodes: Any) -> None:
         {"id": "1", "text": "Be kind.", "hint": ""}
     ]
     assert (await get(a, "/api/v1/markers", token)).json() == {}
-    marker = {"home": {"last_read_id": "7"}}
-    assert (await call(a, "POST", "/api/v1/markers", token, json=marker)).json() == marker
 
 
 async def test_follow_requests_list_the_people_waiting(nodes: Any) -> None:

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -14,6 +15,9 @@ from objects.models import Note
 from tests import test_mastodon_payloads
 from tests.support import Node, call, count, get, settle
 from tests.test_mastodon_payloads import STATUS, Scene
+
+# Uploads stored on the local disk and in an S3-compatible server (tests/s3_server.py).
+pytestmark = pytest.mark.parametrize("file_store", ["local", "s3"], indirect=True)
 
 # The signed Mastodon deliveries of tests.test_mastodon_payloads, used here too.
 scene_fixture = test_mastodon_payloads.scene

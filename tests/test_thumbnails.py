@@ -27,6 +27,9 @@ from outbox.models import Delivery, OutboxActivity
 from tests.support import Node, call, count, settle
 from tests.test_design_api import new_project
 
+# Files on the local disk and in an S3-compatible server (tests/s3_server.py).
+BOTH_STORES = pytest.mark.parametrize("file_store", ["local", "s3"], indirect=True)
+
 ACTIVITY_JSON = {"Accept": "application/activity+json"}
 
 
@@ -159,6 +162,7 @@ async def run_thumbnail_worker(node: Node) -> None:
         pass
 
 
+@BOTH_STORES
 async def test_publishing_queues_draws_serves_and_pictures_the_page(nodes):
     a = await nodes("a.test")
     b = await nodes("b.test")
@@ -301,6 +305,7 @@ async def fork_of_a_remote_lamp(nodes: Any) -> tuple[Node, bytes, str]:
     return b, stl, sha
 
 
+@BOTH_STORES
 async def test_a_fork_of_a_remote_design_keeps_a_verified_copy_to_show(nodes):
     b, stl, sha = await fork_of_a_remote_lamp(nodes)
     assert not b.instance.blobs.exists(sha), "the fork points at a.test's file"

@@ -100,9 +100,9 @@ async def test_make_fork_comment_and_follow_in_a_browser(new_database, tmp_path:
         # The 3D viewer draws the model: its canvas is not blank.
         canvas = page.locator("#viewer canvas")
         await canvas.wait_for(timeout=WAIT_MS)
-        await page.wait_for_function(
-            "document.querySelector('#viewer').dataset.rendered === 'yes'", timeout=WAIT_MS
-        )
+        # A locator, not wait_for_function: the viewer starts after the page has loaded, and
+        # the function's polling would evaluate a string, which the page's CSP forbids.
+        await page.locator("#viewer[data-rendered=yes]").wait_for(state="attached", timeout=WAIT_MS)
         assert share_unlike(await canvas.screenshot()) > 0.02
 
         # The worker makes the thumbnail; the page shows it once made.

@@ -141,7 +141,9 @@ async def test_version_page_shows_preview_ppl_rights_files_and_viewer(nodes: Any
     )
     assert viewer in html
     assert html.index(viewer) < html.index('class="rights"') < html.index('class="files"')
-    assert '<script type="module" src="/static/viewer.js"></script>' in html
+    assert re.search(
+        r'<script type="module" src="/static/viewer\.[0-9a-f]{12}\.js"></script>', html
+    )
     assert f'src="https://a.test/files/{png["sha256"]}/gearbox.png"' in html
     assert 'class="thumbnail"' not in html, "no thumbnail before the worker made it"
 
@@ -153,10 +155,12 @@ async def test_version_page_shows_preview_ppl_rights_files_and_viewer(nodes: Any
     assert rights["nonprofit"]["fork"] == "yes" and rights["nonprofit"]["sell"] == "no"
     assert "does not allow a company" in text
 
-    # The files table: size in words, type, SHA-256, CID and a working download link.
+    # The files table: size in words, type and a working download link; the SHA-256 and
+    # CID folded under "verify" below it.
     table = re.search(r'<table class="files">(.*?)</table>', html, re.S)
-    assert table is not None
-    assert stl["sha256"] in table[1] and stl["cid"] in table[1] and "model/stl" in table[1]
+    assert table is not None and "model/stl" in table[1]
+    verify = re.search(r'<details class="verify" id="verify">(.*?)</details>', html, re.S)
+    assert verify is not None and stl["sha256"] in verify[1] and stl["cid"] in verify[1]
     assert f"{len(TETRAHEDRON)} bytes" in table[1]
     links = re.findall(r'<a href="([^"]+)" download>', table[1])
     assert len(links) == 2

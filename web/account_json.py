@@ -4,6 +4,7 @@ moderation routes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from web.request_input import json_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+# An ISO 639 code, perhaps with a region or script: what Mastodon accepts as `language`.
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 async def fields_of(request: Request, limit: int) -> dict[str, Any]:
@@ -48,6 +51,29 @@ async def form_or_json(
     if pairs is None:
         return await json_body(request, limit)
     return fold(pairs)
+
+
+def language_of(body: dict[str, Any]) -> str | None:
+    """A status's `language`: an ISO 639 code (perhaps with a region), as Mastodon takes."""
+    value = body.get("language")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not LANGUAGE.match(value):
+        raise FederationError(
+            f"language {str(value)!r:.20} is not an ISO 639 code such as 'en'", status=422
+        )
+    return value
+
+
+def listed_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A form's pairs as JSON carries them: the values of `name[]` fields in a list."""
+    body: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.endswith("[]"):
+            body.setdefault(name[:-2], []).append(value)
+        else:
+            body[name] = value
+    return body
 
 
 def text(fields: dict[str, Any], name: str, *, required: bool = False, limit: int = 1000) -> str:

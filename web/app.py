@@ -12,11 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from federation.errors import FederationError
 from federation.settings import Settings
-from web.activitypub import designs, members, thumbnails, wellknown
+from web.activitypub import designs, featured, ipfs, members, thumbnails, wellknown
 from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
@@ -26,7 +25,7 @@ from web.api import makes as api_makes
 from web.api import okh as api_okh
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
-from web.http import federation_error_handler, http_error_handler
+from web.http import federation_error_handler, http_error_handler, server_error_handler
 from web.instance_start import open_instance
 from web.mastodon import accounts as mastodon_accounts
 from web.mastodon import apps as oauth_apps
@@ -39,6 +38,19 @@ from web.mastodon import search as mastodon_search
 from web.mastodon import startup as mastodon_startup
 from web.mastodon import statuses as mastodon_statuses
 from web.mastodon import timelines as mastodon_timelines
+from web.mastodon.compose import edits as mastodon_edits
+from web.mastodon.compose import favourites as mastodon_favourites
+from web.mastodon.compose import pins as mastodon_pins
+from web.mastodon.compose import polls as mastodon_polls
+from web.mastodon.compose import scheduled as mastodon_scheduled
+from web.mastodon.social import conversations as mastodon_conversations
+from web.mastodon.social import filters as mastodon_filters
+from web.mastodon.social import follow_requests as mastodon_follow_requests
+from web.mastodon.social import lists as mastodon_lists
+from web.mastodon.social import markers as mastodon_markers
+from web.mastodon.social import openapi as social_openapi
+from web.mastodon.social import relations as mastodon_relations
+from web.mastodon.social import tags as mastodon_tags
 from web.mastodon.streaming import routes as mastodon_streaming
 from web.negotiation import negotiated, wants_html
 from web.ops import health as ops
@@ -47,12 +59,14 @@ from web.pages import about
 from web.pages import accounts as web_accounts
 from web.pages import actors as actor_pages
 from web.pages import designs as web_designs
+from web.pages import follow_requests as web_follow_requests
 from web.pages import makes as web_makes
 from web.pages import notes as note_pages
 from web.pages import publish as web_publish
 from web.pages import versions as version_pages
 from web.routing import IndexedRouter
 from web.security_headers import SecurityHeaders
+from web.static_assets import StaticAssets
 from web.templating import STATIC_DIR, make_templates
 
 
@@ -86,6 +100,7 @@ def create_app(
             finally:
                 await instance.stop_workers()
 
+    static = StaticAssets.build(STATIC_DIR)
     routes = [
         Route("/@{username}", profile_redirect),
         *ops.routes,
@@ -118,21 +133,36 @@ def create_app(
         *members.routes,
         *coop.routes,
         *mastodon_accounts.routes,
+        *mastodon_markers.routes,
+        *mastodon_follow_requests.routes,
         *mastodon_media.routes,
+        *mastodon_conversations.routes,
+        *mastodon_filters.routes,
+        *mastodon_lists.routes,
         *mastodon_notifications.routes,
+        *mastodon_relations.routes,
         *mastodon_search.routes,
         *mastodon_startup.routes,
         *mastodon_statuses.routes,
+        *mastodon_edits.routes,
+        *mastodon_polls.routes,
+        *mastodon_favourites.routes,
+        *mastodon_pins.routes,
+        *featured.routes,
+        *mastodon_scheduled.routes,
+        *mastodon_tags.routes,
         *mastodon_streaming.routes,
         *mastodon_timelines.routes,
         *oauth.routes,
         *oauth_apps.routes,
         *web_accounts.routes,
+        *web_follow_requests.routes,
         *web_designs.routes,
         *web_publish.routes,
         *web_makes.routes,
         *thumbnails.routes,
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *ipfs.routes,
+        Mount("/static", app=static, name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -140,12 +170,13 @@ def create_app(
         exception_handlers={
             FederationError: federation_error_handler,
             HTTPException: http_error_handler,
+            500: server_error_handler,
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(static)
     # The OpenAPI description is each face's fragment, merged when /api/v1/openapi.json is read.
-    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT)
+    app.state.openapi = (api_openapi.FRAGMENT, mastodon_openapi.FRAGMENT, social_openapi.FRAGMENT)
     # Innermost of our layers, so an outage's answer is counted and gets security headers.
     app.add_middleware(OutageAnswers)
     ops.install(app)

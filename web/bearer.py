@@ -81,6 +81,7 @@ async def _look_up(connection: HTTPConnection, token: str) -> SignIn:
     instance = connection.app.state.instance
     reading = connection.scope.get("method", "GET") in READ_METHODS
     if reading and (known := instance.sign_ins.get(token)) is not None:
+        instance.token_uses.note(known.token.id)
         return known  # type: ignore[no-any-return]
     generation = instance.sign_ins.kept.changes.generation
     async with instance.sessions() as session:
@@ -88,7 +89,7 @@ async def _look_up(connection: HTTPConnection, token: str) -> SignIn:
         if row is None:
             raise FederationError(INVALID_TOKEN, status=401)
         actor, _ = await token_person(session, row)
-        await session.commit()  # the token's use is noted even when the request is refused
+    instance.token_uses.note(row.id)  # even when the request is refused
     if reading and actor is not None:
         instance.sign_ins.keep(token, generation, actor, row)
     return SignIn(actor, row)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-# Mastodon's list (config/initializers/cors.rb), plus NodeInfo, which discovery reads.
-CORS_PREFIXES = ("/api/", "/.well-known/", "/nodeinfo/")
+# Mastodon's list (config/initializers/cors.rb), plus NodeInfo, which discovery reads, and
+# files by CID, which the trustless gateway specification opens to every origin.
+CORS_PREFIXES = ("/api/", "/.well-known/", "/nodeinfo/", "/ipfs/")
 CORS_PATHS = frozenset({"/oauth/token", "/oauth/revoke"})
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")

@@ -3,6 +3,7 @@ its licence, its parts and the version it describes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from actors.maker_space import needs_to_as, parse_needs
@@ -16,6 +17,8 @@ from objects.designs import (
     clean_tags,
 )
 from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTerms
+from objects.sandbox import Sandbox
+from objects.upload_checks import NewFile, NewTexts, check_new_version
 from web.files import media_type_essence
 from web.okh_import import OkhFields
 from web.uploaded import Upload, UploadedFile
@@ -85,22 +88,50 @@ def declared_needs(upload: Upload, okh: OkhFields | None = None) -> dict[str, An
     )
 
 
+async def check_upload(sandbox: Sandbox, upload: Upload, kept: Sequence[FileSpec] = ()) -> None:
+    """The checks every new version passes (objects.upload_checks), on the staged files
+    and the files `kept` from the version before."""
+    texts = NewTexts(
+        name=upload.value("name") or "",
+        label=upload.value("label") or "",
+        tags=[tag for value in upload.fields.get("tags", []) for tag in value.split(",")],
+        changelog=upload.value("changelog") or "",
+    )
+    files = [
+        NewFile(name=f.filename, name_chars=0, size=f.size, path=None, preview=f.preview)
+        for f in kept
+    ]
+    files += [
+        NewFile(
+            name=uploaded.filename,
+            name_chars=uploaded.name_chars,
+            size=uploaded.size,
+            path=str(uploaded.staged.readable_path()),
+            preview=uploaded.field_name == "previews",
+        )
+        for uploaded in upload.files
+    ]
+    await check_new_version(sandbox, texts, files)
+
+
 def version_spec(
     upload: Upload,
     licence: LicenceTerms,
     author: Actor,
     stored: list[tuple[UploadedFile, StoredBlob]],
+    kept: Sequence[FileSpec] = (),
     okh: OkhFields | None = None,
     needs: dict[str, Any] | None = None,
 ) -> VersionSpec:
     tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
-    files = tuple(
+    files = tuple(kept) + tuple(
         FileSpec(
             filename=uploaded.filename,
             media_type=uploaded.content_type,
             size=blob.size,
             sha256=blob.sha256,
             preview=uploaded.field_name == "previews",
+            cid=blob.cid,
         )
         for uploaded, blob in stored
     )
@@ -110,6 +141,7 @@ def version_spec(
         name=upload.value("name") or manifest.name,
         summary=upload.value("summary") or manifest.summary,
         description=upload.value("description") or "",
+        changelog=upload.value("changelog") or "",
         tags=clean_tags(tags),
         licence=licence,
         files=files,

@@ -15,7 +15,7 @@ import unicodedata
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from federation.errors import FederationError
 from objects.blobs import BlobStore, StoredBlob
@@ -98,6 +98,27 @@ def blob_response(
     if stat.st_size != blob.size:
         raise FederationError(f"the stored copy of {blob.sha256} is damaged", status=500)
     return FileResponse(path, headers=headers, media_type=media_type, stat_result=stat)
+
+
+async def download_response(
+    store: BlobStore, blob: StoredBlob, *, filename: str, media_type: str, request: Request
+) -> Response:
+    """`blob_response`, for a store whose files may be in an S3-compatible bucket: a
+    redirect to a presigned URL of it where the operator chose so (the URL carries the same
+    Content-Disposition and type), else the local copy, fetched from the bucket first if
+    this machine has none."""
+    remote = store.remote
+    if remote is not None and remote.presign_seconds is not None and request.method == "GET":
+        media_type = clean_media_type(media_type)
+        disposition = _safety_headers(media_type, filename)["content-disposition"]
+        url = await remote.presigned_url(blob.sha256, disposition, media_type)
+        return RedirectResponse(url, status_code=307, headers={"cache-control": "no-store"})
+    if remote is not None:
+        try:
+            await store.local_path(blob.sha256, max_bytes=blob.size)
+        except FileNotFoundError as exc:
+            raise FederationError(f"the file {blob.sha256} is not stored here", status=404) from exc
+    return blob_response(store, blob, filename=filename, media_type=media_type, request=request)
 
 
 def _safety_headers(media_type: str, filename: str) -> dict[str, str]:

@@ -12,7 +12,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_JSON
-from web.templating import render
+from web.security_headers import PAGE_HEADERS, page_policy
+from web.templating import render_error_page
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -58,7 +59,7 @@ async def federation_error_handler(request: Request, exc: Exception) -> Response
     assert isinstance(exc, FederationError)
     if _browser_page_request(request):
         heading = ERROR_HEADINGS.get(exc.status, "That did not work")
-        page = render(request, "error.html", exc.status, heading=heading, message=exc.message)
+        page = await render_error_page(request, exc.status, heading, exc.message)
         page.headers.update(exc.headers)
         return page
     return error_response(exc.status, exc.message, exc.headers or None)
@@ -79,10 +80,41 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
     if _browser_page_request(request):
         heading = ERROR_HEADINGS.get(exc.status_code, exc.detail)
-        page = render(request, "error.html", exc.status_code, heading=heading, message=exc.detail)
+        message = NOT_FOUND_MESSAGE if exc.status_code == 404 else exc.detail
+        page = await render_error_page(request, exc.status_code, heading, message)
         page.headers.update(exc.headers or {})
         return page
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    if wants_json(request):
+        return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+    plain = PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    plain.headers["x-content-type-options"] = "nosniff"
+    return plain
+
+
+NOT_FOUND_MESSAGE = "there is no page at this address; search for what you were looking for"
+SERVER_ERROR = "something went wrong on our side; try again, and tell the admins if it lasts"
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """A bug (500), answered in the usual shapes. Starlette sends this from its outermost
+    layer, past the security headers' middleware, so the page sets its own; the traceback
+    goes to the log as before."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    if request.url.path.startswith(API_PREFIXES) or wants_json(request):
+        return error_response(500, SERVER_ERROR)
+    if not _browser_page_request(request):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    page = await render_error_page(request, 500, "Something went wrong", SERVER_ERROR)
+    scheme = request.app.state.instance.settings.scheme
+    page.headers["content-security-policy"] = page_policy(scheme)
+    page.headers.update(PAGE_HEADERS)
+    return page
+
+
+def wants_json(request: Request) -> bool:
+    """A program asking for JSON (an API client, an ActivityPub server)."""
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept.split(",", 1)[0] or wants_activity_json(request)
 
 
 def client_ip(request: HTTPConnection) -> str:

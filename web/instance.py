@@ -18,8 +18,10 @@ from starlette.requests import Request
 
 from actors.moderation import domain_rules
 from actors.resolve import ActorResolver
+from actors.token_use import TokenUses
 from federation.blocks import DomainBlocks
 from federation.db import REDOABLE_COMMITS
+from federation.notify import CommitNotices
 from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
@@ -29,6 +31,7 @@ from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
 from objects.sandbox import Sandbox
 from outbox.delivery import DeliveryWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.mail import MailWorker
@@ -52,6 +55,7 @@ class Instance:
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
     thumbnail_worker: ThumbnailWorker
+    scheduled_worker: ScheduledStatusWorker
     policy: LicencePolicy
     blobs: BlobStore
     blocks: DomainBlocks
@@ -63,11 +67,18 @@ class Instance:
     # Only when mail is set up (settings.smtp_host).
     mail_worker: MailWorker | None = None
     streaming: StreamHub = field(default_factory=StreamHub)
+    # Other processes' commits, heard on PostgreSQL (federation.notify).
+    notices: CommitNotices = field(default_factory=CommitNotices)
+    # When tokens were last used, written in batches (actors.token_use).
+    token_uses: TokenUses = field(default_factory=TokenUses)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake_delivery(self) -> None:
         self.delivery_worker.wakeup.set()
+
+    def wake_scheduled(self) -> None:
+        self.scheduled_worker.wakeup.set()
 
     def wake_mail(self) -> None:
         if self.mail_worker is not None:
@@ -79,6 +90,7 @@ class Instance:
             asyncio.create_task(self.inbox_worker.run_forever(self._stop)),
             asyncio.create_task(self.delivery_worker.run_forever(self._stop)),
             asyncio.create_task(self.thumbnail_worker.run_forever(self._stop)),
+            asyncio.create_task(self.scheduled_worker.run_forever(self._stop)),
         ]
         if self.mail_worker is not None:
             self._tasks.append(asyncio.create_task(self.mail_worker.run_forever(self._stop)))
@@ -86,6 +98,15 @@ class Instance:
 
     def start_refreshing(self) -> None:
         self._tasks.append(asyncio.create_task(self.refresh_blocks_forever(self._stop)))
+        self._tasks.append(asyncio.create_task(self.listen_forever(self._stop)))
+        self._tasks.append(
+            asyncio.create_task(self.token_uses.flush_forever(self.sessions, self._stop))
+        )
+
+    async def listen_forever(self, stop: asyncio.Event) -> None:
+        """Hear other processes' commits until `stop` (PostgreSQL; SQLite keeps polling)."""
+        if self.engine.dialect.name == "postgresql":
+            await self.notices.listen_forever(self.settings.effective_database_url, stop)
 
     async def reload_blocks(self) -> None:
         async with self.sessions() as session:
@@ -107,6 +128,7 @@ class Instance:
         self.inbox_worker.wakeup.set()
         self.delivery_worker.wakeup.set()
         self.thumbnail_worker.wakeup.set()
+        self.scheduled_worker.wakeup.set()
         self.wake_mail()
         await self.streaming.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)

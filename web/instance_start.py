@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,8 @@ from federation.db import make_engine, make_session_factory
 from federation.http import build_http_client
 from federation.keys import load_rsa_private_pem
 from federation.leases import WorkerIdentity, release_identities
+from federation.notify import CONTENT, SIGN_IN, CommitNotices
+from federation.queue import Wakeup
 from federation.settings import Settings
 from federation.signatures import CavageAuth
 from federation.urls import LocalUrls
@@ -31,9 +33,11 @@ from inbox.receive import Receiver
 from inbox.worker import InboxWorker
 from objects.blobs import BlobStore
 from objects.licences import LicencePolicy
+from objects.object_store import open_blob_store
 from objects.sandbox import ParserLimits, Sandbox
 from outbox.coop import set_up_coop
 from outbox.delivery import DeliveryWorker
+from outbox.scheduled import ScheduledStatusWorker
 from outbox.thumbnails import ThumbnailWorker
 from web.answer_cache import AnswerCache
 from web.instance import Instance
@@ -54,6 +58,7 @@ async def open_instance(
     engine = make_engine(settings)
     client = build_http_client(settings, transport=transport)
     identity, dead = WorkerIdentity.acquire(settings.data_dir)
+    files = contextlib.AsyncExitStack()
     try:
         if run_migrations:
             # Not `engine`: a migration may rightly run past the statement deadline.
@@ -62,13 +67,15 @@ async def open_instance(
                 await migrate(migrator, settings)
             finally:
                 await migrator.dispose()
-        instance = await _assemble(settings, engine, client, identity.name)
+        blobs = await files.enter_async_context(open_blob_store(settings))
+        instance = await _assemble(settings, engine, client, identity.name, blobs)
         # Rows our dead predecessors (a killed process, this one's last run) still hold
         # are due again now, not when their leases would have run out.
         await release_identities(instance.sessions, dead)
         yield instance
     finally:
         identity.close()
+        await files.aclose()
         await client.aclose()
         await engine.dispose()
 
@@ -86,13 +93,19 @@ async def _instance_actor(sessions: async_sessionmaker[AsyncSession], urls: Loca
 
 
 async def _assemble(
-    settings: Settings, engine: AsyncEngine, client: httpx.AsyncClient, identity: str
+    settings: Settings,
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    identity: str,
+    blobs: BlobStore,
 ) -> Instance:
     urls = LocalUrls(settings.base_url)
     sessions = make_session_factory(engine)
     changes, sign_ins = content_changes(), sign_in_changes()
     changes.watch(engine)
     sign_ins.watch(engine)
+    notices = CommitNotices()
+    notices.watch(engine)
     async with sessions() as session:
         blocks = DomainBlocks(await domain_rules(session))
     client.event_hooks["request"].append(blocks.check_request)
@@ -104,7 +117,6 @@ async def _assemble(
     )
     resolver = ActorResolver(sessions, client, settings, lambda: fetch_auth)
     policy = LicencePolicy(settings.default_license, settings.license_refs)
-    blobs = BlobStore(settings.data_dir / "files")
     delivery = DeliveryWorker(sessions, client, settings, blocks=blocks, identity=identity)
     streaming = StreamHub(settings.max_anonymous_streams_per_address)
 
@@ -141,6 +153,21 @@ async def _assemble(
         ),
         processes=settings.parser_processes,
     )
+    _hear(notices, changes.bump, sign_ins.bump, streaming, inbox_worker, delivery)
+    thumbnails = ThumbnailWorker(
+        sessions,
+        blobs,
+        urls,
+        policy,
+        sandbox,
+        client=client,
+        on_published=delivery.wakeup.set,
+        identity=identity,
+    )
+    mail = MailWorker(sessions, settings, identity=identity) if settings.mail_enabled else None
+    _wake_on(notices, "thumbnail", thumbnails.wakeup)
+    if mail is not None:
+        _wake_on(notices, "mail", mail.wakeup)
     return Instance(
         settings=settings,
         urls=urls,
@@ -151,15 +178,13 @@ async def _assemble(
         receiver=receiver,
         inbox_worker=inbox_worker,
         delivery_worker=delivery,
-        thumbnail_worker=ThumbnailWorker(
+        thumbnail_worker=thumbnails,
+        scheduled_worker=ScheduledStatusWorker(
             sessions,
-            blobs,
-            urls,
-            policy,
-            sandbox,
-            client=client,
-            on_published=delivery.wakeup.set,
+            resolver,
+            on_published=after_inbox_batch,  # the same wake-ups: deliveries and streams
             identity=identity,
+            lease=dt.timedelta(seconds=settings.queue_lease_seconds),
         ),
         policy=policy,
         blobs=blobs,
@@ -168,8 +193,30 @@ async def _assemble(
         sign_ins=SignInCache(sign_ins, settings.answer_cache_seconds),
         sandbox=sandbox,
         fetch_auth=fetch_auth,
-        mail_worker=MailWorker(sessions, settings, identity=identity)
-        if settings.mail_enabled
-        else None,
+        mail_worker=mail,
         streaming=streaming,
+        notices=notices,
     )
+
+
+def _hear(
+    notices: CommitNotices,
+    content_changed: Callable[[], None],
+    sign_in_changed: Callable[[], None],
+    streaming: StreamHub,
+    inbox_worker: InboxWorker,
+    delivery: DeliveryWorker,
+) -> None:
+    """What another process's commit wakes here: caches, the stream feed, queue workers."""
+    notices.on(CONTENT, content_changed)
+    notices.on(CONTENT, streaming.wake)
+    notices.on(SIGN_IN, sign_in_changed)
+    streaming.heard_elsewhere = notices.connected
+    _wake_on(notices, "inbox", inbox_worker.wakeup)
+    _wake_on(notices, "delivery", delivery.wakeup)
+
+
+def _wake_on(notices: CommitNotices, topic: str, wakeup: Wakeup) -> None:
+    """Wake a queue's workers when any process queues work for it; poll slowly meanwhile."""
+    notices.on(topic, wakeup.set)
+    wakeup.heard_elsewhere = notices.connected

@@ -22,6 +22,7 @@ from actors.models import OutgoingMail
 from federation.db import utcnow
 from federation.queue import (
     DONE,
+    Wakeup,
     claim_due,
     finish_held,
     new_token,
@@ -50,7 +51,7 @@ class MailWorker:
         self.settings = settings
         self.clock = clock
         self.identity = identity
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
 
     async def run_once(self) -> int:
         """Claim and try to send one batch of due mail; return how many were tried."""

@@ -16,7 +16,7 @@ from federation.errors import ValidationError
 from objects.blobs import BlobStore, BlobTooLarge, StagedBlob, human_bytes
 from objects.upload_quota import UploadQuota
 from web.files import clean_media_type
-from web.uploaded import Upload, UploadedFile, sanitise_filename
+from web.uploaded import Upload, UploadedFile, clean_filename, sanitise_filename
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -140,7 +140,9 @@ class MultipartReader:
         filename = sanitise_filename(raw_filename)
         staged = self.store.stage(max_bytes=self.limits.file_bytes, name=filename)
         content_type = clean_media_type(_decode_header_text(self._headers.get(b"content-type")))
-        self._file = UploadedFile(self._field_name, filename, content_type, staged)
+        self._file = UploadedFile(
+            self._field_name, filename, content_type, staged, len(clean_filename(raw_filename))
+        )
         self._raw_filename = raw_filename
         # Listed at once so that an error from here on discards it with the rest.
         self.upload.files.append(self._file)

@@ -14,13 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import actors.browser_models
 import actors.models
 import actors.moderation_models
+import actors.relation_models
 import inbox.models
+import objects.conversation_models
 import objects.design_models
+import objects.filter_models
 import objects.make_models
+import objects.marker_models
 import objects.media_models
 import objects.models
+import objects.pin_models
+import objects.tag_models
 import objects.thumbnail_models
 import outbox.models
+import outbox.scheduled_models
 from federation.db import Base
 from federation.settings import Settings
 
@@ -32,12 +39,19 @@ _MODEL_MODULES = (
     actors.models,
     actors.browser_models,
     actors.moderation_models,
+    actors.relation_models,
     objects.models,
+    objects.conversation_models,
     objects.design_models,
     objects.make_models,
+    objects.filter_models,
+    objects.marker_models,
+    objects.pin_models,
+    objects.tag_models,
     objects.media_models,
     objects.thumbnail_models,
     outbox.models,
+    outbox.scheduled_models,
     inbox.models,
 )
 
@@ -52,6 +66,8 @@ def alembic_config(settings: Settings) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", settings.effective_database_url)
+    # Data migrations that read stored files (0023 computes IPFS CIDs from the blobs).
+    config.attributes["data_dir"] = settings.data_dir
     return config
 
 

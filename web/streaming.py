@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ PUBLIC_STREAMS = (PUBLIC, PUBLIC_LOCAL, PUBLIC_REMOTE, HASHTAG, HASHTAG_LOCAL)
 USER_STREAMS = (USER, USER_NOTIFICATIONS)
 NOTIFICATION = "notification"
 UPDATE = "update"
+STATUS_UPDATE = "status.update"  # an edited status, sent whole again
 DELETE = "delete"
 
 
@@ -138,6 +139,9 @@ class StreamHub:
         self.anonymous_per_address = anonymous_per_address
         self.subscribers: set[Subscriber] = set()
         self.wakeup = asyncio.Event()
+        # Set while other processes' commits wake this hub too (federation.notify): the
+        # feed's poll is then only a safety net.
+        self.heard_elsewhere: asyncio.Event | None = None
         # Set by the feed once it has read where to start from.
         self.feeding = asyncio.Event()
         self._feed_task: asyncio.Task[None] | None = None
@@ -177,14 +181,25 @@ class StreamHub:
         """Something was committed in this process: look for it now, not at the next poll."""
         self.wakeup.set()
 
+    def poll_seconds(self, polling: float, safety: float) -> float:
+        """How long the feed waits for a wake-up before it looks anyway."""
+        heard = self.heard_elsewhere is not None and self.heard_elsewhere.is_set()
+        return max(polling, safety) if heard else polling
+
     def user_ids(self) -> set[int]:
         return {sub.actor_id for sub in self.subscribers if sub.actor_id is not None}
 
     def listens(self, channel: Channel) -> bool:
         return any(channel in sub.channels for sub in self.subscribers)
 
-    def publish(self, channel: Channel, event: str, payload: str) -> None:
+    def publish(
+        self, channel: Channel, event: str, payload: str, *, not_to: Collection[int] = ()
+    ) -> None:
+        """Offer the event to every subscriber but the people of `not_to` (those who hide
+        its author: `objects.hiding`)."""
         for subscriber in list(self.subscribers):
+            if subscriber.actor_id in not_to:
+                continue
             subscriber.offer(channel, event, payload)
             if subscriber.dropped:
                 log.info("dropped a streaming client that fell behind")

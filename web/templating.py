@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from objects.html import sanitize_html
 from web import form_guard
 from web.browser import signed_in
+from web.static_assets import StaticAssets
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIRS = (
@@ -26,11 +27,13 @@ TEMPLATE_DIRS = (
 STATIC_DIR = WEB_DIR / "static"
 
 
-def make_templates() -> jinja2.Environment:
+def make_templates(static: StaticAssets) -> jinja2.Environment:
+    """Templates name static files by `static("site.css")`: their hashed, cacheable URL."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIRS), autoescape=True, enable_async=False
     )
     env.filters["safe_html"] = lambda value: Markup(sanitize_html(value or ""))
+    env.globals["static"] = static.url
     return env
 
 
@@ -54,6 +57,25 @@ def render(request: Request, template: str, status: int = 200, **context: object
     if nonces:
         form_guard.set_cookie(request, response, nonces[-1])
     return response
+
+
+# Statuses whose page does not look the viewer up: the database is the trouble.
+NO_VIEWER_STATUSES = frozenset({500, 503, 507})
+
+
+async def render_error_page(
+    request: Request, status: int, heading: str, message: str
+) -> HTMLResponse:
+    """The error page in the site's layout, with the signed-in menu. The viewer is looked up
+    unless the failure is the database's own; a page about a failure shows even if that
+    lookup fails (then as for a visitor)."""
+    viewer = None
+    if status not in NO_VIEWER_STATUSES:
+        try:
+            viewer = await signed_in(request)
+        except Exception:  # the error being answered matters more than this lookup
+            viewer = None
+    return render(request, "error.html", status, viewer=viewer, heading=heading, message=message)
 
 
 async def render_page(

@@ -24,6 +24,9 @@ class UploadedFile:
     filename: str
     content_type: str
     staged: StagedBlob
+    # The sanitised name's length before it was shortened: publishing refuses a long name
+    # rather than store it cut (objects.upload_checks); other uploads keep the short one.
+    name_chars: int = 0
 
     @property
     def size(self) -> int:
@@ -81,13 +84,18 @@ class Upload:
 def sanitise_filename(raw: str) -> str:
     """A client's filename reduced to a safe base name: no directories, no control or
     invisible format characters, at most 255 characters (keeping a short extension)."""
-    name = _PATH_SEPARATORS.split(unicodedata.normalize("NFC", raw))[-1]
-    name = "".join(c for c in name if not unicodedata.category(c).startswith(("C", "Zl", "Zp")))
-    # Trailing dots and spaces vanish on some filesystems; this also turns "." and ".." into "".
-    name = name.strip().rstrip(". ")
+    name = clean_filename(raw)
     if len(name) > MAX_FILENAME_CHARS:
         name = _shorten_keeping_extension(name)
     return name or DEFAULT_FILENAME
+
+
+def clean_filename(raw: str) -> str:
+    """The base name without control characters or trailing dots, not yet shortened."""
+    name = _PATH_SEPARATORS.split(unicodedata.normalize("NFC", raw))[-1]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith(("C", "Zl", "Zp")))
+    # Trailing dots and spaces vanish on some filesystems; this also turns "." and ".." into "".
+    return name.strip().rstrip(". ")
 
 
 def _shorten_keeping_extension(name: str) -> str:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from actors.models import Actor
 from actors.moderation import visible
+from actors.proof_keys import signed_by
 from federation.errors import FederationError
 from objects.blobs import check_sha256
 from objects.design_convert import version_to_as
@@ -20,7 +21,7 @@ from objects.design_models import DesignVersion, Fork, VersionFile
 from objects.designs import project_or_404, version_files
 from objects.notes import replies_page
 from objects.thumbnails import page_thumbnail
-from web.files import blob_response
+from web.files import download_response
 from web.http import (
     PAGE_SIZE,
     ActivityResponse,
@@ -55,9 +56,11 @@ async def version_document(request: Request) -> Response:
     async with instance.sessions() as session:
         files = await version_files(session, version)
         drawn = await page_thumbnail(session, files)
-    page = version_to_as(
-        version, project_actor, files, instance.policy, instance.urls.base_url, thumbnail=drawn
-    )
+        page = version_to_as(
+            version, project_actor, files, instance.policy, instance.urls.base_url, thumbnail=drawn
+        )
+        page = await signed_by(session, project_actor, page)
+        await session.commit()  # the proof key, when this was its first need
     return ActivityResponse(page, status_code=410 if version.deleted_at else 200)
 
 
@@ -110,10 +113,10 @@ async def file_download(request: Request) -> Response:
         file = await session.scalar(
             select(VersionFile).where(VersionFile.sha256 == sha256).limit(1)
         )
-    blob = instance.blobs.get(sha256)
+    blob = await instance.blobs.aget(sha256)
     if file is None or blob is None:
         raise FederationError("there is no such file here", status=404)
-    return blob_response(
+    return await download_response(
         instance.blobs,
         blob,
         filename=request.path_params["filename"],

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from actors.collections import count_follows, follows_page
 from actors.models import Actor
+from actors.proof_keys import signed_actor_document
 from actors.service import INSTANCE_ACTOR_USERNAME, get_local_actor
 from federation.errors import FederationError
 from federation.vocab import ACTIVITY_MEDIA_TYPES
@@ -42,6 +43,8 @@ async def actor_document(request: Request) -> Response:
     instance = instance_of(request)
     async with instance.sessions() as session:
         doc = await build_actor_document(session, actor, instance.urls, instance.settings)
+        doc = await signed_actor_document(session, actor, doc)
+        await session.commit()  # the proof key, when this was its first need
     return ActivityResponse(doc)
 
 
@@ -53,6 +56,8 @@ async def instance_actor(request: Request) -> Response:
         actor = await get_local_actor(session, INSTANCE_ACTOR_USERNAME)
         assert actor is not None
         doc = await build_actor_document(session, actor, instance.urls, instance.settings)
+        doc = await signed_actor_document(session, actor, doc)
+        await session.commit()
     return ActivityResponse(doc)
 
 
@@ -98,7 +103,9 @@ async def outbox_get(request: Request) -> Response:
         rows = await outbox_page(
             session, actor, before=query_int(request, "max_id"), limit=PAGE_SIZE
         )
-    items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
+    items = [
+        {k: v for k, v in payload.items() if k not in ("@context", "proof")} for _, payload in rows
+    ]
     return ActivityResponse(_page(request, actor.outbox, items, rows, "max_id"))
 
 

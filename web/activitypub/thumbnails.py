@@ -11,7 +11,7 @@ from federation.errors import FederationError
 from federation.queue import FAILED
 from objects.blobs import check_sha256
 from objects.thumbnail_models import ThumbnailJob
-from web.files import blob_response
+from web.files import download_response
 from web.instance import instance_of
 
 
@@ -20,10 +20,10 @@ async def thumbnail(request: Request) -> Response:
     source = check_sha256(request.path_params["sha256"])
     async with instance.sessions() as session:
         job = await session.scalar(select(ThumbnailJob).where(ThumbnailJob.source_sha256 == source))
-    made = instance.blobs.get(job.thumbnail_sha256) if job and job.thumbnail_sha256 else None
+    made = await instance.blobs.aget(job.thumbnail_sha256) if job and job.thumbnail_sha256 else None
     if made is None:
         raise FederationError(_missing(job), status=404)
-    return blob_response(
+    return await download_response(
         instance.blobs, made, filename=f"{source}.png", media_type="image/png", request=request
     )
 

@@ -29,6 +29,7 @@ from objects.designs import (
 from objects.licences import LicenceTerms
 from objects.lineage import ancestors, descendants
 from objects.search import search_projects
+from objects.upload_checks import check_name
 from objects.upload_quota import upload_quota
 from outbox.designs import ForkRequest
 from web.api.shapes import (
@@ -53,13 +54,20 @@ from web.design_actions import (
     refuse_deleted,
     store_fork,
 )
-from web.design_upload import check_file_parts, declared_needs, upload_licence, version_spec
+from web.design_upload import (
+    check_file_parts,
+    check_upload,
+    declared_needs,
+    upload_licence,
+    version_spec,
+)
 from web.instance import Instance, instance_of
 from web.okh_import import okh_fields
 from web.openapi_schema import openapi_document
 from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
 from web.uploads import read_upload
+from web.version_form import kept_from_upload
 
 # Projects
 
@@ -70,6 +78,7 @@ async def create_design(request: Request) -> Response:
     body = await json_body(request, instance.settings.max_body_bytes)
     slug = text_field(body, "slug", required=True) or ""
     name = text_field(body, "name") or slug
+    check_name(name)
     summary = text_field(body, "summary") or ""
     try:
         async with instance.sessions() as session:
@@ -153,8 +162,10 @@ async def publish_design_version(request: Request) -> Response:
         needs = declared_needs(upload, okh)
         licence = upload_licence(instance.policy, upload, okh)
         check_file_parts(upload)
+        kept = await kept_from_upload(instance.sessions, project, upload)
+        await check_upload(instance.sandbox, upload, kept)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored, okh, needs)
+    spec = version_spec(upload, licence, maintainer, stored, kept, okh, needs)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)

@@ -53,7 +53,11 @@ SCHEMAS: dict[str, Schema] = {
         media_type=STR,
         size=INT,
         sha256={"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        cid={"type": "string", "description": "IPFS CIDv1 (raw, base32)"},
+        cid={
+            "type": ["string", "null"],
+            "description": "IPFS CIDv1 (base32), as `ipfs add --cid-version 1 --raw-leaves` "
+            "gives it; null for a remote file over 256 KiB whose bytes are not held here",
+        },
         url=URI,
         preview=BOOL,
     ),
@@ -65,6 +69,7 @@ SCHEMAS: dict[str, Schema] = {
         label=STR,
         name=STR,
         summary=STR,
+        changelog={"type": "string", "description": "what changed since the version before"},
         content={"type": "string", "description": "sanitised HTML"},
         source={"type": ["string", "null"], "description": "Markdown; local versions only"},
         tags=STRINGS,
@@ -121,6 +126,12 @@ SCHEMAS: dict[str, Schema] = {
         name=STR,
         summary=STR,
         description={"type": "string", "description": "Markdown"},
+        changelog={"type": "string", "description": "plain text, at most 5000 characters"},
+        keep={
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "description": "SHA-256 of files of the latest version to keep in this one",
+        },
         tags={"type": "string", "description": "comma separated, or the field repeated"},
         licence={
             "type": "string",

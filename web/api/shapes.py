@@ -18,7 +18,6 @@ from starlette.requests import Request
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
-from objects.blobs import StoredBlob
 from objects.convert import iso
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
@@ -26,6 +25,7 @@ from objects.designs import (
     clean_tags,
     files_of,
     is_remote_image,
+    latest_versions,
     licence_of,
 )
 from objects.licences import LicencePolicy
@@ -43,7 +43,7 @@ def file_json(base_url: str, file: VersionFile) -> dict[str, Any]:
         "media_type": file.media_type,
         "size": file.size,
         "sha256": file.sha256,
-        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "cid": file.cid,
         "url": file_url(base_url, file),
         "preview": file.preview,
     }
@@ -69,6 +69,7 @@ def version_json(
         "label": version.label,
         "name": version.name,
         "summary": version.summary,
+        "changelog": version.changelog,
         "content": version.content,
         "source": version.source if version.local else None,
         "tags": version.tags.get("tags", []),
@@ -144,18 +145,6 @@ async def maintainers_of(session: AsyncSession, project_ids: Iterable[int]) -> d
     return found
 
 
-async def latest_versions(
-    session: AsyncSession, project: Project, limit: int = LATEST_VERSIONS
-) -> list[DesignVersion]:
-    rows = await session.scalars(
-        select(DesignVersion)
-        .where(DesignVersion.project_id == project.id, DesignVersion.deleted_at.is_(None))
-        .order_by(DesignVersion.id.desc())
-        .limit(limit)
-    )
-    return list(rows)
-
-
 async def project_of_actor(session: AsyncSession, actor_uri: str) -> tuple[Project, Actor] | None:
     row = (
         await session.execute(
@@ -178,7 +167,7 @@ async def project_with_versions(
 ) -> dict[str, Any]:
     """A project's JSON with its latest versions, newest first."""
     maintainers = await maintainers_of(session, [project.id])
-    versions = await latest_versions(session, project)
+    versions = await latest_versions(session, project, LATEST_VERSIONS)
     files = await files_of(session, versions)
     doc = project_json(project, actor, maintainers[project.id])
     doc["versions"] = [

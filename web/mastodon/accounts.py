@@ -20,6 +20,7 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, Actor, Follow
 from actors.moderation import refuse_blocked, visible
 from actors.service import role_of
 from federation.errors import FederationError, ValidationError
+from objects.hiding import blocks_between
 from outbox.c2s import submit
 from outbox.models import OutboxActivity
 from outbox.profile import (
@@ -32,7 +33,6 @@ from web.bearer import token_actor
 from web.instance import Instance, instance_of
 from web.mastodon.entities import (
     credential_account_entity,
-    relationship_entity,
     shown_fields,
 )
 from web.mastodon.entity_lists import accounts_json, visible_actor
@@ -43,8 +43,10 @@ from web.mastodon.paging import (
     query_flag,
     read_id_page,
 )
+from web.mastodon.relationships import relationship_json, relationships_json
 from web.scopes import ScopedRoute, both
 
+NOT_ALLOWED = "This action is not allowed: one of you blocks the other"
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
 
@@ -73,41 +75,6 @@ async def credential_json(session: AsyncSession, instance: Instance, me: Actor) 
         role=role,
         follow_requests=requests,
     )
-
-
-async def relationship_json(session: AsyncSession, me: Actor, other_id: int) -> dict[str, Any]:
-    return (await relationships_json(session, me, [other_id]))[0]
-
-
-async def relationships_json(
-    session: AsyncSession, me: Actor, other_ids: list[int]
-) -> list[dict[str, Any]]:
-    """The relationships with each of `other_ids`, in order, in two queries."""
-    if not other_ids:
-        return []
-    following = await _states(
-        session,
-        select(Follow.followee_id, Follow.state).where(
-            Follow.follower_id == me.id, Follow.followee_id.in_(other_ids)
-        ),
-    )
-    followed_by = await _states(
-        session,
-        select(Follow.follower_id, Follow.state).where(
-            Follow.follower_id.in_(other_ids), Follow.followee_id == me.id
-        ),
-    )
-    return [
-        relationship_entity(i, following=following.get(i), followed_by=followed_by.get(i))
-        for i in other_ids
-    ]
-
-
-async def _states(session: AsyncSession, query: Select[int, str]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for other_id, state in await session.execute(query):
-        found.setdefault(other_id, state)
-    return found
 
 
 # Finding accounts
@@ -261,6 +228,8 @@ async def follow(request: Request) -> Response:
     me = await token_actor(request)
     async with instance.sessions() as session:
         target = await visible_actor(session, request.path_params["id"])
+        if await blocks_between(session, me.id, target.id):
+            raise FederationError(NOT_ALLOWED, status=403)
     refuse_blocked(instance.blocks, target)
     async with instance.sessions() as session:
         await submit(session, instance.resolver, me, {"type": "Follow", "object": target.uri})

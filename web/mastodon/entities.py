@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from actors.convert import profile_fields
@@ -9,7 +11,7 @@ from actors.models import FOLLOW_ACCEPTED, FOLLOW_PENDING, ROLES, Actor
 from federation.http import SOFTWARE_VERSION
 from federation.settings import Settings
 from federation.urls import LocalUrls, web_url_or_none
-from objects.convert import iso
+from objects.convert import iso_ms
 from objects.html import plain_text
 from web.instance_facts import MASTODON_COMPATIBLE
 
@@ -32,9 +34,11 @@ def account_entity(
     following: int = 0,
     statuses: int = 0,
     fields: list[tuple[str, str]] | None = None,
+    last_status_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     acct = actor.username if actor.local else actor.handle
     avatar = f"{urls.base_url}/avatars/missing.png"  # served by web.mastodon.instance
+    header = f"{urls.base_url}/headers/original/missing.png"  # likewise, Mastodon's path
     return {
         "id": str(actor.id),
         "username": actor.username,
@@ -44,18 +48,21 @@ def account_entity(
         "bot": actor.type in ("Service", "Application"),
         "group": actor.type == "Group",
         "discoverable": True,
-        "created_at": iso(actor.created_at),
+        "created_at": iso_ms(actor.created_at),
         "note": actor.summary,
         "url": web_url_or_none(actor.url) or actor.uri,
         "uri": actor.uri,
         "avatar": avatar,
         "avatar_static": avatar,
-        "header": "",
-        "header_static": "",
+        "header": header,
+        "header_static": header,
         "followers_count": followers,
         "following_count": following,
         "statuses_count": statuses,
-        "last_status_at": None,
+        # A date, as Mastodon gives it (the time of day would tell more than apps need).
+        "last_status_at": last_status_at.astimezone(dt.UTC).date().isoformat()
+        if last_status_at
+        else None,
         "emojis": [],
         "fields": [{"name": n, "value": v, "verified_at": None} for n, v in fields or []],
     }
@@ -84,8 +91,23 @@ def credential_account_entity(
     }
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the signed-in person chose about an account, and it about them."""
+
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    domain_blocking: bool = False
+
+
 def relationship_entity(
-    actor_id: int, *, following: str | None, followed_by: str | None
+    actor_id: int,
+    *,
+    following: str | None,
+    followed_by: str | None,
+    standing: Standing = Standing(),
 ) -> dict[str, Any]:
     """How the signed-in person and one account stand; `following` and `followed_by` are
     follow states (pending or accepted) or None."""
@@ -96,13 +118,13 @@ def relationship_entity(
         "notifying": False,
         "languages": None,
         "followed_by": followed_by == FOLLOW_ACCEPTED,
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "blocking": standing.blocking,
+        "blocked_by": standing.blocked_by,
+        "muting": standing.muting,
+        "muting_notifications": standing.muting_notifications,
         "requested": following == FOLLOW_PENDING,
         "requested_by": followed_by == FOLLOW_PENDING,
-        "domain_blocking": False,
+        "domain_blocking": standing.domain_blocking,
         "endorsed": False,
         "note": "",
     }

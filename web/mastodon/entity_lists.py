@@ -12,25 +12,47 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError
+from objects.models import Interaction
 from objects.search import Item
 from web.instance import Instance
-from web.mastodon.paging import NOT_FOUND
-from web.mastodon.status import entities_of_actors, status_context, status_entities
+from web.mastodon.paging import NOT_FOUND, items_by_uri
+from web.mastodon.status import (
+    Shown,
+    entities_of_actors,
+    reblog_entity,
+    status_context,
+    status_entity,
+)
 from web.request_input import whole_id
 
 
 async def entities(
-    session: AsyncSession, instance: Instance, viewer: Actor | None, items: list[Item]
+    session: AsyncSession, instance: Instance, viewer: Actor | None, items: Sequence[Shown]
 ) -> list[dict[str, Any]]:
+    """Status entities, in order; a boost wraps its original, and a boost whose original
+    the viewer may not read (or that is gone) is left out."""
+    boosts = [item for item in items if isinstance(item, Interaction)]
+    originals = await items_by_uri(
+        session, [boost.object_uri for boost in boosts], viewer, shown_only=True
+    )
+    kept = [i for i in items if not isinstance(i, Interaction) or i.object_uri in originals]
+    statuses: list[Item] = [i for i in kept if not isinstance(i, Interaction)]
+    statuses += [originals[b.object_uri] for b in boosts if b.object_uri in originals]
     context = await status_context(
         session,
         instance.urls,
         instance.policy,
         viewer,
-        items,
+        list(dict.fromkeys(statuses)),
         rejects_media=instance.blocks.rejects_media,
+        boosters={boost.actor_id for boost in boosts},
     )
-    return status_entities(items, context)
+    return [
+        reblog_entity(item, status_entity(originals[item.object_uri], context), context)
+        if isinstance(item, Interaction)
+        else status_entity(item, context)
+        for item in kept
+    ]
 
 
 async def accounts_json(

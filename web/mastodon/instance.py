@@ -157,4 +157,6 @@ routes = [
     *both("/api/v1/instance", instance_v1, scope=PUBLIC),
     *both("/api/v2/instance", instance_v2, scope=PUBLIC),
     Route("/avatars/missing.png", missing_avatar),
+    # Mastodon's path for an account without a header image: apps load it like any other.
+    Route("/headers/original/missing.png", missing_avatar),
 ]

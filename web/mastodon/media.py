@@ -26,7 +26,7 @@ from objects.media_models import MediaAttachment
 from objects.upload_quota import upload_quota
 from web.account_json import form_or_json
 from web.bearer import token_actor
-from web.files import blob_response
+from web.files import download_response
 from web.instance import instance_of
 from web.mastodon.paging import NOT_FOUND
 from web.mastodon.status import media_entity
@@ -168,11 +168,11 @@ async def media_file(request: Request) -> Response:
         media_type = await session.scalar(
             select(MediaAttachment.media_type).where(MediaAttachment.sha256 == sha256).limit(1)
         )
-    blob = instance.blobs.get(sha256)
+    blob = await instance.blobs.aget(sha256)
     extension = request.path_params["extension"]
     if media_type is None or blob is None or MEDIA_EXTENSIONS.get(media_type) != extension:
         raise FederationError("there is no such file here", status=404)
-    return blob_response(
+    return await download_response(
         instance.blobs,
         blob,
         filename=f"{sha256}.{extension}",

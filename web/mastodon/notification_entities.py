@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
-from objects.convert import iso
+from objects.convert import iso_ms
 from objects.models import Notification
 from objects.notifications import FAVOURITE, FORK, MENTION, REBLOG
 from web.instance import Instance
-from web.mastodon.entity_lists import entities
+from web.mastodon.filtering import screened_entities
 from web.mastodon.paging import items_by_uri
 from web.mastodon.status import account_entities
 
-WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK)
+WITH_STATUS = (FAVOURITE, REBLOG, MENTION, "status", FORK, "update")
 SHOWN_AS = {FORK: "status"}  # stored kind -> the type Mastodon apps know
 OUR_TYPES = {FORK: "fork"}
 
@@ -28,8 +28,11 @@ async def notification_entities(
     """The page's entities, its statuses and accounts each looked up once for the page; a
     notification whose status the person may not read is left out."""
     items = await items_by_uri(session, {row.object_uri for row in _with_status(rows)}, me)
-    built = await entities(session, instance, me, list(items.values()))
-    statuses = dict(zip(items, built, strict=True))
+    # A notification whose status the person's filters hide is left out like the others.
+    kept, built = await screened_entities(
+        session, instance, me, "notifications", list(items.values())
+    )
+    statuses = {item.uri: entity for item, entity in zip(kept, built, strict=True)}
     accounts = await account_entities(session, instance.urls, {r.from_actor_id for r in rows})
     shown = []
     for row in rows:
@@ -49,7 +52,7 @@ def _entity(
     entity: dict[str, Any] = {
         "id": str(row.id),
         "type": SHOWN_AS.get(row.kind, row.kind),
-        "created_at": iso(row.created_at),
+        "created_at": iso_ms(row.created_at),
         "group_key": f"ungrouped-{row.id}",
         "account": account,
     }

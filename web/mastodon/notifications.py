@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from actors.models import Actor
 from actors.moderation import visible
 from federation.errors import FederationError, ValidationError
+from objects.hiding import wanted_by
 from objects.models import Note, Notification
 from objects.notifications import FORK
 from objects.visibility import readable_by
@@ -47,9 +48,9 @@ def _types_param(request: Request, name: str) -> list[str]:
 
 
 def _mine(me: Actor) -> Select[Any]:
-    """The person's notifications whose sender may still be shown and whose note, if they
-    are about one, the person may read (a row made before that rule, or a follow since
-    ended, is neither listed nor counted)."""
+    """The person's notifications whose sender may still be shown, is not hidden from them
+    (`objects.hiding`) and whose note, if they are about one, the person may read (a row
+    made before that rule, or a follow since ended, is neither listed nor counted)."""
     return (
         select(Notification)
         .join(Actor, Actor.id == Notification.from_actor_id)
@@ -58,6 +59,7 @@ def _mine(me: Actor) -> Select[Any]:
             Notification.recipient_id == me.id,
             visible(),
             or_(Note.id.is_(None), readable_by(me)),
+            wanted_by(me, Notification),
         )
     )
 

@@ -30,6 +30,7 @@ from web.openapi_schema import (
 )
 
 ID_PATH = {"name": "id", "in": "path", "required": True, "schema": STR}
+NAME_PATH = {"name": "name", "in": "path", "required": True, "schema": STR}
 NOT_FOUND = {"404": _error("Record not found")}
 INVALID = {"422": _error("a value is not acceptable")}
 PAGE_LINK = {
@@ -49,7 +50,15 @@ FIELD = _obj(["name", "value"], name=STR, value=STR, verified_at=NULLABLE_STR)
 ANY_LIST: Schema = {"type": "array", "items": {"type": "object"}}
 ANY_FORM: Schema = {"type": "object"}  # a form's fields are not described
 ACCOUNTS: Schema = _list("Account")
-NOTIFICATION_TYPES = ["follow", "follow_request", "favourite", "reblog", "mention", "status"]
+NOTIFICATION_TYPES = [
+    "follow",
+    "follow_request",
+    "favourite",
+    "reblog",
+    "mention",
+    "status",
+    "update",
+]
 
 SCHEMAS: dict[str, Schema] = {
     "Account": _obj(
@@ -108,12 +117,18 @@ SCHEMAS: dict[str, Schema] = {
         requested=BOOL,
         requested_by=BOOL,
         blocking=BOOL,
+        blocked_by=BOOL,
         muting=BOOL,
+        muting_notifications=BOOL,
+        domain_blocking=BOOL,
     ),
     "Preferences": {"type": "object", "description": "posting and reading defaults"},
     "Status": _obj(
         ["id", "uri", "created_at", "account", "content", "visibility"],
-        id={"type": "string", "description": "a note's row id, or \"v\" and a version's row id"},
+        id={
+            "type": "string",
+            "description": 'a note\'s row id, "v" and a version\'s, or "r" and a boost\'s',
+        },
         uri=STR,
         url=NULLABLE_STR,
         created_at=STR,
@@ -132,7 +147,43 @@ SCHEMAS: dict[str, Schema] = {
         replies_count=INT,
         favourited=BOOL,
         reblogged=BOOL,
+        edited_at=NULLABLE_STR,
+        language=NULLABLE_STR,
+        reblog={"type": ["object", "null"], "description": "a boost: the Status boosted"},
+        poll={"oneOf": [_ref("Poll"), {"type": "null"}]},
     ),
+    "Poll": _obj(
+        ["id", "expired", "multiple", "votes_count", "options", "voted", "own_votes"],
+        id=STR,
+        expires_at=NULLABLE_STR,
+        expired=BOOL,
+        multiple=BOOL,
+        votes_count=INT,
+        voters_count={"type": ["integer", "null"]},
+        options={"type": "array", "items": {"type": "object"}},
+        voted=BOOL,
+        own_votes={"type": "array", "items": INT},
+    ),
+    "StatusEdit": _obj(
+        ["content", "spoiler_text", "sensitive", "created_at", "account"],
+        content={"type": "string", "description": "HTML"},
+        spoiler_text=STR,
+        sensitive=BOOL,
+        created_at=STR,
+        account=_ref("Account"),
+        media_attachments=ANY_LIST,
+        poll={"type": ["object", "null"]},
+    ),
+    "StatusSource": _obj(["id", "text", "spoiler_text"], id=STR, text=STR, spoiler_text=STR),
+    "StatusChange": _obj(
+        [],
+        status=STR,
+        spoiler_text=STR,
+        sensitive=BOOL,
+        language=STR,
+        media_ids={"type": "array", "items": STR, "maxItems": 4},
+    ),
+    "Votes": _obj(["choices"], choices={"type": "array", "items": INT}),
     "Notification": _obj(
         ["id", "type", "created_at", "account"],
         id=STR,
@@ -157,6 +208,43 @@ SCHEMAS: dict[str, Schema] = {
             "items": STR,
             "maxItems": 4,
             "description": "one's own uploads not attached yet (media_ids[] in a form)",
+        },
+        language={"type": "string", "description": "an ISO 639 code"},
+        poll={
+            "type": "object",
+            "description": "options (2 to 4), expires_in (seconds), multiple, hide_totals "
+            "(poll[options][] … in a form)",
+        },
+        scheduled_at={
+            "type": "string",
+            "description": "ISO 8601, at least 5 minutes ahead: kept as a ScheduledStatus "
+            "(the answer) and published then",
+        },
+    ),
+    "Markers": {
+        "type": "object",
+        "description": "by timeline (home, notifications): last_read_id, version, updated_at",
+        "additionalProperties": _obj(
+            ["last_read_id"], last_read_id=STR, version={"type": "integer"}, updated_at=STR
+        ),
+    },
+    "Tag": _obj(
+        ["name", "url", "history"],
+        id=STR,
+        name={"type": "string", "description": "lower case, without #"},
+        url=STR,
+        history={"type": "array"},
+        following=BOOL,
+    ),
+    "Reschedule": _obj(["scheduled_at"], scheduled_at=STR),
+    "ScheduledStatus": _obj(
+        ["id", "scheduled_at", "params", "media_attachments"],
+        id=STR,
+        scheduled_at=STR,
+        params={"type": "object", "description": "the parameters as sent (text, visibility...)"},
+        media_attachments={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/MediaAttachment"},
         },
     ),
     "MediaAttachment": _obj(
@@ -254,6 +342,16 @@ def _account_op(method: str, summary: str, schema: Schema, **extra: Schema) -> S
         "responses": {"200": _ok("OK", schema), **NOT_FOUND, **extra},
     }
     return {method: operation}
+
+
+def _tag_op(summary: str) -> Schema:
+    operation: Schema = {
+        "summary": summary,
+        "security": SECURED,
+        "parameters": [NAME_PATH],
+        "responses": {"200": _ok("the tag", _ref("Tag")), **AUTH, **NOT_FOUND},
+    }
+    return {"post": operation}
 
 
 def _follow_list(summary: str) -> Schema:
@@ -399,7 +497,15 @@ PATHS: dict[str, Schema] = {
     "/api/v1/accounts/{id}/statuses": {
         "get": {
             "summary": "The account's statuses (a project's include its design versions)",
-            "parameters": [ID_PATH, *STATUS_PAGING, _query("exclude_replies", "true: no replies")],
+            "parameters": [
+                ID_PATH,
+                *STATUS_PAGING,
+                _query("exclude_replies", "true: no replies"),
+                _query("pinned", "true: only the statuses the account pinned"),
+                _query("only_media", "true: only statuses with media (versions with files)"),
+                _query("exclude_reblogs", "true: no boosts"),
+                _query("tagged", "only statuses with this hashtag"),
+            ],
             "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **NOT_FOUND, **INVALID},
         }
     },
@@ -417,14 +523,82 @@ PATHS: dict[str, Schema] = {
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR}
             ],
             "requestBody": _fields_body("NewStatus", None, required=False, form=ANY_FORM),
-            "responses": {"200": _ok("posted", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+            "responses": {
+                "200": _ok("posted (a ScheduledStatus with scheduled_at)", _ref("Status")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
         }
+    },
+    **_slashed(
+        "/api/v1/scheduled_statuses",
+        {
+            "get": {
+                "summary": "One's statuses waiting to be published, newest first",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {
+                    "200": _ok(
+                        "a page", {"type": "array", "items": _ref("ScheduledStatus")}, PAGE_LINK
+                    ),
+                    **AUTH,
+                },
+            }
+        },
+    ),
+    "/api/v1/scheduled_statuses/{id}": {
+        **_account_op("get", "One waiting status", _ref("ScheduledStatus"), **AUTH),
+        "put": {
+            "summary": "Move it to another time (scheduled_at, 5 minutes ahead at least)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("Reschedule", None, required=True, form=ANY_FORM),
+            "responses": {
+                "200": _ok("moved", _ref("ScheduledStatus")),
+                **AUTH,
+                **NOT_FOUND,
+                **INVALID,
+            },
+        },
+        **_account_op("delete", "Cancel it: it is never published", {"type": "object"}, **AUTH),
     },
     "/api/v1/statuses/{id}": {
         **_status_op("get", "A status", _ref("Status")),
         **_status_op(
             "delete", "Delete one's own status; answers it with its text", _ref("Status"), **AUTH
         ),
+        "put": {
+            "summary": "Edit one's own status (an Update is sent; the history keeps the past)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("StatusChange", None, form=ANY_FORM),
+            "responses": {"200": _ok("edited", _ref("Status")), **AUTH, **NOT_FOUND, **INVALID},
+        },
+    },
+    "/api/v1/statuses/{id}/history": _status_op(
+        "get", "Every version of the status, oldest first", _list("StatusEdit")
+    ),
+    "/api/v1/statuses/{id}/source": _status_op(
+        "get", "One's own status's text as written", _ref("StatusSource"), **AUTH
+    ),
+    "/api/v1/polls/{id}": _status_op("get", "A poll", _ref("Poll")),
+    "/api/v1/polls/{id}/votes": {
+        "post": {
+            "summary": "Vote (once; the poll must still be open)",
+            "security": SECURED,
+            "parameters": [ID_PATH],
+            "requestBody": _fields_body("Votes", None, form=ANY_FORM),
+            "responses": {"200": _ok("voted", _ref("Poll")), **AUTH, **NOT_FOUND, **INVALID},
+        }
+    },
+    "/api/v1/favourites": {
+        "get": {
+            "summary": "The signed-in person's favourites, newest favourite first",
+            "security": SECURED,
+            "parameters": PAGING,
+            "responses": {"200": _ok("a page", STATUSES, PAGE_LINK), **AUTH, **INVALID},
+        }
     },
     "/api/v1/statuses/{id}/context": _status_op(
         "get", "The thread around a status", _ref("Context")
@@ -446,6 +620,25 @@ PATHS: dict[str, Schema] = {
     ),
     "/api/v1/statuses/{id}/unbookmark": _status_op(
         "post", "Remove a bookmark", _ref("Status"), **AUTH
+    ),
+    "/api/v1/tags/{name}": {
+        "get": {
+            "summary": "A hashtag (following: whether the token's person follows it)",
+            "parameters": [NAME_PATH],
+            "responses": {"200": _ok("the tag", _ref("Tag")), **NOT_FOUND},
+        }
+    },
+    "/api/v1/tags/{name}/follow": _tag_op("Follow the hashtag: its posts and designs come home"),
+    "/api/v1/tags/{name}/unfollow": _tag_op("Stop following the hashtag"),
+    **_slashed(
+        "/api/v1/followed_tags",
+        _get("The hashtags one follows", {"type": "array", "items": _ref("Tag")}, signed_in=True),
+    ),
+    "/api/v1/statuses/{id}/pin": _status_op(
+        "post", "Pin one's own note to one's profile (an Add is sent)", _ref("Status"), **AUTH
+    ),
+    "/api/v1/statuses/{id}/unpin": _status_op(
+        "post", "Unpin it (a Remove is sent)", _ref("Status"), **AUTH
     ),
     "/api/v1/bookmarks": {
         "get": {
@@ -506,9 +699,6 @@ PATHS: dict[str, Schema] = {
         _query("local", "true: only this instance's"),
     ),
     **_slashed("/api/v1/custom_emojis", _get(_EMPTY, ANY_LIST)),
-    **_slashed("/api/v1/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
-    **_slashed("/api/v2/filters", _get(_EMPTY, ANY_LIST, signed_in=True)),
-    **_slashed("/api/v1/lists", _get(_EMPTY, ANY_LIST, signed_in=True)),
     **_slashed("/api/v1/announcements", _get(_EMPTY, ANY_LIST, signed_in=True)),
     **_slashed(
         "/api/v1/preferences",
@@ -516,14 +706,39 @@ PATHS: dict[str, Schema] = {
     ),
     **_slashed(
         "/api/v1/follow_requests",
-        _get("People waiting for the signed-in person to accept them", ACCOUNTS, signed_in=True),
+        {
+            "get": {
+                "summary": "People waiting for the signed-in person to accept them",
+                "security": SECURED,
+                "parameters": PAGING,
+                "responses": {"200": _ok("a page", ACCOUNTS, PAGE_LINK), **AUTH},
+            }
+        },
+    ),
+    "/api/v1/follow_requests/{id}/authorize": _account_op(
+        "post",
+        "Accept the account's follow request (an Accept is sent)",
+        _ref("Relationship"),
+        **AUTH,
+    ),
+    "/api/v1/follow_requests/{id}/reject": _account_op(
+        "post",
+        "Reject the account's follow request (a Reject is sent)",
+        _ref("Relationship"),
+        **AUTH,
     ),
     "/api/v1/markers": {
-        **_get("Read positions (not stored yet: {})", {"type": "object"}, signed_in=True),
-        "post": {
-            "summary": "Save read positions (echoed, not stored yet)",
+        "get": {
+            "summary": "Where one stopped reading: timeline[]=home and/or notifications",
             "security": SECURED,
-            "responses": {"200": _ok("the markers sent", {"type": "object"}), **AUTH},
+            "parameters": [_query("timeline[]", "home or notifications (repeat for both)")],
+            "responses": {"200": _ok("the markers kept", _ref("Markers")), **AUTH},
+        },
+        "post": {
+            "summary": "Save reading positions (home[last_read_id], notifications[last_read_id])",
+            "security": SECURED,
+            "requestBody": _fields_body("Markers", None, required=True, form=ANY_FORM),
+            "responses": {"200": _ok("the markers saved", _ref("Markers")), **AUTH, **INVALID},
         },
     },
     **_slashed("/api/v1/trends", _get(_EMPTY, ANY_LIST)),

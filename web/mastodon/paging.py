@@ -1,11 +1,12 @@
 """Paging statuses as Mastodon pages: max_id, since_id, min_id, limit and Link headers.
 
-Notes and design versions share timelines but have separate row ids, so no id alone
-orders a page. Every status sorts by a key (published time, kind, row id), notes before
-versions published at the same instant; a cursor is any status id, and the page holds the
-statuses whose keys are below (max_id) or above (since_id, min_id) that status's key.
-Each source (notes, versions) is queried with the bound and the limit, then the few rows
-are merged: a page costs one query per source, each an index-ordered seek.
+Notes, design versions and boosts (Announce interactions) share timelines but have
+separate row ids, so no id alone orders a page. Every status sorts by a key (published
+time, kind, row id), notes before versions before boosts made at the same instant; a
+cursor is any status id, and the page holds the statuses whose keys are below (max_id) or
+above (since_id, min_id) that status's key. Each source (notes, versions, boosts) is
+queried with the bound and the limit, then the few rows are merged: a page costs one query
+per source, each an index-ordered seek.
 """
 
 from __future__ import annotations
@@ -38,17 +39,18 @@ from actors.moderation import visible
 from federation.db import is_postgres
 from federation.errors import FederationError, ValidationError
 from objects.design_models import DesignVersion, Project
-from objects.models import Note
+from objects.hiding import wanted_by
+from objects.models import ANNOUNCE, Interaction, Note
 from objects.search import Item
 from objects.visibility import readable
-from web.mastodon.status import VERSION_PREFIX, status_id
+from web.mastodon.status import REBLOG_PREFIX, VERSION_PREFIX, Shown, status_id
 from web.request_input import ID_DIGITS, whole_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 NOT_FOUND = "Record not found"
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
-RANK = {Note: 0, DesignVersion: 1}
+RANK = {Note: 0, DesignVersion: 1, Interaction: 2}
 Row = TypeVarTuple("Row")
 
 
@@ -67,22 +69,42 @@ class PageRequest:
     min_key: Key | None = None
 
 
-def key_of(item: Item) -> Key:
+def key_of(item: Shown) -> Key:
     return Key(item.published, RANK[type(item)], item.id)
 
 
-def parse_status_id(value: str) -> tuple[type[Note] | type[DesignVersion], int]:
+Model = type[Note] | type[DesignVersion] | type[Interaction]
+
+
+def parse_status_id(value: str) -> tuple[Model, int]:
     """The model and row id a status id names (404 when it names nothing)."""
-    model: type[Note] | type[DesignVersion] = Note
+    model: Model = Note
     digits = value
-    if value.startswith(VERSION_PREFIX):
-        model, digits = DesignVersion, value[len(VERSION_PREFIX) :]
+    for prefix, named in ((VERSION_PREFIX, DesignVersion), (REBLOG_PREFIX, Interaction)):
+        if value.startswith(prefix):
+            model, digits = named, value[len(prefix) :]
     return model, whole_id(digits, NOT_FOUND)
 
 
-async def find_item(session: AsyncSession, value: str) -> Item | None:
+async def find_shown(session: AsyncSession, value: str) -> Shown | None:
+    """The status or boost a status id names."""
     model, row_id = parse_status_id(value)
-    return await session.get(model, row_id)
+    found: Shown | None = await session.get(model, row_id)
+    if isinstance(found, Interaction) and found.kind != ANNOUNCE:
+        return None
+    return found
+
+
+async def find_item(session: AsyncSession, value: str) -> Item | None:
+    """The status an id names; a boost's id names its original, as on Mastodon (favouriting
+    or replying to a reblog acts on what was boosted)."""
+    found = await find_shown(session, value)
+    if not isinstance(found, Interaction):
+        return found
+    note = await session.scalar(select(Note).where(Note.uri == found.object_uri))
+    if note is not None:
+        return note
+    return await session.scalar(select(DesignVersion).where(DesignVersion.uri == found.object_uri))
 
 
 async def items_by_uri(
@@ -146,7 +168,7 @@ async def _cursor_key(session: AsyncSession, request: Request, name: str) -> Key
     if not raw:
         return None
     try:
-        item = await find_item(session, raw)
+        item = await find_shown(session, raw)
     except FederationError:
         return None
     return None if item is None else key_of(item)
@@ -168,20 +190,40 @@ Source = Select[Any] | PerAuthor
 
 
 async def fetch_page(
-    session: AsyncSession, page: PageRequest, sources: Sequence[Source]
-) -> list[Item]:
-    """Newest first; `sources` select Note or DesignVersion rows (already filtered)."""
-    found: list[Item] = []
+    session: AsyncSession,
+    page: PageRequest,
+    sources: Sequence[Source],
+    viewer: Actor | None,
+    *,
+    own_choices: bool = True,
+) -> list[Shown]:
+    """Newest first; `sources` select Note, DesignVersion or Interaction (boost) rows
+    (already filtered). Every source is narrowed to what the viewer has not hidden
+    (`objects.hiding`): a timeline cannot leave out the blocks, mutes and domain blocks of
+    the person reading it (an account's own page, `own_choices=False`, leaves out only
+    accounts blocking them)."""
+    found: list[Shown] = []
     for source in sources:
         if isinstance(source, PerAuthor):
-            found += await _read_per_author(session, source, page)
+            wanted_rows = _wanted_per_author(source, viewer, own_choices)
+            found += await _read_per_author(session, wanted_rows, page)
         else:
             model = source.column_descriptions[0]["entity"]
-            found += list(await session.scalars(_seek(source, model, page)))
+            wanted = source.where(wanted_by(viewer, model, own_choices=own_choices))
+            found += list(await session.scalars(_seek(wanted, model, page)))
     oldest_first = page.min_key is not None
     found.sort(key=key_of, reverse=not oldest_first)
     chosen = found[: page.limit]
     return chosen[::-1] if oldest_first else chosen
+
+
+def _wanted_per_author(source: PerAuthor, viewer: Actor | None, own_choices: bool) -> PerAuthor:
+    condition = source.condition
+
+    def wanted(rows: Any) -> ColumnElement[bool]:
+        return condition(rows) & wanted_by(viewer, rows, own_choices=own_choices)
+
+    return PerAuthor(source.model, wanted, source.authors)
 
 
 def _seek(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
@@ -197,7 +239,7 @@ def _ordered(query: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
 
 async def _read_per_author(
     session: AsyncSession, source: PerAuthor, page: PageRequest
-) -> list[Item]:
+) -> list[Shown]:
     if not source.authors:
         return []
     model = source.model
@@ -227,7 +269,8 @@ def _per_author_sqlite(source: PerAuthor, theirs: Any, page: PageRequest) -> Sel
 
 def _author_seek(source: PerAuthor, theirs: Any, each: Any, page: PageRequest) -> Select[Any]:
     """The page's seek in one author's rows (`theirs`: an alias of the model)."""
-    query = select(theirs.id, theirs.published).where(
+    # Labelled: a boost's `published` is a synonym, which would keep its column's name.
+    query = select(theirs.id, theirs.published.label("published")).where(
         theirs.actor_id == each.c.value, source.condition(theirs)
     )
     return _seek(query, theirs, page)
@@ -257,7 +300,7 @@ def _compare(model: Any, key: Key, *, older: bool) -> ColumnElement[bool]:
     return bound
 
 
-def link_header(request: Request, items: Sequence[Item]) -> dict[str, str]:
+def link_header(request: Request, items: Sequence[Shown]) -> dict[str, str]:
     """Mastodon's Link header: next (older, max_id) and prev (newer, min_id)."""
     if not items:
         return {}

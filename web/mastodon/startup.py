@@ -1,8 +1,8 @@
 """What Mastodon apps ask for when they start: emojis, filters, lists, preferences, trends...
 
 Most of these are features we do not have; they answer with their empty shapes so that
-apps start without errors. The ones with something behind them (follow requests, peers,
-rules, markers) answer with real data.
+apps start without errors. The ones with something behind them (peers, rules) answer
+with real data.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from actors.models import FOLLOW_PENDING, Actor, Follow
+from actors.models import Actor
 from actors.moderation import visible
 from web.bearer import token_actor
 from web.instance import instance_of
 from web.mastodon.entities import rule_entities
-from web.mastodon.entity_lists import accounts_json
-from web.request_input import json_body
-from web.scopes import PUBLIC, ScopedRoute
+from web.scopes import PUBLIC
 from web.scopes import both as _both
 
 PREFERENCES = {
@@ -31,7 +29,6 @@ PREFERENCES = {
     "reading:expand:media": "default",
     "reading:expand:spoilers": False,
 }
-MARKER_TIMELINES = ("home", "notifications")
 MAX_PEERS = 10_000
 
 
@@ -50,35 +47,6 @@ def _empty_list(*, signed_in: bool) -> Any:
 async def preferences(request: Request) -> Response:
     await token_actor(request)
     return JSONResponse(PREFERENCES)
-
-
-async def follow_requests(request: Request) -> Response:
-    """People waiting for the signed-in person to accept their follow."""
-    instance = instance_of(request)
-    me = await token_actor(request)
-    query = (
-        select(Actor)
-        .join(Follow, Follow.follower_id == Actor.id)
-        .where(Follow.followee_id == me.id, Follow.state == FOLLOW_PENDING, visible())
-        .order_by(Follow.id.desc())
-        .limit(80)
-    )
-    async with instance.sessions() as session:
-        waiting = list(await session.scalars(query))
-        return JSONResponse(await accounts_json(session, instance, waiting))
-
-
-async def get_markers(request: Request) -> Response:
-    """Read positions are not stored yet: no markers."""
-    await token_actor(request)
-    return JSONResponse({})
-
-
-async def save_markers(request: Request) -> Response:
-    """Accepted and echoed so apps carry on; not stored yet."""
-    await token_actor(request)
-    body = await json_body(request, instance_of(request).settings.max_body_bytes)
-    return JSONResponse({name: body[name] for name in MARKER_TIMELINES if name in body})
 
 
 async def peers(request: Request) -> Response:
@@ -102,14 +70,8 @@ async def rules(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     *_both("/api/v1/custom_emojis", _empty_list(signed_in=False), scope=PUBLIC),
-    *_both("/api/v1/filters", _empty_list(signed_in=True), scope="read:filters"),
-    *_both("/api/v2/filters", _empty_list(signed_in=True), scope="read:filters"),
-    *_both("/api/v1/lists", _empty_list(signed_in=True), scope="read:lists"),
     *_both("/api/v1/preferences", preferences, scope="read:accounts"),
     *_both("/api/v1/announcements", _empty_list(signed_in=True), scope="read"),
-    *_both("/api/v1/follow_requests", follow_requests, scope="read:follows"),
-    ScopedRoute("/api/v1/markers", get_markers, methods=["GET"], scope="read:statuses"),
-    ScopedRoute("/api/v1/markers", save_markers, methods=["POST"], scope="write:statuses"),
     *_both("/api/v1/trends", _empty_list(signed_in=False), scope=PUBLIC),
     *_both("/api/v1/trends/tags", _empty_list(signed_in=False), scope=PUBLIC),
     *_both("/api/v1/trends/statuses", _empty_list(signed_in=False), scope=PUBLIC),

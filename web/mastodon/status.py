@@ -1,7 +1,9 @@
 """Mastodon's Status entity, for notes and for design versions, built a page at a time.
 
 Status ids: a note's is its row id ("123"); a design version's is "v" and its row id
-("v45"), so the two never collide. Timelines order statuses by publication time (ties by
+("v45"); a boost's (an Announce, shown as Mastodon shows a reblog: a status of the booster's
+whose `reblog` is the original) is "r" and its interaction's row id ("r7"). They never
+collide. Timelines order statuses by publication time (ties by
 kind, then row id), not by id: see `web.mastodon.paging`.
 
 Every builder here takes a whole page, so a page costs a fixed handful of queries (the
@@ -11,6 +13,7 @@ files) however many statuses it holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -22,20 +25,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import FOLLOW_ACCEPTED, Actor, Follow
 from actors.service import actors_by_id
 from federation.urls import LocalUrls, web_url_or_none
-from objects.convert import iso, media_url
+from objects.convert import iso_ms, media_url
 from objects.design_convert import file_url
 from objects.design_models import DesignVersion, Project, VersionFile
 from objects.designs import PREVIEW_TYPES, files_of, is_remote_image, licence_of, project_actor_ids
 from objects.html import plain_text
 from objects.licences import LicencePolicy, licence_words
 from objects.media_models import Bookmark, MediaAttachment
-from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.models import ANNOUNCE, LIKE, Interaction, Note, Poll
+from objects.pin_models import Pin
 from objects.search import Item
+from objects.tag_models import NoteTag
 from objects.thumbnails import HEIGHT, WIDTH, model_format, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
+from web.mastodon.compose.poll_entities import poll_entity, polls_by_note
 from web.mastodon.entities import account_entity, shown_fields
 
 VERSION_PREFIX = "v"
+REBLOG_PREFIX = "r"
+# What a timeline holds: statuses, and boosts of them (Announce interactions).
+Shown = Note | DesignVersion | Interaction
 # Our stored visibilities to Mastodon's names.
 MASTODON_VISIBILITY = {
     "public": "public",
@@ -45,7 +54,9 @@ MASTODON_VISIBILITY = {
 }
 
 
-def status_id(item: Item) -> str:
+def status_id(item: Shown) -> str:
+    if isinstance(item, Interaction):
+        return f"{REBLOG_PREFIX}{item.id}"
     return f"{VERSION_PREFIX}{item.id}" if isinstance(item, DesignVersion) else str(item.id)
 
 
@@ -64,10 +75,14 @@ class StatusContext:
     media_rejected: set[int] = field(default_factory=set)  # actor ids whose images we hide
     media: dict[int, list[MediaAttachment]] = field(default_factory=dict)  # by local note id
     bookmarks: set[str] = field(default_factory=set)  # URIs the viewer bookmarked
+    pinned: set[str] = field(default_factory=set)  # URIs of the viewer's pinned notes
+    note_tags: dict[str, list[str]] = field(default_factory=dict)  # note uri -> hashtags
     # Likes and Announces of design versions by anyone, (kind, version uri) -> count: notes
     # keep counters of their own, versions are counted from the interactions.
     version_interactions: dict[tuple[str, str], int] = field(default_factory=dict)
     thumbnails: dict[str, str] = field(default_factory=dict)  # 3D file sha256 -> its PNG's
+    polls: dict[str, Poll] = field(default_factory=dict)  # by note uri
+    own_votes: dict[int, list[int]] = field(default_factory=dict)  # poll id -> viewer's choices
 
 
 async def account_entities(
@@ -89,6 +104,7 @@ async def entities_of_actors(
     if not ids:
         return {}
     counts = await _account_counts(session, ids)
+    latest = await _last_status_times(session, ids)
     return {
         actor.id: account_entity(
             actor,
@@ -97,14 +113,37 @@ async def entities_of_actors(
             following=counts.get(("following", actor.id), 0),
             statuses=counts.get(("statuses", actor.id), 0),
             fields=shown_fields(actor),
+            last_status_at=latest.get(actor.id),
         )
         for actor in actors
     }
 
 
+async def _last_status_times(session: AsyncSession, ids: set[int]) -> dict[int, dt.datetime]:
+    """When each actor last posted something anyone may read: a note, or for a project a
+    design version (one query)."""
+    notes = (
+        select(Note.actor_id, func.max(Note.published))
+        .where(Note.actor_id.in_(ids), Note.deleted_at.is_(None), readable_by(None))
+        .group_by(Note.actor_id)
+    )
+    versions = (
+        select(Project.actor_id, func.max(DesignVersion.published))
+        .join(DesignVersion, DesignVersion.project_id == Project.id)
+        .where(Project.actor_id.in_(ids), DesignVersion.deleted_at.is_(None))
+        .group_by(Project.actor_id)
+    )
+    latest: dict[int, dt.datetime] = {}
+    for query in (notes, versions):
+        for actor_id, moment in await session.execute(query):
+            if moment is not None and (actor_id not in latest or moment > latest[actor_id]):
+                latest[actor_id] = moment
+    return latest
+
+
 async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[str, int], int]:
-    """(what, actor id) -> count of accepted followers, accepted followings and live notes
-    anyone may read."""
+    """(what, actor id) -> count of accepted followers, accepted followings, and live notes
+    anyone may read plus, for a project, its live versions."""
     accepted = Follow.state == FOLLOW_ACCEPTED
     parts = [
         ("followers", Follow.followee_id, accepted),
@@ -112,16 +151,28 @@ async def _account_counts(session: AsyncSession, ids: set[int]) -> dict[tuple[st
         # Shown to anyone: counts only what anyone may read (`objects.visibility`).
         ("statuses", Note.actor_id, Note.deleted_at.is_(None) & readable_by(None)),
     ]
+    # A project's statuses are its design versions (the statuses its account shows).
+    versions = (
+        select(literal("statuses"), Project.actor_id, func.count())
+        .select_from(DesignVersion)
+        .join(Project, Project.id == DesignVersion.project_id)
+        .where(Project.actor_id.in_(ids), DesignVersion.deleted_at.is_(None))
+        .group_by(Project.actor_id)
+    )
     counted = union_all(
         *(
             select(literal(what), column, func.count())
             .where(column.in_(ids), condition)
             .group_by(column)
             for what, column, condition in parts
-        )
+        ),
+        versions,
     )
     rows = await session.execute(counted)
-    return {(what, actor_id): count for what, actor_id, count in rows.all()}
+    found: dict[tuple[str, int], int] = {}
+    for what, actor_id, count in rows.all():
+        found[(what, actor_id)] = found.get((what, actor_id), 0) + count
+    return found
 
 
 async def status_context(
@@ -132,8 +183,10 @@ async def status_context(
     items: Sequence[Item],
     *,
     rejects_media: Any = None,
+    boosters: Iterable[int] = (),
 ) -> StatusContext:
-    """Look up, for the whole page, what its statuses show."""
+    """Look up, for the whole page, what its statuses show (`boosters`: the accounts of the
+    page's boosts, whose originals are among `items`)."""
     context = StatusContext(urls=urls, policy=policy, viewer=viewer)
     notes = [item for item in items if isinstance(item, Note)]
     versions = [item for item in items if isinstance(item, DesignVersion)]
@@ -142,13 +195,16 @@ async def status_context(
     context.files = await files_of(session, versions)
     context.thumbnails = await thumbnails_for(session, _drawable(versions, context.files))
     context.parents = await _parents(session, {n.in_reply_to for n in notes if n.in_reply_to})
-    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values())
+    actor_ids = {n.actor_id for n in notes} | set(context.version_actor.values()) | set(boosters)
     actors = await _actors(session, actor_ids)
     context.accounts = await entities_of_actors(session, urls, actors)
     context.mine = await _viewer_interactions(session, viewer, [item.uri for item in items])
     context.bookmarks = await _viewer_bookmarks(session, viewer, [item.uri for item in items])
+    context.pinned = await _viewer_pins(session, viewer, [n.id for n in notes])
+    context.note_tags = await _note_tags(session, [n.uri for n in notes])
     context.version_interactions = await _interaction_counts(session, [v.uri for v in versions])
     context.media = await _uploaded_media(session, [n.id for n in notes if n.local])
+    context.polls, context.own_votes = await polls_by_note(session, viewer, [n.uri for n in notes])
     if rejects_media is not None:
         context.media_rejected = _media_rejected(actors, rejects_media)
     return context
@@ -212,6 +268,31 @@ async def _viewer_bookmarks(
     return set(rows)
 
 
+async def _viewer_pins(
+    session: AsyncSession, viewer: Actor | None, note_ids: list[int]
+) -> set[str]:
+    if viewer is None or not note_ids:
+        return set()
+    rows = await session.scalars(
+        select(Note.uri)
+        .join(Pin, Pin.note_id == Note.id)
+        .where(Pin.actor_id == viewer.id, Note.id.in_(note_ids))
+    )
+    return set(rows)
+
+
+async def _note_tags(session: AsyncSession, uris: list[str]) -> dict[str, list[str]]:
+    if not uris:
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = await session.execute(
+        select(NoteTag.note_uri, NoteTag.name).where(NoteTag.note_uri.in_(uris))
+    )
+    for uri, name in rows.all():
+        found.setdefault(uri, []).append(name)
+    return found
+
+
 async def _uploaded_media(
     session: AsyncSession, note_ids: list[int]
 ) -> dict[int, list[MediaAttachment]]:
@@ -251,8 +332,8 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         **_common(note.uri, context),
         "id": str(note.id),
         "url": web_url_or_none(note.url) or note.uri,
-        "created_at": iso(note.published),
-        "edited_at": iso(note.edited_at) if note.edited_at else None,
+        "created_at": iso_ms(note.published),
+        "edited_at": iso_ms(note.edited_at) if note.edited_at else None,
         "account": context.accounts[note.actor_id],
         "content": note.content,
         "spoiler_text": note.summary or "",
@@ -262,12 +343,25 @@ def _note_status(note: Note, context: StatusContext) -> dict[str, Any]:
         "in_reply_to_id": parent[0] if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,
         "media_attachments": _note_media(note, context),
-        "tags": [],
+        "tags": _tags(context.note_tags.get(note.uri, []), context),
         "card": None,
         "favourites_count": note.likes_count,
         "reblogs_count": note.announces_count,
         "replies_count": note.replies_count,
+        "poll": _poll(note, context),
     }
+
+
+def _poll(note: Note, context: StatusContext) -> dict[str, Any] | None:
+    poll = context.polls.get(note.uri)
+    if poll is None:
+        return None
+    viewer = context.viewer
+    return poll_entity(
+        poll,
+        context.own_votes.get(poll.id),
+        is_author=viewer is not None and viewer.id == note.actor_id,
+    )
 
 
 def _version_status(version: DesignVersion, context: StatusContext) -> dict[str, Any]:
@@ -281,8 +375,8 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         **_common(version.uri, context),
         "id": f"{VERSION_PREFIX}{version.id}",
         "url": version.uri,
-        "created_at": iso(version.published),
-        "edited_at": iso(version.edited_at) if version.edited_at else None,
+        "created_at": iso_ms(version.published),
+        "edited_at": iso_ms(version.edited_at) if version.edited_at else None,
         "account": context.accounts[actor_id],
         "content": version_content(version, context.policy),
         "spoiler_text": "",
@@ -292,12 +386,51 @@ def _version_status(version: DesignVersion, context: StatusContext) -> dict[str,
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "media_attachments": media,
-        "tags": [{"name": tag, "url": f"{context.urls.base_url}/tags/{tag}"} for tag in tags],
+        "tags": _tags(tags, context),
         "card": _card(version, media),
         "favourites_count": context.version_interactions.get((LIKE, version.uri), 0),
         "reblogs_count": context.version_interactions.get((ANNOUNCE, version.uri), 0),
         "replies_count": version.replies_count,
     }
+
+
+def reblog_entity(
+    boost: Interaction, original: dict[str, Any], context: StatusContext
+) -> dict[str, Any]:
+    """A boost as Mastodon shows a reblog: the booster's own status, empty, wrapping the
+    original; the viewer's favourite, boost and bookmark are the original's."""
+    return {
+        **original,
+        "id": f"{REBLOG_PREFIX}{boost.id}",
+        "uri": boost.uri,
+        "url": None,
+        "created_at": iso_ms(boost.created_at),
+        "edited_at": None,
+        "account": context.accounts[boost.actor_id],
+        "content": "",
+        "spoiler_text": "",
+        "sensitive": False,
+        "visibility": "public",
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "reblog": original,
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": 0,
+        "pinned": False,
+        "application": None,
+    }
+
+
+def _tags(names: Sequence[str], context: StatusContext) -> list[dict[str, str]]:
+    return [{"name": name, "url": f"{context.urls.base_url}/tags/{name}"} for name in names]
 
 
 def _common(uri: str, context: StatusContext) -> dict[str, Any]:
@@ -310,7 +443,7 @@ def _common(uri: str, context: StatusContext) -> dict[str, Any]:
         "reblogged": (ANNOUNCE, uri) in context.mine,
         "bookmarked": uri in context.bookmarks,
         "muted": False,
-        "pinned": False,
+        "pinned": uri in context.pinned,
         "poll": None,
         "application": None,
         "filtered": [],
@@ -392,6 +525,22 @@ def _note_media(note: Note, context: StatusContext) -> list[dict[str, Any]]:
         _remote_media(note, index, attachment)
         for index, attachment in enumerate(attachments)
         if _is_image(attachment)
+    ]
+
+
+def shown_attachments(name: str, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Image attachments kept as ActivityStreams JSON (an earlier version of a note) as
+    MediaAttachments named `{name}-{position}`."""
+    return [
+        _image_entity(
+            f"{name}-{index}",
+            attachment["url"],
+            attachment.get("name"),
+            meta=_image_meta(attachment.get("width"), attachment.get("height")),
+            blurhash=attachment.get("blurhash"),
+        )
+        for index, attachment in enumerate(attachments)
+        if _is_image(attachment) and isinstance(attachment.get("url"), str)
     ]
 
 

@@ -26,19 +26,33 @@ from federation.db import utcnow
 from federation.errors import FederationError, ValidationError
 from federation.vocab import PUBLIC
 from objects.design_models import DesignVersion
-from objects.designs import project_of
+from objects.hashtags import hashtag_objects, link_hashtags, tags_in_text
+from objects.hiding import wanted, wanted_by
 from objects.html import plain_text, text_to_html
 from objects.media_models import Bookmark, StatusIdempotencyKey
 from objects.models import ANNOUNCE, LIKE, Interaction, Note
+from objects.polls import PollDraft
 from objects.search import Item
 from objects.visibility import may_read, readable_by
 from outbox.c2s import MAX_MEDIA, submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
-from web.account_json import form_or_json
+from outbox.edits import keep_source
+from outbox.scheduled import check_scheduled_at, schedule_status
+from web.account_json import form_or_json, language_of, listed_fields
 from web.bearer import token_actor, viewer_actor
 from web.instance import Instance, instance_of
+from web.mastodon.compose.poll_entities import poll_in
+from web.mastodon.compose.scheduled_entities import parse_scheduled_at, scheduled_entities
 from web.mastodon.entity_lists import accounts_json, entities
-from web.mastodon.paging import NOT_FOUND, find_item, ids_link_header, items_by_uri, read_id_page
+from web.mastodon.filtering import screened_entities
+from web.mastodon.paging import (
+    NOT_FOUND,
+    find_shown,
+    ids_link_header,
+    items_by_uri,
+    read_id_page,
+)
+from web.mastodon.reading import readable_item
 from web.mastodon.status import MASTODON_VISIBILITY
 from web.mastodon.streaming.audience import publish_delete
 from web.request_input import whole_id
@@ -64,32 +78,25 @@ MENTION = re.compile(
 # Reading
 
 
-async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: str) -> Item:
-    """The status, if it exists, is not deleted, its author is shown and the viewer may see it."""
-    item = await find_item(session, status_id)
-    if item is None or item.deleted_at is not None or not await _author_shown(session, item):
-        raise FederationError(NOT_FOUND, status=404)
-    if not await may_read(session, viewer, item):
-        raise FederationError(NOT_FOUND, status=404)
-    return item
-
-
-async def _author_shown(session: AsyncSession, item: Item) -> bool:
-    actor: Actor | None
-    if isinstance(item, DesignVersion):
-        actor = (await project_of(session, item))[1]
-    else:
-        actor = await session.get(Actor, item.actor_id)
-    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
-
-
 async def get_status(request: Request) -> Response:
+    """The status; a boost's id ("r7") shows the boost, wrapping its original."""
     instance = instance_of(request)
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
+        shown = await find_shown(session, request.path_params["id"])
+        if isinstance(shown, Interaction):
+            found = await entities(session, instance, viewer, [shown])
+            if not found or not await _booster_shown(session, shown):
+                raise FederationError(NOT_FOUND, status=404)
+            return JSONResponse(found[0])
         item = await readable_item(session, viewer, request.path_params["id"])
         [entity] = await entities(session, instance, viewer, [item])
     return JSONResponse(entity)
+
+
+async def _booster_shown(session: AsyncSession, boost: Interaction) -> bool:
+    actor = await session.get(Actor, boost.actor_id)
+    return actor is not None and actor.deleted_at is None and actor.suspended_at is None
 
 
 async def status_thread(request: Request) -> Response:
@@ -98,12 +105,14 @@ async def status_thread(request: Request) -> Response:
     viewer = await viewer_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, viewer, request.path_params["id"])
-        ancestors = await _ancestors(session, viewer, item)
+        # Neither side of the thread shows what the viewer hid (`objects.hiding`).
+        ancestors = await wanted(session, viewer, await _ancestors(session, viewer, item))
         descendants = await _descendants(session, viewer, item.uri)
-        shown = await entities(session, instance, viewer, [*ancestors, *descendants])
-    return JSONResponse(
-        {"ancestors": shown[: len(ancestors)], "descendants": shown[len(ancestors) :]}
-    )
+        kept, shown = await screened_entities(
+            session, instance, viewer, "thread", [*ancestors, *descendants]
+        )
+    above = sum(1 for each in kept if any(each is ancestor for ancestor in ancestors))
+    return JSONResponse({"ancestors": shown[:above], "descendants": shown[above:]})
 
 
 async def _ancestors(session: AsyncSession, viewer: Actor | None, item: Item) -> list[Item]:
@@ -137,6 +146,7 @@ async def _descendants(session: AsyncSession, viewer: Actor | None, uri: str) ->
                 Note.deleted_at.is_(None),
                 visible(),
                 readable_by(viewer),
+                wanted_by(viewer, Note),
             )
             .order_by(Note.id)
             .limit(MAX_THREAD - len(found))
@@ -159,17 +169,22 @@ class StatusDraft:
     visibility: str  # ours: public, unlisted, followers or direct
     media_ids: list[int]
     parent_id: str | None
+    language: str | None = None
+    poll: PollDraft | None = None
 
 
 async def post_status(request: Request) -> Response:
     instance = instance_of(request)
     me = await token_actor(request)
-    body = await form_or_json(request, instance.settings.max_body_bytes, _listed_fields)
+    body = await form_or_json(request, instance.settings.max_body_bytes, listed_fields)
     key = _key_hash(request)
     earlier = await _remembered(instance, me, key)
     if earlier is not None:
         return await _answer(instance, me, earlier)
     draft = _check_status(body)
+    scheduled_at = parse_scheduled_at(body.get("scheduled_at"))
+    if scheduled_at is not None:
+        return await _schedule(instance, me, draft, body, scheduled_at)
     try:
         note_uri = await _publish_status(instance, me, draft, key)
     except IntegrityError:
@@ -192,21 +207,11 @@ async def _answer(instance: Instance, me: Actor, note_uri: str) -> Response:
     return JSONResponse(entity)
 
 
-def _listed_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """A form's pairs as JSON carries them: the values of `name[]` fields in a list."""
-    body: dict[str, Any] = {}
-    for name, value in pairs:
-        if name.endswith("[]"):
-            body.setdefault(name[:-2], []).append(value)
-        else:
-            body[name] = value
-    return body
-
-
 def _check_status(body: dict[str, Any]) -> StatusDraft:
-    if body.get("poll"):
-        raise ValidationError("polls are not supported")
+    poll = poll_in(body)
     media_ids = _media_ids(body.get("media_ids"))
+    if poll is not None and media_ids:
+        raise ValidationError("a status can have media or a poll, not both")
     text = body.get("status")
     text = text.strip() if isinstance(text, str) else ""
     if not text and not media_ids:
@@ -222,7 +227,9 @@ def _check_status(body: dict[str, Any]) -> StatusDraft:
         check_comment(text, spoiler)
     parent_id = body.get("in_reply_to_id")
     parent_id = str(parent_id) if parent_id not in (None, "") else None
-    return StatusDraft(text, spoiler, VISIBILITIES[visibility], media_ids, parent_id)
+    return StatusDraft(
+        text, spoiler, VISIBILITIES[visibility], media_ids, parent_id, language_of(body), poll
+    )
 
 
 def _media_ids(value: Any) -> list[int]:
@@ -246,25 +253,81 @@ async def _publish_status(
     parent = await _parent(instance, me, draft.parent_id)
     if isinstance(parent, DesignVersion):
         return await _comment_on_design(instance, me, parent, draft, key)
+    note = await _note_of(instance, me, draft, parent)
+    async with instance.sessions() as session:
+        row = await submit(
+            session, instance.resolver, me, note, media_ids=draft.media_ids, poll=draft.poll
+        )
+        assert row.object_uri is not None
+        await keep_source(session, row.object_uri, draft.text)
+        await _remember(session, me, key, row.object_uri)
+        await session.commit()
+    return row.object_uri
+
+
+async def _note_of(
+    instance: Instance, me: Actor, draft: StatusDraft, parent: Item | None
+) -> dict[str, Any]:
+    """The note to post for the draft: its HTML, addressing and mentions (looked up now)."""
     mentioned = await _mentioned(instance, me, draft.text)
     to, cc = _addressing(me, draft.visibility, mentioned)
     # Mastodon's `status` is plain text: made HTML here, so "<" in it is text, not markup.
-    note: dict[str, Any] = {"type": "Note", "content": text_to_html(draft.text), "to": to, "cc": cc}
-    if mentioned:
-        note["tag"] = [
-            {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"}
-            for actor in mentioned
-        ]
+    base_url = instance.urls.base_url
+    content = link_hashtags(text_to_html(draft.text), base_url)
+    note: dict[str, Any] = {"type": "Note", "content": content, "to": to, "cc": cc}
+    tags = [
+        {"type": "Mention", "href": actor.uri, "name": f"@{actor.handle}"} for actor in mentioned
+    ]
+    if tags := tags + hashtag_objects(tags_in_text(draft.text), base_url):
+        note["tag"] = tags
     if draft.spoiler:
         note |= {"summary": draft.spoiler, "sensitive": True}
     if parent is not None:
         note["inReplyTo"] = parent.uri
+    if draft.language:  # as Mastodon sends it: the content under its language
+        note["contentMap"] = {draft.language: note["content"]}
+    return note
+
+
+async def _schedule(
+    instance: Instance, me: Actor, draft: StatusDraft, body: dict[str, Any], when: dt.datetime
+) -> Response:
+    """Keep the status for the scheduled-status worker instead of posting it now."""
+    check_scheduled_at(when, utcnow())
+    if draft.poll is not None:
+        raise ValidationError("a poll cannot be scheduled: post it without scheduled_at")
+    parent = await _parent(instance, me, draft.parent_id)
+    if isinstance(parent, DesignVersion):
+        raise ValidationError(
+            "a comment on a design cannot be scheduled: post it without scheduled_at"
+        )
+    note = await _note_of(instance, me, draft, parent)
     async with instance.sessions() as session:
-        row = await submit(session, instance.resolver, me, note, media_ids=draft.media_ids)
-        assert row.object_uri is not None
-        await _remember(session, me, key, row.object_uri)
+        row = await schedule_status(
+            session, me, when, note, draft.media_ids, _scheduled_params(body, draft)
+        )
         await session.commit()
-    return row.object_uri
+        [entity] = await scheduled_entities(session, instance.urls, [row])
+    instance.wake_scheduled()
+    return JSONResponse(entity)
+
+
+def _scheduled_params(body: dict[str, Any], draft: StatusDraft) -> dict[str, Any]:
+    """The parameters as Mastodon shows them back in a ScheduledStatus."""
+    return {
+        "text": draft.text,
+        "poll": None,
+        "media_ids": [str(i) for i in draft.media_ids] or None,
+        "sensitive": bool(body.get("sensitive")) if body.get("sensitive") is not None else None,
+        "spoiler_text": draft.spoiler,
+        "visibility": body.get("visibility") or "public",
+        "in_reply_to_id": draft.parent_id,
+        "language": body.get("language") if isinstance(body.get("language"), str) else None,
+        "idempotency": None,
+        "scheduled_at": None,
+        "application_id": None,
+        "with_rate_limit": False,
+    }
 
 
 def _addressing(me: Actor, visibility: str, mentioned: list[Actor]) -> tuple[list[str], list[str]]:
@@ -335,7 +398,7 @@ async def _comment_on_design(
     """A reply to a design version is a comment on the design: public, sent to the project."""
     if draft.visibility != "public":
         raise ValidationError("a reply to a design is a public comment: use visibility public")
-    if draft.media_ids or not draft.text:
+    if draft.media_ids or draft.poll or not draft.text:
         raise ValidationError("a comment on a design is text: media cannot be attached to it")
     target = await resolve_comment_target(
         instance.sessions, instance.resolver, instance.policy, version.uri
@@ -390,10 +453,20 @@ async def _remember(session: AsyncSession, me: Actor, key: str | None, note_uri:
 
 
 async def delete_status(request: Request) -> Response:
-    """Delete one's own note; the answer is the status as it was, with its text."""
+    """Delete one's own note; the answer is the status as it was, with its text. A boost's
+    id (`r…`) withdraws one's own boost, as on Mastodon, and never deletes what it boosted."""
     instance = instance_of(request)
     me = await token_actor(request)
     async with instance.sessions() as session:
+        boost = await find_shown(session, request.path_params["id"])
+        if isinstance(boost, Interaction):
+            if boost.actor_id != me.id:
+                raise FederationError(NOT_FOUND, status=404)
+            [entity] = await entities(session, instance, me, [boost])
+            await submit(session, instance.resolver, me, {"type": "Undo", "object": boost.uri})
+            await session.commit()
+            instance.wake_delivery()
+            return JSONResponse(entity)
         item = await readable_item(session, me, request.path_params["id"])
         if not isinstance(item, Note) or item.actor_id != me.id:
             raise FederationError(NOT_FOUND, status=404)
@@ -430,8 +503,6 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
     me = await token_actor(request)
     async with instance.sessions() as session:
         item = await readable_item(session, me, request.path_params["id"])
-        if isinstance(item, DesignVersion):
-            raise ValidationError("favourites and boosts of designs are not supported yet")
         sent = await session.scalar(
             select(Interaction.uri).where(
                 Interaction.kind == kind,
@@ -445,9 +516,25 @@ async def _react(request: Request, kind: str, *, undo: bool) -> Response:
             await submit(session, instance.resolver, me, {"type": kind, "object": item.uri})
         await session.commit()
         await session.refresh(item)
-        [entity] = await entities(session, instance, me, [item])
+        boosted = kind == ANNOUNCE and not undo
+        shown = await _boost_or(session, me, item) if boosted else item
+        [entity] = await entities(session, instance, me, [shown])
     instance.wake_delivery()
+    instance.streaming.wake()  # a boost is streamed to the booster's followers
     return JSONResponse(entity)
+
+
+async def _boost_or(session: AsyncSession, me: Actor, item: Item) -> Item | Interaction:
+    """What a reblog answers, as Mastodon does: the new status wrapping the original (the
+    person's boost of it)."""
+    boost = await session.scalar(
+        select(Interaction).where(
+            Interaction.kind == ANNOUNCE,
+            Interaction.actor_id == me.id,
+            Interaction.object_uri == item.uri,
+        )
+    )
+    return item if boost is None else boost
 
 
 async def favourited_by(request: Request) -> Response:

@@ -37,6 +37,7 @@ from actors.models import Account
 from federation.db import make_engine
 from federation.settings import Settings
 from objects.blobs import BlobStore, is_sha256
+from objects.object_store import open_blob_store, pull_all, push_all
 from web.ops.backup_db import (
     BackupError,
     database_kind,
@@ -111,6 +112,8 @@ async def _backup_into(settings: Settings, dest: Path) -> Report:
         revision = await database_revision(settings)
         await pg_dump(settings, dump)
     dump_sha256, dump_size = await asyncio.to_thread(_hash_file, dump)
+    async with open_blob_store(settings) as store:
+        await pull_all(store)  # a bucket's files come through this directory, digests checked
     blobs = await asyncio.to_thread(
         _copy_store, BlobStore(settings.data_dir / "files"), BlobStore(dest / "files")
     )
@@ -261,6 +264,11 @@ async def restore(settings: Settings, src: Path, *, force: bool = False) -> Repo
     await asyncio.to_thread(
         _restore_store, BlobStore(src / "files"), BlobStore(settings.data_dir / "files"), files
     )
+    async with open_blob_store(settings) as store:
+        if store.remote is not None:
+            moved = await push_all(store)  # and on into the bucket
+            if moved.damaged:
+                raise BackupError(f"{len(moved.damaged)} restored file(s) changed on disk")
     if kind == "sqlite":
         await asyncio.to_thread(sqlite_restore, dump, sqlite_path(settings, must_exist=False))
     else:

@@ -19,9 +19,10 @@ from federation.settings import Settings
 from web.instance import Instance
 from web.logs import configure_logging
 from web.ops import backup as backups
-from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue
+from web.ops import cli_accounts, cli_blocks, cli_coop, cli_moderation, cli_queue, cli_storage
 from web.ops.checks import CheckResult, run_checks
 from web.ops.cli_run import run, run_plain, settings_of
+from web.ops.cli_worker import QUEUES, queue_names, queue_runners
 from web.ops.move import move_to_postgres
 
 
@@ -41,9 +42,17 @@ def main(ctx: click.Context, config: str | None) -> None:
         raise click.ClickException(exc.message) from exc
 
 
-@main.command(help="Run extra inbox, delivery and thumbnail workers here (no web server).")
+@main.command(help="Run queue workers here (no web server): every queue, or those named.")
+@click.option(
+    "--queues",
+    default=",".join(QUEUES),
+    show_default=True,
+    help="Which queues this process works on, separated by commas.",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, queues: str) -> None:
+    names = queue_names(queues)
+
     async def work(instance: Instance) -> None:
         REDOABLE_COMMITS.set(True)  # this process only runs queue workers
         stop = asyncio.Event()
@@ -51,13 +60,11 @@ def worker(ctx: click.Context) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         configure_logging(instance.settings.log_format, instance.settings.log_level)
-        click.echo("worker running; Ctrl-C stops it")
+        click.echo(f"worker running for {', '.join(names)}; Ctrl-C stops it")
         await asyncio.gather(
-            instance.inbox_worker.run_forever(stop),
-            instance.delivery_worker.run_forever(stop),
-            instance.thumbnail_worker.run_forever(stop),
+            *(run_forever(stop) for run_forever in queue_runners(instance, names)),
             instance.refresh_blocks_forever(stop),
-            *([instance.mail_worker.run_forever(stop)] if instance.mail_worker else []),
+            instance.listen_forever(stop),
         )
 
     run(settings_of(ctx), work)
@@ -223,6 +230,7 @@ for _command in (
     cli_moderation.reports,
     cli_moderation.audit,
     cli_queue.queue,
+    cli_storage.storage,
 ):
     main.add_command(_command)
 

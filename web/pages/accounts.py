@@ -206,6 +206,7 @@ async def settings_page(request: Request) -> Response:
         "display_name": viewer.name,
         "summary": plain_text(viewer.summary),
         "entity_kind": viewer.entity_kind,
+        "locked": viewer.manually_approves_followers,
     }
     saved = request.query_params.get("saved") == "1"
     return await _settings_form(request, typed, saved=saved)
@@ -238,7 +239,7 @@ async def settings_submit(request: Request) -> Response:
 
 
 async def _save_profile(request: Request, viewer: Actor, form: dict[str, Any]) -> None:
-    """What PATCH update_credentials does, from the form's three fields: the same checks,
+    """What PATCH update_credentials does, from the form's fields: the same checks,
     and the same Update of the person sent to their followers."""
     instance = instance_of(request)
     change = parse_profile_change(
@@ -246,6 +247,7 @@ async def _save_profile(request: Request, viewer: Actor, form: dict[str, Any]) -
             "display_name": form.get("display_name", ""),
             "note": form.get("summary", ""),
             "entity_kind": form.get("entity_kind") or viewer.entity_kind,
+            "locked": form.get("locked") == "on",
         }
     )
     async with instance.sessions() as session:

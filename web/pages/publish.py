@@ -28,9 +28,9 @@ from objects.designs import (
     create_project,
     is_maintainer,
     project_or_404,
-    render_markdown,
 )
 from objects.licences import LicenceError, LicencePolicy, LicenceTerms
+from objects.markdown import render_markdown
 from objects.upload_quota import upload_quota
 from web import form_guard
 from web.browser import (
@@ -49,13 +49,20 @@ from web.design_actions import (
     post_comment,
     store_fork,
 )
-from web.design_upload import check_file_parts, declared_needs, upload_licence, version_spec
+from web.design_upload import (
+    check_file_parts,
+    check_upload,
+    declared_needs,
+    upload_licence,
+    version_spec,
+)
 from web.instance import Instance, instance_of
 from web.okh_import import okh_fields
 from web.pages.version_rights import EntityRights, licence_view
 from web.templating import render_page
 from web.uploaded import Upload
 from web.uploads import read_upload
+from web.version_form import keep_values, kept_from_upload, prefilled, previous_version
 
 PUBLISH = "publish"
 FORK = "fork"
@@ -72,7 +79,7 @@ COMMON_LICENCES = (
     "MIT",
     "CC0-1.0",
 )
-TEXT_FIELDS = ("name", "slug", "label", "summary", "description", "tags", "licence")
+TEXT_FIELDS = ("name", "slug", "label", "summary", "description", "changelog", "tags", "licence")
 FETCH_HEADER = "x-requested-with"
 _NOT_SLUG = re.compile(r"[^a-z0-9_]+")
 
@@ -184,7 +191,7 @@ async def version_page(request: Request) -> Response:
     except FederationError as error:
         return await _refusal(request, "publish.html", error)
     if request.method == "GET":
-        return await _publish_form(request, project=project)
+        return await _publish_form(request, project=project, prefill=True)
     return await _publish_post(request, viewer, project=project)
 
 
@@ -212,9 +219,20 @@ async def _publish_form(
     project: tuple[Project, Actor] | None,
     values: Mapping[str, str] | None = None,
     error: FederationError | None = None,
+    keep: list[str] | None = None,
+    prefill: bool = False,
 ) -> HTMLResponse:
+    """The form; a new version's form starts (`prefill`) from the latest version: its texts,
+    and every one of its files kept."""
+    instance = instance_of(request)
+    previous = None
+    if project is not None:
+        async with instance.sessions() as session:
+            previous = await previous_version(session, project[0])
+    if prefill and previous is not None:
+        values, keep = prefilled(previous), [file.sha256 for file in previous.files]
     values = dict(values or {})
-    policy = instance_of(request).policy
+    policy = instance.policy
     return await render_page(
         request,
         "publish.html",
@@ -224,6 +242,8 @@ async def _publish_form(
         values=values,
         licences=_chooser(policy, values),
         error=error.message if error else None,
+        previous=previous,
+        keep=set(keep or []),
     )
 
 
@@ -232,14 +252,16 @@ async def _publish_post(
 ) -> Response:
     instance = instance_of(request)
     values: dict[str, str] = {}
+    keep: list[str] = []
     try:
         upload = await _read_publish_upload(request, instance, viewer)
         async with upload:  # anything raised before commit() discards the staged files
             values = _typed_values(upload)
+            keep = keep_values(upload.fields)
             _check_form_field(request, upload, PUBLISH)
             version_path = await _publish_upload(instance, viewer, project, upload, values)
     except FederationError as error:
-        return await _publish_form(request, project=project, values=values, error=error)
+        return await _publish_form(request, project=project, values=values, error=error, keep=keep)
     return RedirectResponse(version_path, status_code=303)
 
 
@@ -279,9 +301,11 @@ async def _publish_upload(
     needs = declared_needs(upload, okh)
     licence = upload_licence(instance.policy, upload, okh)
     check_file_parts(upload)
+    kept = [] if project is None else await kept_from_upload(instance.sessions, project[0], upload)
+    await check_upload(instance.sandbox, upload, kept)
     slug = await _free_slug(instance, values) if project is None else ""
     stored = await upload.commit()
-    spec = version_spec(upload, licence, viewer, stored, okh, needs)
+    spec = version_spec(upload, licence, viewer, stored, kept, okh, needs)
     try:
         async with instance.sessions() as session:
             if project is None:

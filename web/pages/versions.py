@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from actors.maker_space import parse_needs
 from actors.models import Actor
-from objects.blobs import StoredBlob, human_bytes
+from objects.blobs import human_bytes
 from objects.design_convert import file_url
 from objects.design_models import VersionFile
 from objects.designs import licence_of, project_or_404
@@ -107,7 +107,7 @@ def file_row(base_url: str, file: VersionFile) -> dict[str, str]:
         "bytes": str(file.size),
         "media_type": file.media_type,
         "sha256": file.sha256,
-        "cid": StoredBlob(sha256=file.sha256, size=file.size).cid,
+        "cid": file.cid or "",
         "url": web_link(file_url(base_url, file)),
     }
 

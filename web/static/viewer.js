@@ -2,11 +2,17 @@
 // WebGL canvas showing its model (data-format: stl, obj, gltf or glb), framed and lit, that
 // turns with the mouse or a finger. It draws only when something changes. Without WebGL
 // (or JavaScript) the viewer stays empty and hidden, and the server-made thumbnail shows.
-import * as THREE from './vendor/three/three.module.js';
-import { OrbitControls } from './vendor/three/OrbitControls.js';
-import { STLLoader } from './vendor/three/STLLoader.js';
-import { OBJLoader } from './vendor/three/OBJLoader.js';
-import { GLTFLoader } from './vendor/three/GLTFLoader.js';
+//
+// three.js, and only the one loader the file needs, are imported once the page has loaded:
+// the text, the licence and the pictures come first, and an STL never costs a glTF loader.
+const LOADERS = {
+  stl: () => import('./vendor/three/STLLoader.js').then((m) => new m.STLLoader()),
+  obj: () => import('./vendor/three/OBJLoader.js').then((m) => new m.OBJLoader()),
+  gltf: () => import('./vendor/three/GLTFLoader.js').then((m) => new m.GLTFLoader()),
+  glb: () => import('./vendor/three/GLTFLoader.js').then((m) => new m.GLTFLoader()),
+};
+let THREE;
+let OrbitControls;
 
 const GREEN = 0x68b07a;
 const BACKGROUND = 0xeef2ef;
@@ -17,16 +23,6 @@ function webglRenderer() {
     return new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
   } catch (error) {
     return null;
-  }
-}
-
-function loaderFor(format) {
-  switch (format) {
-    case 'stl': return new STLLoader();
-    case 'obj': return new OBJLoader();
-    case 'gltf':
-    case 'glb': return new GLTFLoader();
-    default: return null;
   }
 }
 
@@ -68,10 +64,16 @@ function light(scene) {
   scene.add(sun);
 }
 
-function show(element) {
+async function show(element) {
+  const load = LOADERS[element.dataset.format];
+  if (!load) return;
+  [THREE, { OrbitControls }] = await Promise.all([
+    import('./vendor/three/three.module.js'),
+    import('./vendor/three/OrbitControls.js'),
+  ]);
   const renderer = webglRenderer();
-  const loader = loaderFor(element.dataset.format);
-  if (!renderer || !loader) return;
+  if (!renderer) return;
+  const loader = await load();
   element.append(renderer.domElement);
   renderer.setPixelRatio(window.devicePixelRatio || 1);
   const scene = new THREE.Scene();
@@ -110,4 +112,11 @@ function show(element) {
   );
 }
 
-document.querySelectorAll('.viewer[data-model]').forEach(show);
+function start() {
+  document.querySelectorAll('.viewer[data-model]').forEach((element) => {
+    show(element).catch(() => { element.dataset.rendered = 'failed'; });
+  });
+}
+
+if (document.readyState === 'complete') start();
+else window.addEventListener('load', start, { once: true });

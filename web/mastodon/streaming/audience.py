@@ -8,7 +8,7 @@ back.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +21,16 @@ from web.instance import Instance
 from web.streaming import DELETE, PUBLIC, PUBLIC_LOCAL, PUBLIC_REMOTE, USER, Channel, StreamHub
 
 
-def publish_to(hub: StreamHub, channels: Iterable[Channel], event: str, payload: str) -> None:
+def publish_to(
+    hub: StreamHub,
+    channels: Iterable[Channel],
+    event: str,
+    payload: str,
+    *,
+    not_to: Collection[int] = (),
+) -> None:
     for channel in dict.fromkeys(channels):
-        hub.publish(channel, event, payload)
+        hub.publish(channel, event, payload, not_to=not_to)
 
 
 def note_channels(note: Note, listed: bool, followers: Iterable[int]) -> list[Channel]:

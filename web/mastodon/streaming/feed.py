@@ -1,4 +1,5 @@
-"""What the streaming hub publishes: new statuses and notifications, found in the database.
+"""What the streaming hub publishes: new statuses, boosts and notifications, found in the
+database.
 
 While anyone is subscribed, the feed reads the notes, design versions and notifications
 committed since its last look (by row id), works out which channels carry each one, and
@@ -7,7 +8,9 @@ renders only those somebody listens to, each page of statuses in one batch.
 It reads the database rather than being told by the code that writes, so that it sees what
 any process committed: with `serve --no-workers` and a separate `worker`, the worker's
 inbox writes reach the web process's subscribers too. A commit in this process wakes it at
-once (`StreamHub.wake`); otherwise it looks every POLL_SECONDS.
+once (`StreamHub.wake`), and so does another process's on PostgreSQL (LISTEN/NOTIFY,
+federation.notify); otherwise it looks every POLL_SECONDS (SAFETY_POLL_SECONDS while the
+notices arrive).
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ from actors.models import Actor
 from actors.moderation import visible
 from actors.service import actors_by_id
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
-from objects.models import Note, Notification
+from objects.filters import active_filters_of, hides_in
+from objects.hiding import hiders_of
+from objects.models import Interaction, Note, NoteEdit, Notification
 from objects.search import Item
+from objects.visibility import boost_shown
 from web.instance import Instance
 from web.mastodon.entity_lists import entities
+from web.mastodon.filtering import status_text
 from web.mastodon.notification_entities import notification_entities
 from web.mastodon.streaming.audience import (
     followers_streaming,
@@ -44,6 +51,7 @@ from web.streaming import (
     PUBLIC,
     PUBLIC_LOCAL,
     PUBLIC_REMOTE,
+    STATUS_UPDATE,
     UPDATE,
     USER,
     Channel,
@@ -53,6 +61,7 @@ from web.streaming import (
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+SAFETY_POLL_SECONDS = 5.0
 BATCH = 200
 
 
@@ -63,6 +72,8 @@ class Cursor:
     note: int
     version: int
     notification: int
+    boost: int = 0
+    edit: int = 0
     # A query found a full batch: there is more to publish without waiting for a wake-up.
     behind: bool = False
 
@@ -73,6 +84,7 @@ class Placed:
 
     item: Item
     channels: list[Channel]
+    author_id: int  # a note's author, a version's project account
 
 
 def feed_of(instance: Instance) -> Feed:
@@ -91,7 +103,9 @@ async def feed_forever(instance: Instance, hub: StreamHub) -> None:
     while hub.subscribers:
         if not cursor.behind:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(hub.wakeup.wait(), POLL_SECONDS)
+                await asyncio.wait_for(
+                    hub.wakeup.wait(), hub.poll_seconds(POLL_SECONDS, SAFETY_POLL_SECONDS)
+                )
         hub.wakeup.clear()
         cursor.behind = False
         try:
@@ -105,6 +119,8 @@ async def _latest(session: AsyncSession) -> Cursor:
         note=await session.scalar(select(func.max(Note.id))) or 0,
         version=await session.scalar(select(func.max(DesignVersion.id))) or 0,
         notification=await session.scalar(select(func.max(Notification.id))) or 0,
+        boost=await session.scalar(select(func.max(Interaction.id))) or 0,
+        edit=await session.scalar(select(func.max(NoteEdit.id))) or 0,
     )
 
 
@@ -115,9 +131,83 @@ async def publish_new(instance: Instance, hub: StreamHub, cursor: Cursor) -> Non
         wanted = [each for each in placed if any(map(hub.listens, each.channels))]
         if wanted:
             built = await entities(session, instance, None, [each.item for each in wanted])
+            # Nobody's stream carries a status of an account they hide, nor one their `hide`
+            # filters leave out of that stream's timeline (home for the user stream).
+            readers = hub.user_ids()
+            hiders = await hiders_of(session, {each.author_id for each in wanted}, readers)
+            filters = await active_filters_of(session, readers)
             for each, entity in zip(wanted, built, strict=True):
-                publish_to(hub, each.channels, UPDATE, json.dumps(entity))
+                payload, text = json.dumps(entity), status_text(entity)
+                for channel in dict.fromkeys(each.channels):
+                    context = "home" if channel[0] == USER else "public"
+                    filtered = {r for r, f in filters.items() if hides_in(f, context, text)}
+                    skipped = hiders[each.author_id] | filtered
+                    hub.publish(channel, UPDATE, payload, not_to=skipped)
+        await _new_boosts(session, instance, hub, cursor)
+        await _new_edits(session, instance, hub, cursor)
         await _new_notifications(session, instance, hub, cursor)
+
+
+async def _new_edits(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Edited notes (each edit keeps a `NoteEdit`), sent whole as `status.update` on the
+    streams that carried them."""
+    edits = (
+        await session.execute(
+            select(NoteEdit.id, NoteEdit.note_uri)
+            .where(NoteEdit.id > cursor.edit)
+            .order_by(NoteEdit.id)
+            .limit(BATCH)
+        )
+    ).all()
+    if not edits:
+        return
+    cursor.edit, cursor.behind = edits[-1][0], cursor.behind or len(edits) == BATCH
+    rows = (
+        await session.execute(
+            select(Note, Actor.silenced_at)
+            .join(Actor, Actor.id == Note.actor_id)
+            .where(Note.uri.in_({uri for _, uri in edits}), Note.deleted_at.is_(None), visible())
+        )
+    ).all()
+    followers = await followers_streaming(session, hub, {note.actor_id for note, _ in rows})
+    hiders = await hiders_of(session, {note.actor_id for note, _ in rows}, hub.user_ids())
+    for note, silenced in rows:
+        channels = note_channels(note, silenced is None, followers[note.actor_id])
+        if any(map(hub.listens, channels)):
+            for entity in await entities(session, instance, None, [note]):
+                payload = json.dumps(entity)
+                publish_to(hub, channels, STATUS_UPDATE, payload, not_to=hiders[note.actor_id])
+
+
+async def _new_boosts(
+    session: AsyncSession, instance: Instance, hub: StreamHub, cursor: Cursor
+) -> None:
+    """Boosts, as Mastodon streams reblogs: on the user streams of the booster and of its
+    followers (a boost whose original is gone or hidden is left out by `entities`)."""
+    rows = list(
+        await session.scalars(
+            select(Interaction)
+            .join(Actor, Actor.id == Interaction.actor_id)
+            .where(Interaction.id > cursor.boost, boost_shown(), visible())
+            .order_by(Interaction.id)
+            .limit(BATCH)
+        )
+    )
+    if not rows:
+        return
+    cursor.boost, cursor.behind = rows[-1].id, cursor.behind or len(rows) == BATCH
+    followers = await followers_streaming(session, hub, {boost.actor_id for boost in rows})
+    # Nobody is streamed a boost by an account they hide (objects.hiding), as in home.
+    hiders = await hiders_of(session, {boost.actor_id for boost in rows}, hub.user_ids())
+    for boost in rows:
+        channels: list[Channel] = [(USER, boost.actor_id)]
+        channels += [(USER, reader) for reader in followers[boost.actor_id]]
+        if not any(map(hub.listens, channels)):
+            continue
+        for entity in await entities(session, instance, None, [boost]):
+            publish_to(hub, channels, UPDATE, json.dumps(entity), not_to=hiders[boost.actor_id])
 
 
 async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> list[Placed]:
@@ -136,7 +226,7 @@ async def _new_notes(session: AsyncSession, hub: StreamHub, cursor: Cursor) -> l
     notes = [note for note, _ in rows]
     followers = await followers_streaming(session, hub, {note.actor_id for note in notes})
     return [
-        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]))
+        Placed(note, note_channels(note, silenced is None, followers[note.actor_id]), note.actor_id)
         for note, silenced in rows
     ]
 
@@ -163,6 +253,7 @@ async def _new_versions(session: AsyncSession, hub: StreamHub, cursor: Cursor) -
             version_channels(
                 version, silenced is None, followers[actor_id] + maintainers[version.project_id]
             ),
+            actor_id,
         )
         for version, actor_id, silenced in rows
     ]
