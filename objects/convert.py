@@ -76,9 +76,10 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
         ends = question.get("endTime")
         if isinstance(ends, str) and parse_time(ends) <= dt.datetime.now(dt.UTC):
             doc["closed"] = ends  # ended since its fields were last written
-    is_make = bool((note.document or {}).get("makeOf"))
-    if is_make:
-        doc |= {key: note.document[key] for key in MAKE_KEYS if key in (note.document or {})}  # type: ignore[index]
+    stored = note.document or {}
+    is_make = bool(stored.get("makeOf"))
+    if is_make:  # a make's own properties (objects.makes)
+        doc |= {key: stored[key] for key in MAKE_KEYS if key in stored}
     if with_context:
         doc["@context"] = MAKE_CONTEXT if is_make else AS_CONTEXT
     return doc
