@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from actors.maker_space import maker_space_of, maker_space_to_as, parse_maker_space
 from actors.models import ENTITY_KINDS, Actor
 from federation.db import column_length
 from federation.errors import ValidationError
@@ -42,8 +43,14 @@ def actor_to_as(actor: Actor, urls: LocalUrls) -> dict[str, Any]:
             for name, value in profile_fields(actor)
         ]
         or None,
+        "makerSpace": _maker_space(actor),
     }
     return {key: value for key, value in doc.items() if value is not None}
+
+
+def _maker_space(actor: Actor) -> dict[str, Any] | None:
+    space = maker_space_of(actor)
+    return None if space is None else maker_space_to_as(space)
 
 
 def profile_fields(actor: Actor) -> list[tuple[str, str]]:
@@ -85,6 +92,9 @@ class RemoteActorData:
     entity_kind: str
     public_key_id: str
     public_key_pem: str
+    # What it can make (`actors.maker_space`), as published; None when it publishes none
+    # or an invalid one (the rest of the document still counts).
+    maker_space: dict[str, Any] | None = None
     # What we keep of the rest: the Multikeys its object integrity proofs verify against.
     document: dict[str, Any] | None = None
 
@@ -117,6 +127,7 @@ def parse_remote_actor(doc: dict[str, Any]) -> RemoteActorData:
         entity_kind=kind if kind in ENTITY_KINDS else "unknown",
         public_key_id=key[0],
         public_key_pem=key[1],
+        maker_space=_remote_maker_space(doc.get("makerSpace")),
         document=_proof_keys(doc, uri),
     )
     _check_storable(data)
@@ -208,7 +219,21 @@ def _link(value: Any) -> str | None:
     return None
 
 
+def _remote_maker_space(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        return maker_space_to_as(parse_maker_space(value))
+    except ValidationError:
+        return None
+
+
 def apply_remote_actor(row: Actor, data: RemoteActorData) -> None:
     for name, value in data.__dict__.items():
-        setattr(row, name, value)
+        if name != "maker_space":
+            setattr(row, name, value)
+    document = {k: v for k, v in (row.document or {}).items() if k != "makerSpace"}
+    if data.maker_space is not None:
+        document["makerSpace"] = data.maker_space
+    row.document = document or None
     row.local = False

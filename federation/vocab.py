@@ -32,6 +32,8 @@ ACTOR_TERMS: dict[str, object] = {
         "@type": "@id",
         "@container": "@set",
     },
+    # What a maker space can make (actors.maker_space); docs/FEDERATION.md.
+    "makerSpace": {"@id": "od:makerSpace", "@type": "@json"},
 }
 KEY_CONTEXTS = [SECURITY_CONTEXT, MULTIKEY_CONTEXT, DATA_INTEGRITY_CONTEXT]
 ACTOR_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, ACTOR_TERMS]
@@ -63,12 +65,23 @@ DESIGN_TERMS: dict[str, object] = {
     },
     "designProject": "od:designProject",
     "entityKind": "od:entityKind",
+    "makeNeeds": {"@id": "od:makeNeeds", "@type": "@json"},
     # Hash-linked history (objects/history.py).
     "previousVersion": {"@id": "od:previousVersion", "@type": "@id"},
     "previousVersionDigest": "od:previousVersionDigest",
     "forkedFromDigest": "od:forkedFromDigest",
 }
 DESIGN_CONTEXT: list[object] = [AS_CONTEXT, DATA_INTEGRITY_CONTEXT, DESIGN_TERMS]
+# Makes: a Note (so that Mastodon shows it as a post) with these terms; AS `location` is a
+# Place with a name only (a town or a maker space, never coordinates).
+MAKE_TERMS: dict[str, object] = {
+    "od": OURDESIGN_NS,
+    "makeOf": {"@id": "od:makeOf", "@type": "@id"},
+    "madeBy": {"@id": "od:madeBy", "@type": "@id"},
+    "forSale": "od:forSale",
+    "makeSettings": "od:makeSettings",
+}
+MAKE_CONTEXT: list[object] = [AS_CONTEXT, MAKE_TERMS]
 PROJECT_CONTEXT: list[object] = [AS_CONTEXT, *KEY_CONTEXTS, {**ACTOR_TERMS, **DESIGN_TERMS}]
 
 

@@ -4,7 +4,8 @@ A Create or Update carrying a design is admitted (`objects.admission`, through
 `inbox.design_admission`) by the same rules as every other path that stores a remote
 version: a present and valid licence, a fork compatible with its upstream (fetched,
 origin-checked, when we do not have it), the entity kind, irrevocability and no lineage
-cycle. A refusal answers 422 with the reason, sends the sender a `Reject` whose `summary`
+cycle. A make (a Create of a Note with `makeOf`) is admitted by `objects.makes`. A
+refusal answers 422 with the reason, sends the sender a `Reject` whose `summary`
 is that reason, and stores nothing of the design.
 """
 
@@ -20,6 +21,7 @@ from federation.errors import FederationError
 from federation.urls import LocalUrls, host_of
 from inbox.context import HandlerContext
 from inbox.design_admission import ADMITTED_TYPES, admit_carried
+from inbox.make_handlers import admit_carried_make
 from inbox.origin import check_origin
 from objects.design_convert import is_design
 from objects.licences import LicencePolicy
@@ -56,6 +58,7 @@ class DesignGate:
                 # Kept, so that the worker does not fetch it a second time.
                 return {**activity, "object": fetched}
         await admit_carried(self.sessions, self.context, activity, signer)
+        await admit_carried_make(self.sessions, self.context, activity, signer)
         return activity
 
     async def _dereference(self, uri: str) -> dict[str, Any] | None:

@@ -20,11 +20,13 @@ from federation.urls import host_of
 from federation.vocab import ACTOR_TYPES
 from inbox.context import HandlerContext
 from inbox.design_handlers import on_delete_design
+from inbox.make_handlers import on_create_make
 from inbox.moderation_handlers import on_flag
 from inbox.poll_handlers import is_vote, on_question, on_vote
 from objects.convert import NOTE_TYPES, first_id, parse_remote_note
 from objects.design_convert import is_design
 from objects.hiding import blocks_between
+from objects.makes import is_make
 from objects.models import ANNOUNCE, LIKE, Note
 from objects.notes import (
     add_interaction,
@@ -150,6 +152,9 @@ async def on_create(
         return
     if is_design(obj):
         return  # stored only as admitted: see `InboxWorker._handle`
+    if is_make(obj):
+        await on_create_make(ctx, session, obj, actor)
+        return
     if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         return
     if is_vote(obj) and await on_vote(ctx, session, obj, actor):

@@ -212,6 +212,14 @@ class StagedBlob:
             self._dag.update(chunk)
             self._size += len(chunk)
 
+    def head(self, limit: int) -> bytes:
+        """The first `limit` bytes written so far (a small manifest read before commit)."""
+        with self._lock:
+            self._require_open()
+            self._file.flush()
+            with self._path.open("rb") as staged:
+                return staged.read(limit)
+
     def commit(self) -> StoredBlob:
         """Make the blob durable under its digest; if it is already stored, keep that copy."""
         with self._lock:

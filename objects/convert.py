@@ -8,7 +8,7 @@ from typing import Any
 
 from federation.errors import ValidationError
 from federation.urls import host_of, web_url_or_none
-from federation.vocab import AS_CONTEXT
+from federation.vocab import AS_CONTEXT, MAKE_CONTEXT
 from objects.hashtags import hashtags_of
 from objects.html import plain_text, sanitize_html
 from objects.media_models import MediaAttachment
@@ -27,6 +27,8 @@ MAX_REMOTE_ATTACHMENTS = 8
 MAX_DESCRIPTION_CHARS = 1500
 # Parts of a note's stored document that go out as they are (see `note_to_as`).
 DOCUMENT_KEYS = ("attachment", "tag")
+# A make's own properties (`objects.makes`), kept in its note's document and sent as they are.
+MAKE_KEYS = ("makeOf", "location", "madeBy", "forSale", "makeSettings")
 
 
 def iso(moment: dt.datetime) -> str:
@@ -74,8 +76,12 @@ def note_to_as(note: Note, actor_uri: str, *, with_context: bool = True) -> dict
         ends = question.get("endTime")
         if isinstance(ends, str) and parse_time(ends) <= dt.datetime.now(dt.UTC):
             doc["closed"] = ends  # ended since its fields were last written
+    stored = note.document or {}
+    is_make = bool(stored.get("makeOf"))
+    if is_make:  # a make's own properties (objects.makes)
+        doc |= {key: stored[key] for key in MAKE_KEYS if key in stored}
     if with_context:
-        doc["@context"] = AS_CONTEXT
+        doc["@context"] = MAKE_CONTEXT if is_make else AS_CONTEXT
     return doc
 
 

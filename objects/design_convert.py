@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, TypeGuard
 from urllib.parse import quote
 
+from actors.maker_space import needs_or_none
 from actors.models import Actor
 from federation.errors import ValidationError
 from federation.urls import host_of, is_web_url
@@ -159,6 +160,7 @@ def version_to_as(
         "licenseExpression": licence.to_json(),
         "credits": version.credits.get("credits", []) or None,
         "forkedFrom": version.upstream_uri,
+        "makeNeeds": version.needs,
         **(version.document or {}).get("history", {}),
         "tag": [_hashtag(base_url, name) for name in version.tags.get("tags", [])],
         "attachment": [*previews, *(file_to_as(base_url, file) for file in attached)],
@@ -212,6 +214,7 @@ def parse_remote_version(doc: dict[str, Any], policy: LicencePolicy) -> VersionS
         authors=tuple(a for a in id_list(doc.get("attributedTo")) if a != project_uri),
         credits=tuple(id_list(doc.get("credits")))[:1000],
         upstream_uri=_upstream(doc, uri),
+        needs=needs_or_none(doc.get("makeNeeds")),
         history=history_links(doc),
     )
 

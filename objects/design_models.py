@@ -31,6 +31,7 @@ class Project(Base):
     latest_version_uri: Mapped[str | None] = mapped_column(String(2048), default=None)
     versions_count: Mapped[int] = mapped_column(default=0)
     forks_count: Mapped[int] = mapped_column(default=0)
+    makes_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -74,6 +75,9 @@ class DesignVersion(Base):
     edited_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     replies_count: Mapped[int] = mapped_column(default=0)
+    makes_count: Mapped[int] = mapped_column(default=0)
+    # What making it needs (`actors.maker_space.Needs`, as JSON), when declared.
+    needs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +66,7 @@ class VersionSpec:
     content_html: str | None = None  # remote versions arrive rendered
     # previousVersion and the digests of objects/history.py, as a received Page names them
     history: dict[str, str] | None = None
+    needs: dict[str, Any] | None = None  # what making it needs (actors.maker_space)
 
 
 def clean_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -183,6 +185,7 @@ async def add_version(
         authors={"authors": list(spec.authors)},
         credits={"credits": list(spec.credits)},
         upstream_uri=spec.upstream_uri,
+        needs=spec.needs,
         document={"history": spec.history} if spec.history else None,
     )
     session.add(version)

@@ -252,6 +252,29 @@ class LicencePolicy:
         if refusals:
             raise LicenceError(". ".join(refusals))
 
+    def check_sale(self, terms: LicenceTerms, seller_kind: str) -> None:
+        """Refuse, with the reason, selling a make of a design under `terms` by a seller of
+        `seller_kind`: selling is commercial use, so the rows that refuse a kind a fork (the
+        PPL's company rule) refuse it a sale too, and a licence that allows no commercial
+        use refuses every sale. One choice of an expression that allows it is enough. The
+        hardware and software components are checked (a make embodies them)."""
+        if seller_kind not in ENTITY_KINDS:
+            raise ValueError(f"unknown entity kind {seller_kind!r}; expected one of {ENTITY_KINDS}")
+        if terms.is_noassertion:
+            raise LicenceError("the design carries no licence (NOASSERTION): it cannot be sold")
+        refusals = []
+        # A make embodies the hardware and any software it runs; its documentation is not
+        # what is sold.
+        for component in ("hardware", "software"):
+            expression = terms.for_component(component)
+            reason = _sale_refusal(self._parse(expression), seller_kind)
+            if reason is not None and terms.expression is None:
+                reason = f"{component}: {reason}"
+            if reason is not None and reason not in refusals:
+                refusals.append(reason)
+        if refusals:
+            raise LicenceError(". ".join(refusals))
+
     def check_irrevocable(
         self, published: LicenceTerms, proposed: LicenceTerms, *, version: str | None = None
     ) -> None:
@@ -291,6 +314,30 @@ class LicencePolicy:
         if terms.is_noassertion:
             return "No one may use it: it carries no licence."
         return self._describe(terms, lambda row: row.commercial, CommercialUse.UNKNOWN)
+
+    def allows_commercial_use(self, terms: LicenceTerms, kind: str) -> bool:
+        """Whether an actor of entity `kind` may use the design commercially, by the table
+        that `commercial_use` describes (its hardware and software: what a make embodies).
+        What ranks maker spaces for an order; `check_sale` is the rule that refuses."""
+        if terms.is_noassertion:
+            return False
+        allowed = {
+            CommercialUse.ANYONE: True,
+            CommercialUse.VERBATIM: True,  # a make builds the design as it is
+            CommercialUse.COOPERATIVES: kind == "cooperative",
+            CommercialUse.UNKNOWN: False,
+            CommercialUse.NO_ONE: False,
+        }
+        return all(
+            allowed[
+                _level(
+                    self._parse(terms.for_component(part)).choices,
+                    lambda row: row.commercial,
+                    CommercialUse.UNKNOWN,
+                )
+            ]
+            for part in ("hardware", "software")
+        )
 
     def who_may_fork(self, terms: LicenceTerms) -> str:
         """A sentence for the design page: who may publish a fork."""
@@ -525,6 +572,31 @@ def _fork_refusal(upstream: _Parsed, fork: _Parsed, forker: str) -> str | None:
     if len(reasons) > 1:
         reasons[0] = f"none of the choices in {upstream.text} allows this fork: {reasons[0]}"
     return f"{', and '.join(reasons)}; you chose {fork.text}"
+
+
+def _sale_refusal(parsed: _Parsed, seller: str) -> str | None:
+    """Why none of the choices of `parsed` lets a `seller` sell a make; None if one does."""
+    reasons = []
+    for branch in parsed.choices:
+        reason = next(
+            (r for r in (_licence_sale_refusal(licence, seller) for licence in branch) if r),
+            None,
+        )
+        if reason is None:
+            return None
+        reasons.append(reason)
+    return ", and ".join(dict.fromkeys(reasons))
+
+
+def _licence_sale_refusal(licence: str, seller: str) -> str | None:
+    rule = fork_rule(licence)
+    if rule is not None and seller in rule.refused_forkers:
+        entity = _ENTITY_NAMES.get(seller, seller)
+        return f"{licence} does not allow a {entity} to sell a make (commercial use)"
+    row = usage(licence)
+    if row is not None and row.commercial is CommercialUse.NO_ONE:
+        return f"{licence} allows no commercial use, so no make may be sold"
+    return None
 
 
 def _may_keep_exactly(upstream: _Parsed, forker: str) -> bool:

@@ -11,8 +11,9 @@ from actors.models import Actor
 from actors.moderation import visible
 from federation.db import is_postgres, utcnow
 from objects.convert import RemoteNoteData
-from objects.design_models import DesignVersion
+from objects.design_models import DesignVersion, Project
 from objects.hashtags import hashtags_of, index_hashtags, reindex_hashtags
+from objects.make_models import Make
 from objects.models import ANNOUNCE, LIKE, Interaction, Note, NoteEdit
 from objects.notifications import (
     IsLocal,
@@ -179,6 +180,23 @@ async def tombstone_note(session: AsyncSession, note: Note) -> None:
     # A deleted note keeps no earlier versions either.
     await session.execute(delete(NoteEdit).where(NoteEdit.note_uri == note.uri))
     await _count_reply(session, note, -1)
+    await _uncount_make(session, note)
+
+
+async def _uncount_make(session: AsyncSession, note: Note) -> None:
+    """A deleted make is no longer listed (`objects.makes.makes_of`) nor counted."""
+    if not (note.document or {}).get("makeOf"):
+        return
+    make = await session.scalar(select(Make).where(Make.note_id == note.id))
+    if make is None:
+        return
+    for model, row_id in ((DesignVersion, make.version_id), (Project, make.project_id)):
+        await session.execute(
+            update(model)
+            .where(model.id == row_id, model.makes_count > 0)
+            .values(makes_count=model.makes_count - 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _count_reply(session: AsyncSession, reply: Note, delta: int) -> LocalOwner:

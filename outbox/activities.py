@@ -7,7 +7,7 @@ from typing import Any
 from actors.models import Actor
 from federation.db import utcnow
 from federation.urls import LocalUrls
-from federation.vocab import AS_CONTEXT, PUBLIC
+from federation.vocab import AS_CONTEXT, MAKE_CONTEXT, PUBLIC
 from objects.convert import iso, note_to_as, tombstone_as
 from objects.models import Note
 
@@ -25,9 +25,12 @@ def _activity(urls: LocalUrls, actor: Actor, kind: str, obj: Any, **extra: Any) 
 
 def create_note(urls: LocalUrls, actor: Actor, note: Note) -> dict[str, Any]:
     obj = note_to_as(note, actor.uri, with_context=False)
-    return _activity(
+    activity = _activity(
         urls, actor, "Create", obj, to=obj["to"], cc=obj["cc"], published=obj["published"]
     )
+    if "makeOf" in obj:
+        activity["@context"] = MAKE_CONTEXT  # the make's own terms (objects.makes)
+    return activity
 
 
 def update_note(urls: LocalUrls, actor: Actor, note: Note) -> dict[str, Any]:

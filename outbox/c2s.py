@@ -138,7 +138,7 @@ async def _create(
         note.document = {"tag": tags}
     await add_local_note(session, note)
     await session.flush()
-    await _attach_media(session, resolver, actor, note, media_ids)
+    await attach_media(session, resolver, actor, note, media_ids)
     if poll is not None:
         add_local_poll(session, note, poll)
     return await publish(
@@ -183,7 +183,7 @@ def _mentions(value: Any) -> list[dict[str, str]]:
     ]
 
 
-async def _attach_media(
+async def attach_media(
     session: AsyncSession,
     resolver: ActorResolver,
     actor: Actor,

@@ -12,6 +12,7 @@ from pyld import jsonld as pyld_jsonld
 
 from federation.errors import ValidationError
 from federation.jsonld import BUNDLED_CONTEXTS, compact, document_loader, expand
+from federation.vocab import ACTOR_CONTEXT, MAKE_CONTEXT, OURDESIGN_NS
 
 AS = "https://www.w3.org/ns/activitystreams#"
 SEC = "https://w3id.org/security#"
@@ -205,3 +206,29 @@ def test_loader_returns_a_fresh_copy() -> None:
 def test_bundled_files_are_context_documents(name: str) -> None:
     text = resources.files("federation.contexts").joinpath(name).read_text(encoding="utf-8")
     assert isinstance(json.loads(text)["@context"], dict)
+
+
+def test_a_make_and_a_maker_space_expand_to_our_terms(no_network: list[str]) -> None:
+    """The make's properties and an actor's makerSpace mean what docs/FEDERATION.md says
+    to any JSON-LD reader, offline."""
+    make = {
+        "@context": MAKE_CONTEXT,
+        "id": "https://b.example/notes/1",
+        "type": "Note",
+        "makeOf": "https://a.example/users/lamp/versions/1",
+        "madeBy": "https://b.example/users/fablab",
+        "forSale": True,
+        "makeSettings": "PETG",
+        "location": {"type": "Place", "name": "Leipzig"},
+    }
+    (node,) = expand(make)
+    assert node[OURDESIGN_NS + "makeOf"] == [{"@id": "https://a.example/users/lamp/versions/1"}]
+    assert node[OURDESIGN_NS + "madeBy"] == [{"@id": "https://b.example/users/fablab"}]
+    assert node[OURDESIGN_NS + "forSale"] == [{"@value": True}]
+    assert node[OURDESIGN_NS + "makeSettings"] == [{"@value": "PETG"}]
+    assert node[AS + "location"][0]["@type"] == [AS + "Place"]
+    space = {"town": "Ghent", "processes": [{"process": "sewing"}]}
+    actor = {"@context": ACTOR_CONTEXT, "id": "https://b.example/users/fablab", "makerSpace": space}
+    (node,) = expand(actor)
+    assert node[OURDESIGN_NS + "makerSpace"] == [{"@type": "@json", "@value": space}]
+    assert no_network == []

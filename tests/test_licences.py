@@ -781,3 +781,64 @@ def test_comment_licence_cannot_change(policy: LicencePolicy) -> None:
     comment = LicenceTerms.noassertion()
     policy.check_irrevocable(comment, LicenceTerms.noassertion())
     refusal(policy.check_irrevocable, comment, policy.terms("MIT"))
+
+
+# Selling a make: commercial use, refused as forks are to the kinds the licence names.
+
+
+def sale_refusal(policy: LicencePolicy, licence: Licence, seller: str) -> str | None:
+    try:
+        policy.check_sale(policy.terms(licence), seller)
+    except LicenceError as error:
+        return error.message
+    return None
+
+
+@pytest.mark.parametrize("seller", ["individual", "nonprofit", "cooperative"])
+def test_ppl_makes_may_be_sold_outside_companies(policy: LicencePolicy, seller: str) -> None:
+    assert sale_refusal(policy, "PPL", seller) is None
+
+
+def test_a_company_may_not_sell_a_ppl_make(policy: LicencePolicy) -> None:
+    assert sale_refusal(policy, "PPL", "company") == (
+        "PPL does not allow a company (a for-profit business that is not worker-owned) "
+        "to sell a make (commercial use)"
+    )
+    assert sale_refusal(policy, "PPL", "unknown") is not None  # fail closed, as for forks
+
+
+@pytest.mark.parametrize("seller", ENTITY_KINDS)
+def test_a_non_commercial_licence_refuses_every_sale(policy: LicencePolicy, seller: str) -> None:
+    message = sale_refusal(policy, "CC-BY-NC-SA-4.0", seller)
+    assert message == "CC-BY-NC-SA-4.0 allows no commercial use, so no make may be sold"
+
+
+@pytest.mark.parametrize("licence", ["CERN-OHL-S-2.0", "MIT", "CC-BY-SA-4.0", "PPL OR MIT"])
+def test_open_licences_let_a_company_sell_makes(policy: LicencePolicy, licence: str) -> None:
+    assert sale_refusal(policy, licence, "company") is None
+
+
+def test_only_the_components_a_make_embodies_decide_a_sale(policy: LicencePolicy) -> None:
+    documented = {"hardware": "CERN-OHL-S-2.0", "documentation": "PPL", "software": "MIT"}
+    assert sale_refusal(policy, documented, "company") is None
+    firmware = {"hardware": "CERN-OHL-S-2.0", "documentation": "CC-BY-4.0", "software": "PPL"}
+    message = sale_refusal(policy, firmware, "company")
+    assert message is not None and message.startswith("software: PPL does not allow a company")
+
+
+@pytest.mark.parametrize(
+    ("licence", "kind", "allowed"),
+    [
+        ("PPL", "cooperative", True),
+        ("PPL", "nonprofit", False),
+        ("PPL", "company", False),
+        ("CERN-OHL-S-2.0", "company", True),
+        ("CC-BY-NC-4.0", "cooperative", False),
+        ("CC-BY-ND-4.0", "nonprofit", True),
+        ("PPL OR MIT", "nonprofit", True),
+    ],
+)
+def test_who_may_use_a_design_commercially(
+    policy: LicencePolicy, licence: str, kind: str, allowed: bool
+) -> None:
+    assert policy.allows_commercial_use(policy.terms(licence), kind) is allowed

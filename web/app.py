@@ -20,6 +20,9 @@ from web.activitypub import endpoints as activitypub
 from web.api import account_admin, accounts, coop, invites, moderation, reports
 from web.api import designs as api
 from web.api import edits as api_edits
+from web.api import maker_spaces as api_maker_spaces
+from web.api import makes as api_makes
+from web.api import okh as api_okh
 from web.api import openapi as api_openapi
 from web.cors import ApiCors
 from web.http import federation_error_handler, http_error_handler, server_error_handler
@@ -58,6 +61,7 @@ from web.pages import accounts as web_accounts
 from web.pages import actors as actor_pages
 from web.pages import designs as web_designs
 from web.pages import follow_requests as web_follow_requests
+from web.pages import makes as web_makes
 from web.pages import notes as note_pages
 from web.pages import publish as web_publish
 from web.pages import versions as version_pages
@@ -117,6 +121,9 @@ def create_app(
         *designs.routes,
         *api.routes,
         *api_edits.routes,
+        *api_makes.routes,
+        *api_maker_spaces.routes,
+        *api_okh.routes,
         *accounts.routes,
         *invites.routes,
         *account_admin.routes,
@@ -154,6 +161,7 @@ def create_app(
         *web_follow_requests.routes,
         *web_designs.routes,
         *web_publish.routes,
+        *web_makes.routes,
         *thumbnails.routes,
         *ipfs.routes,
         Mount("/static", app=static, name="static"),

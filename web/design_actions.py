@@ -1,5 +1,5 @@
-"""What publishing, forking, commenting and following do, for the JSON API and the pages
-alike: both call these, so both apply the same rules."""
+"""What publishing, forking, commenting, recording a make and following do, for the JSON
+API and the pages alike: both call these, so both apply the same rules."""
 
 from __future__ import annotations
 
@@ -21,11 +21,14 @@ from objects.designs import (
     version_files,
 )
 from objects.licences import LicenceError, LicenceTerms
+from objects.make_models import Make
+from objects.makes import MakeSpec
 from objects.models import Note
 from outbox.c2s import submit
 from outbox.comments import add_comment, check_comment, resolve_comment_target
 from outbox.coop import fork_as_member, publish_member_version
 from outbox.designs import ForkRequest
+from outbox.makes import add_make
 from web.instance import Instance
 
 
@@ -134,6 +137,24 @@ async def post_comment(
         await session.commit()
     instance.wake_delivery()
     return note
+
+
+async def post_make(
+    instance: Instance, maker: Actor, spec: MakeSpec, text: str, media_ids: list[int]
+) -> tuple[Make, Note]:
+    """Record a make of a version (a remote one fetched and admitted first) and publish it;
+    the API and the version page's form share it, and `objects.makes.admit_make` decides."""
+    instance.blocks.check(spec.version_uri)
+    await find_or_fetch_version(
+        instance.sessions, instance.resolver, instance.policy, spec.version_uri
+    )
+    async with instance.sessions() as session:
+        make, note = await add_make(
+            session, instance.resolver, instance.policy, maker, spec, text, media_ids
+        )
+        await session.commit()
+    instance.wake_delivery()
+    return make, note
 
 
 async def follow_actor(instance: Instance, follower: Actor, ref: str) -> tuple[Actor, str | None]:

@@ -4,7 +4,9 @@ its licence, its parts and the version it describes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from actors.maker_space import needs_to_as, parse_needs
 from actors.models import Actor
 from federation.errors import FederationError
 from objects.blobs import StoredBlob
@@ -18,12 +20,17 @@ from objects.licences import COMPONENTS, LicenceError, LicencePolicy, LicenceTer
 from objects.sandbox import Sandbox
 from objects.upload_checks import NewFile, NewTexts, check_new_version
 from web.files import media_type_essence
+from web.okh_import import OkhFields
 from web.uploaded import Upload, UploadedFile
 
 FILE_FIELDS = ("files", "previews")
 
 
-def upload_licence(policy: LicencePolicy, upload: Upload) -> LicenceTerms:
+def upload_licence(
+    policy: LicencePolicy, upload: Upload, okh: OkhFields | None = None
+) -> LicenceTerms:
+    """The licence given, or else the uploaded okh.toml's (`web.okh_import.okh_fields`, read
+    before the files are committed), or else the instance's default."""
     whole = (upload.value("licence") or "").strip()
     parts = {c: (upload.value(f"licence_{c}") or "").strip() for c in COMPONENTS}
     given = {component: value for component, value in parts.items() if value}
@@ -34,7 +41,13 @@ def upload_licence(policy: LicencePolicy, upload: Upload) -> LicenceTerms:
         )
     if given:
         return policy.terms(given)
-    return policy.terms(whole or None, default_if_missing=True)
+    manifest = okh.licence if okh is not None else ""
+    if whole and manifest and policy.normalise(whole) != policy.normalise(manifest):
+        raise LicenceError(
+            f"the licence given ({whole}) is not the one in the okh.toml ({manifest}): "
+            "make them agree, or leave 'licence' blank to take the manifest's"
+        )
+    return policy.terms(whole or manifest or None, default_if_missing=True)
 
 
 def check_file_parts(upload: Upload) -> None:
@@ -52,6 +65,27 @@ def check_file_parts(upload: Upload) -> None:
                 "JPEG, GIF, WebP or AVIF images (send other files as 'files')",
                 status=415,
             )
+
+
+def declared_needs(upload: Upload, okh: OkhFields | None = None) -> dict[str, Any] | None:
+    """What making the version needs: the form's `needs_processes` (comma separated),
+    `needs_volume` (mm, as 200x200x150) and `needs_materials`, or else the processes of an
+    uploaded okh.toml; None when neither says. Checked before the files are stored."""
+    processes = [p.strip() for p in (upload.value("needs_processes") or "").split(",")]
+    processes = [p for p in processes if p] or list(okh.processes if okh else ())
+    if not processes:
+        return None
+    materials = [m.strip() for m in (upload.value("needs_materials") or "").split(",")]
+    volume = (upload.value("needs_volume") or "").strip()
+    return needs_to_as(
+        parse_needs(
+            {
+                "processes": processes,
+                "buildVolume": volume or None,
+                "materials": [m for m in materials if m],
+            }
+        )
+    )
 
 
 async def check_upload(sandbox: Sandbox, upload: Upload, kept: Sequence[FileSpec] = ()) -> None:
@@ -86,6 +120,8 @@ def version_spec(
     author: Actor,
     stored: list[tuple[UploadedFile, StoredBlob]],
     kept: Sequence[FileSpec] = (),
+    okh: OkhFields | None = None,
+    needs: dict[str, Any] | None = None,
 ) -> VersionSpec:
     tags = [tag for value in upload.fields.get("tags", []) for tag in value.split(",")]
     files = tuple(kept) + tuple(
@@ -99,14 +135,16 @@ def version_spec(
         )
         for uploaded, blob in stored
     )
+    manifest = okh or OkhFields()  # what the publisher left blank comes from an okh.toml
     return VersionSpec(
-        label=upload.value("label") or "",
-        name=upload.value("name") or "",
-        summary=upload.value("summary") or "",
+        label=upload.value("label") or manifest.label,
+        name=upload.value("name") or manifest.name,
+        summary=upload.value("summary") or manifest.summary,
         description=upload.value("description") or "",
         changelog=upload.value("changelog") or "",
         tags=clean_tags(tags),
         licence=licence,
         files=files,
         authors=(author.uri,),
+        needs=needs,
     )

@@ -19,6 +19,7 @@ import inbox.models
 import objects.conversation_models
 import objects.design_models
 import objects.filter_models
+import objects.make_models
 import objects.marker_models
 import objects.media_models
 import objects.models
@@ -43,6 +44,7 @@ _MODEL_MODULES = (
     objects.models,
     objects.conversation_models,
     objects.design_models,
+    objects.make_models,
     objects.filter_models,
     objects.marker_models,
     objects.pin_models,

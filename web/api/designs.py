@@ -54,8 +54,15 @@ from web.design_actions import (
     refuse_deleted,
     store_fork,
 )
-from web.design_upload import check_file_parts, check_upload, upload_licence, version_spec
+from web.design_upload import (
+    check_file_parts,
+    check_upload,
+    declared_needs,
+    upload_licence,
+    version_spec,
+)
 from web.instance import Instance, instance_of
+from web.okh_import import okh_fields
 from web.openapi_schema import openapi_document
 from web.request_input import json_body
 from web.scopes import PUBLIC, ScopedRoute
@@ -151,12 +158,14 @@ async def publish_design_version(request: Request) -> Response:
         max_total_bytes=settings.max_version_bytes,
     )
     async with upload:  # anything raised before commit() discards the staged files
-        licence = upload_licence(instance.policy, upload)
+        okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+        needs = declared_needs(upload, okh)
+        licence = upload_licence(instance.policy, upload, okh)
         check_file_parts(upload)
         kept = await kept_from_upload(instance.sessions, project, upload)
         await check_upload(instance.sandbox, upload, kept)
         stored = await upload.commit()
-    spec = version_spec(upload, licence, maintainer, stored, kept)
+    spec = version_spec(upload, licence, maintainer, stored, kept, okh, needs)
     try:
         async with instance.sessions() as session:
             project_row = await session.get(Project, project.id)

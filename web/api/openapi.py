@@ -9,7 +9,7 @@ Mastodon face has its own (`web.mastodon.openapi`); web.app gives both to the ro
 
 from __future__ import annotations
 
-from web.api import openapi_accounts, openapi_moderation
+from web.api import openapi_accounts, openapi_maker_spaces, openapi_makes, openapi_moderation
 from web.openapi_schema import (
     AUTH,
     BAD,
@@ -83,6 +83,9 @@ SCHEMAS: dict[str, Schema] = {
         upstream=NULLABLE_URI,
         published={"type": "string", "format": "date-time"},
         replies_count=INT,
+        makes_count=INT,
+        needs={"type": ["object", "null"], "description": "processes, buildVolume, materials"},
+        okh_manifest={**NULLABLE_URI, "description": "its okh.toml (versions published here)"},
         files=_list("File"),
     ),
     "Project": _obj(
@@ -95,6 +98,7 @@ SCHEMAS: dict[str, Schema] = {
         upstream=NULLABLE_URI,
         versions_count=INT,
         forks_count=INT,
+        makes_count=INT,
         tags=STRINGS,
         maintainers=URIS,
         latest_version=NULLABLE_URI,
@@ -396,4 +400,10 @@ PATHS: dict[str, Schema] = {
 
 
 # The native API's part; accounts and moderation keep theirs beside their routes.
-FRAGMENT = merged(Fragment(PATHS, SCHEMAS), openapi_accounts.FRAGMENT, openapi_moderation.FRAGMENT)
+FRAGMENT = merged(
+    Fragment(PATHS, SCHEMAS),
+    openapi_accounts.FRAGMENT,
+    openapi_moderation.FRAGMENT,
+    openapi_makes.FRAGMENT,
+    openapi_maker_spaces.FRAGMENT,
+)

@@ -83,6 +83,10 @@ def version_json(
         "upstream": version.upstream_uri,
         "published": iso(version.published),
         "replies_count": version.replies_count,
+        "makes_count": version.makes_count,
+        # Its Open Know-How manifest (web.api.okh), served for the versions published here.
+        "needs": version.needs,
+        "okh_manifest": f"{version.uri}/okh.toml" if version.local else None,
         "files": [file_json(base_url, file) for file in files],
     }
 
@@ -97,6 +101,7 @@ def project_json(project: Project, actor: Actor, maintainers: list[str]) -> dict
         "upstream": project.upstream_uri,
         "versions_count": project.versions_count,
         "forks_count": project.forks_count,
+        "makes_count": project.makes_count,
         "tags": project.tags.get("tags", []),
         "maintainers": maintainers,
         "latest_version": project.latest_version_uri,

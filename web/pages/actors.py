@@ -12,6 +12,7 @@ from actors.models import Actor, Follow
 from actors.moderation import visible
 from objects.design_models import DesignVersion, Project, ProjectMaintainer
 from objects.designs import project_for_actor
+from objects.makes import makes_of
 from web.browser import signed_in
 from web.instance import instance_of
 from web.pages.design_cards import CardFilters, card_images, latest_designs
@@ -19,6 +20,7 @@ from web.request_input import local_actor_or_404
 from web.templating import render_page
 
 VERSIONS_SHOWN = 50
+MAKES_SHOWN = 20  # the newest makes of all its versions, on a project's page
 RECENT_VERSIONS = 10
 
 
@@ -87,6 +89,7 @@ async def _project_page(
         maintainers=list(maintainers),
         image_url=images.get(versions[0].id) if versions else None,
         upstream=upstream,
+        makes=await makes_of(session, project, limit=MAKES_SHOWN),
         **common,
     )
 

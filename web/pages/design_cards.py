@@ -53,6 +53,7 @@ class DesignCard:
     licence: str
     tags: tuple[str, ...]
     forks_count: int
+    makes_count: int
     local: bool
     image_url: str | None
 
@@ -73,6 +74,7 @@ CARD_COLUMNS = (
     DesignVersion.licence_text,
     DesignVersion.tags,
     Project.forks_count,
+    Project.makes_count,
     Project.local,
     Actor.username,
     Actor.domain,
@@ -178,6 +180,7 @@ async def cards_of(session: AsyncSession, rows: Sequence[Any], base_url: str) ->
             licence=row.licence_text,
             tags=tuple(row.tags.get("tags", [])),
             forks_count=row.forks_count,
+            makes_count=row.makes_count,
             local=row.local,
             image_url=images.get(row.id),
         )

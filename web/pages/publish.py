@@ -49,8 +49,15 @@ from web.design_actions import (
     post_comment,
     store_fork,
 )
-from web.design_upload import check_file_parts, check_upload, upload_licence, version_spec
+from web.design_upload import (
+    check_file_parts,
+    check_upload,
+    declared_needs,
+    upload_licence,
+    version_spec,
+)
 from web.instance import Instance, instance_of
+from web.okh_import import okh_fields
 from web.pages.version_rights import EntityRights, licence_view
 from web.templating import render_page
 from web.uploaded import Upload
@@ -290,13 +297,15 @@ async def _publish_upload(
 ) -> str:
     """Check everything, then store the files, the project (if new) and the version."""
     upload.fields["licence"] = [chosen_licence(values)]
-    licence = upload_licence(instance.policy, upload)
+    okh = okh_fields(upload)  # an uploaded okh.toml fills what was left blank
+    needs = declared_needs(upload, okh)
+    licence = upload_licence(instance.policy, upload, okh)
     check_file_parts(upload)
     kept = [] if project is None else await kept_from_upload(instance.sessions, project[0], upload)
     await check_upload(instance.sandbox, upload, kept)
     slug = await _free_slug(instance, values) if project is None else ""
     stored = await upload.commit()
-    spec = version_spec(upload, licence, viewer, stored, kept)
+    spec = version_spec(upload, licence, viewer, stored, kept, okh, needs)
     try:
         async with instance.sessions() as session:
             if project is None:

@@ -23,10 +23,13 @@ from objects.blobs import BlobStore
 from objects.design_models import DesignVersion, Project, ProjectMaintainer, VersionFile
 from objects.designs import version_files
 from objects.lineage import ancestors
+from objects.make_models import Make
+from objects.makes import makes_of
 from objects.models import Note
 from objects.thumbnails import model_format, thumbnail_failure, thumbnail_path, thumbnails_for
 from objects.visibility import readable_by
 
+MAX_MAKES = 20  # the newest makes shown on a version's page
 # The thread shown on the page: the oldest comments first, at most this many in all.
 MAX_COMMENTS = 200
 MAX_THREAD_DEPTH = 12
@@ -86,6 +89,8 @@ class VersionPage:
     comments: list[Comment]
     comment_count: int
     viewer: ViewerModel | None
+    # The newest makes of this version: (make, its note, its maker, the version's URI).
+    makes: list[tuple[Make, Note, Actor, str]] = field(default_factory=list)
 
 
 def web_link(*candidates: str | None) -> str:
@@ -144,6 +149,7 @@ async def _load(
         comments=comments,
         comment_count=count,
         viewer=await _viewer_model(session, files, blobs),
+        makes=await makes_of(session, project, version=version, limit=MAX_MAKES),
     )
 
 

@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from actors.maker_space import parse_needs
 from actors.models import Actor
 from objects.blobs import human_bytes
 from objects.design_convert import file_url
 from objects.design_models import VersionFile
 from objects.designs import licence_of, project_or_404
+from outbox.maker_spaces import Nearby, maker_spaces_near
 from web.instance import instance_of
 from web.pages.lineage_svg import MAX_NODES, Lineage, lineage_svg, load_lineage, outline
 from web.pages.version_page import (
@@ -72,7 +74,30 @@ async def _version_page(request: Request, page: VersionPage) -> Response:
         lineage_href=f"/users/{page.project_actor.username}/lineage" if version.local else None,
         comment_target=_reply_target(request, page),
         return_to=request.url.path,
+        makers=await _who_can_make(request, page),
+        near={k: request.query_params.get(k, "")[:100] for k in ("town", "region", "country")},
     )
+
+
+MAX_MAKERS = 10  # maker spaces listed on a version's page
+
+
+async def _who_can_make(request: Request, page: VersionPage) -> list[Nearby] | None:
+    """The maker spaces known here that meet the version's declared needs, nearest to the
+    town, region and country the viewer gives (query parameters); None if it declares none."""
+    if not page.version.needs:
+        return None
+    near = {k: request.query_params.get(k, "").strip()[:100] for k in ("town", "region", "country")}
+    async with instance_of(request).sessions() as session:
+        return await maker_spaces_near(
+            session,
+            needs=parse_needs(page.version.needs),
+            town=near["town"],
+            region=near["region"],
+            country=near["country"],
+            orders_only=False,
+            limit=MAX_MAKERS,
+        )
 
 
 def file_row(base_url: str, file: VersionFile) -> dict[str, str]:
