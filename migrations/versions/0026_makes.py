@@ -1,7 +1,7 @@
 """makes: reports of building a design version, counted per version and project
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0027
 Create Date: 2026-12-07 22:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import federation.db
 
 revision = "0026"
-down_revision = "0023"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
