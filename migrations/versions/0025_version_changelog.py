@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("design_versions", schema=None) as batch_op:
-        batch_op.drop_column("changelog")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch rebuilds the
+    # table, and on SQLite dropping `design_versions` would cascade-delete its files.
+    op.drop_column("design_versions", "changelog")

@@ -59,9 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("design_versions", schema=None) as batch_op:
-        batch_op.drop_column("needs")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch rebuilds the
+    # table, and on SQLite dropping `design_versions` would cascade-delete its files.
+    op.drop_column("design_versions", "needs")
     for table in ("design_versions", "projects"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("makes_count")
+        op.drop_column(table, "makes_count")
     op.drop_table("makes")
