@@ -229,9 +229,11 @@ async def run_until_stopped(
     """
     log = logging.getLogger(name)
     while not stop.is_set():
+        # Cleared before the batch, not after: a wake-up that comes while the batch reads
+        # (a commit it could not see yet) must end the idle wait, not be forgotten.
+        wakeup.clear()
         count = await _one_batch(run_once, stop, grace_seconds, log)
         if count == 0 and not stop.is_set():
-            wakeup.clear()
             idle = wakeup.idle_seconds(idle_seconds) if isinstance(wakeup, Wakeup) else idle_seconds
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_either(wakeup, stop), idle)
