@@ -218,3 +218,19 @@ async def test_a_mastodon_vote_is_counted_and_the_voter_gets_the_counts(
     await scene.accept(again)
     counted = (await get(scene.od, f"/api/v1/polls/{status['poll']['id']}")).json()
     assert [o["votes_count"] for o in counted["options"]] == [0, 1, 0]
+
+
+async def test_whom_the_author_blocks_can_neither_read_nor_vote_in_the_poll(nodes: Any) -> None:
+    """The poll routes cross the status's own rule: a blocked account sees a 404, as it does
+    for the status, and its vote is not counted."""
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bob, bob_token = await a.user("bob")
+    status = await post(a, token, "Which colour?", poll=POLL)
+    blocked = await call(a, "POST", f"/api/v1/accounts/{bob.id}/block", token)
+    assert blocked.status_code == 200, blocked.text
+    poll_id = status["poll"]["id"]
+    assert (await get(a, f"/api/v1/polls/{poll_id}", bob_token)).status_code == 404
+    assert (await vote(a, bob_token, poll_id, 0)).status_code == 404
+    read = (await get(a, f"/api/v1/polls/{poll_id}", token)).json()
+    assert read["votes_count"] == 0

@@ -18,7 +18,12 @@ from web.mastodon.paging import NOT_FOUND, find_item
 
 async def readable_item(session: AsyncSession, viewer: Actor | None, status_id: str) -> Item:
     """The status, if it exists, is not deleted, its author is shown and the viewer may see it."""
-    item = await find_item(session, status_id)
+    return await check_readable(session, viewer, await find_item(session, status_id))
+
+
+async def check_readable(session: AsyncSession, viewer: Actor | None, item: Item | None) -> Item:
+    """The item, if it is not deleted, its author is shown, the viewer may see it and its
+    author does not block the viewer; else 404, as if it did not exist."""
     if item is None or item.deleted_at is not None or not await _author_shown(session, item):
         raise FederationError(NOT_FOUND, status=404)
     if not await may_read(session, viewer, item):

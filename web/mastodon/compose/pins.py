@@ -7,13 +7,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from federation.errors import FederationError, ValidationError
+from federation.errors import ValidationError
 from objects.models import Note
 from outbox.pins import pin, unpin
 from web.bearer import token_actor
 from web.instance import instance_of
 from web.mastodon.entity_lists import entities
-from web.mastodon.paging import NOT_FOUND, find_item
+from web.mastodon.reading import readable_item
 from web.scopes import ScopedRoute
 
 
@@ -29,9 +29,7 @@ async def _change(request: Request, *, pinned: bool) -> Response:
     instance = instance_of(request)
     me = await token_actor(request)
     async with instance.sessions() as session:
-        item = await find_item(session, request.path_params["id"])
-        if item is None or item.deleted_at is not None:
-            raise FederationError(NOT_FOUND, status=404)
+        item = await readable_item(session, me, request.path_params["id"])
         if not isinstance(item, Note):
             raise ValidationError(
                 "a design version is its project's, not yours: it cannot be pinned"

@@ -11,15 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.models import Actor
-from federation.errors import FederationError, ValidationError
+from federation.errors import ValidationError
 from objects.models import Note, Poll
-from objects.visibility import may_read
 from outbox.polls import vote
 from web.account_json import form_or_json, listed_fields
 from web.bearer import token_actor, viewer_actor
 from web.instance import instance_of
 from web.mastodon.compose.poll_entities import own_votes, poll_entity
 from web.mastodon.paging import NOT_FOUND
+from web.mastodon.reading import check_readable
 from web.request_input import whole_id
 from web.scopes import ScopedRoute
 
@@ -33,10 +33,9 @@ async def _readable_poll(
         if poll is None
         else await session.scalar(select(Note).where(Note.uri == poll.note_uri))
     )
-    if poll is None or note is None or note.deleted_at is not None:
-        raise FederationError(NOT_FOUND, status=404)
-    if not await may_read(session, viewer, note):
-        raise FederationError(NOT_FOUND, status=404)
+    # The status's own rule (visibility, shown author, blocks), so a poll is no side door.
+    await check_readable(session, viewer, note)
+    assert poll is not None and note is not None
     return poll, note
 
 
