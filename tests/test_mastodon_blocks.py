@@ -322,3 +322,21 @@ async def test_streams_carry_nothing_of_whom_one_hides(nodes: Any) -> None:
         events = await _events_until(home, "notification")
         assert [name for name, _ in events] == ["notification"]
         assert events[0][1]["account"]["id"] == str(bea.id)
+
+
+async def test_search_leaves_out_whom_the_searcher_hides(nodes: Any) -> None:
+    """Search is one more way to read statuses: it leaves out those of a muted account, by
+    words and by URL, for the person who muted it only."""
+    a = await nodes("a.test")
+    _, token = await a.user("alice")
+    bob, bob_token = await a.user("bob")
+    _, carol_token = await a.user("carol")
+    note = await post(a, bob_token, "A walnut lamp")
+    muted = await call(a, "POST", f"/api/v1/accounts/{bob.id}/mute", token)
+    assert muted.status_code == 200, muted.text
+    for query in ("walnut", note["uri"]):
+        params = {"q": query, "type": "statuses"}
+        mine = await call(a, "GET", "/api/v2/search", token, params=params)
+        theirs = await call(a, "GET", "/api/v2/search", carol_token, params=params)
+        assert mine.status_code == 200 and mine.json()["statuses"] == []
+        assert [s["id"] for s in theirs.json()["statuses"]] == [note["id"]]

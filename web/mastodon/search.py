@@ -20,6 +20,7 @@ from actors.lookup import (
     is_url,
 )
 from federation.errors import ValidationError
+from objects.hiding import wanted as shown_to
 from objects.search import Item, fetch_item, known_item, statuses_matching, tags_matching
 from objects.visibility import readable
 from web.bearer import viewer_actor
@@ -65,15 +66,22 @@ def _whole(value: str | None, name: str) -> int | None:
 
 
 async def find_statuses(instance: Instance, wanted: SearchRequest) -> list[Item]:
+    """What matches, less the statuses of accounts the viewer hides (`objects.hiding`), as
+    every timeline leaves them out."""
     if not wanted.text:
         return []
     if is_url(wanted.text):
         found = await _status_by_url(instance, wanted)
-        return [found] if found is not None and wanted.offset == 0 else []
+        items = [found] if found is not None and wanted.offset == 0 else []
+    else:
+        async with instance.sessions() as session:
+            items = await statuses_matching(
+                session, wanted.text, wanted.offset, wanted.limit, wanted.account_id
+            )
+    if not items or wanted.viewer is None:
+        return items
     async with instance.sessions() as session:
-        return await statuses_matching(
-            session, wanted.text, wanted.offset, wanted.limit, wanted.account_id
-        )
+        return await shown_to(session, wanted.viewer, items)
 
 
 async def _status_by_url(instance: Instance, wanted: SearchRequest) -> Item | None:
